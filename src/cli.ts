@@ -1,0 +1,123 @@
+import { Command, CommanderError, Option } from 'commander';
+import type { BflyError, ErrorCategory } from './core/errors.js';
+import { BFLY_VERSION } from './core/version.js';
+
+/**
+ * Exit codes: the ONE place errors become process exit codes. Documented in the README.
+ */
+export const EXIT_CODES: Record<ErrorCategory | 'ok' | 'usage' | 'cancelled', number> = {
+  ok: 0,
+  unknown: 1,
+  usage: 2,
+  not_a_workspace: 3,
+  validation: 4,
+  not_found: 5,
+  policy: 6,
+  user_code: 7,
+  framework: 8,
+  infra: 9,
+  cancelled: 130,
+};
+
+/** Options every command accepts. */
+export interface GlobalOptions {
+  /** Run as if started in this directory (like git -C). */
+  C?: string;
+  json?: boolean;
+}
+
+let jsonMode = false;
+
+function isBfly(err: unknown): err is BflyError {
+  return typeof err === 'object' && err !== null && 'category' in err && 'code' in err && typeof (err as { toJSON?: unknown }).toJSON === 'function';
+}
+
+/** Prints an error (human or JSON on stderr) and returns its exit code. */
+export function reportError(err: unknown): number {
+  if (isBfly(err)) {
+    if (jsonMode) {
+      const { code, category, message, hint } = err.toJSON();
+      process.stderr.write(JSON.stringify({ error: { code, category, message, hint: hint ?? null, ...(err.data && Object.keys(err.data).length ? { data: err.data } : {}) } }) + '\n');
+    } else {
+      process.stderr.write(`bfly: error: ${err.message}\n${err.hint ? `  hint: ${err.hint}\n` : ''}`);
+    }
+    return EXIT_CODES[err.category] ?? EXIT_CODES.unknown;
+  }
+  const e = err instanceof Error ? err : new Error(String(err));
+  if (jsonMode) {
+    process.stderr.write(JSON.stringify({ error: { code: 'INTERNAL', category: 'unknown', message: e.message, hint: 'this is a bug in bfly: please report it with the command you ran' } }) + '\n');
+  } else {
+    process.stderr.write(`bfly: internal error: ${e.message}\n  hint: this is a bug in bfly; please report it with the command you ran${process.env.BFLY_DEBUG ? '' : ' (set BFLY_DEBUG=1 for the stack)'}\n`);
+    if (process.env.BFLY_DEBUG) process.stderr.write(`${e.stack}\n`);
+  }
+  return EXIT_CODES.unknown;
+}
+
+function common(cmd: Command): Command {
+  return cmd.option('--json', 'print the result as JSON on stdout (errors as JSON on stderr)');
+}
+
+/** Merges the program's global options with the command's own. */
+function opts<T>(cmd: Command): T & GlobalOptions {
+  const merged = cmd.optsWithGlobals() as T & GlobalOptions;
+  jsonMode = merged.json === true;
+  return merged;
+}
+
+/** Builds the commander program; each action imports its command module lazily. */
+export function buildProgram(): Command {
+  const program = new Command('bfly')
+    .description('Reproducible machine learning on tabular data, from the terminal.')
+    .version(BFLY_VERSION, '-V, --version', 'print the bfly version')
+    .option('-C <dir>', 'run as if bfly was started in <dir>')
+    .showSuggestionAfterError(true)
+    .exitOverride();
+
+  common(
+    program
+      .command('init [dir]')
+      .description('create a .butterfly/ workspace in dir (default: the current directory)')
+      .option('--name <name>', 'workspace name (default: the directory name)')
+      .addOption(new Option('--profile <profile>', 'which hooks may run').choices(['internal_fast', 'enterprise']).default('internal_fast')),
+  ).action(async (dir: string | undefined, _o, cmd: Command) => {
+    const { initCommand } = await import('./commands/init.js');
+    await initCommand(dir, opts(cmd));
+  });
+
+  const dataset = program.command('dataset').description('import, list and inspect datasets');
+  common(
+    dataset
+      .command('import <file>')
+      .description('hash, parse and freeze a CSV/TSV/JSON/JSONL file')
+      .option('--name <name>', 'dataset name (default: the file name)')
+      .addOption(new Option('--format <format>', 'input format (default: from the extension, then the content)').choices(['csv', 'tsv', 'json', 'jsonl'])),
+  ).action(async (file: string, _o, cmd: Command) => {
+    const { datasetImportCommand } = await import('./commands/dataset-import.js');
+    await datasetImportCommand(file, opts(cmd));
+  });
+  common(dataset.command('list').alias('ls').description('list the datasets')).action(async (_o, cmd: Command) => {
+    const { datasetListCommand } = await import('./commands/dataset-list.js');
+    await datasetListCommand(opts(cmd));
+  });
+  common(dataset.command('show <dataset>').description('show a dataset: NAME, NAME@V or a hash prefix')).action(async (ref: string, _o, cmd: Command) => {
+    const { datasetShowCommand } = await import('./commands/dataset-show.js');
+    await datasetShowCommand(ref, opts(cmd));
+  });
+  return program;
+}
+
+/** Runs the CLI with `argv` (as process.argv) and returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  jsonMode = argv.includes('--json');
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return EXIT_CODES.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT_CODES.ok;
+      return EXIT_CODES.usage;
+    }
+    return reportError(err);
+  }
+}

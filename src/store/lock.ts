@@ -1,0 +1,198 @@
+import { closeSync, openSync, readFileSync, renameSync, writeSync, readdirSync, rmSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { InfraError } from '../core/errors.js';
+import { safeUnlink } from './atomic.js';
+import { workspacePaths } from './layout.js';
+
+/** What a lock file holds. */
+export interface LockInfo {
+  pid: number;
+  hostname: string;
+  /** Process start time (clock ticks since boot, from /proc), to tell a reused pid apart. */
+  startTime: number | null;
+  acquiredAt: string;
+  purpose: string;
+}
+
+/** Start time of a process from /proc/<pid>/stat, or null where there is no /proc. */
+export function processStartTime(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may contain spaces and parentheses: split after the last ')'.
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const value = Number(rest[19]);
+    return Number.isFinite(value) ? value : null;
+  } catch {
+    return null;
+  }
+}
+
+/** True when the process that wrote `info` is certainly gone (same host only). */
+export function isLockHolderDead(info: LockInfo): boolean {
+  if (info.hostname !== hostname()) return false;
+  try {
+    process.kill(info.pid, 0);
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+  const now = processStartTime(info.pid);
+  return info.startTime !== null && now !== null && now !== info.startTime;
+}
+
+/** Options for {@link acquireLock}. */
+export interface LockOptions {
+  /** What the holder is doing, shown to whoever waits. */
+  purpose: string;
+  /** How long to keep retrying while a live process holds the lock (default 0: fail fast). */
+  waitMs?: number;
+}
+
+/** A held lock; call `release()` exactly once. */
+export interface HeldLock {
+  path: string;
+  release(): void;
+}
+
+function readLockInfo(path: string): LockInfo | null {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as LockInfo;
+  } catch {
+    return null;
+  }
+}
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * Takes lock `name` in the workspace's `locks/` with O_CREAT|O_EXCL. A lock left by a dead
+ * process on this host is broken automatically; a live holder makes this fail (after `waitMs`)
+ * with an error naming it.
+ */
+export function acquireLock(root: string, name: string, options: LockOptions): HeldLock {
+  const path = join(workspacePaths(root).locks, `${name}.lock`);
+  const info: LockInfo = { pid: process.pid, hostname: hostname(), startTime: processStartTime(process.pid), acquiredAt: new Date().toISOString(), purpose: options.purpose };
+  const deadline = Date.now() + (options.waitMs ?? 0);
+  let delay = 5;
+  for (;;) {
+    try {
+      const fd = openSync(path, 'wx', 0o644);
+      try {
+        writeSync(fd, JSON.stringify(info));
+      } finally {
+        closeSync(fd);
+      }
+      let released = false;
+      return {
+        path,
+        release() {
+          if (released) return;
+          released = true;
+          safeUnlink(path);
+        },
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
+        throw new InfraError('LOCK_FAILED', `cannot create lock ${path}: ${(err as Error).message}`, { cause: err, hint: 'check that .butterfly/locks is writable' });
+      }
+    }
+    const holder = readLockInfo(path);
+    if (holder !== null && isLockHolderDead(holder)) {
+      breakLock(root, path);
+      continue;
+    }
+    if (holder === null) {
+      // Being written right now, or garbage left by a crash between create and write.
+      if (Date.now() < deadline) {
+        sleepSync(delay);
+        continue;
+      }
+    }
+    if (Date.now() < deadline) {
+      sleepSync(delay);
+      delay = Math.min(delay * 2, 100);
+      continue;
+    }
+    const who = holder === null ? 'an unknown process' : `pid ${holder.pid} on ${holder.hostname} (${holder.purpose}, since ${holder.acquiredAt})`;
+    throw new InfraError('LOCKED', `the workspace is busy: ${name} lock is held by ${who}`, {
+      hint: holder !== null && holder.hostname !== hostname()
+        ? `wait for it to finish; if that host is gone, remove ${path}`
+        : 'wait for that command to finish and try again',
+      data: { lock: path, holder },
+    });
+  }
+}
+
+/** Removes a dead holder's lock race-free: only one of several breakers wins the rename. */
+function breakLock(root: string, path: string): void {
+  const grave = join(workspacePaths(root).tmp, `broken-${process.pid}-${Date.now()}.lock`);
+  try {
+    renameSync(path, grave);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  safeUnlink(grave);
+}
+
+/** Runs `fn` while holding lock `name`; releases it whatever happens. */
+export function withLock<T>(root: string, name: string, options: LockOptions, fn: () => T): T {
+  const lock = acquireLock(root, name, options);
+  try {
+    return fn();
+  } finally {
+    lock.release();
+  }
+}
+
+/** The async twin of {@link withLock}. */
+export async function withLockAsync<T>(root: string, name: string, options: LockOptions, fn: () => Promise<T>): Promise<T> {
+  const lock = acquireLock(root, name, options);
+  try {
+    return await fn();
+  } finally {
+    lock.release();
+  }
+}
+
+/**
+ * Removes temp files in `tmp/` left by dead processes on this host (their names start with the
+ * writer's pid). Returns how many were removed.
+ */
+export function sweepDeadTemps(root: string): number {
+  const tmp = workspacePaths(root).tmp;
+  let removed = 0;
+  let names: string[];
+  try {
+    names = readdirSync(tmp);
+  } catch {
+    return 0;
+  }
+  for (const name of names) {
+    const m = /^(\d+)-/.exec(name);
+    if (m === null) continue;
+    const pid = Number(m[1]);
+    if (pid === process.pid) continue;
+    let alive = true;
+    try {
+      process.kill(pid, 0);
+    } catch (err) {
+      alive = (err as NodeJS.ErrnoException).code !== 'ESRCH';
+    }
+    if (!alive) {
+      removeTree(join(tmp, name));
+      removed++;
+    }
+  }
+  return removed;
+}
+
+function removeTree(path: string): void {
+  try {
+    rmSync(path, { recursive: true, force: true });
+  } catch {
+    /* best effort: fsck reports what is left */
+  }
+}

@@ -1,0 +1,154 @@
+import { existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, join, resolve } from 'node:path';
+import { PROFILES, type Profile, type WorkspaceConfig, parseWorkspaceConfig } from '../core/config.js';
+import { InfraError, NotAWorkspaceError, ValidationError } from '../core/errors.js';
+import { nameFromFile, validateName } from '../core/names.js';
+import { BFLY_VERSION, FORMAT_VERSION } from '../core/version.js';
+import { readRawConfig, renderConfigYaml, writeConfig } from './config-file.js';
+import { BFLY_DIR, LAYOUT_DIRS, type WorkspacePaths, workspacePaths } from './layout.js';
+import { withLock } from './lock.js';
+import { MIGRATIONS, type Migration, planMigrations } from './migrations.js';
+
+/** An open workspace. */
+export interface Workspace {
+  root: string;
+  paths: WorkspacePaths;
+  config: WorkspaceConfig;
+}
+
+/** Options for {@link initWorkspace}. */
+export interface InitOptions {
+  /** Display name; defaults to the directory's name. */
+  name?: string;
+  profile?: Profile;
+}
+
+/**
+ * Walks up from `start` to the nearest directory holding `.butterfly/`, like git. Returns the
+ * root, or null outside any workspace.
+ */
+export function findWorkspaceRoot(start: string): string | null {
+  let dir = resolve(start);
+  for (;;) {
+    if (isDir(join(dir, BFLY_DIR))) return dir;
+    const parent = dirname(dir);
+    if (parent === dir) return null;
+    dir = parent;
+  }
+}
+
+function isDir(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Creates a workspace in `dir` (created if missing). Refuses inside an existing workspace.
+ * The layout is built in a temp folder and renamed into place, so a crash never leaves half a
+ * `.butterfly/`.
+ *
+ * @example
+ * const ws = await initWorkspace('/data/project', { name: 'project' });
+ */
+export async function initWorkspace(dir: string, options: InitOptions = {}): Promise<Workspace> {
+  const root = resolve(dir);
+  const existing = findWorkspaceRoot(root);
+  if (existing !== null) {
+    throw new ValidationError('ALREADY_A_WORKSPACE', `${root} is already inside a bfly workspace (${join(existing, BFLY_DIR)})`, {
+      hint: existing === root ? 'nothing to do: use it as it is' : 'run bfly init in a directory outside it, or use the existing workspace',
+      data: { root: existing },
+    });
+  }
+  const profile = options.profile ?? 'internal_fast';
+  if (!PROFILES.includes(profile)) {
+    throw new ValidationError('BAD_PROFILE', `unknown profile ${JSON.stringify(profile)}`, { hint: `use one of: ${PROFILES.join(', ')}` });
+  }
+  const name = options.name !== undefined ? validateName(options.name, 'workspace name') : (nameFromFile(basename(root)) ?? 'workspace');
+  if (existsSync(root) && !isDir(root)) {
+    throw new ValidationError('NOT_A_DIRECTORY', `${root} exists and is not a directory`, { hint: 'choose another path' });
+  }
+  try {
+    mkdirSync(root, { recursive: true });
+  } catch (err) {
+    throw new InfraError('INIT_FAILED', `cannot create ${root}: ${(err as Error).message}`, { cause: err, hint: 'check the path and its permissions' });
+  }
+  const config: WorkspaceConfig = {
+    id: `ws_${randomBytes(8).toString('hex')}`,
+    name,
+    formatVersion: FORMAT_VERSION,
+    profile,
+    createdAt: new Date().toISOString(),
+    bflyVersion: BFLY_VERSION,
+  };
+  const staging = join(root, `${BFLY_DIR}.init-${process.pid}-${randomBytes(4).toString('hex')}`);
+  try {
+    mkdirSync(staging);
+    for (const sub of LAYOUT_DIRS) mkdirSync(join(staging, sub));
+    writeFileSync(join(staging, 'config.yaml'), renderConfigYaml(config));
+    writeFileSync(join(staging, '.gitignore'), '# derived or transient: rebuilt by bfly\nindex/\ncache/\nlocks/\ntmp/\n');
+    renameSync(staging, join(root, BFLY_DIR));
+  } catch (err) {
+    rmSync(staging, { recursive: true, force: true });
+    if (isDir(join(root, BFLY_DIR))) {
+      throw new ValidationError('ALREADY_A_WORKSPACE', `${root} is already a bfly workspace`, { hint: 'nothing to do: use it as it is', data: { root } });
+    }
+    throw new InfraError('INIT_FAILED', `cannot create the workspace in ${root}: ${(err as Error).message}`, { cause: err, hint: 'check the directory permissions and free space' });
+  }
+  return { root, paths: workspacePaths(root), config };
+}
+
+/** Options for {@link openWorkspace}. */
+export interface OpenOptions {
+  /** Migrate an older format in place (default true). */
+  migrate?: boolean;
+  /** The migration registry (tests pass their own). */
+  migrations?: readonly Migration[];
+  /** The format this bfly writes (tests pass their own). */
+  formatVersion?: number;
+}
+
+/**
+ * Opens the workspace containing `start` (walking up like git). An older format is migrated
+ * under the workspace lock; a newer one is refused with the bfly version that wrote it.
+ *
+ * @example
+ * const ws = await openWorkspace(process.cwd());
+ * console.log(ws.config.name);
+ */
+export async function openWorkspace(start: string, options: OpenOptions = {}): Promise<Workspace> {
+  const root = findWorkspaceRoot(start);
+  if (root === null) throw new NotAWorkspaceError(resolve(start));
+  const paths = workspacePaths(root);
+  const current = options.formatVersion ?? FORMAT_VERSION;
+  let raw = (await readRawConfig(root)) as Record<string, unknown>;
+  const version = raw !== null && typeof raw === 'object' ? raw.formatVersion : undefined;
+  if (typeof version === 'number' && version > current) {
+    const writer = typeof raw.bflyVersion === 'string' ? `bfly ${raw.bflyVersion}` : 'a newer bfly';
+    throw new ValidationError('FORMAT_TOO_NEW', `this workspace uses format ${version}, written by ${writer}; this bfly (${BFLY_VERSION}) reads format ${current} and older`, {
+      hint: `upgrade bfly to ${typeof raw.bflyVersion === 'string' ? `${raw.bflyVersion} or later` : 'the latest version'} (npm install -g butterfly-ml@latest)`,
+      data: { formatVersion: version, supported: current },
+    });
+  }
+  if (typeof version === 'number' && version < current) {
+    if (options.migrate === false) {
+      throw new ValidationError('FORMAT_TOO_OLD', `this workspace uses format ${version}; this bfly needs format ${current}`, { hint: 'run any bfly command without --no-migrate to upgrade it' });
+    }
+    const steps = planMigrations(version, current, options.migrations ?? MIGRATIONS);
+    if (steps === null) {
+      throw new ValidationError('NO_MIGRATION', `no migration from workspace format ${version} to ${current}`, { hint: 'use the bfly version that created this workspace to export its data' });
+    }
+    raw = withLock(root, 'workspace', { purpose: 'migrating the workspace format', waitMs: 5000 }, () => {
+      let cfg = raw;
+      for (const step of steps) {
+        cfg = { ...step.apply(root, cfg), formatVersion: step.from + 1, bflyVersion: BFLY_VERSION };
+        writeConfig(root, parseWorkspaceConfig(cfg, paths.config));
+      }
+      return cfg;
+    });
+  }
+  return { root, paths, config: parseWorkspaceConfig(raw, paths.config) };
+}

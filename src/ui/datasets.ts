@@ -1,0 +1,69 @@
+import type { BooleanStats, CategoryStats, DatasetColumn, DatasetManifest, DatetimeStats, NumericStats } from '../core/dataset.js';
+import { fmtBytes, fmtNumber, fmtPercent, renderTable, sparkline, truncate } from './format.js';
+
+function label(d: DatasetManifest): string {
+  return d.version === 1 ? d.name : `${d.name}@${d.version}`;
+}
+
+function shortHash(hash: string): string {
+  return hash.replace(/^sha256:/, '').slice(0, 12);
+}
+
+/** The `bfly dataset list` table. */
+export function renderDatasetList(datasets: DatasetManifest[]): string {
+  if (datasets.length === 0) return 'no datasets yet: import one with `bfly dataset import <file>`\n';
+  return renderTable(
+    ['NAME', 'ROWS', 'COLS', 'SIZE', 'FORMAT', 'HASH', 'IMPORTED'],
+    datasets.map((d) => [label(d), d.rows.toLocaleString('en-US'), String(d.columns.length), fmtBytes(d.bytes), d.format, shortHash(d.hash), d.importedAt.slice(0, 16).replace('T', ' ')]),
+    ['left', 'right', 'right', 'right', 'left', 'left', 'left'],
+  );
+}
+
+function summary(c: DatasetColumn): string {
+  switch (c.type) {
+    case 'number':
+    case 'integer': {
+      const s = c.stats as NumericStats;
+      if (s.count === 0) return 'all missing';
+      return `mean ${fmtNumber(s.mean)} ± ${fmtNumber(s.std)}  [${fmtNumber(s.min)} … ${fmtNumber(s.max)}]  median ${fmtNumber(s.p50)}`;
+    }
+    case 'boolean': {
+      const s = c.stats as BooleanStats;
+      return `true ${s.true.toLocaleString('en-US')}, false ${s.false.toLocaleString('en-US')}`;
+    }
+    case 'datetime': {
+      const s = c.stats as DatetimeStats;
+      return `${s.min ?? '-'} … ${s.max ?? '-'}`;
+    }
+    default: {
+      const s = c.stats as CategoryStats;
+      const top = s.top.slice(0, 3).map((t) => `${truncate(t.value, 18)} ${t.count.toLocaleString('en-US')}`).join(', ');
+      return `${s.distinctApprox ? '~' : ''}${s.distinct.toLocaleString('en-US')} distinct${top ? `: ${top}${s.top.length > 3 ? ', …' : ''}` : ''}`;
+    }
+  }
+}
+
+/** The `bfly dataset show` view: header, then one line per column with a histogram. */
+export function renderDatasetShow(d: DatasetManifest): string {
+  const head = [
+    `dataset  ${label(d)}  (id ${d.id})`,
+    `hash     ${d.hash}`,
+    `source   ${d.source.path}  (${d.format}, ${fmtBytes(d.bytes)})`,
+    `rows     ${d.rows.toLocaleString('en-US')}   columns ${d.columns.length}   imported ${d.importedAt}`,
+    '',
+  ].join('\n');
+  const rows = d.columns.map((c) => {
+    const s = c.stats as NumericStats;
+    const hist = (c.type === 'number' || c.type === 'integer') && s.histogram ? sparkline(s.histogram.counts) : '';
+    return [truncate(c.name, 28), c.type, fmtPercent(c.missing, d.rows), hist, summary(c)];
+  });
+  const why = d.columns.map((c) => `  ${truncate(c.name, 28)}: ${c.type} — ${c.reason}`).join('\n');
+  return head + '\n' + renderTable(['COLUMN', 'TYPE', 'MISSING', 'HISTOGRAM', 'SUMMARY'], rows, ['left', 'left', 'right', 'left', 'left']) + `\nwhy these types:\n${why}\n`;
+}
+
+/** What `bfly dataset import` prints. */
+export function renderImportResult(d: DatasetManifest, created: boolean): string {
+  if (!created) return `already imported as ${label(d)} (${d.hash}); nothing changed\n`;
+  const cols = d.columns.map((c) => `  ${truncate(c.name, 28).padEnd(28)}  ${c.type.padEnd(8)}  ${c.reason}`).join('\n');
+  return `imported ${label(d)}: ${d.rows.toLocaleString('en-US')} rows × ${d.columns.length} columns, ${fmtBytes(d.bytes)} ${d.format}\n  hash ${d.hash}\n${cols}\n`;
+}
