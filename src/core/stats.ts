@@ -44,20 +44,33 @@ function swap(a: Float64Array, i: number, j: number): void {
   a[j] = t;
 }
 
-/**
- * Quantiles of `values` (NaN = missing, ignored) with linear interpolation between order
- * statistics, as numpy's default. `ps` must be ascending in [0, 1]. Does not modify `values`.
- */
-export function quantiles(values: Float64Array, ps: readonly number[]): Array<number | null> {
+function presentValues(values: Float64Array): Float64Array {
   let n = 0;
   for (let i = 0; i < values.length; i++) if (values[i] === values[i]) n++;
-  if (n === 0) return ps.map(() => null);
+  if (n === values.length) return values.slice();
   const a = new Float64Array(n);
   let w = 0;
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (v === v) a[w++] = v;
   }
+  return a;
+}
+
+function minFrom(a: Float64Array, from: number): number {
+  let m = Infinity;
+  for (let i = from; i < a.length; i++) if (a[i] < m) m = a[i];
+  return m;
+}
+
+/**
+ * Quantiles of `values` (NaN = missing, ignored) with linear interpolation between order
+ * statistics, as numpy's default. `ps` must be ascending in [0, 1]. Does not modify `values`.
+ */
+export function quantiles(values: Float64Array, ps: readonly number[]): Array<number | null> {
+  const a = presentValues(values);
+  const n = a.length;
+  if (n === 0) return ps.map(() => null);
   const out: number[] = [];
   let from = 0;
   for (const p of ps) {
@@ -68,8 +81,7 @@ export function quantiles(values: Float64Array, ps: readonly number[]): Array<nu
     let value = xk;
     if (h > k && k + 1 < n) {
       // After selecting k, everything right of k is >= a[k]: the next order statistic is their min.
-      let next = Infinity;
-      for (let i = k + 1; i < n; i++) if (a[i] < next) next = a[i];
+      const next = minFrom(a, k + 1);
       value = xk + (h - k) * (next - xk);
     }
     out.push(value);
@@ -133,38 +145,38 @@ function hashF64(v: number): number {
 }
 
 /**
- * Distinct non-missing values of `values`: exact up to `cap`, then a HyperLogLog estimate.
+ * Distinct non-missing values of `values`: exact up to `cap`, then a HyperLogLog estimate
+ * (kept alongside in the same pass).
  */
 export function countDistinct(values: Float64Array, cap = DISTINCT_EXACT_CAP): { distinct: number; approx: boolean } {
   const size = 1 << Math.ceil(Math.log2(cap * 2));
   const mask = size - 1;
   const table = new Float64Array(size).fill(NaN);
+  const hll = new HyperLogLog();
   let count = 0;
+  let exact = true;
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (v !== v) continue;
-    let slot = hashF64(v) & mask;
+    const h = hashF64(v);
+    hll.add(h);
+    if (!exact) continue;
+    let slot = h & mask;
     for (;;) {
       const t = table[slot];
       if (t !== t) {
         table[slot] = v;
-        count++;
+        if (++count > cap) exact = false;
         break;
       }
       if (t === v) break;
       slot = (slot + 1) & mask;
     }
-    if (count > cap) {
-      const hll = new HyperLogLog();
-      for (let j = 0; j < values.length; j++) if (values[j] === values[j]) hll.add(hashF64(values[j]));
-      return { distinct: hll.estimate(), approx: true };
-    }
   }
-  return { distinct: count, approx: false };
+  return exact ? { distinct: count, approx: false } : { distinct: hll.estimate(), approx: true };
 }
 
-/** Count, missing, mean, std (sample, n-1), min, max, p5..p95 and a 20-bin histogram. */
-export function numericStats(values: Float64Array): NumericStats {
+function sumMinMax(values: Float64Array): [number, number, number, number] {
   let count = 0;
   let sum = 0;
   let min = Infinity;
@@ -177,25 +189,99 @@ export function numericStats(values: Float64Array): NumericStats {
     if (v < min) min = v;
     if (v > max) max = v;
   }
+  return [count, sum, min, max];
+}
+
+const FINE_BINS = 4096;
+
+function fineHistogram(values: Float64Array, min: number, scale: number, mean: number, counts: Float64Array, fine: Int32Array): number {
+  const last = counts.length - 1;
+  const fineLast = fine.length - 1;
+  const fineScale = (scale * fine.length) / counts.length;
+  let ss = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v !== v) continue;
+    ss += (v - mean) * (v - mean);
+    const b = ((v - min) * scale) | 0;
+    counts[b > last ? last : b]++;
+    const f = ((v - min) * fineScale) | 0;
+    fine[f > fineLast ? fineLast : f]++;
+  }
+  return ss;
+}
+
+function collectBins(values: Float64Array, min: number, fineScale: number, fineLast: number, wanted: Int32Array, out: Float64Array[], fill: Int32Array): void {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v !== v) continue;
+    let f = ((v - min) * fineScale) | 0;
+    if (f > fineLast) f = fineLast;
+    const slot = wanted[f];
+    if (slot >= 0) out[slot][fill[slot]++] = v;
+  }
+}
+
+/**
+ * Exact quantiles (numpy's linear interpolation) from a fine histogram: the order statistics
+ * needed are located in their bins, and only those bins' values are collected and sorted.
+ */
+function histogramQuantiles(values: Float64Array, count: number, min: number, max: number, fine: Int32Array, ps: readonly number[]): number[] {
+  const fineScale = max > min ? fine.length / (max - min) : 0;
+  const cum = new Float64Array(fine.length + 1);
+  for (let i = 0; i < fine.length; i++) cum[i + 1] = cum[i] + fine[i];
+  const binOf = (rank: number): number => {
+    let lo = 0;
+    let hi = fine.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (cum[mid + 1] > rank) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  };
+  const ranks: number[] = [];
+  for (const p of ps) {
+    const h = (count - 1) * p;
+    ranks.push(Math.floor(h), Math.min(count - 1, Math.floor(h) + 1));
+  }
+  const wanted = new Int32Array(fine.length).fill(-1);
+  const bins: number[] = [];
+  for (const r of ranks) {
+    const b = binOf(r);
+    if (wanted[b] === -1) {
+      wanted[b] = bins.length;
+      bins.push(b);
+    }
+  }
+  const out = bins.map((b) => new Float64Array(fine[b]));
+  collectBins(values, min, fineScale, fine.length - 1, wanted, out, new Int32Array(bins.length));
+  for (const arr of out) arr.sort();
+  const at = (rank: number): number => {
+    const b = binOf(rank);
+    return out[wanted[b]][rank - cum[b]];
+  };
+  return ps.map((p) => {
+    const h = (count - 1) * p;
+    const k = Math.floor(h);
+    const xk = at(k);
+    return h > k ? xk + (h - k) * (at(k + 1) - xk) : xk;
+  });
+}
+
+/** Count, missing, mean, std (sample, n-1), min, max, p5..p95 and a 20-bin histogram. */
+export function numericStats(values: Float64Array): NumericStats {
+  const [count, sum, min, max] = sumMinMax(values);
   const missing = values.length - count;
   if (count === 0) {
     return { count, missing, mean: null, std: null, min: null, max: null, p5: null, p25: null, p50: null, p75: null, p95: null, histogram: null };
   }
   const mean = sum / count;
-  let ss = 0;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (v === v) ss += (v - mean) * (v - mean);
-  }
+  const counts = new Float64Array(HISTOGRAM_BINS);
+  const fine = new Int32Array(FINE_BINS);
+  const scale = max > min ? HISTOGRAM_BINS / (max - min) : 0;
+  const ss = fineHistogram(values, min, scale, mean, counts, fine);
   const std = count > 1 ? Math.sqrt(ss / (count - 1)) : 0;
-  const [p5, p25, p50, p75, p95] = quantiles(values, [0.05, 0.25, 0.5, 0.75, 0.95]);
-  const counts = new Array<number>(HISTOGRAM_BINS).fill(0);
-  const width = (max - min) / HISTOGRAM_BINS;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (v !== v) continue;
-    const b = width > 0 ? Math.min(HISTOGRAM_BINS - 1, Math.floor((v - min) / width)) : 0;
-    counts[b]++;
-  }
-  return { count, missing, mean, std, min, max, p5, p25, p50, p75, p95, histogram: { min, max, counts } };
+  const [p5, p25, p50, p75, p95] = histogramQuantiles(values, count, min, max, fine, [0.05, 0.25, 0.5, 0.75, 0.95]);
+  return { count, missing, mean, std, min, max, p5, p25, p50, p75, p95, histogram: { min, max, counts: Array.from(counts) } };
 }

@@ -97,10 +97,26 @@ export function parseNumberBytes(buf: Uint8Array, a: number, b: number): number 
   if (digits <= 15 && e10 >= -22 && e10 <= 22) {
     value = e10 >= 0 ? mant * POW10[e10] : mant / POW10[-e10];
   } else {
-    value = Number(String.fromCharCode(...buf.subarray(neg || buf[a] === 43 ? a + 1 : a, b)));
+    value = slowNumber(buf, neg || buf[a] === 43 ? a + 1 : a, b);
   }
   if (integerSyntax && !Number.isSafeInteger(value)) lastNumber.integerSyntax = false;
   return neg ? -value : value;
+}
+
+function slowNumber(buf: Uint8Array, a: number, b: number): number {
+  let s = '';
+  for (let i = a; i < b; i++) s += String.fromCharCode(buf[i]);
+  return Number(s);
+}
+
+/** Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's days_from_civil). */
+function daysFromCivil(y: number, m: number, d: number): number {
+  const yy = m <= 2 ? y - 1 : y;
+  const era = Math.floor(yy / 400);
+  const yoe = yy - era * 400;
+  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
 }
 
 function digitsAt(buf: Uint8Array, i: number, n: number): number {
@@ -179,7 +195,7 @@ export function parseDateBytes(buf: Uint8Array, a: number, b: number): number {
       }
     }
   }
-  return Date.UTC(y, mo - 1, d, h, mi, s, ms) - offset * 60000;
+  return daysFromCivil(y, mo, d) * 86400000 + ((h * 60 + mi - offset) * 60 + s) * 1000 + ms;
 }
 
 /** Boolean spellings recognised (lower case). */

@@ -1,39 +1,44 @@
-import { closeSync, openSync, writeSync, fsyncSync } from 'node:fs';
+import { closeSync, openSync, writeSync, fsyncSync, readSync } from 'node:fs';
 import { createHash, type Hash } from 'node:crypto';
 import type { ColumnType } from '../core/dataset.js';
 import { InfraError } from '../core/errors.js';
 
 /**
- * The columnar copy of a dataset (`BFLYCOL1`): 8-byte aligned sections of typed-array bytes
- * followed by a JSON footer, its length (u32 LE) and the magic again. Loading maps each section
- * to a typed array without parsing text.
+ * The columnar copy of a dataset (`BFLYCOL2`): blocks of typed-array bytes (8-byte aligned),
+ * written while the source streams by, then a JSON footer that lists each column's blocks in
+ * row order, the footer's length (u32 LE) and the magic again.
  *
- * Encodings: number/integer/datetime → f64 (NaN = missing; datetime in epoch ms);
- * boolean → i8 (1, 0, -1 = missing); category → i32 codes into `levels` (-1 = missing);
- * text → utf8 bytes plus f64 offsets (rows + 1; an empty value is missing).
+ * Block kinds: `f64` float64 values (NaN = missing; datetimes in epoch ms); `ids` int32 ids
+ * into the column's `levels` (-1 = missing); `bytes` int32 lengths (-1 = missing) followed by
+ * the UTF-8 bytes of each value. number/integer/datetime columns are `f64`; category and
+ * boolean columns are `ids` (a boolean's `levels` map to `trueLevels`); text mixes `ids` and
+ * `bytes` (values past the dictionary's size).
  */
-export const COLUMNAR_MAGIC = 'BFLYCOL1';
+export const COLUMNAR_MAGIC = 'BFLYCOL2';
 
-/** Where one array lives in the file. */
-export interface SectionRef {
+/** Where a block lives in the file. */
+export interface BlockRef {
+  kind: 'f64' | 'ids' | 'bytes';
   offset: number;
   byteLength: number;
+  /** Rows in the block. */
+  rows: number;
 }
 
 /** Footer entry of one column. */
 export interface ColumnarColumnMeta {
   name: string;
   type: ColumnType;
-  values?: SectionRef;
+  blocks: BlockRef[];
   levels?: string[];
-  bytes?: SectionRef;
-  offsets?: SectionRef;
+  /** For boolean columns: which levels mean true. */
+  trueLevels?: number[];
 }
 
 /** The footer. */
 export interface ColumnarFooter {
   format: 'bfly-columnar';
-  version: 1;
+  version: 2;
   rows: number;
   columns: ColumnarColumnMeta[];
 }
@@ -43,7 +48,7 @@ export type LoadedColumn =
   | { name: string; type: 'number' | 'integer' | 'datetime'; values: Float64Array }
   | { name: string; type: 'boolean'; values: Int8Array }
   | { name: string; type: 'category'; codes: Int32Array; levels: string[] }
-  | { name: string; type: 'text'; get(row: number): string | null };
+  | { name: string; type: 'text'; values: Array<string | null> };
 
 /** A loaded columnar dataset. */
 export interface LoadedTable {
@@ -51,23 +56,49 @@ export interface LoadedTable {
   columns: LoadedColumn[];
 }
 
-/** Streams sections to a file while hashing it; `finish()` appends the footer. */
+/**
+ * Appends blocks to a file while hashing it (writes are gathered into 1 MiB); blocks can be
+ * read back before the file is finished; `finish()` appends the footer.
+ */
 export class ColumnarWriter {
   private readonly fd: number;
+  private readFd = -1;
   private pos = 0;
   private readonly hash: Hash = createHash('sha256');
   private static readonly PAD = new Uint8Array(8);
+  private readonly pending = Buffer.allocUnsafe(1 << 20);
+  private pendingLen = 0;
 
   constructor(readonly path: string) {
     this.fd = openSync(path, 'wx', 0o644);
     this.write(Buffer.from(COLUMNAR_MAGIC, 'latin1'));
   }
 
-  private write(bytes: Uint8Array): void {
+  private flush(): void {
+    if (this.pendingLen === 0) return;
+    this.writeNow(this.pending.subarray(0, this.pendingLen));
+    this.pendingLen = 0;
+  }
+
+  private writeNow(bytes: Uint8Array): void {
     let off = 0;
     while (off < bytes.length) off += writeSync(this.fd, bytes, off, bytes.length - off);
     this.hash.update(bytes);
+  }
+
+  private write(bytes: Uint8Array): void {
     this.pos += bytes.length;
+    if (this.pendingLen + bytes.length <= this.pending.length) {
+      this.pending.set(bytes, this.pendingLen);
+      this.pendingLen += bytes.length;
+      return;
+    }
+    this.flush();
+    if (bytes.length >= this.pending.length) this.writeNow(bytes);
+    else {
+      this.pending.set(bytes, 0);
+      this.pendingLen = bytes.length;
+    }
   }
 
   private align(): void {
@@ -75,27 +106,24 @@ export class ColumnarWriter {
     if (pad > 0) this.write(ColumnarWriter.PAD.subarray(0, pad));
   }
 
-  /** Starts a section; append its bytes with {@link append}, then call {@link endSection}. */
-  beginSection(): number {
+  /** Appends one block made of `parts` (written back to back). */
+  block(kind: BlockRef['kind'], rows: number, ...parts: ArrayBufferView[]): BlockRef {
     this.align();
-    return this.pos;
+    const offset = this.pos;
+    for (const p of parts) this.write(new Uint8Array(p.buffer, p.byteOffset, p.byteLength));
+    return { kind, offset, byteLength: this.pos - offset, rows };
   }
 
-  /** Appends bytes to the open section. */
-  append(view: ArrayBufferView): void {
-    this.write(new Uint8Array(view.buffer, view.byteOffset, view.byteLength));
-  }
-
-  /** Ends the section begun at `start`. */
-  endSection(start: number): SectionRef {
-    return { offset: start, byteLength: this.pos - start };
-  }
-
-  /** Writes a whole section. */
-  section(view: ArrayBufferView): SectionRef {
-    const start = this.beginSection();
-    this.append(view);
-    return this.endSection(start);
+  /** Reads a written block's bytes back into `into` (which must be `ref.byteLength` long). */
+  readBack(ref: BlockRef, into: Uint8Array): void {
+    this.flush();
+    if (this.readFd === -1) this.readFd = openSync(this.path, 'r');
+    let off = 0;
+    while (off < ref.byteLength) {
+      const n = readSync(this.readFd, into, off, ref.byteLength - off, ref.offset + off);
+      if (n === 0) throw new Error(`short read of block at ${ref.offset}`);
+      off += n;
+    }
   }
 
   /** Writes the footer, fsyncs and closes; returns the file's sha256 hex and size. */
@@ -106,62 +134,100 @@ export class ColumnarWriter {
     this.write(json);
     this.write(len);
     this.write(Buffer.from(COLUMNAR_MAGIC, 'latin1'));
+    this.flush();
     fsyncSync(this.fd);
-    closeSync(this.fd);
+    this.close();
     return { hex: this.hash.digest('hex'), bytes: this.pos };
   }
 
-  /** Closes without finishing (the caller removes the file). */
-  abort(): void {
-    try {
-      closeSync(this.fd);
-    } catch {
-      /* already closed */
+  /** Closes the files (the caller removes them on error). */
+  close(): void {
+    for (const fd of [this.fd, this.readFd]) {
+      if (fd === -1) continue;
+      try {
+        closeSync(fd);
+      } catch {
+        /* already closed */
+      }
     }
+    this.readFd = -1;
   }
+}
+
+function damaged(): never {
+  throw new InfraError('BAD_COLUMNAR', 'the columnar copy of this dataset is damaged', { hint: 'run `bfly fsck`; re-import the dataset to rebuild it' });
 }
 
 /** Reads the footer of a columnar file's bytes. */
 export function readColumnarFooter(buf: Uint8Array): ColumnarFooter {
-  const bad = (): never => {
-    throw new InfraError('BAD_COLUMNAR', 'the columnar copy of this dataset is damaged', { hint: 'run `bfly fsck`; re-import the dataset to rebuild it' });
-  };
   const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
-  if (b.length < 20 || b.toString('latin1', 0, 8) !== COLUMNAR_MAGIC || b.toString('latin1', b.length - 8) !== COLUMNAR_MAGIC) bad();
+  if (b.length < 20 || b.toString('latin1', 0, 8) !== COLUMNAR_MAGIC || b.toString('latin1', b.length - 8) !== COLUMNAR_MAGIC) damaged();
   const len = b.readUInt32LE(b.length - 12);
-  if (len > b.length - 20) bad();
+  if (len > b.length - 20) damaged();
   return JSON.parse(b.toString('utf8', b.length - 12 - len, b.length - 12)) as ColumnarFooter;
 }
 
-/**
- * Maps a columnar file's bytes to typed arrays (copy-free when the buffer is 8-byte aligned).
- */
+/** Loads a columnar file's bytes into one typed array (or string array) per column. */
 export function loadColumnar(buf: Uint8Array): LoadedTable {
   const footer = readColumnarFooter(buf);
-  // Typed arrays need aligned offsets; Node's pooled buffers may not be.
-  const base = buf.byteOffset % 8 === 0 ? buf : new Uint8Array(buf);
-  const view = <T>(ref: SectionRef, Ctor: { new (b: ArrayBufferLike, o: number, n: number): T; BYTES_PER_ELEMENT: number }): T =>
-    new Ctor(base.buffer, base.byteOffset + ref.offset, ref.byteLength / Ctor.BYTES_PER_ELEMENT);
+  const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  const rows = footer.rows;
   const columns = footer.columns.map((c): LoadedColumn => {
+    const f64 = (): Float64Array => {
+      const out = new Float64Array(rows);
+      const bytes = new Uint8Array(out.buffer);
+      let at = 0;
+      for (const blk of c.blocks) {
+        bytes.set(b.subarray(blk.offset, blk.offset + blk.byteLength), at);
+        at += blk.byteLength;
+      }
+      return out;
+    };
+    const ids = (): Int32Array => {
+      const out = new Int32Array(rows);
+      let r = 0;
+      for (const blk of c.blocks) {
+        if (blk.kind !== 'ids') damaged();
+        out.set(new Int32Array(b.buffer.slice(b.byteOffset + blk.offset, b.byteOffset + blk.offset + blk.byteLength)), r);
+        r += blk.rows;
+      }
+      return out;
+    };
     switch (c.type) {
       case 'number':
       case 'integer':
       case 'datetime':
-        return { name: c.name, type: c.type, values: view(c.values!, Float64Array) };
-      case 'boolean':
-        return { name: c.name, type: 'boolean', values: view(c.values!, Int8Array) };
+        return { name: c.name, type: c.type, values: f64() };
+      case 'boolean': {
+        const isTrue = new Set(c.trueLevels ?? []);
+        return { name: c.name, type: 'boolean', values: Int8Array.from(ids(), (id) => (id < 0 ? -1 : isTrue.has(id) ? 1 : 0)) };
+      }
       case 'category':
-        return { name: c.name, type: 'category', codes: view(c.values!, Int32Array), levels: c.levels ?? [] };
+        return { name: c.name, type: 'category', codes: ids(), levels: c.levels ?? [] };
       case 'text': {
-        const offsets = view(c.offsets!, Float64Array);
-        const bytes = Buffer.from(base.buffer, base.byteOffset + c.bytes!.offset, c.bytes!.byteLength);
-        return {
-          name: c.name,
-          type: 'text',
-          get: (row: number) => (offsets[row + 1] > offsets[row] ? bytes.toString('utf8', offsets[row], offsets[row + 1]) : null),
-        };
+        const levels = c.levels ?? [];
+        const values: Array<string | null> = [];
+        for (const blk of c.blocks) {
+          const raw = b.buffer.slice(b.byteOffset + blk.offset, b.byteOffset + blk.offset + blk.rows * 4);
+          const ints = new Int32Array(raw);
+          if (blk.kind === 'ids') {
+            for (const id of ints) values.push(id < 0 ? null : levels[id]);
+          } else if (blk.kind === 'bytes') {
+            let p = blk.offset + blk.rows * 4;
+            for (const len of ints) {
+              if (len < 0) values.push(null);
+              else {
+                values.push(b.toString('utf8', p, p + len));
+                p += len;
+              }
+            }
+          } else {
+            for (let k = 0; k < blk.rows; k++) values.push(null);
+          }
+        }
+        return { name: c.name, type: 'text', values };
       }
     }
   });
-  return { rows: footer.rows, columns };
+  return { rows, columns };
 }

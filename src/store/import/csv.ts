@@ -106,49 +106,50 @@ export class CsvParser {
   /** Parses complete records in `buf[pos..end)`; returns where the first incomplete one starts. */
   private parse(buf: Buffer, pos: number, end: number, last: boolean): number {
     const D = this.delimiter;
+    let line = this.line;
+    let starts = this.starts;
+    let ends = this.ends;
+    let flags = this.flags;
     let i = pos;
     while (i < end) {
       const recStart = i;
-      const recLine = this.line;
+      const recLine = line;
       let nf = 0;
+      let complete = false;
       for (;;) {
         let fs: number;
         let fe: number;
         let fl = 0;
         if (i < end && buf[i] === QUOTE) {
           fl = 1;
-          i++;
-          fs = i;
+          fs = ++i;
           for (;;) {
             while (i < end) {
               const c = buf[i];
               if (c === QUOTE) break;
-              if (c === LF) this.line++;
+              if (c === LF) line++;
               i++;
             }
             if (i >= end) {
               if (last) this.error('UNCLOSED_QUOTE', 'a quoted field is never closed', 'add the missing closing quote (") or escape quotes inside fields by doubling them ("")', recLine);
-              this.line = recLine;
-              return recStart;
+              break;
             }
             if (i + 1 < end && buf[i + 1] === QUOTE) {
               fl |= 2;
               i += 2;
               continue;
             }
-            if (i + 1 >= end && !last) {
-              this.line = recLine;
-              return recStart;
-            }
+            if (i + 1 >= end && !last) break;
             fe = i;
             i++;
+            fl |= 4; // closed
             break;
           }
+          if ((fl & 4) === 0) break; // incomplete
+          fl &= 3;
           if (i < end) {
             const c = buf[i];
-            if (c !== D && c !== LF && c !== CR) {
-              this.error('BAD_QUOTE', 'unexpected text after a closing quote', 'quote the whole field, and double any quote inside it ("")', this.line);
-            }
+            if (c !== D && c !== LF && c !== CR) this.error('BAD_QUOTE', 'unexpected text after a closing quote', 'quote the whole field, and double any quote inside it ("")', line);
           }
         } else {
           fs = i;
@@ -157,23 +158,33 @@ export class CsvParser {
             if (c === D || c === LF || c === CR) break;
             i++;
           }
-          if (i >= end && !last) {
-            this.line = recLine;
-            return recStart;
-          }
+          if (i >= end && !last) break; // incomplete
           fe = i;
         }
-        this.push(nf++, fs, fe, fl);
-        if (i >= end) break;
+        if (nf === starts.length) {
+          this.push(nf, 0, 0, 0);
+          starts = this.starts;
+          ends = this.ends;
+          flags = this.flags;
+        }
+        starts[nf] = fs;
+        ends[nf] = fe!;
+        flags[nf] = fl;
+        nf++;
+        if (i >= end) {
+          complete = true;
+          break;
+        }
         const c = buf[i];
         if (c === D) {
           i++;
           if (i >= end) {
-            if (!last) {
-              this.line = recLine;
-              return recStart;
-            }
+            if (!last) break;
             this.push(nf++, i, i, 0);
+            starts = this.starts;
+            ends = this.ends;
+            flags = this.flags;
+            complete = true;
             break;
           }
           continue;
@@ -181,20 +192,23 @@ export class CsvParser {
         if (c === CR) {
           i++;
           if (i < end && buf[i] === LF) i++;
-          else if (i >= end && !last) {
-            this.line = recLine;
-            return recStart;
-          }
-          this.line++;
-          break;
+          else if (i >= end && !last) break;
+        } else {
+          i++; // LF
         }
-        i++; // LF
-        this.line++;
+        line++;
+        complete = true;
         break;
       }
-      if (nf === 1 && this.ends[0] === this.starts[0] && this.flags[0] === 0) continue; // blank line
+      if (!complete) {
+        this.line = recLine;
+        return recStart;
+      }
+      if (nf === 1 && ends[0] === starts[0] && flags[0] === 0) continue; // blank line
+      this.line = line;
       this.emit(buf, nf, recLine);
     }
+    this.line = line;
     return i;
   }
 

@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, readSync, rmSync, statSync } from 'node:fs';
+import { closeSync, constants, copyFileSync, mkdirSync, openSync, readSync, rmSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, extname, join, resolve } from 'node:path';
 import { DATASET_FORMATS, type DatasetColumn, type DatasetFormat, type DatasetManifest, MISSING_MARKERS } from '../../core/dataset.js';
@@ -73,14 +73,14 @@ class TableBuilder {
   rows = 0;
 
   constructor(
-    private readonly dir: string,
+    private readonly out: ColumnarWriter,
     private readonly label: string,
     /** Second read: only these column names, as strings. */
     private readonly only?: Set<string>,
   ) {}
 
-  private add(name: string, index: number): ColumnBuilder {
-    const b = new ColumnBuilder(name, this.dir, index, this.only !== undefined);
+  private add(name: string): ColumnBuilder {
+    const b = new ColumnBuilder(name, this.out, this.only !== undefined);
     this.builders.push(b);
     this.byName.set(name, b);
     return b;
@@ -103,7 +103,7 @@ class TableBuilder {
           }
           seen.set(name, i);
         });
-        this.csvTargets = names.map((raw, i) => (this.only === undefined || this.only.has(raw.trim()) ? this.add(raw.trim(), i) : null));
+        this.csvTargets = names.map((raw) => (this.only === undefined || this.only.has(raw.trim()) ? this.add(raw.trim()) : null));
       },
       record: (buf, starts, ends, flags, count) => {
         const targets = this.csvTargets;
@@ -125,7 +125,7 @@ class TableBuilder {
         if (key.trim() === '') {
           throw new ValidationError('EMPTY_COLUMN_NAME', `${this.label}: record ${row + 1} has a key that is empty`, { hint: 'give every field a name', data: { record: row + 1 } });
         }
-        b = this.add(key, this.builders.length);
+        b = this.add(key);
         for (let r = 0; r < row; r++) b.addMissing();
       }
       this.addJsonValue(b, obj[key]);
@@ -157,22 +157,14 @@ class TableBuilder {
     }
     for (const b of this.builders) b.finish();
   }
-
-  abort(): void {
-    for (const b of this.builders) b.abort();
-  }
 }
 
-function openSource(path: string, label: string, copyPath?: string): ByteSource {
-  try {
-    return new ByteSource(path, { copyPath, hash: copyPath !== undefined });
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EACCES' || code === 'EPERM') {
-      throw new ValidationError('FILE_UNREADABLE', `cannot read ${label}: permission denied`, { hint: 'check the file permissions (e.g. chmod +r)', data: { path } });
-    }
-    throw new InfraError('READ_FAILED', `cannot read ${label}: ${(err as Error).message}`, { cause: err, hint: 'check the path', data: { path } });
+function readError(err: unknown, path: string, label: string): Error {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'EACCES' || code === 'EPERM') {
+    return new ValidationError('FILE_UNREADABLE', `cannot read ${label}: permission denied`, { hint: 'check the file permissions (e.g. chmod +r)', data: { path } });
   }
+  return new InfraError('READ_FAILED', `cannot read ${label}: ${(err as Error).message}`, { cause: err, hint: 'check the path and the free disk space', data: { path } });
 }
 
 function sourceError(err: SourceBytesError, path: string, label: string): ValidationError {
@@ -229,21 +221,28 @@ export async function importDataset(root: string, file: string, options: ImportO
   sweepDeadTemps(root);
   const work = join(paths.tmp, `${process.pid}-${randomBytes(6).toString('hex')}-import`);
   mkdirSync(work);
-  const tables: TableBuilder[] = [];
+  let writer: ColumnarWriter | null = null;
   try {
     let format: DatasetFormat;
     try {
       format = detectFormat(path, options.format);
     } catch (err) {
       if (isBflyError(err)) throw err;
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'EACCES' || code === 'EPERM') throw new ValidationError('FILE_UNREADABLE', `cannot read ${label}: permission denied`, { hint: 'check the file permissions (e.g. chmod +r)' });
-      throw err;
+      throw readError(err, path, label);
     }
+    // The raw object is an in-kernel copy (copy_file_range: far faster than write() here);
+    // everything after reads that private copy, so the stored bytes are exactly the hashed
+    // and parsed bytes even if the source changes meanwhile.
     const rawPath = join(work, 'raw');
-    const source = openSource(path, label, rawPath);
-    const table = new TableBuilder(work, label);
-    tables.push(table);
+    try {
+      copyFileSync(path, rawPath, constants.COPYFILE_EXCL);
+    } catch (err) {
+      throw readError(err, path, label);
+    }
+    const source = new ByteSource(rawPath);
+    const columnarPath = join(work, 'columnar');
+    writer = new ColumnarWriter(columnarPath);
+    const table = new TableBuilder(writer, label);
     let nextReport = 1 << 20;
     const read: ReadFn = (buf, off, len) => {
       const n = source.read(buf, off, len);
@@ -256,7 +255,7 @@ export async function importDataset(root: string, file: string, options: ImportO
     try {
       table.run(format, read);
     } catch (err) {
-      if (err instanceof SourceBytesError) throw sourceError(err, path, label);
+      if (err instanceof SourceBytesError) throw sourceError(err, rawPath, label);
       throw err;
     } finally {
       source.close();
@@ -276,9 +275,8 @@ export async function importDataset(root: string, file: string, options: ImportO
     const rescan = table.builders.filter((b) => b.needsRescan);
     const replacement = new Map<ColumnBuilder, ColumnBuilder>();
     if (rescan.length > 0) {
-      const second = new TableBuilder(work, label, new Set(rescan.map((b) => b.name)));
-      tables.push(second);
-      const again = openSource(rawPath, label);
+      const second = new TableBuilder(writer, label, new Set(rescan.map((b) => b.name)));
+      const again = new ByteSource(rawPath, { hash: false });
       try {
         second.run(format, (buf, off, len) => again.read(buf, off, len));
       } finally {
@@ -287,22 +285,14 @@ export async function importDataset(root: string, file: string, options: ImportO
       for (const b of rescan) replacement.set(b, second.builders.find((s) => s.name === b.name)!);
     }
 
-    const columnarPath = join(work, 'columnar');
-    const writer = new ColumnarWriter(columnarPath);
     const metas: ColumnarColumnMeta[] = [];
     const columns: DatasetColumn[] = [];
-    let written: { hex: string; bytes: number };
-    try {
-      for (const b of table.builders) {
-        const { meta, column } = finalizeColumn(replacement.get(b) ?? b, writer);
-        metas.push(meta);
-        columns.push(column);
-      }
-      written = writer.finish({ format: 'bfly-columnar', version: 1, rows: table.rows, columns: metas });
-    } catch (err) {
-      writer.abort();
-      throw err;
+    for (const b of table.builders) {
+      const { meta, column } = finalizeColumn(replacement.get(b) ?? b);
+      metas.push(meta);
+      columns.push(column);
     }
+    const written = writer.finish({ format: 'bfly-columnar', version: 2, rows: table.rows, columns: metas });
     const rawHash = adoptObject(root, rawPath, hex);
     const columnarHash = adoptObject(root, columnarPath, written.hex);
 
@@ -331,7 +321,7 @@ export async function importDataset(root: string, file: string, options: ImportO
       return { dataset: manifest, created: true };
     });
   } finally {
-    for (const t of tables) t.abort();
+    writer?.close();
     rmSync(work, { recursive: true, force: true });
   }
 }

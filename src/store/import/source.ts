@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { createHash, type Hash } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
 
@@ -22,21 +22,19 @@ function seqLen(b: number): number {
 }
 
 /**
- * Reads a file in large sequential reads and, on the way, hashes every byte (sha256), copies
- * it to `copyPath` (the future raw object) and refuses NUL bytes and invalid UTF-8. One pass:
- * the parser pulls bytes through {@link ByteSource.read}.
+ * Reads a file in large sequential reads and, on the way, hashes every byte (sha256) and
+ * refuses NUL bytes and invalid UTF-8. One pass: the parser pulls bytes through
+ * {@link ByteSource.read}.
  */
 export class ByteSource {
   private readonly fd: number;
-  private readonly copyFd: number | null;
   private readonly hash: Hash | null;
   private carry: Buffer = Buffer.alloc(0);
   /** Bytes read so far. */
   bytes = 0;
 
-  constructor(path: string, options: { copyPath?: string; hash?: boolean } = {}) {
+  constructor(path: string, options: { hash?: boolean } = {}) {
     this.fd = openSync(path, 'r');
-    this.copyFd = options.copyPath === undefined ? null : openSync(options.copyPath, 'wx', 0o644);
     this.hash = options.hash === false ? null : createHash('sha256');
   }
 
@@ -52,10 +50,6 @@ export class ByteSource {
     if (nul !== -1) throw new SourceBytesError('nul', this.bytes + nul);
     this.checkUtf8(region);
     this.hash?.update(region);
-    if (this.copyFd !== null) {
-      let w = 0;
-      while (w < n) w += writeSync(this.copyFd, region, w, n - w);
-    }
     this.bytes += n;
     return n;
   }
@@ -95,10 +89,9 @@ export class ByteSource {
     return this.hash.digest('hex');
   }
 
-  /** Closes the file (and the copy). */
+  /** Closes the file. */
   close(): void {
     closeSync(this.fd);
-    if (this.copyFd !== null) closeSync(this.copyFd);
   }
 }
 

@@ -1,0 +1,59 @@
+// npm run bench -- import: end-to-end `bfly dataset import` vs sha256sum on the same file,
+// peak RSS for a ~200 MB and a ~600 MB file, and start-up of `bfly --version` /
+// `bfly dataset list --json` (100 datasets) vs `node -e 0`.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BFLY, fmt, measure, medianSeconds, table } from './lib.js';
+import { benchCsv, sizeMB } from './gen-csv.js';
+
+function freshWorkspace() {
+  const dir = mkdtempSync(join(tmpdir(), 'bfly-bench-'));
+  measure(process.execPath, [BFLY, 'init', dir]);
+  return dir;
+}
+
+export async function benchImport(args) {
+  const sizes = args.includes('--quick') ? [150_000] : [1_500_000, 4_500_000];
+  const rows = [];
+  for (const n of sizes) {
+    process.stderr.write(`generating ${n.toLocaleString()} rows...\n`);
+    const file = benchCsv(n);
+    const mb = sizeMB(file);
+    measure('sha256sum', [file]); // warm the page cache
+    const sha = measure('sha256sum', [file]);
+    const ws = freshWorkspace();
+    try {
+      const imp = measure(process.execPath, [BFLY, '-C', ws, 'dataset', 'import', file, '--json']);
+      const d = JSON.parse(imp.stdout);
+      rows.push([`${n.toLocaleString()} rows`, `${mb.toFixed(0)} MB`, fmt(imp.seconds), fmt(mb / imp.seconds, 0), fmt(sha.seconds), fmt(imp.seconds / sha.seconds, 1) + 'x', fmt(imp.rssMB, 0), `${d.rows} rows, ${d.columns.length} cols`]);
+    } finally {
+      rmSync(ws, { recursive: true, force: true });
+    }
+  }
+  console.log('\n## dataset import (targets: >= 100 MB/s, peak RSS <= 250 MB at any size)');
+  table(['file', 'size', 'bfly s', 'bfly MB/s', 'sha256sum s', 'bfly/sha256sum', 'bfly RSS MB', 'result'], rows);
+
+  // Start-up: 100 small datasets.
+  const ws = freshWorkspace();
+  try {
+    const dir = mkdtempSync(join(tmpdir(), 'bfly-bench-small-'));
+    for (let i = 0; i < 100; i++) {
+      const f = join(dir, `d${i}.csv`);
+      writeFileSync(f, `a,b,c\n${i},x,1.5\n${i + 1},y,2.5\n`);
+      measure(process.execPath, [BFLY, '-C', ws, 'dataset', 'import', f]);
+    }
+    rmSync(dir, { recursive: true, force: true });
+    const node0 = medianSeconds(process.execPath, ['-e', '0'], 15);
+    const version = medianSeconds(process.execPath, [BFLY, '--version'], 15);
+    const list = medianSeconds(process.execPath, [BFLY, '-C', ws, 'dataset', 'list', '--json'], 15);
+    console.log('\n## start-up (target: within 1.5x of node -e 0), median of 15');
+    table(['command', 'ms', 'ratio to node -e 0'], [
+      ['node -e 0', fmt(node0 * 1000, 0), '1.00x'],
+      ['bfly --version', fmt(version * 1000, 0), fmt(version / node0) + 'x'],
+      ['bfly dataset list --json (100 datasets)', fmt(list * 1000, 0), fmt(list / node0) + 'x'],
+    ]);
+  } finally {
+    rmSync(ws, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,16 @@
+// npm run bench [-- <suite> ...]: runs the named suites (default: all). Builds nothing: run
+// `npm run build` first (npm ci does).
+import { benchImport } from './import.js';
+
+const SUITES = { import: benchImport };
+const args = process.argv.slice(2);
+const names = args.filter((a) => !a.startsWith('--'));
+const chosen = names.length > 0 ? names : Object.keys(SUITES);
+for (const name of chosen) {
+  const suite = SUITES[name];
+  if (!suite) {
+    console.error(`unknown bench suite ${JSON.stringify(name)}; suites: ${Object.keys(SUITES).join(', ')}`);
+    process.exit(2);
+  }
+  await suite(args);
+}
