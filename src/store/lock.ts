@@ -1,4 +1,4 @@
-import { closeSync, openSync, readFileSync, renameSync, writeSync, readdirSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, writeSync, readdirSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { InfraError } from '../core/errors.js';
@@ -94,6 +94,12 @@ export function acquireLock(root: string, name: string, options: LockOptions): H
         },
       };
     } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !existsSync(workspacePaths(root).locks)) {
+        // locks/ and tmp/ are transient (git-ignored, absent in format 0): recreate them.
+        mkdirSync(workspacePaths(root).locks, { recursive: true });
+        mkdirSync(workspacePaths(root).tmp, { recursive: true });
+        continue;
+      }
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
         throw new InfraError('LOCK_FAILED', `cannot create lock ${path}: ${(err as Error).message}`, { cause: err, hint: 'check that .butterfly/locks is writable' });
       }

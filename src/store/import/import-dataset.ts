@@ -262,11 +262,11 @@ export async function importDataset(root: string, file: string, options: ImportO
     }
     const hex = source.digest();
     const bytes = source.bytes;
-    if (table.builders.length === 0) {
-      throw new ValidationError('NO_COLUMNS', `${label} has no columns`, { hint: 'each record needs at least one field' });
-    }
     if (table.rows === 0) {
       throw new ValidationError('NO_ROWS', format === 'csv' || format === 'tsv' ? `${label} has a header but no data rows` : `${label} has no records`, { hint: 'add at least one data row' });
+    }
+    if (table.builders.length === 0) {
+      throw new ValidationError('NO_COLUMNS', `${label} has no columns`, { hint: 'each record needs at least one field' });
     }
     const already = listDatasets(root).find((d) => d.hash === formatHash(hex));
     if (already !== undefined) return { dataset: already, created: false };

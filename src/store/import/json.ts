@@ -25,6 +25,12 @@ class Window {
     private readonly label: string,
   ) {}
 
+  /** Fills at least 3 bytes (or to the end) and steps over a UTF-8 byte order mark. */
+  skipBom(): void {
+    while (this.filled < 3 && this.more(0));
+    if (this.filled >= 3 && this.buf[0] === 0xef && this.buf[1] === 0xbb && this.buf[2] === 0xbf) this.pos = 3;
+  }
+
   /** Reads more; returns false at the end. Keeps bytes from `keep` on. */
   more(keep: number): boolean {
     if (this.eof) return false;
@@ -66,8 +72,7 @@ function parseJsonText(text: string, label: string, line: number, what: string):
 export function parseJsonLines(read: ReadFn, onObject: ObjectHandler, label: string): number {
   const w = new Window(read, label);
   let count = 0;
-  w.more(0);
-  if (w.filled >= 3 && w.buf[0] === 0xef && w.buf[1] === 0xbb && w.buf[2] === 0xbf) w.pos = 3;
+  w.skipBom();
   for (;;) {
     let nl = w.buf.indexOf(LF, w.pos);
     if (nl >= w.filled) nl = -1;
@@ -113,8 +118,7 @@ export function parseJsonArray(read: ReadFn, onObject: ObjectHandler, label: str
       if (!w.more(w.pos)) return false;
     }
   };
-  w.more(0);
-  if (w.filled >= 3 && w.buf[0] === 0xef && w.buf[1] === 0xbb && w.buf[2] === 0xbf) w.pos = 3;
+  w.skipBom();
   if (!skipSpace()) fail('EMPTY_FILE', 'the file is empty', 'check the path');
   if (w.buf[w.pos] !== 0x5b) fail('NOT_AN_ARRAY', `expected a JSON array, found ${w.buf[w.pos] === 0x7b ? 'an object' : `'${String.fromCharCode(w.buf[w.pos])}'`}`, NOT_ARRAY_HINT);
   w.pos++;

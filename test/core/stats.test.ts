@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import { ByteDict } from '../../src/core/byte-dict.js';
+import { countDistinct, HyperLogLog, numericStats, quantiles, selectKth } from '../../src/core/stats.js';
+
+function numpyLinear(sorted: number[], p: number): number {
+  const h = (sorted.length - 1) * p;
+  const k = Math.floor(h);
+  return k + 1 < sorted.length ? sorted[k] + (h - k) * (sorted[k + 1] - sorted[k]) : sorted[k];
+}
+
+describe('numericStats', () => {
+  it('matches hand-computed values on a small column with missing values', () => {
+    const s = numericStats(Float64Array.from([1, 2, NaN, 3, 4, 10]));
+    expect(s.count).toBe(5);
+    expect(s.missing).toBe(1);
+    expect(s.mean).toBe(4);
+    expect(s.std).toBeCloseTo(Math.sqrt((9 + 4 + 1 + 0 + 36) / 4), 12);
+    expect([s.min, s.max, s.p50]).toEqual([1, 10, 3]);
+    expect(s.p25).toBe(2);
+    expect(s.p95).toBeCloseTo(4 + 0.8 * 6, 12);
+    expect(s.histogram!.counts.reduce((a, b) => a + b, 0)).toBe(5);
+    expect(s.histogram!.counts[19]).toBe(1); // the 10 lands in the last bin
+  });
+
+  it('gives exact numpy-style quantiles on large skewed data', () => {
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const xs = Float64Array.from({ length: 50_000 }, (_, i) => (i % 97 === 0 ? NaN : Math.exp(rnd() * 10)));
+    const sorted = [...xs].filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
+    const s = numericStats(xs);
+    for (const [p, v] of [[0.05, s.p5], [0.25, s.p25], [0.5, s.p50], [0.75, s.p75], [0.95, s.p95]] as const) {
+      expect(v).toBe(numpyLinear(sorted, p));
+    }
+    expect(quantiles(xs, [0.5])[0]).toBe(numpyLinear(sorted, 0.5));
+  });
+
+  it('handles an all-missing and a constant column', () => {
+    expect(numericStats(Float64Array.from([NaN, NaN])).mean).toBeNull();
+    const c = numericStats(new Float64Array(10).fill(3));
+    expect([c.min, c.max, c.std, c.p5, c.p95]).toEqual([3, 3, 0, 3, 3]);
+    expect(c.histogram!.counts[0]).toBe(10);
+  });
+
+  it('selectKth finds order statistics', () => {
+    const a = Float64Array.from([5, 1, 4, 2, 3]);
+    expect(selectKth(a.slice(), 0)).toBe(1);
+    expect(selectKth(a.slice(), 4)).toBe(5);
+    expect(selectKth(a.slice(), 2)).toBe(3);
+  });
+});
+
+describe('distinct counting', () => {
+  it('is exact below the cap and a close estimate above it', () => {
+    expect(countDistinct(Float64Array.from([1, 1, 2, NaN, 0, -0]))).toEqual({ distinct: 3, approx: false });
+    const many = Float64Array.from({ length: 200_000 }, (_, i) => i * 1.5);
+    const r = countDistinct(many, 1000);
+    expect(r.approx).toBe(true);
+    expect(Math.abs(r.distinct - 200_000) / 200_000).toBeLessThan(0.05);
+  });
+
+  it('HyperLogLog estimates within a few percent', () => {
+    const h = new HyperLogLog();
+    for (let i = 0; i < 100_000; i++) h.add(Math.imul(i, 2654435761) >>> 0);
+    expect(Math.abs(h.estimate() - 100_000) / 100_000).toBeLessThan(0.05);
+  });
+});
+
+describe('ByteDict', () => {
+  it('assigns dense ids in first-seen order and counts occurrences', () => {
+    const d = new ByteDict();
+    const words = ['b', 'a', 'b', 'é', '', 'a', 'b'];
+    const ids = words.map((w) => {
+      const buf = Buffer.from(w);
+      return d.add(buf, 0, buf.length);
+    });
+    expect(ids).toEqual([0, 1, 0, 2, 3, 1, 0]);
+    expect(d.size).toBe(4);
+    expect([d.text(0), d.text(2)]).toEqual(['b', 'é']);
+    expect(Array.from(d.counts.subarray(0, 4))).toEqual([3, 2, 1, 1]);
+  });
+
+  it('survives growth past its initial table and arena', () => {
+    const d = new ByteDict();
+    for (let i = 0; i < 20_000; i++) {
+      const buf = Buffer.from(`value-${i}-${'x'.repeat(i % 50)}`);
+      expect(d.add(buf, 0, buf.length)).toBe(i);
+    }
+    const again = Buffer.from(`value-12345-${'x'.repeat(12345 % 50)}`);
+    expect(d.add(again, 0, again.length)).toBe(12345);
+    expect(d.text(19_999)).toBe(`value-19999-${'x'.repeat(19_999 % 50)}`);
+  });
+});
