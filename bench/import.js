@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BFLY, fmt, measure, medianSeconds, table } from './lib.js';
+import { BFLY, fmt, interleavedMedians, measure, table } from './lib.js';
 import { benchCsv, sizeMB } from './gen-csv.js';
 
 function freshWorkspace() {
@@ -44,10 +44,12 @@ export async function benchImport(args) {
       measure(process.execPath, [BFLY, '-C', ws, 'dataset', 'import', f]);
     }
     rmSync(dir, { recursive: true, force: true });
-    const node0 = medianSeconds(process.execPath, ['-e', '0'], 15);
-    const version = medianSeconds(process.execPath, [BFLY, '--version'], 15);
-    const list = medianSeconds(process.execPath, [BFLY, '-C', ws, 'dataset', 'list', '--json'], 15);
-    console.log('\n## start-up (target: within 1.5x of node -e 0), median of 15');
+    const [node0, version, list] = interleavedMedians([
+      [process.execPath, ['-e', '0']],
+      [process.execPath, [BFLY, '--version']],
+      [process.execPath, [BFLY, '-C', ws, 'dataset', 'list', '--json']],
+    ]);
+    console.log('\n## start-up (target: within 1.5x of node -e 0), median of 21, sampled round-robin');
     table(['command', 'ms', 'ratio to node -e 0'], [
       ['node -e 0', fmt(node0 * 1000, 0), '1.00x'],
       ['bfly --version', fmt(version * 1000, 0), fmt(version / node0) + 'x'],

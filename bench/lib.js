@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const DATA_DIR = join(ROOT, 'bench', '.data');
-export const BFLY = join(ROOT, 'bin', 'bfly.js');
+export const BFLY = join(ROOT, 'bin', 'bfly.cjs');
 mkdirSync(DATA_DIR, { recursive: true });
 
 const GNU_TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
@@ -22,6 +22,23 @@ export function measure(cmd, args, options = {}) {
     throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}):\n${r.stderr}`);
   }
   return { seconds, rssMB: m ? Number(m[1]) / 1024 : null, stdout: r.stdout, stderr: r.stderr };
+}
+
+/**
+ * Median wall times of several commands, sampled round-robin so that drift in the machine's
+ * speed hits all of them alike. `commands` is a list of [cmd, args]; returns seconds each.
+ */
+export function interleavedMedians(commands, runs = 21) {
+  const times = commands.map(() => []);
+  for (let i = 0; i < runs; i++) {
+    commands.forEach(([cmd, args], k) => {
+      const t0 = process.hrtime.bigint();
+      const r = spawnSync(cmd, args, { stdio: 'ignore' });
+      if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status})`);
+      times[k].push(Number(process.hrtime.bigint() - t0) / 1e9);
+    });
+  }
+  return times.map((t) => t.sort((a, b) => a - b)[Math.floor(t.length / 2)]);
 }
 
 /** Median wall time of `runs` runs. */

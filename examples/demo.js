@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const bin = join(root, 'bin', 'bfly.js');
+const bin = join(root, 'bin', 'bfly.cjs');
 const data = join(root, 'node_modules', 'vega-datasets', 'data');
 const ws = mkdtempSync(join(tmpdir(), 'bfly-demo-'));
 mkdirSync(join(ws, 'data'));

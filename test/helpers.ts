@@ -9,7 +9,7 @@ import { initWorkspace, type Workspace } from '../src/store/workspace.js';
 /** The repository root. */
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** The built CLI. */
-export const BFLY = join(REPO, 'bin', 'bfly.js');
+export const BFLY = join(REPO, 'bin', 'bfly.cjs');
 /** vega-datasets' data folder. */
 export const VEGA = join(REPO, 'node_modules', 'vega-datasets', 'data');
 

@@ -116,7 +116,7 @@ describe('dataset import refuses bad input and leaves .butterfly/ byte-for-byte 
       chmodSync(t.dir, 0o777);
       chmodSync(dir, 0o755);
       chmodSync(files, 0o755);
-      const asNobody = (args: string[]) => spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, join(__dirname, '..', '..', 'bin', 'bfly.js'), ...args], { encoding: 'utf8' });
+      const asNobody = (args: string[]) => spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, join(__dirname, '..', '..', 'bin', 'bfly.cjs'), ...args], { encoding: 'utf8' });
       expect(asNobody(['init', join(t.dir, 'ws')]).status).toBe(0);
       const before = snapshotTree(join(t.dir, 'ws', '.butterfly'));
       const r = asNobody(['-C', join(t.dir, 'ws'), 'dataset', 'import', p, '--json']);
