@@ -25,6 +25,9 @@ const common = {
   // Heavy optional modules stay outside the bundles and load only where used.
   external: ['isolated-vm', '@tensorflow/*', 'ink', 'react', 'vega', 'vega-lite'],
   logLevel: 'warning',
+  // CommonJS has no import.meta: give modules that locate files a file URL of their own bundle.
+  define: { 'import.meta.url': '__bflyModuleUrl' },
+  banner: { js: "const __bflyModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
 };
 
 await build({ ...common, entryPoints: { cli: 'src/cli.ts' }, outdir: 'dist/cli', outExtension: { '.js': '.cjs' }, plugins: [lazyCommands] });

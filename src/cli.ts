@@ -1,5 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import type { BflyError, ErrorCategory } from './core/errors.js';
+import type { PipelineProblem } from './core/validate-pipeline.js';
+import { renderProblems } from './ui/experiments.js';
 import { BFLY_VERSION } from './core/version.js';
 
 /**
@@ -27,6 +29,8 @@ export interface GlobalOptions {
 }
 
 let jsonMode = false;
+/** Set by an action that printed its own result but must still exit non-zero (e.g. validate). */
+let actionCategory: ErrorCategory | undefined;
 
 function isBfly(err: unknown): err is BflyError {
   return typeof err === 'object' && err !== null && 'category' in err && 'code' in err && typeof (err as { toJSON?: unknown }).toJSON === 'function';
@@ -40,6 +44,8 @@ export function reportError(err: unknown): number {
       process.stderr.write(JSON.stringify({ error: { code, category, message, hint: hint ?? null, ...(err.data && Object.keys(err.data).length ? { data: err.data } : {}) } }) + '\n');
     } else {
       process.stderr.write(`bfly: error: ${err.message}\n${err.hint ? `  hint: ${err.hint}\n` : ''}`);
+      const { problems, file } = err.data as { problems?: PipelineProblem[]; file?: string };
+      if (Array.isArray(problems) && problems.length > 1) process.stderr.write(renderProblems(file ?? 'pipeline.yaml', problems));
     }
     return EXIT_CODES[err.category] ?? EXIT_CODES.unknown;
   }
@@ -103,6 +109,51 @@ export function buildProgram(): Command {
     const { datasetShowCommand } = await import('./commands/dataset-show.js');
     await datasetShowCommand(ref, opts(cmd));
   });
+
+  const experiment = program.command('experiment').description('create and inspect experiments (a dataset, a target and a draft pipeline)');
+  common(
+    experiment
+      .command('create <name>')
+      .description('bind a dataset and a target to a new draft pipeline')
+      .requiredOption('--dataset <ref>', 'dataset: NAME, NAME@V or a hash prefix')
+      .requiredOption('--target <column>', 'the column to predict')
+      .addOption(new Option('--task <task>', 'auto decides from the target column').choices(['auto', 'classification', 'regression']).default('auto'))
+      .option('--metric <metric>', "metric to optimise (default: accuracy or rmse)")
+      .option('--template <template>', 'pipeline template name or YAML file (default: the task)'),
+  ).action(async (name: string, _o, cmd: Command) => {
+    const { experimentCreateCommand } = await import('./commands/experiment-create.js');
+    await experimentCreateCommand(name, opts(cmd));
+  });
+  common(experiment.command('list').alias('ls').description('list the experiments')).action(async (_o, cmd: Command) => {
+    const { experimentListCommand } = await import('./commands/experiment-list.js');
+    await experimentListCommand(opts(cmd));
+  });
+  common(experiment.command('show <name>').description('show an experiment and whether its pipeline is valid')).action(async (name: string, _o, cmd: Command) => {
+    const { experimentShowCommand } = await import('./commands/experiment-show.js');
+    await experimentShowCommand(name, opts(cmd));
+  });
+
+  const pipeline = program.command('pipeline').description("read, check and change an experiment's draft pipeline");
+  common(pipeline.command('validate <experiment>').description('report every problem with file:line:column and a fix')).action(async (name: string, _o, cmd: Command) => {
+    const { pipelineValidateCommand } = await import('./commands/pipeline-validate.js');
+    actionCategory = (await pipelineValidateCommand(name, opts(cmd))) ?? undefined;
+  });
+  common(pipeline.command('show <experiment>').description('print the draft pipeline').option('--resolved', 'with every default filled in')).action(async (name: string, _o, cmd: Command) => {
+    const { pipelineShowCommand } = await import('./commands/pipeline-show.js');
+    await pipelineShowCommand(name, opts(cmd));
+  });
+  common(pipeline.command('edit <experiment>').description('open the draft in $VISUAL/$EDITOR; only a valid result is saved')).action(async (name: string, _o, cmd: Command) => {
+    const { pipelineEditCommand } = await import('./commands/pipeline-edit.js');
+    await pipelineEditCommand(name, opts(cmd));
+  });
+  common(pipeline.command('set <experiment> <assignments...>').description('set values, e.g. blocks.model_selection.config.cv=10 (comments kept)')).action(async (name: string, assignments: string[], _o, cmd: Command) => {
+    const { pipelineSetCommand } = await import('./commands/pipeline-set.js');
+    await pipelineSetCommand(name, assignments, opts(cmd));
+  });
+  common(program.command('blocks').description("every block type and model: config fields, defaults, docs")).action(async (_o, cmd: Command) => {
+    const { blocksCommand } = await import('./commands/blocks.js');
+    await blocksCommand(opts(cmd));
+  });
   return program;
 }
 
@@ -111,8 +162,9 @@ export async function main(argv: string[]): Promise<number> {
   jsonMode = argv.includes('--json');
   const program = buildProgram();
   try {
+    actionCategory = undefined;
     await program.parseAsync(argv);
-    return EXIT_CODES.ok;
+    return actionCategory === undefined ? EXIT_CODES.ok : EXIT_CODES[actionCategory];
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT_CODES.ok;

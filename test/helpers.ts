@@ -51,7 +51,7 @@ export interface CliResult {
 
 /** Runs the built `bfly` like a user would; never throws on a non-zero exit. */
 export async function bfly(args: string[], options: Pick<Options, 'cwd' | 'env' | 'input'> = {}): Promise<CliResult> {
-  const r: Result = await execa(process.execPath, [BFLY, ...args], { reject: false, ...options, env: { NO_COLOR: '1', ...(options.env ?? {}) } });
+  const r: Result = await execa(process.execPath, [BFLY, ...args], { reject: false, stripFinalNewline: false, ...options, env: { NO_COLOR: '1', ...(options.env ?? {}) } });
   const stdout = String(r.stdout);
   return { exitCode: r.exitCode ?? -1, stdout, stderr: String(r.stderr), json: () => JSON.parse(stdout) };
 }

@@ -10,7 +10,7 @@ describe('bfly (built CLI)', () => {
   it('--version prints the package version', async () => {
     const r = await bfly(['--version']);
     expect(r.exitCode).toBe(0);
-    expect(r.stdout).toBe(JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).version);
+    expect(r.stdout).toBe(JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).version + '\n');
   });
 
   it('--help lists the commands; an unknown command is a usage error with a suggestion', async () => {

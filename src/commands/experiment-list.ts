@@ -1,0 +1,12 @@
+import type { GlobalOptions } from '../cli.js';
+import { listExperiments } from '../store/experiments.js';
+import { openWorkspace } from '../store/workspace.js';
+import { renderExperimentList } from '../ui/experiments.js';
+import { experimentJson } from './experiment-create.js';
+
+/** `bfly experiment list` */
+export async function experimentListCommand(o: GlobalOptions): Promise<void> {
+  const ws = await openWorkspace(o.C ?? process.cwd());
+  const list = listExperiments(ws.root);
+  process.stdout.write(o.json ? JSON.stringify(list.map(experimentJson)) + '\n' : renderExperimentList(list));
+}

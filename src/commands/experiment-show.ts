@@ -1,0 +1,14 @@
+import type { GlobalOptions } from '../cli.js';
+import { getExperiment, validateExperimentPipeline } from '../store/experiments.js';
+import { openWorkspace } from '../store/workspace.js';
+import { renderExperiment } from '../ui/experiments.js';
+import { experimentJson } from './experiment-create.js';
+
+/** `bfly experiment show <name>` */
+export async function experimentShowCommand(name: string, o: GlobalOptions): Promise<void> {
+  const ws = await openWorkspace(o.C ?? process.cwd());
+  const e = getExperiment(ws.root, name);
+  const v = validateExperimentPipeline(ws.root, name);
+  const summary = { valid: v.valid, problems: v.problems.length, blocks: v.pipeline?.blocks.map((b) => b.id) ?? [] };
+  process.stdout.write(o.json ? JSON.stringify({ ...experimentJson(e), pipeline: summary }) + '\n' : renderExperiment(e, summary));
+}

@@ -1,0 +1,83 @@
+import { z } from 'zod';
+import { MODELS } from './catalog.js';
+import { BLOCKS, BLOCK_TYPES, type BlockType } from './pipeline.js';
+
+/** One config field, flattened: `encode.min_frequency`. */
+export interface FieldDoc {
+  path: string;
+  type: string;
+  default?: unknown;
+  doc?: string;
+}
+
+/** What `bfly blocks --json` prints for a block type. */
+export interface BlockDoc {
+  type: BlockType;
+  doc: string;
+  reads: string[];
+  writes: string[];
+  single: boolean;
+  fields: FieldDoc[];
+  defaults: Record<string, unknown>;
+  jsonSchema: unknown;
+}
+
+/** What `bfly blocks --json` prints for a model type. */
+export interface ModelDoc {
+  model: string;
+  tasks: readonly string[];
+  doc: string;
+  fields: FieldDoc[];
+  defaults: Record<string, unknown>;
+}
+
+type Json = { type?: string | string[]; enum?: unknown[]; properties?: Record<string, Json>; items?: Json; anyOf?: Json[]; oneOf?: Json[]; default?: unknown; description?: string; minimum?: number; maximum?: number; exclusiveMinimum?: number; exclusiveMaximum?: number; const?: unknown };
+
+function typeText(s: Json): string {
+  if (s.enum) return s.enum.map(String).join(' | ');
+  if (s.const !== undefined) return JSON.stringify(s.const);
+  const alts = s.anyOf ?? s.oneOf;
+  const ops = alts?.map((a) => a.properties?.op?.const).filter((o) => o !== undefined);
+  if (alts && ops && ops.length === alts.length) return `step (op: ${ops.join(' | ')})`;
+  if (alts) return alts.map(typeText).join(' | ');
+  let t = Array.isArray(s.type) ? s.type.join(' | ') : (s.type ?? 'any');
+  if (t === 'array' && s.items) t = `list of ${typeText(s.items)}`;
+  const big = (v: number | undefined): number | undefined => (v !== undefined && Math.abs(v) < 2 ** 52 ? v : undefined);
+  const lo = big(s.minimum ?? s.exclusiveMinimum);
+  const hi = big(s.maximum ?? s.exclusiveMaximum);
+  if (lo !== undefined && hi !== undefined) t += ` ${s.exclusiveMinimum !== undefined ? '(' : '['}${lo}, ${hi}${s.exclusiveMaximum !== undefined ? ')' : ']'}`;
+  else if (lo !== undefined) t += ` ${s.exclusiveMinimum !== undefined ? '>' : '≥'} ${lo}`;
+  else if (hi !== undefined) t += ` ${s.exclusiveMaximum !== undefined ? '<' : '≤'} ${hi}`;
+  return t;
+}
+
+function fields(schema: Json, prefix = ''): FieldDoc[] {
+  const out: FieldDoc[] = [];
+  for (const [key, s] of Object.entries(schema.properties ?? {})) {
+    const path = prefix + key;
+    if (s.type === 'object' && s.properties) {
+      out.push(...fields(s, `${path}.`));
+      continue;
+    }
+    out.push({ path, type: typeText(s), ...(s.default !== undefined ? { default: s.default } : {}), ...(s.description ? { doc: s.description } : {}) });
+  }
+  return out;
+}
+
+function jsonSchema(schema: z.ZodType): Json {
+  return z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Json;
+}
+
+/** Every block type with its config fields, defaults and JSON Schema, from the zod schemas. */
+export function describeBlocks(): BlockDoc[] {
+  return BLOCK_TYPES.map((t) => {
+    const info = BLOCKS[t];
+    const js = jsonSchema(info.config);
+    return { type: t, doc: info.doc, reads: info.reads, writes: info.writes, single: info.single, fields: fields(js), defaults: info.config.parse({}) as Record<string, unknown>, jsonSchema: js };
+  });
+}
+
+/** Every model type with its hyper-parameters and defaults. */
+export function describeModels(): ModelDoc[] {
+  return Object.entries(MODELS).map(([model, info]) => ({ model, tasks: info.tasks, doc: info.doc, fields: fields(jsonSchema(info.params)), defaults: info.params.parse({}) as Record<string, unknown> }));
+}

@@ -1,0 +1,181 @@
+import { z } from 'zod';
+import { METRICS, MODELS } from './catalog.js';
+
+/** The `apiVersion` this bfly reads and writes. */
+export const PIPELINE_API_VERSION = 'bfly/v1';
+
+/** Block types in their canonical order. */
+export const BLOCK_TYPES = ['split', 'features', 'preprocess', 'model_selection', 'train', 'evaluate', 'explain', 'report'] as const;
+/** One of {@link BLOCK_TYPES}. */
+export type BlockType = (typeof BLOCK_TYPES)[number];
+
+/** Hook kinds. */
+export const HOOK_KINDS = ['before', 'after', 'override'] as const;
+/** One of {@link HOOK_KINDS}. */
+export type HookKind = (typeof HOOK_KINDS)[number];
+
+const columns = z.array(z.string().min(1)).default([]).describe('column names; empty means every column the step applies to');
+const fraction = z.number().gt(0).lt(1);
+const metricName = z.string().refine((m) => m in METRICS, { message: 'unknown metric' });
+
+/** Config of `split`: how the rows are divided into training and test parts. */
+export const splitConfig = z.strictObject({
+  test_size: fraction.default(0.2).describe('share of rows held out for the test split'),
+  stratify: z.union([z.boolean(), z.literal('auto')]).default('auto').describe('keep class proportions in both parts (auto: for classification)'),
+  shuffle: z.boolean().default(true).describe('shuffle rows (seeded) before splitting'),
+});
+
+const featureStep = z.discriminatedUnion('op', [
+  z.strictObject({
+    op: z.literal('polynomial'),
+    columns,
+    degree: z.number().int().min(2).max(4).default(2),
+    interaction_only: z.boolean().default(false),
+  }),
+  z.strictObject({
+    op: z.literal('date_parts'),
+    columns,
+    parts: z.array(z.enum(['year', 'month', 'day', 'dayofweek', 'dayofyear', 'hour'])).min(1).default(['year', 'month', 'day', 'dayofweek']),
+  }),
+  z.strictObject({ op: z.literal('log1p'), columns }),
+  z.strictObject({ op: z.literal('drop'), columns: z.array(z.string().min(1)).min(1) }),
+]);
+
+/** Config of `features`: feature-engineering steps applied in order. */
+export const featuresConfig = z.strictObject({
+  steps: z.array(featureStep).default([]).describe('polynomial/interaction terms, date parts, log1p, drop columns'),
+});
+
+/** Config of `preprocess`: imputation, encoding and scaling, fitted on training rows only. */
+export const preprocessConfig = z.strictObject({
+  impute: z
+    .strictObject({
+      numeric: z.enum(['mean', 'median', 'most_frequent', 'constant']).default('median'),
+      categorical: z.enum(['most_frequent', 'constant']).default('most_frequent'),
+      fill_value: z.union([z.number(), z.string()]).optional().describe('used by the constant strategy'),
+    })
+    .prefault({})
+    .describe('how missing values are filled'),
+  encode: z
+    .strictObject({
+      categorical: z.enum(['onehot', 'ordinal']).default('onehot'),
+      min_frequency: z.number().min(0).lt(1).default(0.01).describe('levels rarer than this share are grouped as "other"'),
+      max_levels: z.number().int().min(2).default(30).describe('at most this many levels per column; the rest are grouped'),
+    })
+    .prefault({})
+    .describe('how category columns become numbers'),
+  scale: z.enum(['standard', 'minmax', 'none']).default('standard').describe('numeric scaling'),
+  drop_constant: z.boolean().default(true).describe('drop columns with a single value in the training rows'),
+  drop: z.array(z.string().min(1)).default([]).describe('columns to leave out'),
+});
+
+const candidate = z.strictObject({
+  model: z.string().describe(`one of: ${Object.keys(MODELS).join(', ')}`),
+  params: z.record(z.string(), z.unknown()).default({}).describe("the model's hyper-parameters (see `bfly blocks`)"),
+});
+
+/** Config of `model_selection`: k-fold cross-validation over candidate models. */
+export const modelSelectionConfig = z.strictObject({
+  cv: z.number().int().min(2).max(50).default(5).describe('number of folds (stratified for classification)'),
+  metric: metricName.optional().describe("metric to pick the best candidate by (default: the experiment's)"),
+  candidates: z.array(candidate).min(1).default([{ model: 'random_forest', params: {} }]).describe('models to compare'),
+});
+
+/** Config of `train`: fit the chosen model on the whole training split. */
+export const trainConfig = z.strictObject({
+  model: z.string().default('best').describe('`best` (the model_selection winner) or a model name'),
+  params: z.record(z.string(), z.unknown()).default({}).describe('hyper-parameters when a model is named'),
+});
+
+/** Config of `evaluate`: metrics on the test split. */
+export const evaluateConfig = z.strictObject({
+  metrics: z.array(metricName).optional().describe("metrics to compute (default: every metric of the experiment's task)"),
+});
+
+/** Config of `explain`: permutation importance and partial dependence. */
+export const explainConfig = z.strictObject({
+  method: z.enum(['permutation']).default('permutation'),
+  n_repeats: z.number().int().min(1).max(100).default(5).describe('shuffles per feature'),
+  top_k: z.number().int().min(0).default(5).describe('partial dependence for the k most important features'),
+  max_rows: z.number().int().positive().default(5000).describe('test rows used at most (seeded sample)'),
+});
+
+/** Config of `report`: the run's notebook and page. */
+export const reportConfig = z.strictObject({
+  formats: z.array(z.enum(['ipynb', 'html'])).min(1).default(['ipynb', 'html']),
+  title: z.string().optional(),
+});
+
+/** What the registry knows about a block type. */
+export interface BlockTypeInfo {
+  type: BlockType;
+  doc: string;
+  config: z.ZodObject;
+  /** Context slots the block reads and writes (enforced by the run engine). */
+  reads: string[];
+  writes: string[];
+  /** At most one block of this type per pipeline. */
+  single: boolean;
+}
+
+/** The block registry, in canonical order. */
+export const BLOCKS: Record<BlockType, BlockTypeInfo> = {
+  split: { type: 'split', doc: 'divide the rows into a training and a test split (seeded)', config: splitConfig, reads: ['dataset'], writes: ['train', 'test'], single: true },
+  features: { type: 'features', doc: 'feature engineering: polynomial terms, date parts, log1p, drop columns', config: featuresConfig, reads: ['train', 'test'], writes: ['train', 'test'], single: false },
+  preprocess: { type: 'preprocess', doc: 'impute, encode categories, scale; fitted on the training split only', config: preprocessConfig, reads: ['train', 'test'], writes: ['train', 'test', 'transform'], single: false },
+  model_selection: { type: 'model_selection', doc: 'k-fold cross-validation over candidate models; picks the best', config: modelSelectionConfig, reads: ['train'], writes: ['leaderboard', 'selection'], single: true },
+  train: { type: 'train', doc: 'fit the chosen model on the whole training split', config: trainConfig, reads: ['train', 'selection'], writes: ['model'], single: true },
+  evaluate: { type: 'evaluate', doc: "compute the task's metrics on the test split", config: evaluateConfig, reads: ['test', 'model'], writes: ['predictions', 'metrics'], single: true },
+  explain: { type: 'explain', doc: 'permutation importance and partial dependence on the test split', config: explainConfig, reads: ['test', 'model', 'metrics'], writes: ['explanation'], single: true },
+  report: { type: 'report', doc: 'write the run report: a Jupyter notebook and an HTML page', config: reportConfig, reads: ['metrics'], writes: ['report'], single: true },
+};
+
+/** A hook entry in a block's `hooks:` list. */
+export const hookEntry = z
+  .strictObject({
+    type: z.string().describe('before | after | override (or before_<stage> etc.)'),
+    file: z.string().min(1).optional().describe('path of a JavaScript file inside the workspace'),
+    code: z.string().min(1).optional().describe('inline JavaScript'),
+    timeoutMs: z.number().int().positive().optional().describe('wall-clock limit per call (default 10000)'),
+    memoryMb: z.number().int().positive().optional().describe('isolate memory limit (default 128)'),
+  })
+  .refine((h) => (h.file === undefined) !== (h.code === undefined), { message: 'a hook needs exactly one of `file` or `code`' });
+
+/** One block of a pipeline, before its config is checked against its type. */
+export const blockEnvelope = z.strictObject({
+  id: z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, 'ids start with a letter and use letters, digits, _ and -').max(64),
+  type: z.enum(BLOCK_TYPES),
+  config: z.record(z.string(), z.unknown()).nullable().default({}),
+  hooks: z.array(z.unknown()).default([]),
+});
+
+/** The pipeline document, before blocks are checked one by one. */
+export const pipelineEnvelope = z.strictObject({
+  apiVersion: z.literal(PIPELINE_API_VERSION),
+  seed: z.number().int().min(0).max(2 ** 32 - 1).default(42).describe('seed of every random choice in a run'),
+  blocks: z.array(z.unknown()).min(1),
+});
+
+/** A hook after validation. */
+export interface HookSpec {
+  kind: HookKind;
+  file?: string;
+  code?: string;
+  timeoutMs?: number;
+  memoryMb?: number;
+}
+
+/** A block after validation, config with defaults filled in. */
+export interface BlockSpec {
+  id: string;
+  type: BlockType;
+  config: Record<string, unknown>;
+  hooks: HookSpec[];
+}
+
+/** A validated pipeline with every default filled in. */
+export interface Pipeline {
+  apiVersion: typeof PIPELINE_API_VERSION;
+  seed: number;
+  blocks: BlockSpec[];
+}

@@ -1,0 +1,306 @@
+import { type Document, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { METRICS, MODELS, type Task, metricsFor } from './catalog.js';
+import type { ColumnType } from './dataset.js';
+import { BLOCKS, BLOCK_TYPES, type BlockSpec, type BlockType, HOOK_KINDS, type HookKind, type HookSpec, type Pipeline, blockEnvelope, hookEntry, pipelineEnvelope } from './pipeline.js';
+import { closestNames } from './suggest.js';
+
+/** One problem found in a pipeline file. */
+export interface PipelineProblem {
+  /** Dotted path, blocks named by id where possible: `blocks.model_selection.config.cv`. */
+  path: string;
+  line: number;
+  column: number;
+  message: string;
+  hint?: string;
+}
+
+/** What the pipeline is checked against. */
+export interface ValidationContext {
+  /** The dataset's columns (to check referenced columns). */
+  columns?: ReadonlyArray<{ name: string; type: ColumnType }>;
+  target?: string;
+  task?: Task;
+  /** Checks a hook file path; returns a problem (message and hint) or null. Done by the store. */
+  checkHookFile?: (path: string) => { message: string; hint?: string } | null;
+}
+
+/** The outcome of {@link validatePipelineText}. */
+export interface ValidationResult {
+  valid: boolean;
+  problems: PipelineProblem[];
+  /** The pipeline with defaults filled in, when valid. */
+  pipeline?: Pipeline;
+}
+
+type Seg = string | number;
+
+/** Finds the node (or the key node) at `path` and its line/column; falls back to the deepest existing node. */
+function locate(doc: Document, lc: LineCounter, path: readonly Seg[], key = false): { line: number; column: number } {
+  let node: unknown = doc.contents;
+  let pos: [number, number] | undefined = (doc.contents as Node | null)?.range ? [(doc.contents as Node).range![0], 0] : undefined;
+  for (let i = 0; i < path.length; i++) {
+    const seg = path[i];
+    if (isMap(node)) {
+      const pair = node.items.find((p) => (isScalar(p.key) ? p.key.value : p.key) === seg);
+      if (pair === undefined) break;
+      const last = i === path.length - 1;
+      if (last && key && isScalar(pair.key) && pair.key.range) {
+        pos = [pair.key.range[0], 0];
+        break;
+      }
+      node = pair.value;
+      const range = (pair.value as Node | null)?.range ?? (pair.key as Node | null)?.range;
+      if (range) pos = [range[0], 0];
+    } else if (isSeq(node) && typeof seg === 'number') {
+      node = node.items[seg];
+      const range = (node as Node | null)?.range;
+      if (range) pos = [range[0], 0];
+      else break;
+    } else break;
+  }
+  const p = lc.linePos(pos?.[0] ?? 0);
+  return { line: p.line, column: p.col };
+}
+
+/** The object keys a zod schema accepts at `path` (for did-you-mean on unknown keys). */
+function keysAt(schema: z.ZodType, path: readonly Seg[]): string[] {
+  let s: z.ZodType | undefined = schema;
+  const unwrap = (x: z.ZodType): z.ZodType => {
+    let cur = x;
+    for (let n = 0; n < 10; n++) {
+      const def = (cur as unknown as { _zod: { def: { type: string; innerType?: z.ZodType; in?: z.ZodType } } })._zod.def;
+      if (def.innerType !== undefined) cur = def.innerType;
+      else if (def.type === 'pipe' && def.in !== undefined) cur = def.in;
+      else break;
+    }
+    return cur;
+  };
+  for (const seg of path) {
+    if (s === undefined) return [];
+    s = unwrap(s);
+    const def = (s as unknown as { _zod: { def: { type: string; shape?: Record<string, z.ZodType>; element?: z.ZodType; options?: z.ZodType[] } } })._zod.def;
+    if (def.type === 'object' && def.shape) s = def.shape[String(seg)];
+    else if (def.type === 'array' && def.element) s = def.element;
+    else return [];
+  }
+  if (s === undefined) return [];
+  s = unwrap(s);
+  const def = (s as unknown as { _zod: { def: { type: string; shape?: Record<string, unknown>; options?: z.ZodType[] } } })._zod.def;
+  if (def.type === 'object' && def.shape) return Object.keys(def.shape);
+  if (def.type === 'union' && def.options) return [...new Set(def.options.flatMap((o) => keysAt(o, [])))];
+  return [];
+}
+
+function hintFor(value: string, candidates: readonly string[]): string | undefined {
+  const close = closestNames(value, candidates, 3);
+  return close.length > 0 ? `did you mean ${close.map((c) => `\`${c}\``).join(' or ')}?` : `expected one of: ${candidates.join(', ')}`;
+}
+
+const RANK: Record<BlockType, number> = Object.fromEntries(BLOCK_TYPES.map((t, i) => [t, i])) as Record<BlockType, number>;
+
+/**
+ * Validates a pipeline YAML text and reports ALL problems with line and column: YAML syntax,
+ * each block's config schema, unique ids, stage order, models and metrics against the task,
+ * referenced columns against the dataset, hook entries (and, through `checkHookFile`, hook
+ * files). Pure: I/O checks come in through the context.
+ *
+ * @example
+ * const r = validatePipelineText(yaml, { columns: dataset.columns, target: 'Species', task: 'classification' });
+ * if (!r.valid) for (const p of r.problems) console.log(`${p.line}:${p.column} ${p.path}: ${p.message}`);
+ */
+export function validatePipelineText(text: string, ctx: ValidationContext = {}): ValidationResult {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  const problems: PipelineProblem[] = [];
+  if (doc.errors.length > 0) {
+    for (const e of doc.errors) {
+      const p = lc.linePos(e.pos[0]);
+      problems.push({ path: '', line: p.line, column: p.col, message: `YAML syntax: ${e.message.split('\n')[0]}`, hint: 'fix the YAML syntax (indentation, colons, quotes)' });
+    }
+    return { valid: false, problems };
+  }
+  const raw = doc.toJS() as unknown;
+  const names: string[] = []; // display name per block index
+  const pathText = (path: readonly Seg[]): string => {
+    let out = '';
+    for (let i = 0; i < path.length; i++) {
+      const seg = path[i];
+      if (i === 1 && path[0] === 'blocks' && typeof seg === 'number') out += names[seg] ? `.${names[seg]}` : `[${seg}]`;
+      else if (typeof seg === 'number') out += `[${seg}]`;
+      else out += (out === '' ? '' : '.') + seg;
+    }
+    return out;
+  };
+  const add = (path: readonly Seg[], message: string, hint?: string, key = false): void => {
+    problems.push({ path: pathText(path), ...locate(doc, lc, path, key), message, ...(hint === undefined ? {} : { hint }) });
+  };
+  const addZod = (schema: z.ZodType, value: unknown, prefix: readonly Seg[]): unknown => {
+    const r = schema.safeParse(value);
+    if (r.success) return r.data;
+    for (const issue of r.error.issues) {
+      const path = [...prefix, ...(issue.path as Seg[])];
+      if (issue.code === 'unrecognized_keys') {
+        const known = keysAt(schema, issue.path as Seg[]);
+        for (const k of issue.keys) add([...path, k], `unknown key \`${k}\``, hintFor(k, known), true);
+      } else if (issue.code === 'invalid_value' && 'values' in issue) {
+        const got = path.reduce<unknown>((v, s) => (v !== null && typeof v === 'object' ? (v as Record<Seg, unknown>)[s] : undefined), raw);
+        const values = (issue.values as unknown[]).map(String);
+        add(path, `${JSON.stringify(got)} is not allowed here`, typeof got === 'string' ? hintFor(got, values) : `expected one of: ${values.join(', ')}`);
+      } else if (issue.code === 'invalid_union' && 'note' in issue && issue.note === 'No matching discriminator') {
+        add(path, 'unknown `op`', 'expected one of: polynomial, date_parts, log1p, drop');
+      } else {
+        add(path, issue.message.replace(/^Invalid input: /, ''));
+      }
+    }
+    return undefined;
+  };
+
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    add([], 'a pipeline must be a mapping with apiVersion, seed and blocks', 'start from `bfly experiment create`, or see `bfly blocks`');
+    return { valid: false, problems };
+  }
+  const top = addZod(pipelineEnvelope, raw, []) as { apiVersion: 'bfly/v1'; seed: number; blocks: unknown[] } | undefined;
+  const rawBlocks = Array.isArray((raw as { blocks?: unknown }).blocks) ? ((raw as { blocks: unknown[] }).blocks) : [];
+
+  // Names for paths first, so every message can say blocks.<id>.
+  const idCount = new Map<string, number>();
+  for (const b of rawBlocks) {
+    const id = b !== null && typeof b === 'object' ? (b as { id?: unknown }).id : undefined;
+    if (typeof id === 'string') idCount.set(id, (idCount.get(id) ?? 0) + 1);
+  }
+  rawBlocks.forEach((b, i) => {
+    const id = b !== null && typeof b === 'object' ? (b as { id?: unknown }).id : undefined;
+    names[i] = typeof id === 'string' && idCount.get(id) === 1 && /^[A-Za-z][A-Za-z0-9_-]*$/.test(id) ? id : '';
+  });
+
+  const blocks: Array<BlockSpec | null> = rawBlocks.map((b, i) => {
+    const env = addZod(blockEnvelope, b, ['blocks', i]) as { id: string; type: BlockType; config: Record<string, unknown> | null; hooks: unknown[] } | undefined;
+    if (env === undefined) return null;
+    const info = BLOCKS[env.type];
+    const config = addZod(info.config, env.config ?? {}, ['blocks', i, 'config']) as Record<string, unknown> | undefined;
+    const hooks: HookSpec[] = [];
+    env.hooks.forEach((h, k) => {
+      const hp: Seg[] = ['blocks', i, 'hooks', k];
+      const entry = addZod(hookEntry, h, hp) as z.infer<typeof hookEntry> | undefined;
+      if (entry === undefined) return;
+      const m = /^(before|after|override)(?:_(.+))?$/.exec(entry.type);
+      if (m === null) {
+        add([...hp, 'type'], `unknown hook type ${JSON.stringify(entry.type)}`, hintFor(entry.type.split('_')[0], HOOK_KINDS));
+        return;
+      }
+      if (m[2] !== undefined && m[2] !== env.type) {
+        const known = (BLOCK_TYPES as readonly string[]).includes(m[2]);
+        add([...hp, 'type'], known ? `hook ${entry.type} is attached to a ${env.type} block` : `unknown stage \`${m[2]}\` in hook type ${entry.type}`, known ? `move it to the ${m[2]} block, or call it ${m[1]}_${env.type}` : hintFor(m[2], BLOCK_TYPES));
+        return;
+      }
+      if (entry.file !== undefined && ctx.checkHookFile) {
+        const bad = ctx.checkHookFile(entry.file);
+        if (bad !== null) {
+          add([...hp, 'file'], bad.message, bad.hint);
+          return;
+        }
+      }
+      hooks.push({ kind: m[1] as HookKind, ...(entry.file !== undefined ? { file: entry.file } : { code: entry.code }), ...(entry.timeoutMs !== undefined ? { timeoutMs: entry.timeoutMs } : {}), ...(entry.memoryMb !== undefined ? { memoryMb: entry.memoryMb } : {}) });
+    });
+    if (config === undefined || hooks.length !== env.hooks.length) return null;
+    return { id: env.id, type: env.type, config, hooks };
+  });
+
+  // Unique ids; one block of single-instance types.
+  const seenIds = new Map<string, number>();
+  const seenTypes = new Map<string, number>();
+  rawBlocks.forEach((b, i) => {
+    const o = (b ?? {}) as { id?: unknown; type?: unknown };
+    if (typeof o.id === 'string') {
+      if (seenIds.has(o.id)) add(['blocks', i, 'id'], `duplicate block id \`${o.id}\` (also block ${seenIds.get(o.id)! + 1})`, 'give every block its own id');
+      else seenIds.set(o.id, i);
+    }
+    if (typeof o.type === 'string' && o.type in BLOCKS) {
+      if (BLOCKS[o.type as BlockType].single && seenTypes.has(o.type)) add(['blocks', i, 'type'], `a pipeline has at most one ${o.type} block (also block ${seenTypes.get(o.type)! + 1})`, 'remove one of them');
+      else seenTypes.set(o.type, i);
+    }
+  });
+
+  // Stage order and required stages.
+  const typed = rawBlocks.map((b) => (b !== null && typeof b === 'object' && typeof (b as { type?: unknown }).type === 'string' && (b as { type: string }).type in BLOCKS ? ((b as { type: BlockType }).type) : null));
+  const firstOf = (t: BlockType): number => typed.indexOf(t);
+  if (top !== undefined) {
+    if (firstOf('split') === -1) add(['blocks'], 'the pipeline has no split block', 'add `- {id: split, type: split}` as the first block');
+    if (firstOf('train') === -1) add(['blocks'], 'the pipeline has no train block', 'add a train block after model_selection');
+  }
+  typed.forEach((t, j) => {
+    if (t === null) return;
+    const before = typed.flatMap((later, i) => (i > j && later !== null && RANK[later] < RANK[t] && !(isPrep(t) && isPrep(later)) ? [`${later} (block ${i + 1})`] : []));
+    if (before.length > 0) add(['blocks', j, 'type'], `${t} must come after ${before.join(', ')}`, `the order is ${BLOCK_TYPES.join(' → ')} (features and preprocess in either order)`);
+  });
+  const trainIdx = firstOf('train');
+  if (trainIdx !== -1) {
+    const tb = blocks[trainIdx];
+    const model = tb?.config.model;
+    if (model === 'best' && firstOf('model_selection') === -1) {
+      add(['blocks', trainIdx, 'config', 'model'], 'train uses the best model of model_selection, but there is no model_selection block', 'add a model_selection block before train, or name a model here (e.g. random_forest)');
+    }
+  }
+  for (const t of ['evaluate', 'explain'] as const) {
+    const i = firstOf(t);
+    if (i !== -1 && trainIdx === -1) add(['blocks', i, 'type'], `${t} needs a trained model, but there is no train block`, 'add a train block before it');
+  }
+  const explainIdx = firstOf('explain');
+  if (explainIdx !== -1 && firstOf('evaluate') === -1) add(['blocks', explainIdx, 'type'], 'explain needs the metrics of an evaluate block', 'add an evaluate block before explain');
+
+  // Models, params and metrics against the task; columns against the dataset.
+  const colNames = ctx.columns?.map((c) => c.name) ?? [];
+  const checkColumn = (path: Seg[], name: string, purpose: string): void => {
+    if (ctx.columns === undefined) return;
+    if (!colNames.includes(name)) add(path, `no column \`${name}\` in the dataset`, hintFor(name, colNames));
+    else if (name === ctx.target) add(path, `\`${name}\` is the target: it cannot be ${purpose}`, 'name a feature column');
+  };
+  const checkModel = (path: Seg[], model: string, params: unknown): void => {
+    const info = MODELS[model];
+    if (info === undefined) {
+      add([...path, 'model'], `unknown model \`${model}\``, hintFor(model, Object.keys(MODELS)));
+      return;
+    }
+    if (ctx.task !== undefined && !info.tasks.includes(ctx.task)) {
+      add([...path, 'model'], `${model} is for ${info.tasks.join('/')}, but this experiment is ${ctx.task}`, ctx.task === 'regression' && model === 'logistic_regression' ? 'did you mean `linear_regression`?' : ctx.task === 'classification' && model === 'linear_regression' ? 'did you mean `logistic_regression`?' : undefined);
+    }
+    addZod(info.params, params ?? {}, [...path, 'params']);
+  };
+  const checkMetric = (path: Seg[], metric: string): void => {
+    if (ctx.task !== undefined && METRICS[metric]?.task !== ctx.task) add(path, `metric ${metric} is for ${METRICS[metric]?.task}, but this experiment is ${ctx.task}`, `metrics for ${ctx.task}: ${metricsFor(ctx.task).join(', ')}`);
+  };
+  // Read from the raw document so these run even when a block has other errors.
+  const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+  const obj = (v: unknown): Record<string, unknown> => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+  rawBlocks.forEach((rb, i) => {
+    const type = obj(rb).type;
+    const c = obj(obj(rb).config);
+    if (type === 'model_selection') {
+      arr(c.candidates).forEach((cand, k) => {
+        if (typeof obj(cand).model === 'string') checkModel(['blocks', i, 'config', 'candidates', k], obj(cand).model as string, obj(cand).params);
+      });
+      if (typeof c.metric === 'string' && c.metric in METRICS) checkMetric(['blocks', i, 'config', 'metric'], c.metric);
+    } else if (type === 'train' && typeof c.model === 'string' && c.model !== 'best') {
+      checkModel(['blocks', i, 'config'], c.model, c.params);
+    } else if (type === 'evaluate') {
+      arr(c.metrics).forEach((m, k) => {
+        if (typeof m === 'string' && m in METRICS) checkMetric(['blocks', i, 'config', 'metrics', k], m);
+      });
+    } else if (type === 'preprocess') {
+      arr(c.drop).forEach((name, k) => typeof name === 'string' && checkColumn(['blocks', i, 'config', 'drop', k], name, 'dropped'));
+    } else if (type === 'features') {
+      arr(c.steps).forEach((step, k) =>
+        arr(obj(step).columns).forEach((name, n) => typeof name === 'string' && checkColumn(['blocks', i, 'config', 'steps', k, 'columns', n], name, obj(step).op === 'drop' ? 'dropped' : 'used as a feature')),
+      );
+    }
+  });
+
+  problems.sort((a, b) => a.line - b.line || a.column - b.column);
+  if (problems.length > 0 || top === undefined) return { valid: false, problems };
+  return { valid: true, problems, pipeline: { apiVersion: top.apiVersion, seed: top.seed, blocks: blocks as BlockSpec[] } };
+}
+
+function isPrep(t: BlockType): boolean {
+  return t === 'features' || t === 'preprocess';
+}

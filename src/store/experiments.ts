@@ -1,0 +1,325 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { isMap, isSeq, parse as parseYaml, parseDocument, stringify } from 'yaml';
+import type { Task } from '../core/catalog.js';
+import { NotFoundError, ValidationError } from '../core/errors.js';
+import { validateName } from '../core/names.js';
+import type { Pipeline } from '../core/pipeline.js';
+import { didYouMean } from '../core/suggest.js';
+import { chooseMetric, decideTask } from '../core/task.js';
+import { type PipelineProblem, type ValidationResult, validatePipelineText } from '../core/validate-pipeline.js';
+import { writeFileAtomic } from './atomic.js';
+import { getDataset } from './datasets.js';
+import { workspacePaths } from './layout.js';
+import { withLock } from './lock.js';
+import { packageRoot } from './package-root.js';
+
+/** `experiments/<name>/experiment.yaml`. */
+export interface Experiment {
+  name: string;
+  dataset: { id: string; name: string; version: number; hash: string };
+  target: string;
+  task: Task;
+  taskReason: string;
+  metric: string;
+  template: string;
+  createdAt: string;
+}
+
+/** An experiment plus where its draft pipeline is (what `experiment show --json` prints). */
+export interface ExperimentInfo extends Experiment {
+  pipelinePath: string;
+}
+
+/** Options for {@link createExperiment}. */
+export interface CreateExperimentOptions {
+  name: string;
+  /** NAME, NAME@V, id or hash prefix. */
+  dataset: string;
+  target: string;
+  task?: Task | 'auto';
+  metric?: string;
+  /** A template name (`classification`, `regression`) or a path to a pipeline YAML file. */
+  template?: string;
+}
+
+/** Template names shipped in `templates/`. */
+export function listTemplates(): string[] {
+  return readdirSync(join(packageRoot(), 'templates'))
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => f.slice(0, -5))
+    .sort();
+}
+
+function templateText(template: string): string {
+  if (listTemplates().includes(template)) return readFileSync(join(packageRoot(), 'templates', `${template}.yaml`), 'utf8');
+  if (existsSync(template) && statSync(template).isFile()) return readFileSync(template, 'utf8');
+  throw new NotFoundError('UNKNOWN_TEMPLATE', `no template named ${JSON.stringify(template)}${didYouMean(template, listTemplates())}`, { hint: `templates: ${listTemplates().join(', ')} (or the path of a pipeline YAML file)` });
+}
+
+function experimentDir(root: string, name: string): string {
+  return join(workspacePaths(root).experiments, name);
+}
+
+/** Path of an experiment's draft pipeline. */
+export function pipelinePath(root: string, name: string): string {
+  return join(experimentDir(root, name), 'pipeline.yaml');
+}
+
+/** Every experiment, sorted by name. */
+export function listExperiments(root: string): ExperimentInfo[] {
+  const dir = workspacePaths(root).experiments;
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((n) => existsSync(join(dir, n, 'experiment.yaml')))
+    .sort()
+    .map((n) => getExperiment(root, n));
+}
+
+/** One experiment by name (with the closest names when unknown). */
+export function getExperiment(root: string, name: string): ExperimentInfo {
+  const file = join(experimentDir(root, name), 'experiment.yaml');
+  if (name.includes('/') || name.includes('..') || !existsSync(file)) {
+    const dir = workspacePaths(root).experiments;
+    const names = existsSync(dir) ? readdirSync(dir) : [];
+    throw new NotFoundError('EXPERIMENT_NOT_FOUND', `no experiment named ${JSON.stringify(name)}${didYouMean(name, names)}`, {
+      hint: names.length === 0 ? 'create one with `bfly experiment create <name> --dataset <d> --target <column>`' : 'list them with `bfly experiment list`',
+      data: { name },
+    });
+  }
+  const exp = parseYaml(readFileSync(file, 'utf8')) as Experiment;
+  return { ...exp, pipelinePath: pipelinePath(root, name) };
+}
+
+/**
+ * Creates an experiment: binds a dataset and a target, decides the task (recording why),
+ * picks the metric, and writes `experiment.yaml` and a draft `pipeline.yaml` from a template.
+ * The folder appears all at once (built aside, then renamed); a name in use is refused.
+ *
+ * @example
+ * const exp = await createExperiment(root, { name: 'penguins', dataset: 'penguins', target: 'Species' });
+ * exp.task // 'classification'
+ */
+export function createExperiment(root: string, options: CreateExperimentOptions): ExperimentInfo {
+  const name = validateName(options.name, 'experiment name');
+  const dataset = getDataset(root, options.dataset);
+  const decision = decideTask(dataset, options.target, options.task ?? 'auto');
+  const metric = chooseMetric(decision.task, options.metric);
+  const template = options.template ?? decision.task;
+  const text = templateText(template);
+  const check = validatePipelineText(text, { columns: dataset.columns, target: options.target, task: decision.task });
+  if (!check.valid) throw invalidPipeline(`template ${template}`, check.problems);
+  const exp: Experiment = {
+    name,
+    dataset: { id: dataset.id, name: dataset.name, version: dataset.version, hash: dataset.hash },
+    target: options.target,
+    task: decision.task,
+    taskReason: decision.reason,
+    metric,
+    template,
+    createdAt: new Date().toISOString(),
+  };
+  const paths = workspacePaths(root);
+  return withLock(root, 'experiments', { purpose: `creating experiment ${name}`, waitMs: 10_000 }, () => {
+    const dir = experimentDir(root, name);
+    if (existsSync(dir)) {
+      throw new ValidationError('EXPERIMENT_EXISTS', `experiment ${JSON.stringify(name)} already exists`, { hint: `choose another name, or edit it with \`bfly pipeline edit ${name}\`` });
+    }
+    const staging = join(paths.tmp, `${process.pid}-${randomBytes(4).toString('hex')}-experiment`);
+    mkdirSync(staging);
+    try {
+      writeFileSync(join(staging, 'experiment.yaml'), `# bfly experiment: the dataset, target and task are fixed; edit pipeline.yaml instead\n${stringify(exp)}`);
+      writeFileSync(join(staging, 'pipeline.yaml'), text);
+      renameSync(staging, dir);
+    } catch (err) {
+      rmSync(staging, { recursive: true, force: true });
+      throw err;
+    }
+    return { ...exp, pipelinePath: pipelinePath(root, name) };
+  });
+}
+
+/** A ValidationError that carries every problem (the CLI prints them all). */
+export function invalidPipeline(file: string, problems: PipelineProblem[]): ValidationError {
+  const first = problems[0];
+  const where = (p: PipelineProblem): string => `${file}:${p.line}:${p.column}: ${p.path === '' ? '' : `${p.path}: `}${p.message}`;
+  const message = problems.length === 1 ? where(first) : `${file} has ${problems.length} problems`;
+  return new ValidationError('INVALID_PIPELINE', message, {
+    hint: problems.length === 1 ? (first.hint ?? 'fix that line, then `bfly pipeline validate`') : 'each is listed below with its line; fix them, then `bfly pipeline validate`',
+    data: { file, problems },
+  });
+}
+
+/**
+ * Checks a hook file path for a workspace: relative to the workspace root, inside it (no `..`
+ * escape, no symlink out), an existing regular file.
+ */
+export function hookFileChecker(root: string): (path: string) => { message: string; hint?: string } | null {
+  const realRoot = realpathSync(root);
+  return (path) => {
+    if (isAbsolute(path)) return { message: `hook file ${path} is an absolute path`, hint: 'give the path relative to the workspace root' };
+    const abs = resolve(root, path);
+    const rel = relative(root, abs);
+    if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) return { message: `hook file ${path} is outside the workspace`, hint: 'keep hook files inside the workspace folder' };
+    if (rel.split(sep)[0] === '.butterfly') return { message: `hook file ${path} is inside .butterfly/`, hint: 'keep hook files in your own folders of the workspace' };
+    if (!existsSync(abs)) return { message: `hook file ${path} does not exist`, hint: `create it, e.g. from templates/hooks/, relative to ${root}` };
+    const real = realpathSync(abs);
+    const realRel = relative(realRoot, real);
+    if (realRel.startsWith('..') || isAbsolute(realRel)) return { message: `hook file ${path} is a symlink to ${real}, outside the workspace`, hint: 'copy the file into the workspace instead of linking it' };
+    if (!statSync(real).isFile()) return { message: `hook file ${path} is not a file`, hint: 'point at a JavaScript file' };
+    return null;
+  };
+}
+
+/** Validates a pipeline text for an experiment (against its dataset, target, task and workspace). */
+export function validateForExperiment(root: string, exp: Experiment, text: string): ValidationResult {
+  let columns;
+  try {
+    columns = getDataset(root, exp.dataset.id).columns;
+  } catch {
+    columns = undefined;
+  }
+  return validatePipelineText(text, { columns, target: exp.target, task: exp.task, checkHookFile: hookFileChecker(root) });
+}
+
+/** Reads and validates an experiment's draft pipeline. */
+export function validateExperimentPipeline(root: string, name: string): ValidationResult & { file: string } {
+  const exp = getExperiment(root, name);
+  const file = pipelinePath(root, name);
+  return { ...validateForExperiment(root, exp, readFileSync(file, 'utf8')), file };
+}
+
+/** The draft pipeline with defaults filled in; throws with every problem when invalid. */
+export function resolvePipeline(root: string, name: string): Pipeline {
+  const r = validateExperimentPipeline(root, name);
+  if (!r.valid) throw invalidPipeline(r.file, r.problems);
+  return r.pipeline!;
+}
+
+/** Canonical YAML of a resolved pipeline. */
+export function renderPipelineYaml(p: Pipeline): string {
+  return stringify(p, { lineWidth: 0 });
+}
+
+/** Writes a new draft pipeline text, only if it is valid (atomically). */
+export function writePipeline(root: string, name: string, text: string): Pipeline {
+  const exp = getExperiment(root, name);
+  const r = validateForExperiment(root, exp, text);
+  const file = pipelinePath(root, name);
+  if (!r.valid) throw invalidPipeline(file, r.problems);
+  writeFileAtomic(file, text, { tmpDir: workspacePaths(root).tmp });
+  return r.pipeline!;
+}
+
+/** One applied assignment of {@link setPipelineValues}. */
+export interface Assignment {
+  path: string;
+  value: unknown;
+}
+
+/**
+ * Sets values in the draft, e.g. `blocks.model_selection.config.cv=10` (blocks by id or
+ * index), all at once: the result must validate, or nothing is written. A value is read as
+ * YAML (numbers, booleans, lists, maps), or taken as text where the schema wants text.
+ * Comments and layout of the file are kept.
+ *
+ * @example
+ * setPipelineValues(root, 'penguins', ['blocks.train.config.model=random_forest', 'blocks.train.config.params={n_estimators: 300}']);
+ */
+export function setPipelineValues(root: string, name: string, assignments: string[]): { set: Assignment[]; pipeline: Pipeline } {
+  const exp = getExperiment(root, name);
+  const file = pipelinePath(root, name);
+  const text = readFileSync(file, 'utf8');
+  const base = parseDocument(text);
+  if (base.errors.length > 0) throw new ValidationError('INVALID_PIPELINE', `${file} is not valid YAML: ${base.errors[0].message.split('\n')[0]}`, { hint: 'fix it with `bfly pipeline edit`' });
+  const parsed = assignments.map((assignment) => {
+    const eq = assignment.indexOf('=');
+    if (eq <= 0) throw new ValidationError('BAD_ASSIGNMENT', `expected <path>=<value>, got ${JSON.stringify(assignment)}`, { hint: 'e.g. bfly pipeline set penguins blocks.model_selection.config.cv=10' });
+    const path = assignment.slice(0, eq).trim();
+    const raw = assignment.slice(eq + 1);
+    let value: unknown;
+    try {
+      value = parseYaml(raw);
+    } catch {
+      value = raw;
+    }
+    return { path, raw, value, docPath: docPathOf(base, path) };
+  });
+  const apply = (values: unknown[]): ValidationResult & { text: string } => {
+    const d = parseDocument(text);
+    parsed.forEach((a, i) => d.setIn(a.docPath, d.createNode(values[i], { flow: typeof values[i] === 'object' && values[i] !== null })));
+    const out = d.toString({ lineWidth: 0 });
+    return { ...validateForExperiment(root, exp, out), text: out };
+  };
+  let values = parsed.map((a) => a.value);
+  let r = apply(values);
+  if (!r.valid) {
+    // Where the schema wants text, `model=123` means the string "123".
+    const asText = parsed.map((a) => (typeof a.value !== 'string' && r.problems.some((p) => p.path === a.path) ? a.raw : a.value));
+    const r2 = apply(asText);
+    if (r2.valid) {
+      r = r2;
+      values = asText;
+    }
+  }
+  if (!r.valid) throw invalidPipeline(file, r.problems);
+  writeFileAtomic(file, r.text, { tmpDir: workspacePaths(root).tmp });
+  return { set: parsed.map((a, i) => ({ path: a.path, value: values[i] })), pipeline: r.pipeline! };
+}
+
+/** `blocks.train.config.model` -> `['blocks', 4, 'config', 'model']` (blocks by id or index). */
+function docPathOf(doc: ReturnType<typeof parseDocument>, pathText: string): Array<string | number> {
+  const out: Array<string | number> = [];
+  for (const seg of pathText.split('.')) {
+    if (seg === '') throw new ValidationError('BAD_ASSIGNMENT', `empty segment in path ${JSON.stringify(pathText)}`, { hint: 'e.g. blocks.train.config.model' });
+    const parent = out.length === 0 ? doc.contents : doc.getIn(out, true);
+    if (isSeq(parent)) {
+      if (/^\d+$/.test(seg)) out.push(Number(seg));
+      else {
+        const ids = parent.items.map((it) => (isMap(it) ? it.get('id') : undefined));
+        const idx = ids.indexOf(seg);
+        if (idx === -1) {
+          throw new ValidationError('BAD_PATH', `no block with id ${JSON.stringify(seg)}${didYouMean(seg, ids.filter((x): x is string => typeof x === 'string'))}`, { hint: `block ids: ${ids.join(', ')}` });
+        }
+        out.push(idx);
+      }
+    } else out.push(seg);
+  }
+  return out;
+}
+
+/** Callbacks of {@link editPipeline}. */
+export interface EditCallbacks {
+  /** Opens the file in the user's editor and returns when it is closed. */
+  edit(path: string): void;
+  /** Shown the problems; returns true to open the editor again. */
+  retry(problems: PipelineProblem[], path: string): boolean;
+}
+
+/**
+ * Edits the draft like `kubectl edit`: a temp copy goes to the editor; a valid result is
+ * written atomically; an invalid one is shown and may be re-opened. Returns null when the
+ * file was not changed, or the new pipeline. Abandoned edits are kept in `tmpCopy`.
+ */
+export function editPipeline(root: string, name: string, tmpCopy: string, cb: EditCallbacks): Pipeline | null {
+  const exp = getExperiment(root, name);
+  const file = pipelinePath(root, name);
+  const original = readFileSync(file, 'utf8');
+  writeFileSync(tmpCopy, original);
+  for (;;) {
+    cb.edit(tmpCopy);
+    const text = readFileSync(tmpCopy, 'utf8');
+    if (text === original) {
+      rmSync(tmpCopy, { force: true });
+      return null;
+    }
+    const r = validateForExperiment(root, exp, text);
+    if (r.valid) {
+      writeFileAtomic(file, text, { tmpDir: workspacePaths(root).tmp });
+      rmSync(tmpCopy, { force: true });
+      return r.pipeline!;
+    }
+    if (!cb.retry(r.problems, tmpCopy)) throw invalidPipeline(tmpCopy, r.problems);
+  }
+}

@@ -1,0 +1,70 @@
+import type { BlockDoc, ModelDoc } from '../core/describe-blocks.js';
+import type { Pipeline } from '../core/pipeline.js';
+import type { PipelineProblem } from '../core/validate-pipeline.js';
+import { renderTable } from './format.js';
+
+/** The shape of an experiment as the renderers need it. */
+interface ExperimentView {
+  name: string;
+  dataset: { name: string; version: number; hash: string };
+  target: string;
+  task: string;
+  taskReason: string;
+  metric: string;
+  pipelinePath: string;
+  createdAt: string;
+}
+
+function datasetText(d: ExperimentView['dataset']): string {
+  return `${d.version === 1 ? d.name : `${d.name}@${d.version}`} (${d.hash.slice(7, 19)})`;
+}
+
+/** What `bfly experiment create` prints. */
+export function renderExperimentCreated(e: ExperimentView): string {
+  return `created experiment ${e.name}
+  dataset   ${datasetText(e.dataset)}
+  target    ${e.target}
+  task      ${e.task} — ${e.taskReason}
+  metric    ${e.metric}
+  pipeline  ${e.pipelinePath}
+next: review the pipeline with \`bfly pipeline show ${e.name}\`, change it with \`bfly pipeline set\` or \`bfly pipeline edit\`
+`;
+}
+
+/** `bfly experiment show`. */
+export function renderExperiment(e: ExperimentView, valid: { valid: boolean; problems: number; blocks: string[] }): string {
+  return `experiment ${e.name}  (created ${e.createdAt})
+  dataset   ${datasetText(e.dataset)}
+  target    ${e.target}
+  task      ${e.task} — ${e.taskReason}
+  metric    ${e.metric}
+  pipeline  ${e.pipelinePath}  ${valid.valid ? `(valid: ${valid.blocks.join(' → ')})` : `(INVALID: ${valid.problems} problem${valid.problems === 1 ? '' : 's'}; run \`bfly pipeline validate ${e.name}\`)`}
+`;
+}
+
+/** `bfly experiment list`. */
+export function renderExperimentList(list: ExperimentView[]): string {
+  if (list.length === 0) return 'no experiments yet: create one with `bfly experiment create <name> --dataset <d> --target <column>`\n';
+  return renderTable(['NAME', 'DATASET', 'TARGET', 'TASK', 'METRIC', 'CREATED'], list.map((e) => [e.name, datasetText(e.dataset), e.target, e.task, e.metric, e.createdAt.slice(0, 16).replace('T', ' ')]));
+}
+
+/** Problems as `file:line:col: path: message` lines, compiler style. */
+export function renderProblems(file: string, problems: PipelineProblem[]): string {
+  return problems.map((p) => `${file}:${p.line}:${p.column}: ${p.path === '' ? '' : `${p.path}: `}${p.message}${p.hint ? `\n    hint: ${p.hint}` : ''}`).join('\n') + '\n';
+}
+
+/** A one-line summary of a valid pipeline. */
+export function renderPipelineSummary(file: string, p: Pipeline): string {
+  return `${file} is valid: seed ${p.seed}, ${p.blocks.length} blocks (${p.blocks.map((b) => b.id).join(' → ')})${p.blocks.some((b) => b.hooks.length) ? `, ${p.blocks.reduce((n, b) => n + b.hooks.length, 0)} hooks` : ''}\n`;
+}
+
+function fieldRows(fields: BlockDoc['fields']): string {
+  return renderTable(['  FIELD', 'TYPE', 'DEFAULT', 'DOC'], fields.map((f) => [`  ${f.path}`, f.type, f.default === undefined ? '-' : JSON.stringify(f.default), f.doc ?? '']));
+}
+
+/** `bfly blocks`. */
+export function renderBlocks(blocks: BlockDoc[], models: ModelDoc[]): string {
+  const parts = blocks.map((b) => `${b.type} — ${b.doc}\n  reads ${b.reads.join(', ')}; writes ${b.writes.join(', ')}${b.single ? '; at most one per pipeline' : ''}\n${fieldRows(b.fields)}`);
+  const ms = models.map((m) => `${m.model} (${m.tasks.join(', ')}) — ${m.doc}\n${fieldRows(m.fields)}`);
+  return `BLOCK TYPES (pipeline order)\n\n${parts.join('\n')}\nMODELS (model_selection candidates, train.model)\n\n${ms.join('\n')}`;
+}
