@@ -12,7 +12,7 @@ const bin = join(root, 'bin', 'bfly.cjs');
 const data = join(root, 'node_modules', 'vega-datasets', 'data');
 const ws = mkdtempSync(join(tmpdir(), 'bfly-demo-'));
 mkdirSync(join(ws, 'data'));
-for (const f of ['penguins.json', 'seattle-weather.csv']) copyFileSync(join(data, f), join(ws, 'data', f));
+for (const f of ['penguins.json', 'seattle-weather.csv', 'cars.json']) copyFileSync(join(data, f), join(ws, 'data', f));
 
 function step(title, args) {
   const shown = args.join(' ');
@@ -29,7 +29,12 @@ process.stdout.write(`bfly demo in ${ws}\n`);
 step('Create a workspace', ['init', '--name', 'demo']);
 step('Import a JSON table (hashed, typed, frozen)', ['dataset', 'import', 'data/penguins.json']);
 step('Import a CSV table', ['dataset', 'import', 'data/seattle-weather.csv']);
+step('And the cars table', ['dataset', 'import', 'data/cars.json']);
 step('The same bytes again are recognised, nothing is written', ['dataset', 'import', 'data/penguins.json']);
 step('List the datasets', ['dataset', 'list']);
 step('Inspect one: types with reasons, missing values, statistics, histograms', ['dataset', 'show', 'penguins']);
+step('An experiment: the task is decided from the target column, and why', ['experiment', 'create', 'penguins', '--dataset', 'penguins', '--target', 'Species']);
+step('A regression experiment', ['experiment', 'create', 'cars', '--dataset', 'cars', '--target', 'Miles_per_Gallon']);
+step('Change the draft pipeline (typed by its schema; comments kept)', ['pipeline', 'set', 'penguins', 'blocks.model_selection.config.cv=10']);
+step('Check it: every problem would be listed with its line', ['pipeline', 'validate', 'penguins']);
 process.stdout.write(`\nThe workspace is in ${ws}/.butterfly (remove it when done).\n`);

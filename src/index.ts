@@ -12,7 +12,10 @@
 import type { DatasetManifest } from './core/dataset.js';
 import * as datasets from './store/datasets.js';
 import * as importer from './store/import/import-dataset.js';
+import * as experiments from './store/experiments.js';
 import { type InitOptions, type OpenOptions, type Workspace, initWorkspace, openWorkspace } from './store/workspace.js';
+import type { Pipeline } from './core/pipeline.js';
+import type { ValidationResult } from './core/validate-pipeline.js';
 
 export { initWorkspace, openWorkspace };
 export type { Workspace, InitOptions, OpenOptions };
@@ -61,3 +64,88 @@ export async function getDataset(ws: Workspace | string, ref: string): Promise<D
 
 /** `NAME` or `NAME@V` for a dataset. */
 export const datasetLabel = datasets.datasetLabel;
+
+export type { Experiment, ExperimentInfo, CreateExperimentOptions, Assignment } from './store/experiments.js';
+export type { Pipeline, BlockSpec, HookSpec, BlockType } from './core/pipeline.js';
+export type { PipelineProblem, ValidationResult, ValidationContext } from './core/validate-pipeline.js';
+export type { Task } from './core/catalog.js';
+export { BLOCKS, BLOCK_TYPES } from './core/pipeline.js';
+export { METRICS, MODELS } from './core/catalog.js';
+export { validatePipelineText } from './core/validate-pipeline.js';
+export { describeBlocks, describeModels, type BlockDoc, type ModelDoc } from './core/describe-blocks.js';
+export { decideTask } from './core/task.js';
+
+/**
+ * Creates an experiment: binds a dataset and a target column, decides the task (auto) and
+ * writes a draft pipeline from a template.
+ *
+ * @example
+ * const exp = await createExperiment(ws, { name: 'penguins', dataset: 'penguins', target: 'Species' });
+ * console.log(exp.task, exp.taskReason); // classification, "Species is a category column (3 distinct values)"
+ */
+export async function createExperiment(ws: Workspace | string, options: experiments.CreateExperimentOptions): Promise<experiments.ExperimentInfo> {
+  return experiments.createExperiment(await rootOf(ws), options);
+}
+
+/**
+ * Every experiment of the workspace.
+ *
+ * @example
+ * for (const e of await listExperiments(ws)) console.log(e.name, e.task, e.metric);
+ */
+export async function listExperiments(ws: Workspace | string): Promise<experiments.ExperimentInfo[]> {
+  return experiments.listExperiments(await rootOf(ws));
+}
+
+/**
+ * One experiment by name.
+ *
+ * @example
+ * const e = await getExperiment(ws, 'penguins');
+ */
+export async function getExperiment(ws: Workspace | string, name: string): Promise<experiments.ExperimentInfo> {
+  return experiments.getExperiment(await rootOf(ws), name);
+}
+
+/**
+ * Validates an experiment's draft pipeline: every problem with line, column, path and hint.
+ *
+ * @example
+ * const r = await validatePipeline(ws, 'penguins');
+ * if (!r.valid) r.problems.forEach((p) => console.log(`${p.line}:${p.column} ${p.message}`));
+ */
+export async function validatePipeline(ws: Workspace | string, experiment: string): Promise<ValidationResult & { file: string }> {
+  return experiments.validateExperimentPipeline(await rootOf(ws), experiment);
+}
+
+/**
+ * The draft pipeline with every default filled in (throws a ValidationError listing every
+ * problem when it is invalid).
+ *
+ * @example
+ * const p = await readPipeline(ws, 'penguins');
+ * console.log(p.seed, p.blocks.map((b) => b.type));
+ */
+export async function readPipeline(ws: Workspace | string, experiment: string): Promise<Pipeline> {
+  return experiments.resolvePipeline(await rootOf(ws), experiment);
+}
+
+/**
+ * Sets values in the draft pipeline (all or nothing; comments kept).
+ *
+ * @example
+ * await setPipelineValues(ws, 'penguins', ['blocks.model_selection.config.cv=10']);
+ */
+export async function setPipelineValues(ws: Workspace | string, experiment: string, assignments: string[]): Promise<{ set: experiments.Assignment[]; pipeline: Pipeline }> {
+  return experiments.setPipelineValues(await rootOf(ws), experiment, assignments);
+}
+
+/**
+ * Replaces the draft pipeline with `yamlText`, only if it is valid.
+ *
+ * @example
+ * await writePipeline(ws, 'penguins', fs.readFileSync('my-pipeline.yaml', 'utf8'));
+ */
+export async function writePipeline(ws: Workspace | string, experiment: string, yamlText: string): Promise<Pipeline> {
+  return experiments.writePipeline(await rootOf(ws), experiment, yamlText);
+}
