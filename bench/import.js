@@ -22,17 +22,19 @@ export async function benchImport(args) {
     const mb = sizeMB(file);
     measure('sha256sum', [file]); // warm the page cache
     const sha = measure('sha256sum', [file]);
-    const ws = freshWorkspace();
-    try {
-      const imp = measure(process.execPath, [BFLY, '-C', ws, 'dataset', 'import', file, '--json']);
-      const d = JSON.parse(imp.stdout);
-      rows.push([`${n.toLocaleString()} rows`, `${mb.toFixed(0)} MB`, fmt(imp.seconds), fmt(mb / imp.seconds, 0), fmt(sha.seconds), fmt(imp.seconds / sha.seconds, 1) + 'x', fmt(imp.rssMB, 0), `${d.rows} rows, ${d.columns.length} cols`]);
-    } finally {
-      rmSync(ws, { recursive: true, force: true });
+    for (const threads of ['1', '2']) {
+      const ws = freshWorkspace();
+      try {
+        const imp = measure(process.execPath, [BFLY, '-C', ws, 'dataset', 'import', file, '--json'], { env: { ...process.env, BFLY_IMPORT_THREADS: threads } });
+        const d = JSON.parse(imp.stdout);
+        rows.push([`${n.toLocaleString()} rows`, `${mb.toFixed(0)} MB`, threads, fmt(imp.seconds), fmt(mb / imp.seconds, 0), fmt(sha.seconds), fmt(imp.seconds / sha.seconds, 1) + 'x', fmt(imp.rssMB, 0), `${d.rows} rows, ${d.columns.length} cols`]);
+      } finally {
+        rmSync(ws, { recursive: true, force: true });
+      }
     }
   }
   console.log('\n## dataset import (targets: >= 100 MB/s, peak RSS <= 250 MB at any size)');
-  table(['file', 'size', 'bfly s', 'bfly MB/s', 'sha256sum s', 'bfly/sha256sum', 'bfly RSS MB', 'result'], rows);
+  table(['file', 'size', 'threads', 'bfly s', 'bfly MB/s', 'sha256sum s', 'bfly/sha256sum', 'bfly RSS MB', 'result'], rows);
 
   // Start-up: 100 small datasets.
   const ws = freshWorkspace();

@@ -34,3 +34,5 @@ await build({ ...common, entryPoints: { cli: 'src/cli.ts' }, outdir: 'dist/cli',
 // Command bundles hold our code only: npm packages (yaml, zod, ...) load from node_modules when
 // a code path needs them, instead of being parsed on every start.
 await build({ ...common, packages: 'external', entryPoints: Object.fromEntries(commands.map((c) => [c, `src/commands/${c}.ts`])), outdir: 'dist/cli/commands', outExtension: { '.js': '.cjs' } });
+// The import worker runs in its own thread: one self-contained file.
+await build({ ...common, entryPoints: { 'import-worker': 'src/store/import/worker.ts' }, outdir: 'dist/cli', outExtension: { '.js': '.cjs' } });

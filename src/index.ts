@@ -23,7 +23,8 @@ export type { ImportOptions, ImportResult } from './store/import/import-dataset.
 export type { DatasetManifest, DatasetColumn, ColumnType, DatasetFormat, NumericStats, CategoryStats, BooleanStats, DatetimeStats } from './core/dataset.js';
 export type { WorkspaceConfig, Profile } from './core/config.js';
 export { BflyError, ValidationError, NotFoundError, InfraError, PolicyError, NotAWorkspaceError, CorruptObjectError, ERROR_CATEGORIES, type ErrorCategory } from './core/errors.js';
-export { loadColumnar, type LoadedTable, type LoadedColumn } from './store/columnar.js';
+export { loadColumnar, loadColumn, type LoadedTable, type LoadedColumn } from './store/columnar.js';
+export { loadDatasetColumns } from './store/dataset-columns.js';
 export { readObject } from './store/objects.js';
 export { BFLY_VERSION, FORMAT_VERSION } from './core/version.js';
 

@@ -78,8 +78,8 @@ export interface DatasetManifest {
   columns: DatasetColumn[];
   importedAt: string;
   source: { path: string; name: string };
-  /** Object hashes: the raw bytes and the columnar copy the run engine loads. */
-  objects: { raw: string; columnar: string };
+  /** Object hashes: the raw bytes, and one columnar object per column (in column order). */
+  objects: { raw: string; columns: string[] };
   /** Missing markers recognised on import. */
   missingMarkers: string[];
 }

@@ -145,42 +145,71 @@ function hashF64(v: number): number {
 }
 
 /**
+ * Visits a column's values block by block, in order (so a whole column never has to be in
+ * memory). The visited array may be reused between calls.
+ */
+export type BlockSource = (visit: (values: Float64Array) => void) => void;
+
+/** Counts distinct values exactly up to `cap` while feeding a HyperLogLog for beyond. */
+class DistinctCounter {
+  private readonly mask: number;
+  private readonly table: Float64Array;
+  private readonly hll = new HyperLogLog();
+  private count = 0;
+  private exact = true;
+
+  constructor(private readonly cap: number) {
+    const size = 1 << Math.ceil(Math.log2(cap * 2));
+    this.mask = size - 1;
+    this.table = new Float64Array(size).fill(NaN);
+  }
+
+  add(values: Float64Array): void {
+    const { table, mask } = this;
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      if (v !== v) continue;
+      const h = hashF64(v);
+      this.hll.add(h);
+      if (!this.exact) continue;
+      let slot = h & mask;
+      for (;;) {
+        const t = table[slot];
+        if (t !== t) {
+          table[slot] = v;
+          if (++this.count > this.cap) this.exact = false;
+          break;
+        }
+        if (t === v) break;
+        slot = (slot + 1) & mask;
+      }
+    }
+  }
+
+  result(): { distinct: number; approx: boolean } {
+    return this.exact ? { distinct: this.count, approx: false } : { distinct: this.hll.estimate(), approx: true };
+  }
+}
+
+/**
  * Distinct non-missing values of `values`: exact up to `cap`, then a HyperLogLog estimate
  * (kept alongside in the same pass).
  */
 export function countDistinct(values: Float64Array, cap = DISTINCT_EXACT_CAP): { distinct: number; approx: boolean } {
-  const size = 1 << Math.ceil(Math.log2(cap * 2));
-  const mask = size - 1;
-  const table = new Float64Array(size).fill(NaN);
-  const hll = new HyperLogLog();
-  let count = 0;
-  let exact = true;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (v !== v) continue;
-    const h = hashF64(v);
-    hll.add(h);
-    if (!exact) continue;
-    let slot = h & mask;
-    for (;;) {
-      const t = table[slot];
-      if (t !== t) {
-        table[slot] = v;
-        if (++count > cap) exact = false;
-        break;
-      }
-      if (t === v) break;
-      slot = (slot + 1) & mask;
-    }
-  }
-  return exact ? { distinct: count, approx: false } : { distinct: hll.estimate(), approx: true };
+  const d = new DistinctCounter(cap);
+  d.add(values);
+  return d.result();
 }
 
-function sumMinMax(values: Float64Array): [number, number, number, number] {
-  let count = 0;
-  let sum = 0;
-  let min = Infinity;
-  let max = -Infinity;
+interface Moments {
+  count: number;
+  sum: number;
+  min: number;
+  max: number;
+}
+
+function addMoments(m: Moments, values: Float64Array): void {
+  let { count, sum, min, max } = m;
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (v !== v) continue;
@@ -189,12 +218,15 @@ function sumMinMax(values: Float64Array): [number, number, number, number] {
     if (v < min) min = v;
     if (v > max) max = v;
   }
-  return [count, sum, min, max];
+  m.count = count;
+  m.sum = sum;
+  m.min = min;
+  m.max = max;
 }
 
 const FINE_BINS = 4096;
 
-function fineHistogram(values: Float64Array, min: number, scale: number, mean: number, counts: Float64Array, fine: Int32Array): number {
+function addHistograms(values: Float64Array, min: number, scale: number, mean: number, counts: Float64Array, fine: Float64Array): number {
   const last = counts.length - 1;
   const fineLast = fine.length - 1;
   const fineScale = (scale * fine.length) / counts.length;
@@ -226,7 +258,7 @@ function collectBins(values: Float64Array, min: number, fineScale: number, fineL
  * Exact quantiles (numpy's linear interpolation) from a fine histogram: the order statistics
  * needed are located in their bins, and only those bins' values are collected and sorted.
  */
-function histogramQuantiles(values: Float64Array, count: number, min: number, max: number, fine: Int32Array, ps: readonly number[]): number[] {
+function histogramQuantiles(each: BlockSource, count: number, min: number, max: number, fine: Float64Array, ps: readonly number[]): number[] {
   const fineScale = max > min ? fine.length / (max - min) : 0;
   const cum = new Float64Array(fine.length + 1);
   for (let i = 0; i < fine.length; i++) cum[i + 1] = cum[i] + fine[i];
@@ -240,22 +272,21 @@ function histogramQuantiles(values: Float64Array, count: number, min: number, ma
     }
     return lo;
   };
-  const ranks: number[] = [];
-  for (const p of ps) {
-    const h = (count - 1) * p;
-    ranks.push(Math.floor(h), Math.min(count - 1, Math.floor(h) + 1));
-  }
   const wanted = new Int32Array(fine.length).fill(-1);
   const bins: number[] = [];
-  for (const r of ranks) {
-    const b = binOf(r);
-    if (wanted[b] === -1) {
-      wanted[b] = bins.length;
-      bins.push(b);
+  for (const p of ps) {
+    const h = (count - 1) * p;
+    for (const r of [Math.floor(h), Math.min(count - 1, Math.floor(h) + 1)]) {
+      const b = binOf(r);
+      if (wanted[b] === -1) {
+        wanted[b] = bins.length;
+        bins.push(b);
+      }
     }
   }
   const out = bins.map((b) => new Float64Array(fine[b]));
-  collectBins(values, min, fineScale, fine.length - 1, wanted, out, new Int32Array(bins.length));
+  const fill = new Int32Array(bins.length);
+  each((values) => collectBins(values, min, fineScale, fine.length - 1, wanted, out, fill));
   for (const arr of out) arr.sort();
   const at = (rank: number): number => {
     const b = binOf(rank);
@@ -269,19 +300,65 @@ function histogramQuantiles(values: Float64Array, count: number, min: number, ma
   });
 }
 
-/** Count, missing, mean, std (sample, n-1), min, max, p5..p95 and a 20-bin histogram. */
-export function numericStats(values: Float64Array): NumericStats {
-  const [count, sum, min, max] = sumMinMax(values);
-  const missing = values.length - count;
+/**
+ * The first statistics pass (count, sum, min, max, distinct values), fed block by block, e.g.
+ * while a column is being parsed so the values are still in memory.
+ */
+export class FirstPass {
+  readonly moments: Moments = { count: 0, sum: 0, min: Infinity, max: -Infinity };
+  readonly distinct: DistinctCounter;
+  rows = 0;
+
+  constructor(cap = DISTINCT_EXACT_CAP) {
+    this.distinct = new DistinctCounter(cap);
+  }
+
+  add(values: Float64Array): void {
+    this.rows += values.length;
+    addMoments(this.moments, values);
+    this.distinct.add(values);
+  }
+}
+
+/** What {@link numericStatsFromBlocks} returns. */
+export interface ColumnSummary {
+  stats: NumericStats;
+  distinct: number;
+  approx: boolean;
+}
+
+/**
+ * Count, missing, mean, std (sample, n-1), min, max, exact p5..p95, a 20-bin histogram and the
+ * distinct count, in streaming passes over the column's blocks (three, or two when the
+ * {@link FirstPass} was fed while parsing): memory stays the same whatever the number of rows.
+ */
+export function numericStatsFromBlocks(each: BlockSource, first?: FirstPass): ColumnSummary {
+  let pass = first;
+  if (pass === undefined) {
+    const p = new FirstPass();
+    each((values) => p.add(values));
+    pass = p;
+  }
+  const { rows, distinct } = pass;
+  const { count, sum, min, max } = pass.moments;
+  const missing = rows - count;
   if (count === 0) {
-    return { count, missing, mean: null, std: null, min: null, max: null, p5: null, p25: null, p50: null, p75: null, p95: null, histogram: null };
+    return { stats: { count, missing, mean: null, std: null, min: null, max: null, p5: null, p25: null, p50: null, p75: null, p95: null, histogram: null }, distinct: 0, approx: false };
   }
   const mean = sum / count;
   const counts = new Float64Array(HISTOGRAM_BINS);
-  const fine = new Int32Array(FINE_BINS);
+  const fine = new Float64Array(FINE_BINS);
   const scale = max > min ? HISTOGRAM_BINS / (max - min) : 0;
-  const ss = fineHistogram(values, min, scale, mean, counts, fine);
+  let ss = 0;
+  each((values) => {
+    ss += addHistograms(values, min, scale, mean, counts, fine);
+  });
   const std = count > 1 ? Math.sqrt(ss / (count - 1)) : 0;
-  const [p5, p25, p50, p75, p95] = histogramQuantiles(values, count, min, max, fine, [0.05, 0.25, 0.5, 0.75, 0.95]);
-  return { count, missing, mean, std, min, max, p5, p25, p50, p75, p95, histogram: { min, max, counts: Array.from(counts) } };
+  const [p5, p25, p50, p75, p95] = histogramQuantiles(each, count, min, max, fine, [0.05, 0.25, 0.5, 0.75, 0.95]);
+  return { stats: { count, missing, mean, std, min, max, p5, p25, p50, p75, p95, histogram: { min, max, counts: Array.from(counts) } }, distinct: distinct.result().distinct, approx: distinct.result().approx };
+}
+
+/** Count, missing, mean, std (sample, n-1), min, max, p5..p95 and a 20-bin histogram. */
+export function numericStats(values: Float64Array): NumericStats {
+  return numericStatsFromBlocks((visit) => visit(values)).stats;
 }

@@ -231,3 +231,10 @@ export function loadColumnar(buf: Uint8Array): LoadedTable {
   });
   return { rows, columns };
 }
+
+/** One column of a columnar file (a per-column object holds exactly one). */
+export function loadColumn(buf: Uint8Array): LoadedColumn {
+  const t = loadColumnar(buf);
+  if (t.columns.length !== 1) damaged();
+  return t.columns[0];
+}

@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CategoryStats, NumericStats } from '../../src/core/dataset.js';
 import { ValidationError } from '../../src/core/errors.js';
-import { loadColumnar, type LoadedColumn } from '../../src/store/columnar.js';
+import type { LoadedColumn } from '../../src/store/columnar.js';
+import { loadDatasetColumns } from '../../src/store/dataset-columns.js';
+import type { DatasetManifest } from '../../src/core/dataset.js';
 import { getDataset, listDatasets, resolveDataset } from '../../src/store/datasets.js';
 import { importDataset } from '../../src/store/import/import-dataset.js';
 import { readObject } from '../../src/store/objects.js';
@@ -12,8 +14,8 @@ import { makeWorkspace, sha256File, snapshotTree, VEGA } from '../helpers.js';
 let cleanup: () => void = () => {};
 afterEach(() => cleanup());
 
-function load(root: string, columnar: string): Record<string, LoadedColumn> {
-  const t = loadColumnar(readObject(root, columnar));
+function load(root: string, dataset: DatasetManifest): Record<string, LoadedColumn> {
+  const t = loadDatasetColumns(root, dataset);
   return Object.fromEntries(t.columns.map((c) => [c.name, c]));
 }
 
@@ -42,7 +44,7 @@ describe('importDataset', () => {
     expect(d.columns[2].stats).toEqual({ count: 4, missing: 0, true: 2, false: 2 });
     expect((d.columns[4].stats as CategoryStats).top).toEqual([{ value: 'a', count: 2 }, { value: 'b', count: 1 }]);
 
-    const cols = load(w.root, d.objects.columnar);
+    const cols = load(w.root, d);
     expect(Array.from((cols.price as { values: Float64Array }).values)).toEqual([2.5, NaN, 4.5, NaN]);
     expect(Array.from((cols.flag as { values: Int8Array }).values)).toEqual([1, 0, 1, 0]);
     expect(Array.from((cols.when as { values: Float64Array }).values)).toEqual([Date.UTC(2024, 0, 2), Date.UTC(2024, 0, 3), NaN, Date.UTC(2024, 0, 5)]);
@@ -95,7 +97,7 @@ describe('importDataset', () => {
     const { dataset } = await importDataset(w.root, w.write('odd.json', '[{"__proto__": 1, "constructor": "x", "with space": 2, "日本": "y"}, {"__proto__": 2, "constructor": "z", "with space": 3, "日本": "y"}]'));
     expect(dataset.columns.map((c) => c.name)).toEqual(['__proto__', 'constructor', 'with space', '日本']);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-    expect(Array.from((load(w.root, dataset.objects.columnar).__proto__ as { values: Float64Array }).values)).toEqual([1, 2]);
+    expect(Array.from((load(w.root, dataset).__proto__ as { values: Float64Array }).values)).toEqual([1, 2]);
   });
 
   it('JSON keys that appear late or go missing become missing values', async () => {
@@ -103,7 +105,7 @@ describe('importDataset', () => {
     cleanup = w.cleanup;
     const { dataset } = await importDataset(w.root, w.write('late.jsonl', '{"a": 1}\n{"a": 2, "b": "x"}\n{"b": "y", "c": null, "d": {"n": 1}}\n'));
     expect(dataset.columns.map((c) => [c.name, c.missing])).toEqual([['a', 1], ['b', 1], ['c', 3], ['d', 2]]);
-    const cols = load(w.root, dataset.objects.columnar);
+    const cols = load(w.root, dataset);
     expect(Array.from((cols.a as { values: Float64Array }).values)).toEqual([1, 2, NaN]);
     expect((cols.d as { values: Array<string | null> }).values ?? (cols.d as { codes: Int32Array }).codes).toBeDefined();
   });
@@ -118,7 +120,7 @@ describe('importDataset', () => {
     const code = dataset.columns[0];
     expect(code.type).toBe('category');
     expect(code.distinct).toBe(8);
-    const col = load(w.root, dataset.objects.columnar).code as { codes: Int32Array; levels: string[] };
+    const col = load(w.root, dataset).code as { codes: Int32Array; levels: string[] };
     expect(col.levels[col.codes[0]]).toBe('0');
     expect(col.levels[col.codes[70_000]]).toBe('X1');
     expect(dataset.columns[1].type).toBe('integer');
@@ -134,7 +136,7 @@ describe('importDataset', () => {
     expect(c.type).toBe('text');
     expect(c.distinctApprox).toBe(true);
     expect(Math.abs(c.distinct - 69_930) / 69_930).toBeLessThan(0.05);
-    const vals = (load(w.root, dataset.objects.columnar).t as { values: Array<string | null> }).values;
+    const vals = (load(w.root, dataset).t as { values: Array<string | null> }).values;
     expect(vals.length).toBe(70_000);
     expect([vals[0], vals[1], vals[65_999], vals[66_000], vals[69_999]]).toEqual([null, 'v1', 'v65999', null, 'v69999']);
   });
@@ -163,5 +165,33 @@ describe('importDataset', () => {
     expect(s.rows).toBe(1461);
     expect(s.columns.find((c) => c.name === 'date')!.stats).toMatchObject({ min: '2012-01-01T00:00:00.000Z', max: '2015-12-31T00:00:00.000Z' });
     expect(s.columns.find((c) => c.name === 'weather')!.distinct).toBe(5);
+  });
+});
+
+describe('importDataset with worker threads', () => {
+  it('two threads give the same manifest and column objects as one, including a re-read column', async () => {
+    const w = await makeWorkspace();
+    const v = await makeWorkspace();
+    cleanup = () => (w.cleanup(), v.cleanup());
+    const lines = ['id,code,"name, quoted",when,flag,amount,note'];
+    for (let i = 0; i < 70_000; i++) lines.push(`${i},${i % 9},"Doe, ""J"" ${i % 40}",2024-01-${String((i % 28) + 1).padStart(2, '0')},${i % 3 ? 'yes' : 'no'},${i % 11 === 0 ? 'NA' : (i * 0.25).toFixed(2)},"line\nbreak ${i}"`);
+    lines.push('70000,X9,"Doe, ""J"" 1",2024-02-01,yes,1.5,end');
+    const text = lines.join('\n') + '\n';
+    const one = (await importDataset(w.root, w.write('t.csv', text), { threads: 1 })).dataset;
+    const two = (await importDataset(v.root, v.write('t.csv', text), { threads: 2 })).dataset;
+    expect(two.columns).toEqual(one.columns);
+    expect(two.objects).toEqual(one.objects);
+    expect(two.columns.map((c) => c.type)).toEqual(['integer', 'category', 'category', 'datetime', 'boolean', 'number', 'text']);
+    const code = load(v.root, two).code as { codes: Int32Array; levels: string[] };
+    expect(code.levels[code.codes[70_000]]).toBe('X9');
+  });
+
+  it('errors found in a worker surface as the same user-facing errors', async () => {
+    const w = await makeWorkspace();
+    cleanup = w.cleanup;
+    const before = snapshotTree(w.root);
+    await expect(importDataset(w.root, w.write('r.csv', 'a,b,c\n1,2,3\n4,5\n'), { threads: 2 })).rejects.toMatchObject({ code: 'RAGGED_ROW', category: 'validation', message: expect.stringContaining('line 3') });
+    await expect(importDataset(w.root, w.write('n.csv', Buffer.from('a,b\n1,2\n\u0000,3\n')), { threads: 2 })).rejects.toMatchObject({ code: 'NUL_BYTE', message: expect.stringContaining('line 3') });
+    expect(snapshotTree(w.root)).toEqual(before);
   });
 });

@@ -1,7 +1,7 @@
 import { ByteDict } from '../../core/byte-dict.js';
-import { HyperLogLog, fnv1a } from '../../core/stats.js';
+import { FirstPass, HyperLogLog, fnv1a } from '../../core/stats.js';
 import { isMissingBytes, lastNumber, parseDateBytes, parseNumberBytes } from '../../core/values.js';
-import type { BlockRef, ColumnarWriter } from '../columnar.js';
+import { type BlockRef, type ColumnarColumnMeta, ColumnarWriter } from '../columnar.js';
 
 /** Rows per block. */
 export const CHUNK_ROWS = 1 << 16;
@@ -21,7 +21,7 @@ const TAB = 9;
 
 /**
  * Collects one column while the file streams by: infers its type (number, date or string,
- * with missing markers recognised) and appends full blocks of values to the columnar file, so
+ * with missing markers recognised) and appends full blocks of values to the column's file, so
  * memory does not grow with the file. Numbers and dates become float64 blocks; strings become
  * dictionary-id blocks, or raw-byte blocks once the dictionary passes {@link DICT_CAP}.
  */
@@ -38,6 +38,8 @@ export class ColumnBuilder {
 
   private f64 = new Float64Array(CHUNK_ROWS);
   private fpos = 0;
+  /** Count, sum, min, max and distinct values of the float blocks, taken as they are written. */
+  firstPass = new FirstPass();
 
   readonly dict = new ByteDict();
   bytesMode = false;
@@ -49,12 +51,26 @@ export class ColumnBuilder {
   private spos = 0;
   private scratch = Buffer.allocUnsafe(256);
 
+  /** The column's own file (one columnar object per column). */
+  private readonly out: ColumnarWriter;
+
   constructor(
     readonly name: string,
-    private readonly out: ColumnarWriter,
+    readonly path: string,
     forceString = false,
   ) {
+    this.out = new ColumnarWriter(path);
     this.state = forceString ? ColState.String : ColState.Unknown;
+  }
+
+  /** Writes the footer, closes the file; returns its sha256 hex. */
+  finishFile(meta: ColumnarColumnMeta): string {
+    return this.out.finish({ format: 'bfly-columnar', version: 2, rows: this.rows, columns: [meta] }).hex;
+  }
+
+  /** Closes the file without finishing it (error path; the caller removes it). */
+  close(): void {
+    this.out.close();
   }
 
   /** Adds a missing value. */
@@ -135,6 +151,7 @@ export class ColumnBuilder {
   /** First string after only missing values: switch to strings, re-emitting the missing rows. */
   private toString(buf: Uint8Array, s: number, e: number): void {
     this.blocks = [];
+    this.firstPass = new FirstPass();
     this.fpos = 0;
     this.state = ColState.String;
     for (let r = 0; r < this.rows - 1; r++) this.pushId(-1);
@@ -143,6 +160,7 @@ export class ColumnBuilder {
 
   private toRescan(): void {
     this.blocks = [];
+    this.firstPass = new FirstPass();
     this.fpos = 0;
     this.state = ColState.Rescan;
     this.needsRescan = true;
@@ -155,6 +173,7 @@ export class ColumnBuilder {
 
   private flushFloat(): void {
     if (this.fpos === 0) return;
+    this.firstPass.add(this.f64.subarray(0, this.fpos));
     this.blocks.push(this.out.block('f64', this.fpos, this.f64.subarray(0, this.fpos)));
     this.fpos = 0;
   }
@@ -204,27 +223,13 @@ export class ColumnBuilder {
     else if (this.state !== ColState.Rescan) this.flushFloat();
   }
 
-  /** Reads this column's float64 values (all rows) back from the file. */
-  readFloats(): Float64Array {
-    const out = new Float64Array(this.rows);
-    const bytes = new Uint8Array(out.buffer);
-    let at = 0;
+  /** Visits this column's float64 blocks in order, read back one at a time into one buffer. */
+  eachFloatBlock(visit: (values: Float64Array) => void): void {
+    const buf = new Float64Array(CHUNK_ROWS);
+    const bytes = new Uint8Array(buf.buffer);
     for (const b of this.blocks) {
-      this.out.readBack(b, bytes.subarray(at, at + b.byteLength));
-      at += b.byteLength;
+      this.out.readBack(b, bytes.subarray(0, b.byteLength));
+      visit(buf.subarray(0, b.rows));
     }
-    return out;
-  }
-
-  /** Reads this column's id blocks back (only valid when the column never left ids mode). */
-  readIds(): Int32Array {
-    const out = new Int32Array(this.rows);
-    const bytes = new Uint8Array(out.buffer);
-    let at = 0;
-    for (const b of this.blocks) {
-      this.out.readBack(b, bytes.subarray(at, at + b.byteLength));
-      at += b.byteLength;
-    }
-    return out;
   }
 }

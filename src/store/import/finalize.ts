@@ -1,5 +1,5 @@
 import type { BooleanStats, CategoryStats, ColumnType, DatasetColumn, DatetimeStats } from '../../core/dataset.js';
-import { countDistinct, numericStats } from '../../core/stats.js';
+import { numericStatsFromBlocks } from '../../core/stats.js';
 import { FALSE_WORDS, TRUE_WORDS } from '../../core/values.js';
 import type { ColumnarColumnMeta } from '../columnar.js';
 import { type ColumnBuilder, ColState, DICT_CAP } from './column-builder.js';
@@ -37,11 +37,9 @@ export function finalizeColumn(b: ColumnBuilder): { meta: ColumnarColumnMeta; co
     };
   }
   if (b.state === ColState.Number || b.state === ColState.Date) {
-    const values = b.readFloats();
-    const { distinct, approx } = countDistinct(values);
+    const { stats: ns, distinct, approx } = numericStatsFromBlocks((visit) => b.eachFloatBlock(visit), b.firstPass);
     const approxFlag = approx ? { distinctApprox: true } : {};
     if (b.state === ColState.Date) {
-      const ns = numericStats(values);
       const stats: DatetimeStats = { count, missing: b.missing, min: ns.min === null ? null : new Date(ns.min).toISOString(), max: ns.max === null ? null : new Date(ns.max).toISOString() };
       return {
         meta: { name: b.name, type: 'datetime', blocks: b.blocks },
@@ -52,7 +50,7 @@ export function finalizeColumn(b: ColumnBuilder): { meta: ColumnarColumnMeta; co
     const kind = b.integerSyntax ? 'whole numbers' : 'numbers';
     return {
       meta: { name: b.name, type, blocks: b.blocks },
-      column: { name: b.name, type, reason: `all ${plural(count, 'value')} are ${kind}; ${approx ? '~' : ''}${plural(distinct, 'distinct value')}`, missing: b.missing, distinct, ...approxFlag, stats: numericStats(values) },
+      column: { name: b.name, type, reason: `all ${plural(count, 'value')} are ${kind}; ${approx ? '~' : ''}${plural(distinct, 'distinct value')}`, missing: b.missing, distinct, ...approxFlag, stats: ns },
     };
   }
   // Strings.

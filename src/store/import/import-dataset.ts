@@ -1,21 +1,21 @@
-import { closeSync, constants, copyFileSync, mkdirSync, openSync, readSync, rmSync, statSync } from 'node:fs';
+import { closeSync, constants, copyFileSync, existsSync, mkdirSync, openSync, readSync, rmSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { randomBytes } from 'node:crypto';
 import { basename, extname, join, resolve } from 'node:path';
-import { DATASET_FORMATS, type DatasetColumn, type DatasetFormat, type DatasetManifest, MISSING_MARKERS } from '../../core/dataset.js';
-import { InfraError, NotFoundError, ValidationError, isBflyError } from '../../core/errors.js';
+import { DATASET_FORMATS, type DatasetFormat, type DatasetManifest, MISSING_MARKERS } from '../../core/dataset.js';
+import { BflyError, InfraError, NotFoundError, ValidationError, isBflyError } from '../../core/errors.js';
 import { formatHash } from '../../core/hash.js';
 import { nameFromFile, validateName } from '../../core/names.js';
 import { writeJsonAtomic } from '../atomic.js';
-import { type ColumnarColumnMeta, ColumnarWriter } from '../columnar.js';
 import { datasetLabel, listDatasets } from '../datasets.js';
 import { workspacePaths } from '../layout.js';
 import { sweepDeadTemps, withLock } from '../lock.js';
-import { adoptObject } from '../objects.js';
-import { ColumnBuilder } from './column-builder.js';
-import { CsvParser, type CsvHandlers, type ReadFn } from './csv.js';
-import { finalizeColumn } from './finalize.js';
-import { parseJsonArray, parseJsonLines } from './json.js';
-import { ByteSource, SourceBytesError, lineOfOffset } from './source.js';
+import { adoptObject, hashFile } from '../objects.js';
+import { packageRoot } from '../package-root.js';
+import { type BuildOptions, type BuiltColumn, type BuiltColumns, buildColumns, sourceError } from './build-columns.js';
+import { CsvParser, fieldText } from './csv.js';
+import { ByteSource, SourceBytesError } from './source.js';
 
 /** Options for {@link importDataset}. */
 export interface ImportOptions {
@@ -23,8 +23,10 @@ export interface ImportOptions {
   name?: string;
   /** Input format; defaults to the extension, then the content. */
   format?: DatasetFormat;
-  /** Called as bytes are read (about every MiB). */
+  /** Called as bytes are read (about every 16 MiB; single-threaded imports only). */
   onProgress?: (progress: { bytes: number; total: number }) => void;
+  /** Parser threads for CSV/TSV (default: 2 for files of 32 MiB or more, else 1). */
+  threads?: number;
 }
 
 /** What {@link importDataset} returns. */
@@ -63,101 +65,8 @@ export function detectFormat(path: string, explicit?: string): DatasetFormat {
   return tabs > commas ? 'tsv' : 'csv';
 }
 
-/** The columns of one table being imported, fed by the CSV or JSON readers. */
-class TableBuilder {
-  readonly builders: ColumnBuilder[] = [];
-  private readonly byName = new Map<string, ColumnBuilder>();
-  /** Per CSV column: its builder, or null when this pass skips it. */
-  private csvTargets: Array<ColumnBuilder | null> = [];
-  private scratch = Buffer.allocUnsafe(4096);
-  rows = 0;
-
-  constructor(
-    private readonly out: ColumnarWriter,
-    private readonly label: string,
-    /** Second read: only these column names, as strings. */
-    private readonly only?: Set<string>,
-  ) {}
-
-  private add(name: string): ColumnBuilder {
-    const b = new ColumnBuilder(name, this.out, this.only !== undefined);
-    this.builders.push(b);
-    this.byName.set(name, b);
-    return b;
-  }
-
-  csvHandlers(): CsvHandlers {
-    return {
-      header: (names, line) => {
-        const seen = new Map<string, number>();
-        names.forEach((raw, i) => {
-          const name = raw.trim();
-          if (name === '') {
-            throw new ValidationError('EMPTY_COLUMN_NAME', `${this.label}: line ${line}: column ${i + 1} has no name`, { hint: 'give every column a name in the header line', data: { line, column: i + 1 } });
-          }
-          if (seen.has(name)) {
-            throw new ValidationError('DUPLICATE_COLUMN', `${this.label}: line ${line}: column name ${JSON.stringify(name)} appears twice (columns ${seen.get(name)! + 1} and ${i + 1})`, {
-              hint: 'rename one of them so every column name is unique',
-              data: { line, name },
-            });
-          }
-          seen.set(name, i);
-        });
-        this.csvTargets = names.map((raw) => (this.only === undefined || this.only.has(raw.trim()) ? this.add(raw.trim()) : null));
-      },
-      record: (buf, starts, ends, flags, count) => {
-        const targets = this.csvTargets;
-        for (let k = 0; k < count; k++) {
-          const b = targets[k];
-          if (b !== null) b.addField(buf, starts[k], ends[k], (flags[k] & 2) !== 0);
-        }
-        this.rows++;
-      },
-    };
-  }
-
-  onObject = (obj: Record<string, unknown>): void => {
-    const row = this.rows;
-    for (const key of Object.keys(obj)) {
-      let b = this.byName.get(key);
-      if (b === undefined) {
-        if (this.only !== undefined && !this.only.has(key)) continue;
-        if (key.trim() === '') {
-          throw new ValidationError('EMPTY_COLUMN_NAME', `${this.label}: record ${row + 1} has a key that is empty`, { hint: 'give every field a name', data: { record: row + 1 } });
-        }
-        b = this.add(key);
-        for (let r = 0; r < row; r++) b.addMissing();
-      }
-      this.addJsonValue(b, obj[key]);
-    }
-    this.rows++;
-    for (const b of this.builders) if (b.rows < this.rows) b.addMissing();
-  };
-
-  private addJsonValue(b: ColumnBuilder, v: unknown): void {
-    if (v === null || v === undefined || (typeof v === 'number' && !Number.isFinite(v))) {
-      b.addMissing();
-      return;
-    }
-    const text = typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v);
-    const need = Buffer.byteLength(text);
-    if (need > this.scratch.length) this.scratch = Buffer.allocUnsafe(need * 2);
-    const n = this.scratch.write(text, 0);
-    b.addField(this.scratch, 0, n, false);
-  }
-
-  /** Reads the whole input through the right parser. */
-  run(format: DatasetFormat, read: ReadFn): void {
-    if (format === 'csv' || format === 'tsv') {
-      new CsvParser(format === 'csv' ? 44 : 9, this.csvHandlers(), this.label).run(read);
-    } else if (format === 'json') {
-      parseJsonArray(read, this.onObject, this.label);
-    } else {
-      parseJsonLines(read, this.onObject, this.label);
-    }
-    for (const b of this.builders) b.finish();
-  }
-}
+/** Files smaller than this are parsed by one thread. */
+const PARALLEL_MIN_BYTES = 32 * 1024 * 1024;
 
 function readError(err: unknown, path: string, label: string): Error {
   const code = (err as NodeJS.ErrnoException).code;
@@ -167,27 +76,115 @@ function readError(err: unknown, path: string, label: string): Error {
   return new InfraError('READ_FAILED', `cannot read ${label}: ${(err as Error).message}`, { cause: err, hint: 'check the path and the free disk space', data: { path } });
 }
 
-function sourceError(err: SourceBytesError, path: string, label: string): ValidationError {
-  const line = lineOfOffset(path, err.offset);
-  if (err.kind === 'nul') {
-    return new ValidationError('NUL_BYTE', `${label}: line ${line}: contains a NUL byte (byte ${err.offset}); this looks like a binary file, not text`, {
-      hint: 'export the data as UTF-8 CSV, TSV, JSON or JSONL text',
-      data: { line, offset: err.offset },
-    });
-  }
-  return new ValidationError('NOT_UTF8', `${label}: line ${line}: bytes that are not valid UTF-8 (byte ${err.offset})`, {
-    hint: 're-save the file as UTF-8, e.g. `iconv -f latin1 -t utf-8 in.csv > out.csv`',
-    data: { line, offset: err.offset },
-  });
+/** Path of the worker script: the CLI's bundle when built, else the compiled module. */
+function workerScript(): string {
+  const bundled = join(packageRoot(), 'dist', 'cli', 'import-worker.cjs');
+  return existsSync(bundled) ? bundled : join(packageRoot(), 'dist', 'store', 'import', 'worker.js');
+}
+
+/** How many threads to parse with: 1 for small or JSON files; else up to 2 (or BFLY_IMPORT_THREADS). */
+function threadCount(format: DatasetFormat, size: number, requested?: number): number {
+  const env = Number(process.env.BFLY_IMPORT_THREADS);
+  const wanted = requested ?? (Number.isInteger(env) && env > 0 ? env : undefined);
+  if (format !== 'csv' && format !== 'tsv') return 1;
+  if (wanted !== undefined) return Math.max(1, Math.min(wanted, 8));
+  return size >= PARALLEL_MIN_BYTES ? Math.min(2, availableParallelism()) : 1;
 }
 
 /**
- * Imports a CSV/TSV/JSON/JSONL file in one streaming pass: hashes its bytes (the dataset
- * hash), copies them into the object store, parses them, infers each column's type with the
- * reason, computes statistics, and stores a columnar copy. Memory does not grow with the file.
- * Nothing becomes visible in the workspace until the manifest is written, under a short lock;
- * on any error the workspace is left exactly as it was. The same bytes twice are imported
- * once; the same name with other bytes becomes a new version (`NAME@2`).
+ * Relative parsing cost of each column of a CSV/TSV copy, guessed from its first rows:
+ * numbers 1, dates 1.5, short repeated strings 1.3, long or varied strings (free text) 5.
+ */
+function estimateColumnCosts(rawPath: string, format: DatasetFormat, label: string): number[] {
+  const samples: string[][] = [];
+  const stop = new Error('sampled');
+  const source = new ByteSource(rawPath, { hash: false });
+  let width = 0;
+  try {
+    new CsvParser(format === 'csv' ? 44 : 9, {
+      header: (names) => {
+        width = names.length;
+        for (let i = 0; i < width; i++) samples.push([]);
+      },
+      record: (buf, starts, ends, flags, count) => {
+        for (let k = 0; k < count; k++) samples[k].push(fieldText(buf, starts[k], ends[k], flags[k]).trim());
+        if (samples[0].length >= 500) throw stop;
+      },
+    }, label).run((b, o, l) => source.read(b, o, l));
+  } catch (err) {
+    if (err !== stop) {
+      if (err instanceof SourceBytesError) throw sourceError(err, rawPath, label);
+      throw err;
+    }
+  } finally {
+    source.close();
+  }
+  return samples.map((values) => {
+    const present = values.filter((v) => v !== '');
+    if (present.length === 0) return 1;
+    if (present.every((v) => v !== '' && !Number.isNaN(Number(v)))) return 1;
+    if (present.every((v) => /^\d{4}[-/]\d\d[-/]\d\d/.test(v))) return 1.5;
+    const avgLength = present.reduce((n, v) => n + v.length, 0) / present.length;
+    return new Set(present).size > present.length / 2 || avgLength > 24 ? 5 : 1.3;
+  });
+}
+
+/** Builds the columns in `threads` workers (each owning a share of the columns) while this thread hashes the raw copy. */
+async function buildInWorkers(base: Omit<BuildOptions, 'owned'>, threads: number, hashRaw: () => string): Promise<{ built: BuiltColumns; hex: string }> {
+  const costs = estimateColumnCosts(base.rawPath, base.format, base.label);
+  const width = costs.length;
+  // Largest first, each to the least-loaded worker (LPT scheduling).
+  const shares: number[][] = Array.from({ length: Math.max(1, Math.min(threads, width)) }, () => []);
+  const load = shares.map(() => 0);
+  for (const i of costs.map((_, i) => i).sort((x, y) => costs[y] - costs[x] || x - y)) {
+    const k = load.indexOf(Math.min(...load));
+    shares[k].push(i);
+    load[k] += costs[i];
+  }
+  const workers = shares.map((owned) => new Worker(workerScript(), { workerData: { ...base, onBytes: undefined, owned } }));
+  const results = workers.map(
+    (w) =>
+      new Promise<{ ok: boolean; result?: BuiltColumns; error?: Record<string, unknown> }>((resolveMsg, reject) => {
+        w.once('message', resolveMsg);
+        w.once('error', reject);
+        w.once('exit', (code) => reject(new InfraError('IMPORT_WORKER_DIED', `an import worker exited with code ${code}`, { hint: 'retry; if it keeps failing, set BFLY_IMPORT_THREADS=1' })));
+      }),
+  );
+  let hex: string;
+  try {
+    hex = hashRaw();
+  } catch (err) {
+    await Promise.all(workers.map((w) => w.terminate()));
+    throw err;
+  }
+  const settled = await Promise.allSettled(results);
+  await Promise.all(workers.map((w) => w.terminate()));
+  const columns: BuiltColumn[] = [];
+  let rows = -1;
+  for (const s of settled) {
+    if (s.status === 'rejected') throw s.reason;
+    const msg = s.value;
+    if (!msg.ok) {
+      const e = msg.error as { category: string; code: string; message: string; hint?: string; data?: Record<string, unknown>; stack?: string };
+      if (e.category === 'unknown') throw new Error(`${e.message}\n${e.stack ?? ''}`);
+      throw new BflyError(e.category as never, e.code, e.message, { hint: e.hint, data: e.data });
+    }
+    if (rows !== -1 && msg.result!.rows !== rows) throw new Error('import workers disagree on the row count');
+    rows = msg.result!.rows;
+    columns.push(...msg.result!.columns);
+  }
+  columns.sort((a, b) => a.index - b.index);
+  return { built: { rows, width, columns }, hex };
+}
+
+/**
+ * Imports a CSV/TSV/JSON/JSONL file: copies its bytes into the store in the kernel, hashes
+ * them (the dataset hash), parses them, infers each column's type with the reason, computes
+ * statistics, and stores one columnar object per column. Large CSV/TSV files are parsed by two
+ * worker threads, each owning half the columns, while this thread hashes. Memory does not grow
+ * with the file. Nothing becomes visible in the workspace until the manifest is written, under
+ * a short lock; on any error the workspace is left exactly as it was. The same bytes twice are
+ * imported once; the same name with other bytes becomes a new version (`NAME@2`).
  *
  * @example
  * const { dataset, created } = await importDataset(ws.root, 'penguins.csv');
@@ -215,13 +212,12 @@ export async function importDataset(root: string, file: string, options: ImportO
     if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') {
       throw new NotFoundError('FILE_NOT_FOUND', `no such file: ${label}`, { hint: 'check the path (it is relative to the current directory)', data: { path } });
     }
-    throw new InfraError('READ_FAILED', `cannot read ${label}: ${(err as Error).message}`, { cause: err });
+    throw readError(err, path, label);
   }
   const paths = workspacePaths(root);
   sweepDeadTemps(root);
   const work = join(paths.tmp, `${process.pid}-${randomBytes(6).toString('hex')}-import`);
   mkdirSync(work);
-  let writer: ColumnarWriter | null = null;
   try {
     let format: DatasetFormat;
     try {
@@ -239,63 +235,28 @@ export async function importDataset(root: string, file: string, options: ImportO
     } catch (err) {
       throw readError(err, path, label);
     }
-    const source = new ByteSource(rawPath);
-    const columnarPath = join(work, 'columnar');
-    writer = new ColumnarWriter(columnarPath);
-    const table = new TableBuilder(writer, label);
-    let nextReport = 1 << 20;
-    const read: ReadFn = (buf, off, len) => {
-      const n = source.read(buf, off, len);
-      if (options.onProgress !== undefined && source.bytes >= nextReport) {
-        nextReport = source.bytes + (1 << 24);
-        options.onProgress({ bytes: source.bytes, total: size });
-      }
-      return n;
-    };
-    try {
-      table.run(format, read);
-    } catch (err) {
-      if (err instanceof SourceBytesError) throw sourceError(err, rawPath, label);
-      throw err;
-    } finally {
-      source.close();
+    const rawBytes = statSync(rawPath).size;
+    const base = { rawPath, work, format, label, onBytes: options.onProgress && ((bytes: number) => options.onProgress!({ bytes, total: size })) };
+    const threads = threadCount(format, size, options.threads);
+    let built: BuiltColumns;
+    let hex: string;
+    if (threads > 1) {
+      ({ built, hex } = await buildInWorkers(base, threads, () => hashFile(rawPath)));
+    } else {
+      built = buildColumns(base);
+      hex = hashFile(rawPath);
     }
-    const hex = source.digest();
-    const bytes = source.bytes;
-    if (table.rows === 0) {
+    if (built.rows === 0) {
       throw new ValidationError('NO_ROWS', format === 'csv' || format === 'tsv' ? `${label} has a header but no data rows` : `${label} has no records`, { hint: 'add at least one data row' });
     }
-    if (table.builders.length === 0) {
+    if (built.columns.length === 0) {
       throw new ValidationError('NO_COLUMNS', `${label} has no columns`, { hint: 'each record needs at least one field' });
     }
     const already = listDatasets(root).find((d) => d.hash === formatHash(hex));
     if (already !== undefined) return { dataset: already, created: false };
 
-    // Columns that switched from numbers/dates to strings mid-file: read their strings again.
-    const rescan = table.builders.filter((b) => b.needsRescan);
-    const replacement = new Map<ColumnBuilder, ColumnBuilder>();
-    if (rescan.length > 0) {
-      const second = new TableBuilder(writer, label, new Set(rescan.map((b) => b.name)));
-      const again = new ByteSource(rawPath, { hash: false });
-      try {
-        second.run(format, (buf, off, len) => again.read(buf, off, len));
-      } finally {
-        again.close();
-      }
-      for (const b of rescan) replacement.set(b, second.builders.find((s) => s.name === b.name)!);
-    }
-
-    const metas: ColumnarColumnMeta[] = [];
-    const columns: DatasetColumn[] = [];
-    for (const b of table.builders) {
-      const { meta, column } = finalizeColumn(replacement.get(b) ?? b);
-      metas.push(meta);
-      columns.push(column);
-    }
-    const written = writer.finish({ format: 'bfly-columnar', version: 2, rows: table.rows, columns: metas });
     const rawHash = adoptObject(root, rawPath, hex);
-    const columnarHash = adoptObject(root, columnarPath, written.hex);
-
+    const columnHashes = built.columns.map((c) => adoptObject(root, c.path, c.hex));
     return withLock(root, 'datasets', { purpose: `importing ${label}`, waitMs: 30_000 }, () => {
       const all = listDatasets(root);
       const same = all.find((d) => d.hash === rawHash);
@@ -309,19 +270,18 @@ export async function importDataset(root: string, file: string, options: ImportO
         version,
         hash: rawHash,
         format,
-        rows: table.rows,
-        bytes,
-        columns,
+        rows: built.rows,
+        bytes: rawBytes,
+        columns: built.columns.map((c) => c.column),
         importedAt: new Date().toISOString(),
         source: { path, name: basename(path) },
-        objects: { raw: rawHash, columnar: columnarHash },
+        objects: { raw: rawHash, columns: columnHashes },
         missingMarkers: [...MISSING_MARKERS],
       };
       writeJsonAtomic(join(paths.datasets, `${manifest.id}.json`), manifest, { tmpDir: paths.tmp });
       return { dataset: manifest, created: true };
     });
   } finally {
-    writer?.close();
     rmSync(work, { recursive: true, force: true });
   }
 }

@@ -1,0 +1,24 @@
+import type { DatasetManifest } from '../core/dataset.js';
+import { ValidationError } from '../core/errors.js';
+import { didYouMean } from '../core/suggest.js';
+import { type LoadedTable, loadColumn } from './columnar.js';
+import { readObject } from './objects.js';
+
+/**
+ * Loads a dataset's columnar copy (each column object re-hashed as it is read), or only the
+ * named columns, in dataset order.
+ *
+ * @example
+ * const t = loadDatasetColumns(root, getDataset(root, 'penguins'), ['Species', 'Body Mass (g)']);
+ */
+export function loadDatasetColumns(root: string, dataset: DatasetManifest, names?: readonly string[]): LoadedTable {
+  const all = dataset.columns.map((c) => c.name);
+  for (const n of names ?? []) {
+    if (!all.includes(n)) throw new ValidationError('UNKNOWN_COLUMN', `dataset ${dataset.name} has no column ${JSON.stringify(n)}${didYouMean(n, all)}`, { hint: `columns: ${all.join(', ')}` });
+  }
+  const wanted = names === undefined ? all : all.filter((n) => names.includes(n));
+  return {
+    rows: dataset.rows,
+    columns: wanted.map((n) => loadColumn(readObject(root, dataset.objects.columns[all.indexOf(n)]))),
+  };
+}

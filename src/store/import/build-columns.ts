@@ -1,0 +1,198 @@
+import { join } from 'node:path';
+import type { DatasetColumn, DatasetFormat } from '../../core/dataset.js';
+import { ValidationError } from '../../core/errors.js';
+import { ColumnBuilder } from './column-builder.js';
+import { CsvParser, type CsvHandlers, type ReadFn } from './csv.js';
+import { finalizeColumn } from './finalize.js';
+import { parseJsonArray, parseJsonLines } from './json.js';
+import { ByteSource, SourceBytesError, lineOfOffset } from './source.js';
+
+/** One finished column: its manifest entry and its object file (not yet in the store). */
+export interface BuiltColumn {
+  index: number;
+  column: DatasetColumn;
+  path: string;
+  hex: string;
+}
+
+/** What {@link buildColumns} returns. */
+export interface BuiltColumns {
+  rows: number;
+  /** Number of columns in the file (all of them, owned or not). */
+  width: number;
+  columns: BuiltColumn[];
+}
+
+/** Options for {@link buildColumns}. */
+export interface BuildOptions {
+  rawPath: string;
+  work: string;
+  format: DatasetFormat;
+  label: string;
+  /** Only these column indices (CSV/TSV); default all. Other columns are scanned over. */
+  owned?: ReadonlySet<number>;
+  /** Called with the bytes read so far (about every 16 MiB). */
+  onBytes?: (bytes: number) => void;
+}
+
+/** The columns of one read of a table, fed by the CSV or JSON readers. */
+class TableBuilder {
+  readonly builders: Array<{ index: number; b: ColumnBuilder }> = [];
+  private readonly byName = new Map<string, ColumnBuilder>();
+  private csvTargets: Array<ColumnBuilder | null> = [];
+  private scratch = Buffer.allocUnsafe(4096);
+  rows = 0;
+  width = 0;
+
+  constructor(
+    private readonly work: string,
+    private readonly label: string,
+    private readonly owned: ReadonlySet<number> | undefined,
+    /** Second read: these column names only, as strings. */
+    private readonly only?: ReadonlySet<string>,
+  ) {}
+
+  private add(name: string, index: number): ColumnBuilder {
+    const b = new ColumnBuilder(name, join(this.work, `col-${index}${this.only ? '-r' : ''}`), this.only !== undefined);
+    this.builders.push({ index, b });
+    this.byName.set(name, b);
+    return b;
+  }
+
+  private wanted(index: number, name: string): boolean {
+    return (this.owned === undefined || this.owned.has(index)) && (this.only === undefined || this.only.has(name));
+  }
+
+  csvHandlers(): CsvHandlers {
+    return {
+      header: (names, line) => {
+        const seen = new Map<string, number>();
+        names.forEach((raw, i) => {
+          const name = raw.trim();
+          if (name === '') {
+            throw new ValidationError('EMPTY_COLUMN_NAME', `${this.label}: line ${line}: column ${i + 1} has no name`, { hint: 'give every column a name in the header line', data: { line, column: i + 1 } });
+          }
+          if (seen.has(name)) {
+            throw new ValidationError('DUPLICATE_COLUMN', `${this.label}: line ${line}: column name ${JSON.stringify(name)} appears twice (columns ${seen.get(name)! + 1} and ${i + 1})`, {
+              hint: 'rename one of them so every column name is unique',
+              data: { line, name },
+            });
+          }
+          seen.set(name, i);
+        });
+        this.width = names.length;
+        this.csvTargets = names.map((raw, i) => (this.wanted(i, raw.trim()) ? this.add(raw.trim(), i) : null));
+      },
+      record: (buf, starts, ends, flags, count) => {
+        const targets = this.csvTargets;
+        for (let k = 0; k < count; k++) {
+          const b = targets[k];
+          if (b !== null) b.addField(buf, starts[k], ends[k], (flags[k] & 2) !== 0);
+        }
+        this.rows++;
+      },
+    };
+  }
+
+  onObject = (obj: Record<string, unknown>): void => {
+    const row = this.rows;
+    for (const key of Object.keys(obj)) {
+      let b = this.byName.get(key);
+      if (b === undefined) {
+        if (key.trim() === '') {
+          throw new ValidationError('EMPTY_COLUMN_NAME', `${this.label}: record ${row + 1} has a key that is empty`, { hint: 'give every field a name', data: { record: row + 1 } });
+        }
+        if (this.only !== undefined && !this.only.has(key)) continue;
+        b = this.add(key, this.width++);
+        for (let r = 0; r < row; r++) b.addMissing();
+      }
+      this.addJsonValue(b, obj[key]);
+    }
+    this.rows++;
+    for (const { b } of this.builders) if (b.rows < this.rows) b.addMissing();
+  };
+
+  private addJsonValue(b: ColumnBuilder, v: unknown): void {
+    if (v === null || v === undefined || (typeof v === 'number' && !Number.isFinite(v))) {
+      b.addMissing();
+      return;
+    }
+    const text = typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v);
+    const need = Buffer.byteLength(text);
+    if (need > this.scratch.length) this.scratch = Buffer.allocUnsafe(need * 2);
+    const n = this.scratch.write(text, 0);
+    b.addField(this.scratch, 0, n, false);
+  }
+
+  run(format: DatasetFormat, read: ReadFn): void {
+    if (format === 'csv' || format === 'tsv') new CsvParser(format === 'csv' ? 44 : 9, this.csvHandlers(), this.label).run(read);
+    else if (format === 'json') parseJsonArray(read, this.onObject, this.label);
+    else parseJsonLines(read, this.onObject, this.label);
+    for (const { b } of this.builders) b.finish();
+  }
+
+  close(): void {
+    for (const { b } of this.builders) b.close();
+  }
+}
+
+/** A NUL or invalid UTF-8 byte found by the source, as a user-facing error naming its line. */
+export function sourceError(err: SourceBytesError, path: string, label: string): ValidationError {
+  const line = lineOfOffset(path, err.offset);
+  if (err.kind === 'nul') {
+    return new ValidationError('NUL_BYTE', `${label}: line ${line}: contains a NUL byte (byte ${err.offset}); this looks like a binary file, not text`, {
+      hint: 'export the data as UTF-8 CSV, TSV, JSON or JSONL text',
+      data: { line, offset: err.offset },
+    });
+  }
+  return new ValidationError('NOT_UTF8', `${label}: line ${line}: bytes that are not valid UTF-8 (byte ${err.offset})`, {
+    hint: 're-save the file as UTF-8, e.g. `iconv -f latin1 -t utf-8 in.csv > out.csv`',
+    data: { line, offset: err.offset },
+  });
+}
+
+function readAll(table: TableBuilder, rawPath: string, format: DatasetFormat, label: string, onBytes?: (bytes: number) => void): void {
+  const source = new ByteSource(rawPath, { hash: false });
+  let next = 1 << 24;
+  try {
+    table.run(format, (buf, off, len) => {
+      const n = source.read(buf, off, len);
+      if (onBytes !== undefined && source.bytes >= next) {
+        next = source.bytes + (1 << 24);
+        onBytes(source.bytes);
+      }
+      return n;
+    });
+  } catch (err) {
+    table.close();
+    if (err instanceof SourceBytesError) throw sourceError(err, rawPath, label);
+    throw err;
+  } finally {
+    source.close();
+  }
+}
+
+/**
+ * Reads the raw copy once and builds the owned columns: each is streamed into its own columnar
+ * file, re-read as strings if it turned from numbers to text mid-file, then typed, summarised
+ * and finished (hashed as written). Used directly, and by each import worker for its share of
+ * the columns.
+ */
+export function buildColumns(o: BuildOptions): BuiltColumns {
+  const table = new TableBuilder(o.work, o.label, o.owned);
+  readAll(table, o.rawPath, o.format, o.label, o.onBytes);
+  if (table.rows === 0) return { rows: 0, width: table.width, columns: [] };
+  const rescan = table.builders.filter(({ b }) => b.needsRescan);
+  const replacement = new Map<ColumnBuilder, ColumnBuilder>();
+  if (rescan.length > 0) {
+    const second = new TableBuilder(o.work, o.label, o.owned, new Set(rescan.map(({ b }) => b.name)));
+    readAll(second, o.rawPath, o.format, o.label);
+    for (const { b } of rescan) replacement.set(b, second.builders.find((s) => s.b.name === b.name)!.b);
+  }
+  const columns = table.builders.map(({ index, b }) => {
+    const use = replacement.get(b) ?? b;
+    const { meta, column } = finalizeColumn(use);
+    return { index, column, path: use.path, hex: use.finishFile(meta) };
+  });
+  return { rows: table.rows, width: table.width, columns };
+}
