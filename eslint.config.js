@@ -19,6 +19,11 @@ export default tseslint.config(
     },
   },
   {
+    // Commands are leaves: not even another command imports one.
+    files: ['src/commands/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['./*', '**/commands/**'], message: 'a command imports no other command; shared code belongs in src/ui or src/store.' }] }] },
+  },
+  {
     files: ['**/*.cjs'],
     languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', __dirname: 'readonly' } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },

@@ -2,16 +2,11 @@ import type { GlobalOptions } from '../cli.js';
 import type { Task } from '../core/catalog.js';
 import { createExperiment } from '../store/experiments.js';
 import { openWorkspace } from '../store/workspace.js';
-import { renderExperimentCreated } from '../ui/experiments.js';
+import { experimentJson, renderExperimentCreated } from '../ui/experiments.js';
 
 /** `bfly experiment create <name> --dataset D --target T [--task] [--metric] [--template]` */
 export async function experimentCreateCommand(name: string, o: GlobalOptions & { dataset: string; target: string; task?: Task | 'auto'; metric?: string; template?: string }): Promise<void> {
   const ws = await openWorkspace(o.C ?? process.cwd());
   const e = createExperiment(ws.root, { name, dataset: o.dataset, target: o.target, task: o.task, metric: o.metric, template: o.template });
   process.stdout.write(o.json ? JSON.stringify(experimentJson(e)) + '\n' : renderExperimentCreated(e));
-}
-
-/** The `--json` shape of an experiment (the documented contract). */
-export function experimentJson(e: ReturnType<typeof createExperiment>): Record<string, unknown> {
-  return { name: e.name, dataset: { id: e.dataset.id, name: e.dataset.name, version: e.dataset.version, hash: e.dataset.hash }, target: e.target, task: e.task, taskReason: e.taskReason, metric: e.metric, template: e.template, pipelinePath: e.pipelinePath, createdAt: e.createdAt };
 }

@@ -1,8 +1,7 @@
 import type { GlobalOptions } from '../cli.js';
 import { listExperiments } from '../store/experiments.js';
 import { openWorkspace } from '../store/workspace.js';
-import { renderExperimentList } from '../ui/experiments.js';
-import { experimentJson } from './experiment-create.js';
+import { experimentJson, renderExperimentList } from '../ui/experiments.js';
 
 /** `bfly experiment list` */
 export async function experimentListCommand(o: GlobalOptions): Promise<void> {

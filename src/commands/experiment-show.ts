@@ -1,8 +1,7 @@
 import type { GlobalOptions } from '../cli.js';
 import { getExperiment, validateExperimentPipeline } from '../store/experiments.js';
 import { openWorkspace } from '../store/workspace.js';
-import { renderExperiment } from '../ui/experiments.js';
-import { experimentJson } from './experiment-create.js';
+import { experimentJson, renderExperiment } from '../ui/experiments.js';
 
 /** `bfly experiment show <name>` */
 export async function experimentShowCommand(name: string, o: GlobalOptions): Promise<void> {

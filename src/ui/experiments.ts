@@ -15,6 +15,11 @@ interface ExperimentView {
   createdAt: string;
 }
 
+/** The `--json` shape of an experiment (the documented contract). */
+export function experimentJson(e: ExperimentView & { dataset: { id: string }; taskReason: string; template: string }): Record<string, unknown> {
+  return { name: e.name, dataset: { id: e.dataset.id, name: e.dataset.name, version: e.dataset.version, hash: e.dataset.hash }, target: e.target, task: e.task, taskReason: e.taskReason, metric: e.metric, template: e.template, pipelinePath: e.pipelinePath, createdAt: e.createdAt };
+}
+
 function datasetText(d: ExperimentView['dataset']): string {
   return `${d.version === 1 ? d.name : `${d.name}@${d.version}`} (${d.hash.slice(7, 19)})`;
 }
