@@ -44,6 +44,17 @@ export default tseslint.config(
     },
   },
   {
+    // src/ml is pure numeric code: no I/O, depends only on src/core.
+    files: ['src/ml/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: io.map((name) => ({ name, message: 'src/ml must stay free of I/O and UI.' })),
+        patterns: [{ group: ['**/store/**', '**/runner/**', '**/commands/**', '**/ui/**'], message: 'src/ml depends only on src/core.' }],
+      }],
+      'no-restricted-globals': ['error', { name: 'process', message: 'src/ml must not touch the process.' }, { name: 'console', message: 'src/ml does not print.' }],
+    },
+  },
+  {
     // src/store touches only .butterfly/; never the UI, the CLI or the cwd.
     files: ['src/store/**/*.ts'],
     rules: {
