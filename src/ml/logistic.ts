@@ -1,0 +1,187 @@
+import { minimizeLbfgs } from './lbfgs.js';
+import type { Matrix } from './matrix.js';
+
+/** Hyper-parameters of {@link LogisticRegression} (as scikit-learn's, solver lbfgs). */
+export interface LogisticParams {
+  /** Inverse regularisation strength: the penalty is ||W||² / (2C). */
+  C: number;
+  max_iter: number;
+  tol: number;
+}
+
+/** A fitted logistic model as JSON. */
+export interface LogisticJson {
+  kind: 'logistic';
+  params: LogisticParams;
+  classes: number;
+  features: number;
+  /** Binary: d weights; multinomial: k×d, row-major. */
+  coef: number[];
+  intercept: number[];
+  iterations: number;
+  converged: boolean;
+}
+
+function log1pExp(z: number): number {
+  return z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z));
+}
+
+/**
+ * L2-regularised logistic regression: binary (one weight vector, sigmoid) for two classes,
+ * multinomial (softmax) for more, the intercepts unpenalised; minimises
+ * Σ loss + ||W||² / (2C) with L-BFGS to a gradient tolerance of `tol` (relative to the
+ * number of rows), reporting the iterations and whether it converged.
+ *
+ * @example
+ * const m = new LogisticRegression({ C: 1, max_iter: 100, tol: 1e-4 }).fit(X, y, 3);
+ * const proba = m.predictProba(X); // n×3, rows sum to 1
+ */
+export class LogisticRegression {
+  classes = 0;
+  features = 0;
+  coef: Float64Array = new Float64Array(0);
+  intercept: Float64Array = new Float64Array(0);
+  iterations = 0;
+  converged = false;
+
+  constructor(readonly params: LogisticParams) {}
+
+  fit(X: Matrix, y: Int32Array, classes: number): this {
+    const { rows: n, cols: d, data } = X;
+    if (y.length !== n) throw new RangeError(`X has ${n} rows but y has ${y.length} labels`);
+    if (classes < 2) throw new RangeError('logistic regression needs at least two classes');
+    this.classes = classes;
+    this.features = d;
+    const invC = 1 / this.params.C;
+    if (classes === 2) {
+      // x = [w (d), b]
+      const z = new Float64Array(n);
+      const objective = (x: Float64Array, grad: Float64Array): number => {
+        const b = x[d];
+        let f = 0;
+        grad.fill(0);
+        for (let i = 0; i < n; i++) {
+          let s = b;
+          const o = i * d;
+          for (let j = 0; j < d; j++) s += data[o + j] * x[j];
+          z[i] = s;
+          f += y[i] === 1 ? log1pExp(-s) : log1pExp(s);
+          const r = 1 / (1 + Math.exp(-s)) - (y[i] === 1 ? 1 : 0);
+          for (let j = 0; j < d; j++) grad[j] += r * data[o + j];
+          grad[d] += r;
+        }
+        for (let j = 0; j < d; j++) {
+          f += 0.5 * invC * x[j] * x[j];
+          grad[j] += invC * x[j];
+        }
+        return f;
+      };
+      const r = minimizeLbfgs(objective, new Float64Array(d + 1), { gtol: this.params.tol * n, maxIter: this.params.max_iter });
+      this.coef = r.x.slice(0, d);
+      this.intercept = Float64Array.of(r.x[d]);
+      this.iterations = r.iterations;
+      this.converged = r.converged;
+      return this;
+    }
+    const k = classes;
+    const p = new Float64Array(k);
+    const objective = (x: Float64Array, grad: Float64Array): number => {
+      // x = [W (k×d), b (k)]
+      let f = 0;
+      grad.fill(0);
+      for (let i = 0; i < n; i++) {
+        const o = i * d;
+        let max = -Infinity;
+        for (let c = 0; c < k; c++) {
+          let s = x[k * d + c];
+          const w = c * d;
+          for (let j = 0; j < d; j++) s += data[o + j] * x[w + j];
+          p[c] = s;
+          if (s > max) max = s;
+        }
+        let sum = 0;
+        for (let c = 0; c < k; c++) {
+          p[c] = Math.exp(p[c] - max);
+          sum += p[c];
+        }
+        const yi = y[i];
+        f -= Math.log(p[yi] / sum);
+        for (let c = 0; c < k; c++) {
+          const r = p[c] / sum - (c === yi ? 1 : 0);
+          const w = c * d;
+          for (let j = 0; j < d; j++) grad[w + j] += r * data[o + j];
+          grad[k * d + c] += r;
+        }
+      }
+      for (let j = 0; j < k * d; j++) {
+        f += 0.5 * invC * x[j] * x[j];
+        grad[j] += invC * x[j];
+      }
+      return f;
+    };
+    const r = minimizeLbfgs(objective, new Float64Array(k * d + k), { gtol: this.params.tol * n, maxIter: this.params.max_iter });
+    this.coef = r.x.slice(0, k * d);
+    this.intercept = r.x.slice(k * d);
+    this.iterations = r.iterations;
+    this.converged = r.converged;
+    return this;
+  }
+
+  /** n×k class probabilities, row-major. */
+  predictProba(X: Matrix): Float64Array {
+    const { rows: n, cols: d, data } = X;
+    const k = this.classes;
+    const out = new Float64Array(n * k);
+    for (let i = 0; i < n; i++) {
+      const o = i * d;
+      if (k === 2) {
+        let s = this.intercept[0];
+        for (let j = 0; j < d; j++) s += data[o + j] * this.coef[j];
+        const p1 = 1 / (1 + Math.exp(-s));
+        out[i * 2] = 1 - p1;
+        out[i * 2 + 1] = p1;
+        continue;
+      }
+      let max = -Infinity;
+      for (let c = 0; c < k; c++) {
+        let s = this.intercept[c];
+        for (let j = 0; j < d; j++) s += data[o + j] * this.coef[c * d + j];
+        out[i * k + c] = s;
+        if (s > max) max = s;
+      }
+      let sum = 0;
+      for (let c = 0; c < k; c++) {
+        out[i * k + c] = Math.exp(out[i * k + c] - max);
+        sum += out[i * k + c];
+      }
+      for (let c = 0; c < k; c++) out[i * k + c] /= sum;
+    }
+    return out;
+  }
+
+  /** The most probable class of each row. */
+  predict(X: Matrix): Int32Array {
+    const p = this.predictProba(X);
+    const k = this.classes;
+    return Int32Array.from({ length: X.rows }, (_, i) => {
+      let best = 0;
+      for (let c = 1; c < k; c++) if (p[i * k + c] > p[i * k + best]) best = c;
+      return best;
+    });
+  }
+
+  toJSON(): LogisticJson {
+    return { kind: 'logistic', params: this.params, classes: this.classes, features: this.features, coef: Array.from(this.coef), intercept: Array.from(this.intercept), iterations: this.iterations, converged: this.converged };
+  }
+
+  static fromJSON(j: LogisticJson): LogisticRegression {
+    const m = new LogisticRegression(j.params);
+    m.classes = j.classes;
+    m.features = j.features;
+    m.coef = Float64Array.from(j.coef);
+    m.intercept = Float64Array.from(j.intercept);
+    m.iterations = j.iterations;
+    m.converged = j.converged;
+    return m;
+  }
+}
