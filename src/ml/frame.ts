@@ -1,0 +1,58 @@
+/** A numeric column (numbers, integers, datetimes as epoch ms, booleans as 0/1); NaN is missing. */
+export interface NumericColumn {
+  kind: 'numeric';
+  name: string;
+  values: Float64Array;
+}
+
+/** A categorical column: codes into `levels`, -1 is missing. */
+export interface CategoricalColumn {
+  kind: 'categorical';
+  name: string;
+  codes: Int32Array;
+  levels: string[];
+}
+
+/** One column of a {@link Frame}. */
+export type FrameColumn = NumericColumn | CategoricalColumn;
+
+/**
+ * Columnar table. `index`, when set, selects and orders the rows of the underlying column
+ * arrays, so a row subset shares the column data instead of copying it.
+ */
+export interface Frame {
+  rows: number;
+  columns: FrameColumn[];
+  index: Int32Array | null;
+}
+
+/** A frame over whole columns (all rows, in order). */
+export function makeFrame(columns: FrameColumn[]): Frame {
+  const rows = columns.length === 0 ? 0 : columns[0].kind === 'numeric' ? columns[0].values.length : columns[0].codes.length;
+  for (const c of columns) {
+    const n = c.kind === 'numeric' ? c.values.length : c.codes.length;
+    if (n !== rows) throw new RangeError(`column ${c.name} has ${n} rows, expected ${rows}`);
+  }
+  return { rows, columns, index: null };
+}
+
+/** Rows `rows` (positions in `frame`) of a frame, without copying column data. */
+export function takeRows(frame: Frame, rows: Int32Array): Frame {
+  const index = frame.index === null ? rows : Int32Array.from(rows, (r) => frame.index![r]);
+  return { rows: rows.length, columns: frame.columns, index };
+}
+
+/** The position in the column arrays of row `i` of the frame. */
+export function rowOf(frame: Frame, i: number): number {
+  return frame.index === null ? i : frame.index[i];
+}
+
+/** A column by name, or undefined. */
+export function column(frame: Frame, name: string): FrameColumn | undefined {
+  return frame.columns.find((c) => c.name === name);
+}
+
+/** The frame without the named columns. */
+export function dropColumns(frame: Frame, names: readonly string[]): Frame {
+  return { ...frame, columns: frame.columns.filter((c) => !names.includes(c.name)) };
+}
