@@ -1,0 +1,146 @@
+import { BinMapper, type BinMapperJson } from './binning.js';
+import type { Matrix } from './matrix.js';
+import { rngStream } from './random.js';
+import { type BinnedData, Tree, type TreeJson, buildCartTree } from './tree.js';
+
+/** Hyper-parameters of {@link RandomForest} (scikit-learn's names). */
+export interface ForestParams {
+  n_estimators: number;
+  max_depth: number | null;
+  max_features: 'sqrt' | 'log2' | 'all' | number;
+  min_samples_leaf: number;
+  bootstrap: boolean;
+  criterion?: 'gini' | 'entropy' | 'mse';
+}
+
+/** A fitted forest (or single tree) as JSON. */
+export interface ForestJson {
+  kind: 'random_forest' | 'decision_tree';
+  params: ForestParams;
+  task: 'classification' | 'regression';
+  classes: number;
+  seed: number;
+  bins: BinMapperJson;
+  trees: TreeJson[];
+}
+
+function featuresPerSplit(p: ForestParams['max_features'], d: number): number {
+  if (p === 'all') return d;
+  if (p === 'sqrt') return Math.max(1, Math.floor(Math.sqrt(d)));
+  if (p === 'log2') return Math.max(1, Math.floor(Math.log2(d)));
+  return Math.max(1, Math.floor(p * d));
+}
+
+/** Binned view of a matrix for the tree builders. */
+function binned(mapper: BinMapper, X: Matrix): BinnedData {
+  return { bins: mapper.transform(X), rows: X.rows, cols: X.cols, threshold: (j, b) => mapper.threshold(j, b) };
+}
+
+/**
+ * A random forest of CART trees grown on histogram bins (bootstrap rows, `max_features`
+ * features per split), averaging class probabilities or values. A decision tree is the forest
+ * of one tree without bootstrap over all features. Seeded: each tree draws from its own stream.
+ *
+ * @example
+ * const rf = new RandomForest({ n_estimators: 100, max_depth: null, max_features: 'sqrt', min_samples_leaf: 1, bootstrap: true }, 42);
+ * rf.fit(X, y, 3).predictProba(Xtest);
+ */
+export class RandomForest {
+  task: 'classification' | 'regression' = 'classification';
+  classes = 0;
+  trees: Tree[] = [];
+  mapper = new BinMapper();
+
+  constructor(
+    readonly params: ForestParams,
+    readonly seed: number,
+    readonly kind: 'random_forest' | 'decision_tree' = 'random_forest',
+  ) {}
+
+  /** `classes` > 0: classification with labels 0..classes-1; 0: regression on float targets. */
+  fit(X: Matrix, y: Int32Array | Float64Array, classes: number, onTree?: (done: number, total: number) => void): this {
+    this.task = classes > 0 ? 'classification' : 'regression';
+    this.classes = classes;
+    this.mapper = new BinMapper(255).fit(X);
+    const data = binned(this.mapper, X);
+    const n = X.rows;
+    const maxFeatures = featuresPerSplit(this.params.max_features, X.cols);
+    this.trees = [];
+    for (let t = 0; t < this.params.n_estimators; t++) {
+      const rng = rngStream(this.seed, `${this.kind}-tree-${t}`);
+      const weights = new Float64Array(n);
+      if (this.params.bootstrap) for (let s = 0; s < n; s++) weights[rng.int(n)]++;
+      else weights.fill(1);
+      this.trees.push(
+        buildCartTree(data, y, weights, {
+          task: this.task,
+          classes,
+          criterion: this.params.criterion ?? (this.task === 'classification' ? 'gini' : 'mse'),
+          maxDepth: this.params.max_depth,
+          minSamplesLeaf: this.params.min_samples_leaf,
+          maxFeatures,
+          rng,
+        }),
+      );
+      onTree?.(t + 1, this.params.n_estimators);
+    }
+    return this;
+  }
+
+  /** Mean over trees of the leaf values: n×classes probabilities, or n values. */
+  private average(X: Matrix): Float64Array {
+    const k = this.task === 'classification' ? this.classes : 1;
+    const out = new Float64Array(X.rows * k);
+    for (const tree of this.trees) {
+      for (let i = 0; i < X.rows; i++) {
+        const leaf = tree.leafOf(X, i);
+        for (let c = 0; c < k; c++) out[i * k + c] += tree.values[leaf * k + c];
+      }
+    }
+    for (let i = 0; i < out.length; i++) out[i] /= this.trees.length;
+    return out;
+  }
+
+  /** n×classes class probabilities (classification). */
+  predictProba(X: Matrix): Float64Array {
+    if (this.task !== 'classification') throw new Error('predictProba is for classification');
+    return this.average(X);
+  }
+
+  /** Classes (as float codes) or values. */
+  predict(X: Matrix): Float64Array {
+    const avg = this.average(X);
+    if (this.task === 'regression') return avg;
+    const k = this.classes;
+    return Float64Array.from({ length: X.rows }, (_, i) => {
+      let best = 0;
+      for (let c = 1; c < k; c++) if (avg[i * k + c] > avg[i * k + best]) best = c;
+      return best;
+    });
+  }
+
+  toJSON(): ForestJson {
+    return { kind: this.kind, params: this.params, task: this.task, classes: this.classes, seed: this.seed, bins: this.mapper.toJSON(), trees: this.trees.map((t) => t.toJSON()) };
+  }
+
+  static fromJSON(j: ForestJson): RandomForest {
+    const m = new RandomForest(j.params, j.seed, j.kind);
+    m.task = j.task;
+    m.classes = j.classes;
+    m.mapper = BinMapper.fromJSON(j.bins);
+    m.trees = j.trees.map((t) => Tree.fromJSON(t));
+    return m;
+  }
+}
+
+/** Hyper-parameters of {@link decisionTree}. */
+export interface TreeParams {
+  criterion?: 'gini' | 'entropy' | 'mse';
+  max_depth: number | null;
+  min_samples_leaf: number;
+}
+
+/** A single CART decision tree: a forest of one tree, no bootstrap, every feature at each split. */
+export function decisionTree(params: TreeParams, seed: number): RandomForest {
+  return new RandomForest({ n_estimators: 1, max_depth: params.max_depth, max_features: 'all', min_samples_leaf: params.min_samples_leaf, bootstrap: false, criterion: params.criterion }, seed, 'decision_tree');
+}

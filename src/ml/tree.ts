@@ -1,0 +1,300 @@
+import type { Matrix } from './matrix.js';
+import { MISSING_BIN } from './binning.js';
+import type { Rng } from './random.js';
+
+/** A fitted binary tree in flat arrays; leaves have feature -1. */
+export interface TreeJson {
+  feature: number[];
+  threshold: number[];
+  missingLeft: number[];
+  left: number[];
+  right: number[];
+  /** `outputs` values per node (class probabilities, or one value). */
+  values: number[];
+  outputs: number;
+}
+
+/** A growable flat tree. */
+export class Tree {
+  feature: number[] = [];
+  threshold: number[] = [];
+  missingLeft: number[] = [];
+  left: number[] = [];
+  right: number[] = [];
+  values: number[] = [];
+
+  constructor(readonly outputs: number) {}
+
+  /** Adds a leaf with `value` (length `outputs`) and returns its id. */
+  addLeaf(value: ArrayLike<number>): number {
+    const id = this.feature.length;
+    this.feature.push(-1);
+    this.threshold.push(0);
+    this.missingLeft.push(0);
+    this.left.push(-1);
+    this.right.push(-1);
+    for (let k = 0; k < this.outputs; k++) this.values.push(value[k]);
+    return id;
+  }
+
+  /** Turns leaf `id` into a split. */
+  split(id: number, feature: number, threshold: number, missingLeft: boolean, left: number, right: number): void {
+    this.feature[id] = feature;
+    this.threshold[id] = threshold;
+    this.missingLeft[id] = missingLeft ? 1 : 0;
+    this.left[id] = left;
+    this.right[id] = right;
+  }
+
+  /** Sets the value of node `id`. */
+  setValue(id: number, value: ArrayLike<number>): void {
+    for (let k = 0; k < this.outputs; k++) this.values[id * this.outputs + k] = value[k];
+  }
+
+  /** The leaf reached by row `i` of `X`. */
+  leafOf(X: Matrix, i: number): number {
+    let node = 0;
+    const o = i * X.cols;
+    while (this.feature[node] !== -1) {
+      const v = X.data[o + this.feature[node]];
+      node = v !== v ? (this.missingLeft[node] ? this.left[node] : this.right[node]) : v <= this.threshold[node] ? this.left[node] : this.right[node];
+    }
+    return node;
+  }
+
+  get size(): number {
+    return this.feature.length;
+  }
+
+  toJSON(): TreeJson {
+    return { feature: this.feature, threshold: this.threshold.map((t) => (t === Infinity ? 1e308 : t)), missingLeft: this.missingLeft, left: this.left, right: this.right, values: this.values, outputs: this.outputs };
+  }
+
+  static fromJSON(j: TreeJson): Tree {
+    const t = new Tree(j.outputs);
+    t.feature = j.feature;
+    t.threshold = j.threshold;
+    t.missingLeft = j.missingLeft;
+    t.left = j.left;
+    t.right = j.right;
+    t.values = j.values;
+    return t;
+  }
+}
+
+/** Binned training data shared by the tree builders. */
+export interface BinnedData {
+  /** Feature-major bins: feature j of row i at [j * rows + i]. */
+  bins: Uint8Array;
+  rows: number;
+  cols: number;
+  /** Real-valued upper edge of bin b of feature j (Infinity for the last bin). */
+  threshold(j: number, b: number): number;
+}
+
+/** Options of {@link buildCartTree}. */
+export interface CartOptions {
+  /** 'classification' with `classes`, or 'regression'. */
+  task: 'classification' | 'regression';
+  classes: number;
+  criterion: 'gini' | 'entropy' | 'mse';
+  maxDepth: number | null;
+  minSamplesLeaf: number;
+  /** Features tried at each split (all when >= cols). */
+  maxFeatures: number;
+  rng: Rng;
+}
+
+/**
+ * Grows a CART tree (depth first) on binned data: class-count histograms (gini or entropy) or
+ * sum/sum-of-squares histograms (squared error) per bin, missing values sent to the side that
+ * scores better, `maxFeatures` features drawn per split. `weights` are per-row multiplicities
+ * (bootstrap counts; rows with 0 are left out). Rows are partitioned in place in one buffer,
+ * and each node clears and scans only the bins its rows touch.
+ */
+export function buildCartTree(data: BinnedData, y: Int32Array | Float64Array, weights: Float64Array, o: CartOptions): Tree {
+  const cls = o.task === 'classification';
+  const k = cls ? o.classes : 1;
+  const tree = new Tree(k);
+  const entropy = o.criterion === 'entropy';
+  const width = cls ? k : 3;
+  const yi32 = cls ? (y as Int32Array) : null;
+  const yf = cls ? null : (y as Float64Array);
+  let count = 0;
+  for (let i = 0; i < data.rows; i++) if (weights[i] > 0) count++;
+  const rows = new Int32Array(count);
+  for (let i = 0, w = 0; i < data.rows; i++) if (weights[i] > 0) rows[w++] = i;
+  const scratch = new Int32Array(count);
+  const features = Int32Array.from({ length: data.cols }, (_, j) => j);
+  const hist = new Float64Array(256 * width);
+  const total = new Float64Array(width);
+  const leftAcc = new Float64Array(width);
+  const value = new Float64Array(k);
+  const missOff = MISSING_BIN * width;
+
+  /** Fills `total` for rows[start, end) and returns the weighted count. */
+  const totals = (start: number, end: number): number => {
+    total.fill(0);
+    let nW = 0;
+    if (cls) {
+      for (let t = start; t < end; t++) {
+        const i = rows[t];
+        total[yi32![i]] += weights[i];
+        nW += weights[i];
+      }
+    } else {
+      for (let t = start; t < end; t++) {
+        const i = rows[t];
+        const w = weights[i];
+        const v = yf![i];
+        total[0] += w * v;
+        total[1] += w * v * v;
+        total[2] += w;
+      }
+      nW = total[2];
+    }
+    return nW;
+  };
+  const setLeaf = (id: number, nW: number): void => {
+    if (cls) for (let c = 0; c < k; c++) value[c] = total[c] / nW;
+    else value[0] = total[0] / nW;
+    tree.setValue(id, value);
+  };
+
+  const root = tree.addLeaf(value);
+  setLeaf(root, totals(0, count));
+  const stack: number[] = [root, 0, count, 0];
+  while (stack.length > 0) {
+    const depth = stack.pop()!;
+    const end = stack.pop()!;
+    const start = stack.pop()!;
+    const id = stack.pop()!;
+    if (o.maxDepth !== null && depth >= o.maxDepth) continue;
+    if (end - start < 2 * o.minSamplesLeaf) continue;
+    const nW = totals(start, end);
+    const parentImp = cls ? impurity(total, 0, k, nW, entropy) : total[1] / nW - (total[0] / nW) ** 2;
+    if (parentImp <= 1e-12) continue;
+    for (let t = features.length - 1; t > 0; t--) {
+      const r = o.rng.int(t + 1);
+      const tmp = features[t];
+      features[t] = features[r];
+      features[r] = tmp;
+    }
+    let bestGain = 1e-12;
+    let bestFeature = -1;
+    let bestBin = -1;
+    let bestMissingLeft = false;
+    const tries = Math.min(o.maxFeatures, data.cols);
+    for (let f = 0; f < tries; f++) {
+      const j = features[f];
+      const base = j * data.rows;
+      let minBin = 255;
+      let maxBin = 0;
+      let missW = 0;
+      if (cls) {
+        for (let t = start; t < end; t++) {
+          const i = rows[t];
+          const b = data.bins[base + i];
+          hist[b * k + yi32![i]] += weights[i];
+          if (b === MISSING_BIN) missW += weights[i];
+          else {
+            if (b < minBin) minBin = b;
+            if (b > maxBin) maxBin = b;
+          }
+        }
+      } else {
+        for (let t = start; t < end; t++) {
+          const i = rows[t];
+          const b = data.bins[base + i];
+          const w = weights[i];
+          const v = yf![i];
+          const h = b * 3;
+          hist[h] += w * v;
+          hist[h + 1] += w * v * v;
+          hist[h + 2] += w;
+          if (b === MISSING_BIN) missW += w;
+          else {
+            if (b < minBin) minBin = b;
+            if (b > maxBin) maxBin = b;
+          }
+        }
+      }
+      for (let pass = 0; pass < (missW > 0 ? 2 : 1); pass++) {
+        const missingLeft = pass === 1;
+        leftAcc.fill(0);
+        if (missingLeft) for (let c = 0; c < width; c++) leftAcc[c] = hist[missOff + c];
+        for (let b = minBin; b < maxBin; b++) {
+          const hb = b * width;
+          for (let c = 0; c < width; c++) leftAcc[c] += hist[hb + c];
+          let lw: number;
+          if (cls) {
+            lw = 0;
+            for (let c = 0; c < k; c++) lw += leftAcc[c];
+          } else lw = leftAcc[2];
+          const rw = nW - lw;
+          if (lw < o.minSamplesLeaf || rw < o.minSamplesLeaf) continue;
+          let childImp: number;
+          if (cls) {
+            let l = 0;
+            let r = 0;
+            for (let c = 0; c < k; c++) {
+              const lc = leftAcc[c] / lw;
+              const rc = (total[c] - leftAcc[c]) / rw;
+              if (entropy) {
+                if (lc > 0) l -= lc * Math.log2(lc);
+                if (rc > 0) r -= rc * Math.log2(rc);
+              } else {
+                l += lc * lc;
+                r += rc * rc;
+              }
+            }
+            childImp = entropy ? (lw * l + rw * r) / nW : (lw * (1 - l) + rw * (1 - r)) / nW;
+          } else {
+            const lMean = leftAcc[0] / lw;
+            const rMean = (total[0] - leftAcc[0]) / rw;
+            childImp = (leftAcc[1] - lw * lMean * lMean + (total[1] - leftAcc[1]) - rw * rMean * rMean) / nW;
+          }
+          const gain = parentImp - childImp;
+          if (gain > bestGain) {
+            bestGain = gain;
+            bestFeature = j;
+            bestBin = b;
+            bestMissingLeft = missingLeft;
+          }
+        }
+      }
+      // clear only what this node touched
+      hist.fill(0, minBin * width, (maxBin + 1) * width);
+      if (missW > 0) hist.fill(0, missOff, missOff + width);
+    }
+    if (bestFeature === -1) continue;
+    // stable in-place partition of rows[start, end)
+    const base = bestFeature * data.rows;
+    let l = start;
+    let r = 0;
+    for (let t = start; t < end; t++) {
+      const i = rows[t];
+      const b = data.bins[base + i];
+      if (b === MISSING_BIN ? bestMissingLeft : b <= bestBin) rows[l++] = i;
+      else scratch[r++] = i;
+    }
+    rows.set(scratch.subarray(0, r), l);
+    const left = tree.addLeaf(value);
+    setLeaf(left, totals(start, l));
+    const right = tree.addLeaf(value);
+    setLeaf(right, totals(l, end));
+    tree.split(id, bestFeature, data.threshold(bestFeature, bestBin), bestMissingLeft, left, right);
+    stack.push(right, l, end, depth + 1, left, start, l, depth + 1);
+  }
+  return tree;
+}
+
+function impurity(counts: Float64Array, off: number, k: number, total: number, entropy: boolean): number {
+  if (total <= 0) return 0;
+  let s = 0;
+  for (let c = 0; c < k; c++) {
+    const p = counts[off + c] / total;
+    if (p > 0) s += entropy ? -p * Math.log2(p) : p * p;
+  }
+  return entropy ? s : 1 - s;
+}
