@@ -2,6 +2,7 @@ import { BinMapper, type BinMapperJson } from './binning.js';
 import type { Matrix } from './matrix.js';
 import { rngStream } from './random.js';
 import { type BinnedData, Tree, type TreeJson, buildCartTree } from './tree.js';
+import { predictedClasses } from './metrics.js';
 
 /** Hyper-parameters of {@link RandomForest} (scikit-learn's names). */
 export interface ForestParams {
@@ -112,11 +113,7 @@ export class RandomForest {
     const avg = this.average(X);
     if (this.task === 'regression') return avg;
     const k = this.classes;
-    return Float64Array.from({ length: X.rows }, (_, i) => {
-      let best = 0;
-      for (let c = 1; c < k; c++) if (avg[i * k + c] > avg[i * k + best]) best = c;
-      return best;
-    });
+    return Float64Array.from(predictedClasses(avg, k));
   }
 
   toJSON(): ForestJson {

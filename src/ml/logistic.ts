@@ -1,5 +1,6 @@
 import { minimizeLbfgs } from './lbfgs.js';
 import type { Matrix } from './matrix.js';
+import { predictedClasses } from './metrics.js';
 
 /** Hyper-parameters of {@link LogisticRegression} (as scikit-learn's, solver lbfgs). */
 export interface LogisticParams {
@@ -163,11 +164,7 @@ export class LogisticRegression {
   predict(X: Matrix): Int32Array {
     const p = this.predictProba(X);
     const k = this.classes;
-    return Int32Array.from({ length: X.rows }, (_, i) => {
-      let best = 0;
-      for (let c = 1; c < k; c++) if (p[i * k + c] > p[i * k + best]) best = c;
-      return best;
-    });
+    return predictedClasses(p, k);
   }
 
   toJSON(): LogisticJson {

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { type BoostingParams, GradientBoosting } from '../../src/ml/gbdt.js';
+import type { Matrix } from '../../src/ml/matrix.js';
+import { classificationMetrics, regressionMetrics } from '../../src/ml/metrics.js';
+import { rngStream } from '../../src/ml/random.js';
+
+const P: BoostingParams = { learning_rate: 0.1, max_iter: 100, max_leaf_nodes: 31, max_depth: null, min_samples_leaf: 20, l2_regularization: 0, max_bins: 255, early_stopping: false, validation_fraction: 0.1, n_iter_no_change: 10 };
+
+function data(n: number, seed: number, label: (x: (j: number) => number, noise: number) => number): { X: Matrix; y: number[] } {
+  const r = rngStream(seed, 'gb');
+  const d = 5;
+  const X = Float64Array.from({ length: n * d }, () => r.next() * 2 - 1);
+  const y = Array.from({ length: n }, (_, i) => label((j) => X[i * d + j], r.next() - 0.5));
+  return { X: { rows: n, cols: d, data: X }, y };
+}
+
+describe('gradient boosting', () => {
+  it('binary: learns an interaction on held-out rows; each tree has at most max_leaf_nodes leaves', () => {
+    const rule = (x: (j: number) => number, e: number) => (x(0) * x(1) + 0.1 * e > 0 ? 1 : 0);
+    const tr = data(3000, 1, rule);
+    const te = data(1000, 2, rule);
+    const gb = new GradientBoosting({ ...P, max_leaf_nodes: 8 }, 1).fit(tr.X, Int32Array.from(tr.y), 2);
+    expect(classificationMetrics(Int32Array.from(te.y), gb.predictProba(te.X), 2).accuracy).toBeGreaterThan(0.9);
+    for (const t of gb.trees) expect(t.feature.filter((f) => f === -1).length).toBeLessThanOrEqual(8);
+    expect(gb.trees.length).toBe(100);
+  });
+
+  it('multiclass: one tree per class per iteration, probabilities sum to 1', () => {
+    const rule = (x: (j: number) => number) => (x(0) < -0.3 ? 0 : x(0) < 0.3 ? 1 : 2);
+    const tr = data(2000, 3, rule);
+    const te = data(500, 4, rule);
+    const gb = new GradientBoosting({ ...P, max_iter: 30 }, 1).fit(tr.X, Int32Array.from(tr.y), 3);
+    expect(gb.trees.length).toBe(90);
+    const proba = gb.predictProba(te.X);
+    for (let i = 0; i < 500; i++) expect(proba[i * 3] + proba[i * 3 + 1] + proba[i * 3 + 2]).toBeCloseTo(1, 12);
+    expect(classificationMetrics(Int32Array.from(te.y), proba, 3).accuracy).toBeGreaterThan(0.95);
+  });
+
+  it('regression: fits a nonlinear function; max_depth bounds the trees', () => {
+    const rule = (x: (j: number) => number, e: number) => Math.sin(3 * x(0)) + x(1) * x(1) + 0.05 * e;
+    const tr = data(3000, 5, rule);
+    const te = data(500, 6, rule);
+    const gb = new GradientBoosting({ ...P, max_depth: 3 }, 1).fit(tr.X, Float64Array.from(tr.y), 0);
+    expect(regressionMetrics(Float64Array.from(te.y), gb.predict(te.X)).r2).toBeGreaterThan(0.95);
+    const depth = (t: GradientBoosting['trees'][number], node = 0): number => (t.feature[node] === -1 ? 0 : 1 + Math.max(depth(t, t.left[node]), depth(t, t.right[node])));
+    for (const t of gb.trees) expect(depth(t)).toBeLessThanOrEqual(3);
+  });
+
+  it('early stopping ends when the validation loss stops improving', () => {
+    const rule = (x: (j: number) => number, e: number) => (x(0) + 2 * e > 0 ? 1 : 0); // very noisy: overfits fast
+    const tr = data(3000, 7, rule);
+    const gb = new GradientBoosting({ ...P, max_iter: 500, early_stopping: true }, 1).fit(tr.X, Int32Array.from(tr.y), 2);
+    expect(gb.iterations).toBeLessThan(500);
+    expect(gb.validationLoss.length).toBe(gb.iterations);
+  });
+
+  it('handles missing values natively', () => {
+    // the label is 1 exactly where feature 0 is missing
+    const rule = (x: (j: number) => number) => (x(2) > 0 ? 1 : 0);
+    const tr = data(2000, 8, rule);
+    const scramble = rngStream(10, 'scramble');
+    for (let i = 0; i < tr.X.rows; i++) {
+      if (tr.y[i] === 1) tr.X.data[i * 5] = NaN;
+      tr.X.data[i * 5 + 2] = scramble.next() * 2 - 1; // the missingness of feature 0 is now the only signal
+    }
+    const gb = new GradientBoosting({ ...P, max_iter: 20 }, 1).fit(tr.X, Int32Array.from(tr.y), 2);
+    const probe: Matrix = { rows: 2, cols: 5, data: Float64Array.from([NaN, 0, -0.5, 0, 0, 0.3, 0, -0.5, 0, 0]) };
+    expect(Array.from(gb.predict(probe))).toEqual([1, 0]);
+  });
+
+  it('is deterministic for a seed and round-trips through JSON', () => {
+    const rule = (x: (j: number) => number, e: number) => (x(0) + e > 0 ? 1 : 0);
+    const tr = data(12_000, 9, rule); // > 10,000 rows: 'auto' early stopping uses a seeded validation split
+    const a = new GradientBoosting({ ...P, max_iter: 15, early_stopping: 'auto' }, 3).fit(tr.X, Int32Array.from(tr.y), 2);
+    const b = new GradientBoosting({ ...P, max_iter: 15, early_stopping: 'auto' }, 3).fit(tr.X, Int32Array.from(tr.y), 2);
+    expect(JSON.stringify(a.toJSON())).toBe(JSON.stringify(b.toJSON()));
+    expect(a.validationLoss.length).toBe(15);
+    const back = GradientBoosting.fromJSON(JSON.parse(JSON.stringify(a.toJSON())));
+    expect(back.predictProba(tr.X)).toEqual(a.predictProba(tr.X));
+  });
+});
