@@ -1,0 +1,85 @@
+import { BflyError } from '../core/errors.js';
+import { type BoostingJson, type BoostingParams, GradientBoosting } from './gbdt.js';
+import { type ForestJson, type ForestParams, RandomForest, type TreeParams, decisionTree } from './forest.js';
+import { type KnnJson, type KnnParams, KNearestNeighbors } from './knn.js';
+import { type RidgeJson, type RidgeParams, RidgeRegression } from './linear.js';
+import { type LogisticJson, type LogisticParams, LogisticRegression } from './logistic.js';
+import type { Matrix } from './matrix.js';
+
+/** A fitted model's JSON (the model part of a run's model artifact). */
+export type ModelJson = RidgeJson | LogisticJson | ForestJson | BoostingJson | KnnJson;
+
+/** The uniform interface of a fitted model. */
+export interface FittedModel {
+  readonly task: 'classification' | 'regression';
+  /** Class codes (classification) or values (regression). */
+  predict(X: Matrix): Float64Array;
+  /** n × classes probabilities (classification only). */
+  predictProba(X: Matrix): Float64Array;
+  toJSON(): ModelJson;
+}
+
+/** Called as a model trains: trees, iterations. */
+export type FitProgress = (done: number, total: number) => void;
+
+function wrap(task: 'classification' | 'regression', m: { predict(X: Matrix): Float64Array | Int32Array; predictProba?(X: Matrix): Float64Array; toJSON(): ModelJson }): FittedModel {
+  return {
+    task,
+    predict: (X) => Float64Array.from(m.predict(X)),
+    predictProba: (X) => {
+      if (task !== 'classification' || m.predictProba === undefined) throw new Error('predictProba is for classification');
+      return m.predictProba(X);
+    },
+    toJSON: () => m.toJSON(),
+  };
+}
+
+/**
+ * Trains catalogue model `name` (params already validated and defaulted, see MODELS in
+ * src/core/catalog.ts). `classes` > 0 for classification (labels 0..classes-1), 0 for
+ * regression. Deterministic for a seed.
+ *
+ * @example
+ * const m = fitModel('gradient_boosting', params, X, y, 3, 42);
+ * m.predictProba(Xtest);
+ */
+export function fitModel(name: string, params: Record<string, unknown>, X: Matrix, y: Int32Array | Float64Array, classes: number, seed: number, onProgress?: FitProgress): FittedModel {
+  const task = classes > 0 ? 'classification' : 'regression';
+  switch (name) {
+    case 'linear_regression':
+      return wrap(task, new RidgeRegression(params as unknown as RidgeParams).fit(X, Float64Array.from(y)));
+    case 'logistic_regression':
+      return wrap(task, new LogisticRegression(params as unknown as LogisticParams).fit(X, y as Int32Array, classes));
+    case 'decision_tree':
+      return wrap(task, decisionTree(params as unknown as TreeParams, seed).fit(X, y, classes, onProgress));
+    case 'random_forest':
+      return wrap(task, new RandomForest(params as unknown as ForestParams, seed).fit(X, y, classes, onProgress));
+    case 'gradient_boosting':
+      return wrap(task, new GradientBoosting(params as unknown as BoostingParams, seed).fit(X, y, classes, onProgress));
+    case 'knn':
+      return wrap(task, new KNearestNeighbors(params as unknown as KnnParams).fit(X, y, classes));
+    case 'mlp':
+      throw new BflyError('framework', 'MODEL_UNAVAILABLE', 'the mlp model needs the tfjs framework adapter, which this bfly version does not include yet', {
+        hint: 'remove mlp from model_selection.candidates for now (`bfly pipeline edit`)',
+      });
+    default:
+      throw new BflyError('framework', 'UNKNOWN_MODEL', `unknown model ${JSON.stringify(name)}`, { hint: 'see `bfly blocks` for the model types' });
+  }
+}
+
+/** A fitted model from its JSON. */
+export function modelFromJSON(j: ModelJson): FittedModel {
+  switch (j.kind) {
+    case 'ridge':
+      return wrap('regression', RidgeRegression.fromJSON(j));
+    case 'logistic':
+      return wrap('classification', LogisticRegression.fromJSON(j));
+    case 'random_forest':
+    case 'decision_tree':
+      return wrap(j.task, RandomForest.fromJSON(j));
+    case 'gradient_boosting':
+      return wrap(j.task, GradientBoosting.fromJSON(j));
+    case 'knn':
+      return wrap(j.task, KNearestNeighbors.fromJSON(j));
+  }
+}
