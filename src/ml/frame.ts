@@ -3,6 +3,8 @@ export interface NumericColumn {
   kind: 'numeric';
   name: string;
   values: Float64Array;
+  /** What the numbers mean, when not plain numbers (datetimes are epoch ms, booleans 0/1). */
+  semantic?: 'datetime' | 'boolean' | 'integer';
 }
 
 /** A categorical column: codes into `levels`, -1 is missing. */
