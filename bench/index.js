@@ -1,8 +1,9 @@
 // npm run bench [-- <suite> ...]: runs the named suites (default: all). Builds nothing: run
 // `npm run build` first (npm ci does).
 import { benchImport } from './import.js';
+import { benchModels } from './models.js';
 
-const SUITES = { import: benchImport };
+const SUITES = { import: benchImport, models: benchModels };
 const args = process.argv.slice(2);
 const names = args.filter((a) => !a.startsWith('--'));
 const chosen = names.length > 0 ? names : Object.keys(SUITES);

@@ -1,0 +1,101 @@
+// npm run bench -- models: bfly's models and scikit-learn's on the same generated data and
+// split, in one run: fit and predict times, accuracy / rmse, and the ratios.
+// Synthetic: 100k train / 20k test rows, 20 numeric features, a seeded linear rule + noise
+// (binary), its 5-class and regression variants. (Build first: npm run build.)
+import { spawnSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DATA_DIR, ROOT, fmt, prng, table } from './lib.js';
+
+const PY = ['/usr/bin/python3', 'python3'].find((p) => spawnSync(p, ['-c', 'import sklearn'], { stdio: 'ignore' }).status === 0);
+
+function generate(n, d, seed) {
+  const r = prng(seed);
+  const X = new Float64Array(n * d);
+  for (let i = 0; i < X.length; i++) X[i] = r() * 2 - 1;
+  const w = Array.from({ length: d }, (_, j) => ((j * 7919) % 11) / 5 - 1);
+  const score = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let j = 0; j < d; j++) s += w[j] * X[i * d + j];
+    score[i] = s + (r() - 0.5) * 0.8;
+  }
+  return { X, score };
+}
+
+const variants = {
+  binary: (s) => (s > 0 ? 1 : 0),
+  multiclass: (s) => (s < -1.2 ? 0 : s < -0.4 ? 1 : s < 0.4 ? 2 : s < 1.2 ? 3 : 4),
+  regression: (s) => s,
+};
+
+const PY_SCRIPT = `
+import json, sys, time, numpy as np
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor, RandomForestClassifier
+from sklearn.metrics import accuracy_score, mean_squared_error
+d, ntr, nte, task, path = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
+X = np.fromfile(path + '.X', dtype='<f8').reshape(-1, d); y = np.fromfile(path + '.y', dtype='<f8')
+Xtr, ytr, Xte, yte = X[:ntr], y[:ntr], X[ntr:], y[ntr:]
+models = {'binary': [('logistic_regression', LogisticRegression()), ('gradient_boosting', HistGradientBoostingClassifier()), ('random_forest', RandomForestClassifier(n_estimators=100, n_jobs=2))],
+          'multiclass': [('logistic_regression', LogisticRegression()), ('gradient_boosting', HistGradientBoostingClassifier())],
+          'regression': [('linear_regression', Ridge()), ('gradient_boosting', HistGradientBoostingRegressor())]}[task]
+out = {}
+for name, m in models:
+    t = time.perf_counter(); m.fit(Xtr, ytr if task == 'regression' else ytr.astype(int)); fit = time.perf_counter() - t
+    t = time.perf_counter(); p = m.predict(X[:100000]); pred = time.perf_counter() - t
+    p = m.predict(Xte)
+    score = float(np.sqrt(mean_squared_error(yte, p))) if task == 'regression' else float(accuracy_score(yte.astype(int), p))
+    out[name] = {'fit': fit, 'predict': pred, 'score': score}
+print(json.dumps(out))
+`;
+
+export async function benchModels(args) {
+  const { fitModel } = await import(join(ROOT, 'dist', 'ml', 'models.js'));
+  const { MODELS } = await import(join(ROOT, 'dist', 'core', 'catalog.js'));
+  const { classificationMetrics, regressionMetrics } = await import(join(ROOT, 'dist', 'ml', 'metrics.js'));
+  const quick = args.includes('--quick');
+  const ntr = quick ? 20_000 : 100_000;
+  const nte = quick ? 5_000 : 20_000;
+  const d = 20;
+  const scriptPath = join(DATA_DIR, 'models_ref.py');
+  writeFileSync(scriptPath, PY_SCRIPT);
+  if (!PY) console.log('scikit-learn not found (apt-get install -y python3-sklearn): printing bfly figures only');
+  const rows = [];
+  for (const [task, label] of Object.entries(variants)) {
+    const { X, score } = generate(ntr + nte, d, task.length * 7919);
+    const y = Float64Array.from(score, label);
+    const path = join(DATA_DIR, `models-${task}-${ntr}`);
+    if (!existsSync(path + '.X')) {
+      writeFileSync(path + '.X', Buffer.from(X.buffer));
+      writeFileSync(path + '.y', Buffer.from(y.buffer));
+    }
+    let ref = {};
+    if (PY) {
+      const r = spawnSync(PY, [scriptPath, String(d), String(ntr), String(nte), task, path], { encoding: 'utf8', maxBuffer: 1 << 24 });
+      if (r.status !== 0) throw new Error(`scikit-learn reference failed:\n${r.stderr}`);
+      ref = JSON.parse(r.stdout);
+    }
+    const classes = task === 'binary' ? 2 : task === 'multiclass' ? 5 : 0;
+    const Xtr = { rows: ntr, cols: d, data: X.subarray(0, ntr * d) };
+    const Xte = { rows: nte, cols: d, data: X.subarray(ntr * d) };
+    const Xpred = { rows: Math.min(100_000, ntr + nte), cols: d, data: X.subarray(0, Math.min(100_000, ntr + nte) * d) };
+    const ytr = classes > 0 ? Int32Array.from(y.subarray(0, ntr)) : y.subarray(0, ntr);
+    const yte = classes > 0 ? Int32Array.from(y.subarray(ntr)) : y.subarray(ntr);
+    for (const name of Object.keys(ref).length ? Object.keys(ref) : classes ? ['logistic_regression', 'gradient_boosting'] : ['linear_regression', 'gradient_boosting']) {
+      const params = MODELS[name].params.parse(name === 'random_forest' ? { n_estimators: 100 } : {});
+      let t = performance.now();
+      const m = fitModel(name, params, Xtr, ytr, classes, 42);
+      const fit = (performance.now() - t) / 1000;
+      t = performance.now();
+      m.predict(Xpred);
+      const pred = (performance.now() - t) / 1000;
+      const s = classes ? classificationMetrics(yte, m.predictProba(Xte), classes).accuracy : regressionMetrics(yte, m.predict(Xte)).rmse;
+      const r = ref[name];
+      rows.push([task, name, fmt(fit), r ? fmt(r.fit) : 'n/a', r ? fmt(fit / r.fit, 1) + 'x' : '', fmt(pred), r ? fmt(r.predict) : 'n/a', r ? fmt(pred / r.predict, 1) + 'x' : '', fmt(s, 4), r ? fmt(r.score, 4) : 'n/a', classes ? 'accuracy' : 'rmse']);
+    }
+  }
+  console.log(`\n## models: bfly vs scikit-learn, ${ntr.toLocaleString()} train / ${nte.toLocaleString()} test, ${d} features (predict on ${Math.min(100_000, ntr + nte).toLocaleString()} rows)`);
+  console.log('targets: fit logistic <= 2x, gradient boosting <= 1.5x, random forest (100 trees vs n_jobs=2) <= 1x; predict <= 2x; score within 0.005 (0.01 for the forest)');
+  table(['task', 'model', 'bfly fit s', 'sklearn fit s', 'ratio', 'bfly predict s', 'sklearn predict s', 'ratio', 'bfly score', 'sklearn score', 'metric'], rows);
+}
