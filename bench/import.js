@@ -33,6 +33,23 @@ export async function benchImport(args) {
       }
     }
   }
+  // A wide table: 2,000 columns x 500 rows (one object per column).
+  {
+    const dir = mkdtempSync(join(tmpdir(), 'bfly-bench-wide-'));
+    const file = join(dir, 'wide.csv');
+    const lines = [Array.from({ length: 2000 }, (_, j) => `c${j}`).join(',')];
+    for (let i = 0; i < 500; i++) lines.push(Array.from({ length: 2000 }, (_, j) => ((i * j) % 97) / 7).join(','));
+    writeFileSync(file, lines.join('\n') + '\n');
+    const mb = lines.join('\n').length / 1e6;
+    const ws = freshWorkspace();
+    try {
+      const imp = measure(process.execPath, [BFLY, '-C', ws, 'dataset', 'import', file, '--json']);
+      rows.push(['500 rows x 2,000 cols', `${mb.toFixed(0)} MB`, 'auto', fmt(imp.seconds), fmt(mb / imp.seconds, 0), '', '', fmt(imp.rssMB, 0), 'wide table']);
+    } finally {
+      rmSync(ws, { recursive: true, force: true });
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
   console.log('\n## dataset import (targets: >= 100 MB/s, peak RSS <= 250 MB at any size)');
   table(['file', 'size', 'threads', 'bfly s', 'bfly MB/s', 'sha256sum s', 'bfly/sha256sum', 'bfly RSS MB', 'result'], rows);
 

@@ -5,16 +5,17 @@ import { fnv1a } from './stats.js';
  * hash and compare bytes, so repeated category values never become JS strings on the hot path.
  */
 export class ByteDict {
-  private arena: Buffer = Buffer.alloc(1 << 16);
+  // Small to start (a wide table has one per column); everything doubles as it fills.
+  private arena: Buffer = Buffer.alloc(1024);
   private arenaLen = 0;
-  private starts = new Int32Array(1024);
-  private lens = new Int32Array(1024);
-  private hashes = new Int32Array(1024);
+  private starts = new Int32Array(64);
+  private lens = new Int32Array(64);
+  private hashes = new Int32Array(64);
   /** Occurrences of each id. */
-  counts = new Float64Array(1024);
+  counts = new Float64Array(64);
   /** Number of distinct entries. */
   size = 0;
-  private table = new Int32Array(2048).fill(-1);
+  private table = new Int32Array(128).fill(-1);
 
   /** The id of `buf[s..e)`, inserting it if new; counts one occurrence. */
   add(buf: Uint8Array, s: number, e: number): number {

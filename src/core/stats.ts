@@ -150,39 +150,58 @@ function hashF64(v: number): number {
  */
 export type BlockSource = (visit: (values: Float64Array) => void) => void;
 
-/** Counts distinct values exactly up to `cap` while feeding a HyperLogLog for beyond. */
+/**
+ * Counts distinct values exactly up to `cap` while feeding a HyperLogLog for beyond. The hash
+ * table starts small and doubles as it fills, so a column with few values costs little (wide
+ * tables have thousands of these).
+ */
 class DistinctCounter {
-  private readonly mask: number;
-  private readonly table: Float64Array;
+  private mask = 63;
+  private table = new Float64Array(64).fill(NaN);
   private readonly hll = new HyperLogLog();
   private count = 0;
   private exact = true;
 
-  constructor(private readonly cap: number) {
-    const size = 1 << Math.ceil(Math.log2(cap * 2));
-    this.mask = size - 1;
-    this.table = new Float64Array(size).fill(NaN);
+  constructor(private readonly cap: number) {}
+
+  private insert(v: number, h: number): void {
+    const { table, mask } = this;
+    let slot = h & mask;
+    for (;;) {
+      const t = table[slot];
+      if (t !== t) {
+        table[slot] = v;
+        this.count++;
+        return;
+      }
+      if (t === v) return;
+      slot = (slot + 1) & mask;
+    }
+  }
+
+  private grow(): void {
+    const old = this.table;
+    this.table = new Float64Array(old.length * 2).fill(NaN);
+    this.mask = this.table.length - 1;
+    this.count = 0;
+    for (let i = 0; i < old.length; i++) {
+      const v = old[i];
+      if (v === v) this.insert(v, hashF64(v));
+    }
   }
 
   add(values: Float64Array): void {
-    const { table, mask } = this;
     for (let i = 0; i < values.length; i++) {
       const v = values[i];
       if (v !== v) continue;
       const h = hashF64(v);
       this.hll.add(h);
       if (!this.exact) continue;
-      let slot = h & mask;
-      for (;;) {
-        const t = table[slot];
-        if (t !== t) {
-          table[slot] = v;
-          if (++this.count > this.cap) this.exact = false;
-          break;
-        }
-        if (t === v) break;
-        slot = (slot + 1) & mask;
-      }
+      this.insert(v, h);
+      if (this.count > this.cap) {
+        this.exact = false;
+        this.table = new Float64Array(0);
+      } else if (this.count * 2 > this.table.length) this.grow();
     }
   }
 

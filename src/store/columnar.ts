@@ -57,7 +57,7 @@ export interface LoadedTable {
 }
 
 /**
- * Appends blocks to a file while hashing it (writes are gathered into 1 MiB); blocks can be
+ * Appends blocks to a file while hashing it (small writes are gathered); blocks can be
  * read back before the file is finished; `finish()` appends the footer.
  */
 export class ColumnarWriter {
@@ -66,7 +66,8 @@ export class ColumnarWriter {
   private pos = 0;
   private readonly hash: Hash = createHash('sha256');
   private static readonly PAD = new Uint8Array(8);
-  private readonly pending = Buffer.allocUnsafe(1 << 20);
+  // Small: full blocks bypass it; wide tables hold thousands of writers at once.
+  private readonly pending = Buffer.allocUnsafe(1 << 16);
   private pendingLen = 0;
 
   constructor(readonly path: string) {

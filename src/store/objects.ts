@@ -33,10 +33,11 @@ export function writeObject(root: string, data: Uint8Array | string): string {
 }
 
 /**
- * Moves a finished temp file (already fsynced, whose sha256 is `hex`) into the store. If the
- * object exists already the temp file is just removed. Returns `sha256:<hex>`.
+ * Moves a finished temp file whose sha256 is `hex` into the store, fsyncing it first unless
+ * `synced` says its writer already did. If the object exists already the temp file is just
+ * removed. Returns `sha256:<hex>`.
  */
-export function adoptObject(root: string, tempFile: string, hex: string): string {
+export function adoptObject(root: string, tempFile: string, hex: string, synced = false): string {
   const target = objectPath(root, hex);
   if (existsSync(target)) {
     safeUnlink(tempFile);
@@ -44,9 +45,11 @@ export function adoptObject(root: string, tempFile: string, hex: string): string
   }
   mkdirSync(join(target, '..'), { recursive: true });
   chmodSync(tempFile, 0o444);
-  const fd = openSync(tempFile, 'r');
-  fsyncSync(fd);
-  closeSync(fd);
+  if (!synced) {
+    const fd = openSync(tempFile, 'r');
+    fsyncSync(fd);
+    closeSync(fd);
+  }
   try {
     // link() fails if the target appeared meanwhile (another import of the same bytes): we
     // never replace an object, not even with identical bytes.

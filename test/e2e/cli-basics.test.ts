@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bfly, makeTempDir, REPO, VEGA } from '../helpers.js';
@@ -92,5 +92,37 @@ describe('bfly (built CLI)', () => {
     const typo = await bfly(['dataset', 'show', 'pengiuns'], { cwd: t.dir });
     expect(typo.exitCode).toBe(5);
     expect(typo.stderr).toContain('did you mean `penguins`?');
+  });
+});
+
+describe('bfly in pipelines and on wide tables', () => {
+  it('a closed stdout (bfly ... | head) ends quietly with exit 0', async () => {
+    const t = makeTempDir();
+    cleanup = t.cleanup;
+    await bfly(['init'], { cwd: t.dir });
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, [join(REPO, 'bin', 'bfly.cjs'), 'blocks'], { cwd: t.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    child.stdout.destroy(); // the reader is gone before bfly writes a byte
+    const code = await new Promise((r) => child.on('exit', r));
+    expect(code).toBe(0);
+    expect(stderr).not.toContain('EPIPE');
+  });
+
+  it('imports a 3,000-column table', async () => {
+    const t = makeTempDir();
+    cleanup = t.cleanup;
+    await bfly(['init'], { cwd: t.dir });
+    const cols = 3000;
+    const lines = [Array.from({ length: cols }, (_, j) => `c${j}`).join(',')];
+    for (let i = 0; i < 20; i++) lines.push(Array.from({ length: cols }, (_, j) => (j % 2 ? `v${(i + j) % 3}` : String(i * j))).join(','));
+    writeFileSync(join(t.dir, 'wide.csv'), lines.join('\n') + '\n');
+    const r = await bfly(['dataset', 'import', 'wide.csv', '--json'], { cwd: t.dir });
+    expect(r.exitCode).toBe(0);
+    const d = r.json();
+    expect([d.rows, d.columns.length, d.objects.columns.length]).toEqual([20, 3000, 3000]);
+    expect(d.columns[1]).toMatchObject({ type: 'category', distinct: 3 });
+    expect(d.columns[2]).toMatchObject({ type: 'integer' });
   });
 });

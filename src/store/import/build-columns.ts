@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { DatasetColumn, DatasetFormat } from '../../core/dataset.js';
 import { ValidationError } from '../../core/errors.js';
-import { ColumnBuilder } from './column-builder.js';
+import { CHUNK_ROWS, ColumnBuilder } from './column-builder.js';
 import { CsvParser, type CsvHandlers, type ReadFn } from './csv.js';
 import { finalizeColumn } from './finalize.js';
 import { parseJsonArray, parseJsonLines } from './json.js';
@@ -52,8 +52,11 @@ class TableBuilder {
     private readonly only?: ReadonlySet<string>,
   ) {}
 
+  /** Rows per block: 65,536, or fewer for wide tables (about 64 MiB of buffers in all). */
+  private chunkRows = CHUNK_ROWS;
+
   private add(name: string, index: number): ColumnBuilder {
-    const b = new ColumnBuilder(name, join(this.work, `col-${index}${this.only ? '-r' : ''}`), this.only !== undefined);
+    const b = new ColumnBuilder(name, join(this.work, `col-${index}${this.only ? '-r' : ''}`), this.only !== undefined, this.chunkRows);
     this.builders.push({ index, b });
     this.byName.set(name, b);
     return b;
@@ -81,6 +84,8 @@ class TableBuilder {
           seen.set(name, i);
         });
         this.width = names.length;
+        const owned = this.owned === undefined ? names.length : this.owned.size;
+        this.chunkRows = Math.max(1024, Math.min(CHUNK_ROWS, 2 ** Math.floor(Math.log2((64 * 1024 * 1024) / (Math.max(1, owned) * 8)))));
         this.csvTargets = names.map((raw, i) => (this.wanted(i, raw.trim()) ? this.add(raw.trim(), i) : null));
       },
       record: (buf, starts, ends, flags, count) => {

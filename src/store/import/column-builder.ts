@@ -36,7 +36,7 @@ export class ColumnBuilder {
   /** The column's blocks in row order. */
   blocks: BlockRef[] = [];
 
-  private f64 = new Float64Array(CHUNK_ROWS);
+  private f64: Float64Array | null = null;
   private fpos = 0;
   /** Count, sum, min, max and distinct values of the float blocks, taken as they are written. */
   firstPass = new FirstPass();
@@ -44,9 +44,9 @@ export class ColumnBuilder {
   readonly dict = new ByteDict();
   bytesMode = false;
   hll: HyperLogLog | null = null;
-  private ids = new Int32Array(CHUNK_ROWS);
-  private lens = new Int32Array(CHUNK_ROWS);
-  private bbuf = Buffer.allocUnsafe(1 << 16);
+  private ids: Int32Array | null = null;
+  private lens: Int32Array | null = null;
+  private bbuf = Buffer.allocUnsafe(0);
   private blen = 0;
   private spos = 0;
   private scratch = Buffer.allocUnsafe(256);
@@ -58,6 +58,8 @@ export class ColumnBuilder {
     readonly name: string,
     readonly path: string,
     forceString = false,
+    /** Rows per block: smaller for wide tables, so buffers stay within a fixed budget. */
+    readonly chunkRows = CHUNK_ROWS,
   ) {
     this.out = new ColumnarWriter(path);
     this.state = forceString ? ColState.String : ColState.Unknown;
@@ -167,29 +169,32 @@ export class ColumnBuilder {
   }
 
   private pushFloat(x: number): void {
+    if (this.f64 === null) this.f64 = new Float64Array(this.chunkRows);
     this.f64[this.fpos++] = x;
-    if (this.fpos === CHUNK_ROWS) this.flushFloat();
+    if (this.fpos === this.chunkRows) this.flushFloat();
   }
 
   private flushFloat(): void {
-    if (this.fpos === 0) return;
+    if (this.fpos === 0 || this.f64 === null) return;
     this.firstPass.add(this.f64.subarray(0, this.fpos));
     this.blocks.push(this.out.block('f64', this.fpos, this.f64.subarray(0, this.fpos)));
     this.fpos = 0;
   }
 
   private pushId(id: number): void {
-    if (this.bytesMode) this.lens[this.spos++] = -1;
-    else this.ids[this.spos++] = id;
-    if (this.spos === CHUNK_ROWS) this.flushStrings();
+    if (this.bytesMode) this.lens![this.spos++] = -1;
+    else (this.ids ??= new Int32Array(this.chunkRows))[this.spos++] = id;
+    if (this.spos === this.chunkRows) this.flushStrings();
   }
 
   private pushString(buf: Uint8Array, s: number, e: number): void {
     if (!this.bytesMode) {
-      this.ids[this.spos++] = this.dict.add(buf, s, e);
+      (this.ids ??= new Int32Array(this.chunkRows))[this.spos++] = this.dict.add(buf, s, e);
       if (this.dict.size >= DICT_CAP) {
         this.flushStrings();
         this.bytesMode = true;
+        this.lens = new Int32Array(this.chunkRows);
+        this.bbuf = Buffer.allocUnsafe(1 << 16);
         this.hll = new HyperLogLog();
         for (let id = 0; id < this.dict.size; id++) this.hll.add(this.dict.hashOf(id));
         return;
@@ -203,16 +208,16 @@ export class ColumnBuilder {
       }
       this.bbuf.set(buf.subarray(s, e), this.blen);
       this.blen += len;
-      this.lens[this.spos++] = len;
+      this.lens![this.spos++] = len;
       this.hll!.add(fnv1a(buf, s, e));
     }
-    if (this.spos === CHUNK_ROWS) this.flushStrings();
+    if (this.spos === this.chunkRows) this.flushStrings();
   }
 
   private flushStrings(): void {
     if (this.spos === 0) return;
-    if (this.bytesMode) this.blocks.push(this.out.block('bytes', this.spos, this.lens.subarray(0, this.spos), this.bbuf.subarray(0, this.blen)));
-    else this.blocks.push(this.out.block('ids', this.spos, this.ids.subarray(0, this.spos)));
+    if (this.bytesMode) this.blocks.push(this.out.block('bytes', this.spos, this.lens!.subarray(0, this.spos), this.bbuf.subarray(0, this.blen)));
+    else this.blocks.push(this.out.block('ids', this.spos, this.ids!.subarray(0, this.spos)));
     this.spos = 0;
     this.blen = 0;
   }
@@ -225,7 +230,7 @@ export class ColumnBuilder {
 
   /** Visits this column's float64 blocks in order, read back one at a time into one buffer. */
   eachFloatBlock(visit: (values: Float64Array) => void): void {
-    const buf = new Float64Array(CHUNK_ROWS);
+    const buf = new Float64Array(this.chunkRows);
     const bytes = new Uint8Array(buf.buffer);
     for (const b of this.blocks) {
       this.out.readBack(b, bytes.subarray(0, b.byteLength));

@@ -256,7 +256,7 @@ export async function importDataset(root: string, file: string, options: ImportO
     if (already !== undefined) return { dataset: already, created: false };
 
     const rawHash = adoptObject(root, rawPath, hex);
-    const columnHashes = built.columns.map((c) => adoptObject(root, c.path, c.hex));
+    const columnHashes = built.columns.map((c) => adoptObject(root, c.path, c.hex, true)); // written and fsynced by ColumnarWriter
     return withLock(root, 'datasets', { purpose: `importing ${label}`, waitMs: 30_000 }, () => {
       const all = listDatasets(root);
       const same = all.find((d) => d.hash === rawHash);
