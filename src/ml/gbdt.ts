@@ -103,6 +103,8 @@ export class GradientBoosting {
     const mapper = new BinMapper(p.max_bins).fit(Xt);
     const bins = mapper.transform(Xt);
     const d = X.cols;
+    const binsByRow = new Uint8Array(bins.length);
+    for (let j = 0; j < d; j++) for (let i = 0; i < nt; i++) binsByRow[i * d + j] = bins[j * nt + i];
     const nBins = Int32Array.from({ length: d }, (_, j) => mapper.bins(j));
 
     // Baseline (raw score before any tree).
@@ -154,7 +156,7 @@ export class GradientBoosting {
           }
         }
         for (let i = 0; i < nt; i++) rows[i] = i;
-        const { tree, leaves } = this.growTree(bins, nt, d, nBins, grad, hess, rows, scratch, (j, b) => mapper.threshold(j, b), pool);
+        const { tree, leaves } = this.growTree(bins, binsByRow, nt, d, nBins, grad, hess, rows, scratch, (j, b) => mapper.threshold(j, b), pool);
         // each leaf's rows are a range of `rows` after the partitioning: add its value to them
         for (const leaf of leaves) {
           const v = tree.values[leaf.id];
@@ -199,7 +201,7 @@ export class GradientBoosting {
   }
 
   /** Grows one tree leaf-wise on gradients/hessians; leaf values already shrunk. */
-  private growTree(bins: Uint8Array, n: number, d: number, nBins: Int32Array, g: Float64Array, h: Float64Array, rows: Int32Array, scratch: Int32Array, threshold: (j: number, b: number) => number, pool: Float64Array[]): { tree: Tree; leaves: Array<{ id: number; start: number; end: number }> } {
+  private growTree(bins: Uint8Array, binsByRow: Uint8Array, n: number, d: number, nBins: Int32Array, g: Float64Array, h: Float64Array, rows: Int32Array, scratch: Int32Array, threshold: (j: number, b: number) => number, pool: Float64Array[]): { tree: Tree; leaves: Array<{ id: number; start: number; end: number }> } {
     const p = this.params;
     const lambda = p.l2_regularization;
     const tree = new Tree(1);
@@ -208,15 +210,18 @@ export class GradientBoosting {
       // histograms are recycled across nodes and trees (each is d x 256 x 3 doubles)
       const hist = pool.pop()?.fill(0) ?? new Float64Array(d * 256 * 3);
       used.push(hist);
-      for (let j = 0; j < d; j++) {
-        const base = j * n;
-        const hb = j * 768;
-        for (let t = start; t < end; t++) {
-          const i = rows[t];
-          const o = hb + bins[base + i] * 3;
-          hist[o] += g[i];
-          hist[o + 1] += h[i];
-          hist[o + 2]++;
+      // Row by row over row-major bins: one contiguous read per row, and all features'
+      // histograms stay in cache (feature by feature, partitioned rows miss the cache each time).
+      for (let t = start; t < end; t++) {
+        const i = rows[t];
+        const gi = g[i];
+        const hi = h[i];
+        const o = i * d;
+        for (let j = 0; j < d; j++) {
+          const k = (j * 256 + binsByRow[o + j]) * 3;
+          hist[k] += gi;
+          hist[k + 1] += hi;
+          hist[k + 2]++;
         }
       }
       return hist;
