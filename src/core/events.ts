@@ -1,0 +1,33 @@
+import { z } from 'zod';
+
+/** Run statuses (a run ends in one of the last five). */
+export const RUN_STATUSES = ['created', 'running', 'succeeded', 'failed', 'cancelled', 'timed_out', 'interrupted'] as const;
+/** One of {@link RUN_STATUSES}. */
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+const base = { runId: z.string(), at: z.string() };
+
+/**
+ * Every event of a run, one zod-typed union: appended to `runs/<id>/events.jsonl` and rendered
+ * (Ink, plain lines or NDJSON) from the same stream.
+ */
+export const runEvent = z.discriminatedUnion('type', [
+  z.object({ ...base, type: z.literal('run_created'), experiment: z.string(), executionKey: z.string() }),
+  z.object({ ...base, type: z.literal('run_started'), blocks: z.array(z.object({ id: z.string(), type: z.string() })) }),
+  z.object({ ...base, type: z.literal('block_started'), block: z.string() }),
+  z.object({ ...base, type: z.literal('block_progress'), block: z.string(), done: z.number().int().nonnegative(), total: z.number().int().positive(), label: z.string().optional() }),
+  z.object({ ...base, type: z.literal('block_finished'), block: z.string(), durationMs: z.number().nonnegative(), cached: z.boolean(), status: z.enum(['succeeded', 'failed']) }),
+  z.object({ ...base, type: z.literal('hook_started'), block: z.string(), hook: z.string() }),
+  z.object({ ...base, type: z.literal('hook_finished'), block: z.string(), hook: z.string(), durationMs: z.number().nonnegative(), ok: z.boolean() }),
+  z.object({ ...base, type: z.literal('artifact_written'), name: z.string(), path: z.string(), hash: z.string(), bytes: z.number().int().nonnegative() }),
+  z.object({ ...base, type: z.literal('log'), level: z.enum(['debug', 'info', 'warn', 'error']), message: z.string(), block: z.string().optional() }),
+  z.object({ ...base, type: z.literal('run_finished'), status: z.enum(RUN_STATUSES), metrics: z.record(z.string(), z.number()), durationMs: z.number().nonnegative() }),
+]);
+
+/** One run event. */
+export type RunEvent = z.infer<typeof runEvent>;
+
+/** Parses one line of `events.jsonl`; throws a zod error naming what is wrong. */
+export function parseRunEvent(line: string): RunEvent {
+  return runEvent.parse(JSON.parse(line));
+}

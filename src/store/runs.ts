@@ -1,0 +1,74 @@
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { NotFoundError, ValidationError } from '../core/errors.js';
+import { isRunId, newRunId } from '../core/run.js';
+import { didYouMean } from '../core/suggest.js';
+import { workspacePaths } from './layout.js';
+
+/** Every run id of the workspace, oldest first. */
+export function listRunIds(root: string): string[] {
+  try {
+    return readdirSync(workspacePaths(root).runs).filter(isRunId).sort();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+}
+
+/**
+ * Creates a new, empty run folder with a fresh id (exclusive mkdir; a clash with a concurrent
+ * process is retried with another suffix) and returns the id.
+ */
+export function createRunFolder(root: string, now = new Date()): string {
+  const runs = workspacePaths(root).runs;
+  mkdirSync(runs, { recursive: true });
+  for (let attempt = 0; ; attempt++) {
+    const id = newRunId(now, randomBytes(3).toString('hex'));
+    try {
+      mkdirSync(join(runs, id));
+      return id;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 20) throw err;
+    }
+  }
+}
+
+function experimentOf(root: string, id: string): string | null {
+  try {
+    return (JSON.parse(readFileSync(join(workspacePaths(root).runs, id, 'run.json'), 'utf8')) as { experiment?: string }).experiment ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Finds a run by its id, a unique id prefix (at least 4 characters), `@latest` (the newest run)
+ * or `<experiment>@latest` (that experiment's newest). Ambiguous prefixes list the candidates.
+ *
+ * @example
+ * resolveRunRef(root, 'penguins@latest')
+ */
+export function resolveRunRef(root: string, ref: string): string {
+  const ids = listRunIds(root);
+  const none = (what: string): never => {
+    throw new NotFoundError('RUN_NOT_FOUND', what, { hint: ids.length === 0 ? 'run an experiment with `bfly run <experiment>`' : 'list runs with `bfly runs`', data: { ref } });
+  };
+  if (ref === '@latest') return ids.at(-1) ?? none('there are no runs yet');
+  if (ref.endsWith('@latest')) {
+    const exp = ref.slice(0, -'@latest'.length);
+    for (let i = ids.length - 1; i >= 0; i--) if (experimentOf(root, ids[i]) === exp) return ids[i];
+    const experiments = [...new Set(ids.map((id) => experimentOf(root, id)).filter((e): e is string => e !== null))];
+    return none(`experiment ${JSON.stringify(exp)} has no runs${didYouMean(exp, experiments)}`);
+  }
+  if (ids.includes(ref)) return ref;
+  if (ref.length < 4) {
+    throw new ValidationError('REF_TOO_SHORT', `run reference ${JSON.stringify(ref)} is too short`, { hint: 'give at least 4 characters of the id, or use @latest / <experiment>@latest' });
+  }
+  const matches = ids.filter((id) => id.startsWith(ref));
+  if (matches.length === 1) return matches[0];
+  if (matches.length > 1) {
+    throw new ValidationError('AMBIGUOUS_REF', `${ref} matches ${matches.length} runs`, { hint: `use more characters: ${matches.slice(-5).join(', ')}${matches.length > 5 ? ', …' : ''}`, data: { ref, candidates: matches } });
+  }
+  return none(`no run ${JSON.stringify(ref)}`);
+}
