@@ -228,9 +228,20 @@ export interface Assignment {
  * setPipelineValues(root, 'penguins', ['blocks.train.config.model=random_forest', 'blocks.train.config.params={n_estimators: 300}']);
  */
 export function setPipelineValues(root: string, name: string, assignments: string[]): { set: Assignment[]; pipeline: Pipeline } {
+  const file = pipelinePath(root, name);
+  const r = applyAssignments(root, name, readFileSync(file, 'utf8'), assignments);
+  writeFileAtomic(file, r.text, { tmpDir: workspacePaths(root).tmp });
+  return { set: r.set, pipeline: r.pipeline };
+}
+
+/**
+ * Applies `<path>=<value>` assignments to a pipeline text (the draft file is not touched) and
+ * validates the result for the experiment; throws with every problem when it is invalid.
+ * Used by `pipeline set` and by `run --set`.
+ */
+export function applyAssignments(root: string, name: string, text: string, assignments: string[]): { text: string; set: Assignment[]; pipeline: Pipeline } {
   const exp = getExperiment(root, name);
   const file = pipelinePath(root, name);
-  const text = readFileSync(file, 'utf8');
   const base = parseDocument(text);
   if (base.errors.length > 0) throw new ValidationError('INVALID_PIPELINE', `${file} is not valid YAML: ${base.errors[0].message.split('\n')[0]}`, { hint: 'fix it with `bfly pipeline edit`' });
   const parsed = assignments.map((assignment) => {
@@ -264,8 +275,7 @@ export function setPipelineValues(root: string, name: string, assignments: strin
     }
   }
   if (!r.valid) throw invalidPipeline(file, r.problems);
-  writeFileAtomic(file, r.text, { tmpDir: workspacePaths(root).tmp });
-  return { set: parsed.map((a, i) => ({ path: a.path, value: values[i] })), pipeline: r.pipeline! };
+  return { text: r.text, set: parsed.map((a, i) => ({ path: a.path, value: values[i] })), pipeline: r.pipeline! };
 }
 
 /** `blocks.train.config.model` -> `['blocks', 4, 'config', 'model']` (blocks by id or index). */

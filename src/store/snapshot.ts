@@ -1,0 +1,135 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { hashJson, sha256Hex } from '../core/hash.js';
+import type { Pipeline } from '../core/pipeline.js';
+import { executionKey } from '../core/run.js';
+import { BFLY_VERSION } from '../core/version.js';
+import { writeJsonAtomic } from './atomic.js';
+import { getDataset } from './datasets.js';
+import { applyAssignments, getExperiment, pipelinePath } from './experiments.js';
+import { workspacePaths } from './layout.js';
+import { createRunFolder, listRunIds } from './runs.js';
+
+/** Options of {@link planRun} and {@link snapshotRun}. */
+export interface RunPlanOptions {
+  /** Overrides the pipeline's seed. */
+  seed?: number;
+  /** `<path>=<value>` changes applied to the draft for this run only. */
+  sets?: string[];
+  /** The compute backend the run will use (part of the execution key). */
+  backend: string;
+}
+
+/** A hook as frozen in a run. */
+export interface SnapshotHook {
+  /** `<block>.<kind>.<n>`, n counting that block's hooks of that kind. */
+  id: string;
+  block: string;
+  type: 'before' | 'after' | 'override';
+  hash: string;
+  source: string;
+  /** Where the source came from: a workspace file, or inline. */
+  origin: string;
+}
+
+/** Everything that identifies a run, computed before anything is written. */
+export interface RunPlan {
+  experiment: string;
+  pipeline: Pipeline;
+  pipelineHash: string;
+  hooks: SnapshotHook[];
+  seed: number;
+  dataset: { id: string; hash: string };
+  executionKey: string;
+}
+
+/**
+ * Resolves what a run of `experiment` would execute: the draft with `sets` and `seed` applied
+ * (in memory; the draft file is not touched), validated, with every hook's source read and
+ * hashed, and the execution key. Writes nothing.
+ */
+export function planRun(root: string, experiment: string, o: RunPlanOptions): RunPlan {
+  const exp = getExperiment(root, experiment);
+  const text = readFileSync(pipelinePath(root, experiment), 'utf8');
+  const { pipeline: resolved } = applyAssignments(root, experiment, text, o.sets ?? []);
+  const pipeline: Pipeline = { ...resolved, seed: o.seed ?? resolved.seed };
+  const dataset = getDataset(root, exp.dataset.id);
+  const hooks: SnapshotHook[] = [];
+  for (const block of pipeline.blocks) {
+    const counts: Record<string, number> = {};
+    for (const h of block.hooks) {
+      const n = (counts[h.kind] = (counts[h.kind] ?? -1) + 1);
+      const source = h.file !== undefined ? readFileSync(join(root, h.file), 'utf8') : h.code!;
+      hooks.push({ id: `${block.id}.${h.kind}.${n}`, block: block.id, type: h.kind, hash: `sha256:${sha256Hex(source)}`, source, origin: h.file ?? 'inline' });
+    }
+  }
+  const pipelineHash = `sha256:${hashJson(pipeline)}`;
+  return {
+    experiment,
+    pipeline,
+    pipelineHash,
+    hooks,
+    seed: pipeline.seed,
+    dataset: { id: dataset.id, hash: dataset.hash },
+    executionKey: executionKey({ datasetHash: dataset.hash, pipelineHash, hookHashes: hooks.map((h) => h.hash), seed: pipeline.seed, bflyVersion: BFLY_VERSION, backend: o.backend }),
+  };
+}
+
+/** The newest succeeded run with this execution key, or null. */
+export function findReusableRun(root: string, key: string): string | null {
+  const ids = listRunIds(root);
+  for (let i = ids.length - 1; i >= 0; i--) {
+    try {
+      const run = JSON.parse(readFileSync(join(workspacePaths(root).runs, ids[i], 'run.json'), 'utf8')) as { executionKey?: string; status?: string };
+      if (run.executionKey === key && run.status === 'succeeded') return ids[i];
+    } catch {
+      /* a run folder without a readable run.json is not reusable */
+    }
+  }
+  return null;
+}
+
+/** The initial `run.json` of a snapshot (status `created`). */
+export interface CreatedRun {
+  id: string;
+  dir: string;
+  manifest: Record<string, unknown>;
+}
+
+/**
+ * Freezes a plan into a new run folder before any block runs: `pipeline.yaml` (the resolved
+ * pipeline), `hooks/<id>.js` (each hook's exact source) and `run.json` (status `created`,
+ * hashes, execution key, environment), written last and atomically.
+ */
+export function snapshotRun(root: string, plan: RunPlan, backend: string, now = new Date()): CreatedRun {
+  const id = createRunFolder(root, now);
+  const dir = join(workspacePaths(root).runs, id);
+  writeFileSync(join(dir, 'pipeline.yaml'), `# frozen snapshot of experiment ${plan.experiment}'s pipeline for run ${id}\n${stringify(plan.pipeline, { lineWidth: 0 })}`);
+  if (plan.hooks.length > 0) {
+    mkdirSync(join(dir, 'hooks'));
+    for (const h of plan.hooks) writeFileSync(join(dir, 'hooks', `${h.id}.js`), h.source);
+  }
+  const manifest = {
+    id,
+    experiment: plan.experiment,
+    status: 'created',
+    reused: false,
+    seed: plan.seed,
+    dataset: plan.dataset,
+    pipelineHash: plan.pipelineHash,
+    hooks: plan.hooks.map((h) => ({ id: h.id, block: h.block, type: h.type, hash: h.hash, origin: h.origin })),
+    executionKey: plan.executionKey,
+    env: { bfly: BFLY_VERSION, node: process.version, platform: `${process.platform}-${process.arch}`, backend },
+    createdAt: now.toISOString(),
+    startedAt: null,
+    endedAt: null,
+    durationMs: null,
+    blocks: plan.pipeline.blocks.map((b) => ({ id: b.id, type: b.type, status: 'pending', durationMs: null, cached: false })),
+    metrics: {},
+    artifacts: [],
+    error: null,
+  };
+  writeJsonAtomic(join(dir, 'run.json'), manifest, { tmpDir: workspacePaths(root).tmp });
+  return { id, dir, manifest };
+}
