@@ -1,6 +1,25 @@
 import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync, chmodSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join, basename } from 'node:path';
+import { hostname } from 'node:os';
+import { createHash } from 'node:crypto';
+
+/** 8 hex digits naming this host in temp names (a workspace may be shared between hosts). */
+export const HOST_TAG = createHash('sha256').update(hostname()).digest('hex').slice(0, 8);
+
+/**
+ * A unique name for a temp file or folder in `tmp/`: `<pid>.<host tag>-<random>-<label>`. The
+ * pid and host let {@link parseTempName} tell whether its writer is gone.
+ */
+export function tempName(label: string): string {
+  return `${process.pid}.${HOST_TAG}-${randomBytes(6).toString('hex')}-${basename(label).slice(0, 40)}`;
+}
+
+/** The writer of a temp name: pid and host tag, or null for names bfly did not make. */
+export function parseTempName(name: string): { pid: number; host: string } | null {
+  const m = /^(\d+)\.([0-9a-f]{8})-/.exec(name);
+  return m === null ? null : { pid: Number(m[1]), host: m[2] };
+}
 
 /**
  * A fresh temp path inside `tmpDir` (which must be on the same filesystem as the target so
@@ -8,7 +27,7 @@ import { join, basename } from 'node:path';
  * found and removed.
  */
 export function tempPath(tmpDir: string, label: string): string {
-  return join(tmpDir, `${process.pid}-${randomBytes(6).toString('hex')}-${basename(label).slice(0, 40)}.tmp`);
+  return join(tmpDir, `${tempName(label)}.tmp`);
 }
 
 /** Options for {@link writeFileAtomic}. */

@@ -1,5 +1,4 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { isMap, isSeq, parse as parseYaml, parseDocument, stringify } from 'yaml';
 import type { Task } from '../core/catalog.js';
@@ -9,7 +8,7 @@ import type { Pipeline } from '../core/pipeline.js';
 import { didYouMean } from '../core/suggest.js';
 import { chooseMetric, decideTask } from '../core/task.js';
 import { type PipelineProblem, type ValidationResult, validatePipelineText } from '../core/validate-pipeline.js';
-import { writeFileAtomic } from './atomic.js';
+import { tempName, writeFileAtomic } from './atomic.js';
 import { getDataset } from './datasets.js';
 import { workspacePaths } from './layout.js';
 import { withLock } from './lock.js';
@@ -126,7 +125,7 @@ export function createExperiment(root: string, options: CreateExperimentOptions)
     if (existsSync(dir)) {
       throw new ValidationError('EXPERIMENT_EXISTS', `experiment ${JSON.stringify(name)} already exists`, { hint: `choose another name, or edit it with \`bfly pipeline edit ${name}\`` });
     }
-    const staging = join(paths.tmp, `${process.pid}-${randomBytes(4).toString('hex')}-experiment`);
+    const staging = join(paths.tmp, tempName('experiment'));
     mkdirSync(staging);
     try {
       writeFileSync(join(staging, 'experiment.yaml'), `# bfly experiment: the dataset, target and task are fixed; edit pipeline.yaml instead\n${stringify(exp)}`);

@@ -1,8 +1,8 @@
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, writeSync, readdirSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeSync, readdirSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { InfraError } from '../core/errors.js';
-import { safeUnlink } from './atomic.js';
+import { HOST_TAG, parseTempName, safeUnlink, tempName } from './atomic.js';
 import { workspacePaths } from './layout.js';
 
 /** What a lock file holds. */
@@ -110,7 +110,12 @@ export function acquireLock(root: string, name: string, options: LockOptions): H
       continue;
     }
     if (holder === null) {
-      // Being written right now, or garbage left by a crash between create and write.
+      // Being written right now, or left empty by a crash between create and write: a lock
+      // that stays unreadable for longer than a write could take is broken.
+      if (lockAgeMs(path) > STALE_EMPTY_LOCK_MS) {
+        breakLock(root, path);
+        continue;
+      }
       if (Date.now() < deadline) {
         sleepSync(delay);
         continue;
@@ -131,9 +136,20 @@ export function acquireLock(root: string, name: string, options: LockOptions): H
   }
 }
 
+/** An unreadable lock older than this is taken to be left by a crash. */
+export const STALE_EMPTY_LOCK_MS = 10_000;
+
+function lockAgeMs(path: string): number {
+  try {
+    return Date.now() - statSync(path).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
 /** Removes a dead holder's lock race-free: only one of several breakers wins the rename. */
 function breakLock(root: string, path: string): void {
-  const grave = join(workspacePaths(root).tmp, `broken-${process.pid}-${Date.now()}.lock`);
+  const grave = join(workspacePaths(root).tmp, `${tempName('broken.lock')}`);
   try {
     renameSync(path, grave);
   } catch (err) {
@@ -164,8 +180,9 @@ export async function withLockAsync<T>(root: string, name: string, options: Lock
 }
 
 /**
- * Removes temp files in `tmp/` left by dead processes on this host (their names start with the
- * writer's pid). Returns how many were removed.
+ * Removes temp files and folders in `tmp/` left by dead processes of this host (their names
+ * carry the writer's pid and host tag; another host's entries are never touched). Returns how
+ * many were removed.
  */
 export function sweepDeadTemps(root: string): number {
   const tmp = workspacePaths(root).tmp;
@@ -177,13 +194,11 @@ export function sweepDeadTemps(root: string): number {
     return 0;
   }
   for (const name of names) {
-    const m = /^(\d+)-/.exec(name);
-    if (m === null) continue;
-    const pid = Number(m[1]);
-    if (pid === process.pid) continue;
+    const writer = parseTempName(name);
+    if (writer === null || writer.host !== HOST_TAG || writer.pid === process.pid) continue;
     let alive = true;
     try {
-      process.kill(pid, 0);
+      process.kill(writer.pid, 0);
     } catch (err) {
       alive = (err as NodeJS.ErrnoException).code !== 'ESRCH';
     }

@@ -1,13 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync, mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CorruptObjectError, InfraError } from '../../src/core/errors.js';
 import { sha256Hex } from '../../src/core/hash.js';
-import { writeFileAtomic } from '../../src/store/atomic.js';
+import { HOST_TAG, parseTempName, tempName, writeFileAtomic } from '../../src/store/atomic.js';
 import { workspacePaths } from '../../src/store/layout.js';
-import { acquireLock, processStartTime, sweepDeadTemps, withLock } from '../../src/store/lock.js';
+import { acquireLock, processStartTime, STALE_EMPTY_LOCK_MS, sweepDeadTemps, withLock } from '../../src/store/lock.js';
 import { hasObject, objectPath, readObject, writeObject } from '../../src/store/objects.js';
 import { makeWorkspace } from '../helpers.js';
 
@@ -128,13 +128,28 @@ describe('locks', () => {
     acquireLock(w.root, 'datasets', { purpose: 'waiter', waitMs: 5000 }).release();
   });
 
-  it('sweeps temp files of dead processes only', async () => {
+  it('sweeps temp files of dead processes of this host only', async () => {
     const w = await makeWorkspace();
     cleanup = w.cleanup;
     const tmp = workspacePaths(w.root).tmp;
-    mkdirSync(join(tmp, `${deadPid()}-abc-import`));
-    writeFileSync(join(tmp, `${process.pid}-def.tmp`), 'mine');
+    const dead = deadPid();
+    mkdirSync(join(tmp, `${dead}.${HOST_TAG}-abc-import`));
+    mkdirSync(join(tmp, `${dead}.deadbeef-abc-import`)); // same pid number on another host: alive there
+    writeFileSync(join(tmp, `${process.pid}.${HOST_TAG}-def.tmp`), 'mine');
+    writeFileSync(join(tmp, 'notes.txt'), 'not ours');
     expect(sweepDeadTemps(w.root)).toBe(1);
-    expect(readdirSync(tmp)).toEqual([`${process.pid}-def.tmp`]);
+    expect(readdirSync(tmp).sort()).toEqual([`${dead}.deadbeef-abc-import`, `${process.pid}.${HOST_TAG}-def.tmp`, 'notes.txt'].sort());
+    expect(parseTempName(tempName('x'))).toEqual({ pid: process.pid, host: HOST_TAG });
+  });
+
+  it('an empty lock left by a crash is broken once it is old; a fresh one is waited for', async () => {
+    const w = await makeWorkspace();
+    cleanup = w.cleanup;
+    const path = join(workspacePaths(w.root).locks, 'workspace.lock');
+    writeFileSync(path, '');
+    expect(() => acquireLock(w.root, 'workspace', { purpose: 'new' })).toThrow(/an unknown process/);
+    const old = (Date.now() - STALE_EMPTY_LOCK_MS - 5000) / 1000;
+    utimesSync(path, old, old);
+    acquireLock(w.root, 'workspace', { purpose: 'new' }).release();
   });
 });

@@ -1,13 +1,12 @@
 import { closeSync, constants, copyFileSync, existsSync, mkdirSync, openSync, readSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { randomBytes } from 'node:crypto';
 import { basename, extname, join, resolve } from 'node:path';
 import { DATASET_FORMATS, type DatasetFormat, type DatasetManifest, MISSING_MARKERS } from '../../core/dataset.js';
 import { BflyError, InfraError, NotFoundError, ValidationError, isBflyError } from '../../core/errors.js';
 import { formatHash } from '../../core/hash.js';
 import { nameFromFile, validateName } from '../../core/names.js';
-import { writeJsonAtomic } from '../atomic.js';
+import { tempName, writeJsonAtomic } from '../atomic.js';
 import { datasetLabel, listDatasets } from '../datasets.js';
 import { workspacePaths } from '../layout.js';
 import { sweepDeadTemps, withLock } from '../lock.js';
@@ -216,7 +215,7 @@ export async function importDataset(root: string, file: string, options: ImportO
   }
   const paths = workspacePaths(root);
   sweepDeadTemps(root);
-  const work = join(paths.tmp, `${process.pid}-${randomBytes(6).toString('hex')}-import`);
+  const work = join(paths.tmp, tempName('import'));
   mkdirSync(work);
   try {
     let format: DatasetFormat;
