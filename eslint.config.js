@@ -55,6 +55,17 @@ export default tseslint.config(
     },
   },
   {
+    // src/runner reports only through events: no UI, no CLI, no console.
+    files: ['src/runner/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: ['ink', 'react', 'commander'].map((name) => ({ name, message: 'src/runner reports through events, never a UI.' })),
+        patterns: [{ group: ['**/commands/**', '**/ui/**'], message: 'src/runner does not depend on commands or UI.' }],
+      }],
+      'no-restricted-globals': ['error', { name: 'console', message: 'src/runner emits log events instead of printing.' }],
+    },
+  },
+  {
     // src/store touches only .butterfly/; never the UI, the CLI or the cwd.
     files: ['src/store/**/*.ts'],
     rules: {

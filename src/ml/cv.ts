@@ -1,7 +1,8 @@
 import { METRICS, MODELS } from '../core/catalog.js';
 import { type Frame, takeRows } from './frame.js';
 import { classificationMetrics, regressionMetrics } from './metrics.js';
-import { type FitProgress, fitModel } from './models.js';
+import { type FitProgress, type FittedModel, fitModel } from './models.js';
+import type { Matrix } from './matrix.js';
 import { type PreprocessOptions, fitPreprocess, transformPreprocess } from './preprocess.js';
 import { type Rng, rngStream } from './random.js';
 
@@ -58,6 +59,8 @@ export interface CvOptions {
   onProgress?: (done: number, total: number, model: string) => void;
   /** Called while a model trains (trees, iterations). */
   onFit?: FitProgress;
+  /** The trainer (default: the native models of src/ml); the runner passes one that also trains the MLP. */
+  fit?: (name: string, params: Record<string, unknown>, X: Matrix, y: Int32Array | Float64Array, classes: number, seed: number, onFit?: FitProgress) => FittedModel | Promise<FittedModel>;
 }
 
 /** One row of the leaderboard. */
@@ -97,21 +100,23 @@ function scalarMetrics(y: Int32Array | Float64Array, X: ReturnType<typeof transf
  * same folds.
  *
  * @example
- * const cv = crossValidate(train, labels, [{ model: 'random_forest', params: {} }], { folds: 5, seed: 42, classes: 3, metric: 'accuracy', preprocess });
+ * const cv = await crossValidate(train, labels, [{ model: 'random_forest', params: {} }], { folds: 5, seed: 42, classes: 3, metric: 'accuracy', preprocess });
  * cv.leaderboard[0].model // the best
  */
-export function crossValidate(frame: Frame, y: Int32Array | Float64Array, candidates: Candidate[], o: CvOptions): CvResult {
+export async function crossValidate(frame: Frame, y: Int32Array | Float64Array, candidates: Candidate[], o: CvOptions): Promise<CvResult> {
   const info = METRICS[o.metric];
   if (info === undefined) throw new RangeError(`unknown metric ${o.metric}`);
   const folds = kFold(frame.rows, o.folds, rngStream(o.seed, 'model_selection'), o.classes > 0 ? (y as Int32Array) : undefined);
   const total = candidates.length * folds.length;
   let done = 0;
-  const entries = candidates.map((c, ci): LeaderboardEntry => {
+  const fit = o.fit ?? fitModel;
+  const entries: LeaderboardEntry[] = [];
+  for (const [ci, c] of candidates.entries()) {
     const spec = MODELS[c.model];
     const params = spec === undefined ? c.params : (spec.params.parse(c.params) as Record<string, unknown>);
     const perFold: Array<Record<string, number>> = [];
     let seconds = 0;
-    folds.forEach((fold, fi) => {
+    for (const [fi, fold] of folds.entries()) {
       const trainFrame = takeRows(frame, fold.train);
       const testFrame = takeRows(frame, fold.test);
       const pre = fitPreprocess(trainFrame, o.preprocess);
@@ -120,11 +125,11 @@ export function crossValidate(frame: Frame, y: Int32Array | Float64Array, candid
       const ytr = o.classes > 0 ? Int32Array.from(fold.train, (i) => y[i]) : Float64Array.from(fold.train, (i) => y[i]);
       const yte = o.classes > 0 ? Int32Array.from(fold.test, (i) => y[i]) : Float64Array.from(fold.test, (i) => y[i]);
       const t0 = performance.now();
-      const model = fitModel(c.model, params, Xtr, ytr, o.classes, o.seed + ci * 1000 + fi, o.onFit);
+      const model = await fit(c.model, params, Xtr, ytr, o.classes, o.seed + ci * 1000 + fi, o.onFit);
       seconds += (performance.now() - t0) / 1000;
       perFold.push(scalarMetrics(yte, Xte, model, o.classes));
       o.onProgress?.(++done, total, c.model);
-    });
+    }
     const names = Object.keys(perFold[0]).filter((m) => perFold.every((f) => m in f));
     const metrics: LeaderboardEntry['metrics'] = {};
     for (const m of names) {
@@ -132,8 +137,8 @@ export function crossValidate(frame: Frame, y: Int32Array | Float64Array, candid
       const mean = vals.reduce((a, b) => a + b, 0) / vals.length;
       metrics[m] = { mean, std: Math.sqrt(vals.reduce((a, v) => a + (v - mean) ** 2, 0) / vals.length) };
     }
-    return { model: c.model, params, metrics, folds: perFold, fitSeconds: seconds / folds.length };
-  });
+    entries.push({ model: c.model, params, metrics, folds: perFold, fitSeconds: seconds / folds.length });
+  }
   const score = (e: LeaderboardEntry): number => e.metrics[o.metric]?.mean ?? (info.higherIsBetter ? -Infinity : Infinity);
   const order = entries.map((e, i) => i).sort((a, b) => (info.higherIsBetter ? score(entries[b]) - score(entries[a]) : score(entries[a]) - score(entries[b])) || a - b);
   return { leaderboard: order.map((i) => entries[i]), metric: o.metric, higherIsBetter: info.higherIsBetter };

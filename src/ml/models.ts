@@ -5,9 +5,11 @@ import { type KnnJson, type KnnParams, KNearestNeighbors } from './knn.js';
 import { type RidgeJson, type RidgeParams, RidgeRegression } from './linear.js';
 import { type LogisticJson, type LogisticParams, LogisticRegression } from './logistic.js';
 import type { Matrix } from './matrix.js';
+import { type MlpJson, mlpForward } from './mlp.js';
+import { predictedClasses } from './metrics.js';
 
 /** A fitted model's JSON (the model part of a run's model artifact). */
-export type ModelJson = RidgeJson | LogisticJson | ForestJson | BoostingJson | KnnJson;
+export type ModelJson = RidgeJson | LogisticJson | ForestJson | BoostingJson | KnnJson | MlpJson;
 
 /** The uniform interface of a fitted model. */
 export interface FittedModel {
@@ -59,8 +61,8 @@ export function fitModel(name: string, params: Record<string, unknown>, X: Matri
     case 'knn':
       return wrap(task, new KNearestNeighbors(params as unknown as KnnParams).fit(X, y, classes));
     case 'mlp':
-      throw new BflyError('framework', 'MODEL_UNAVAILABLE', 'the mlp model needs the tfjs framework adapter, which this bfly version does not include yet', {
-        hint: 'remove mlp from model_selection.candidates for now (`bfly pipeline edit`)',
+      throw new BflyError('framework', 'NEEDS_ADAPTER', 'the mlp model trains through the tfjs framework adapter', {
+        hint: 'train it with trainModel() from src/runner/models.ts, which loads the adapter',
       });
     default:
       throw new BflyError('framework', 'UNKNOWN_MODEL', `unknown model ${JSON.stringify(name)}`, { hint: 'see `bfly blocks` for the model types' });
@@ -81,5 +83,20 @@ export function modelFromJSON(j: ModelJson): FittedModel {
       return wrap(j.task, GradientBoosting.fromJSON(j));
     case 'knn':
       return wrap(j.task, KNearestNeighbors.fromJSON(j));
+    case 'mlp':
+      return mlpModel(j);
   }
+}
+
+/** A trained MLP as a fitted model: predictions from its JSON, without a framework. */
+export function mlpModel(j: MlpJson): FittedModel {
+  return {
+    task: j.task,
+    predict: (X) => (j.task === 'regression' ? mlpForward(j, X) : Float64Array.from(predictedClasses(mlpForward(j, X), j.classes))),
+    predictProba: (X) => {
+      if (j.task !== 'classification') throw new Error('predictProba is for classification');
+      return mlpForward(j, X);
+    },
+    toJSON: () => j,
+  };
 }

@@ -39,7 +39,7 @@ describe('kFold', () => {
 });
 
 describe('crossValidate', () => {
-  it('ranks candidates by the metric, with mean/std per metric, deterministically', () => {
+  it('ranks candidates by the metric, with mean/std per metric, deterministically', async () => {
     const { frame, y } = table(600, 1, (x, e) => (x[0] * x[1] + 0.05 * e > 0 ? 1 : 0));
     const labels = Int32Array.from(y);
     const candidates = [
@@ -48,30 +48,30 @@ describe('crossValidate', () => {
       { model: 'gradient_boosting', params: { max_iter: 30 } },
     ];
     const opts = { folds: 3, seed: 42, classes: 2, metric: 'accuracy', preprocess: PRE };
-    const cv = crossValidate(frame, labels, candidates, opts);
+    const cv = await crossValidate(frame, labels, candidates, opts);
     expect(cv.leaderboard.map((e) => e.model).at(-1)).toBe('logistic_regression'); // cannot learn the interaction
     expect(cv.leaderboard[0].metrics.accuracy.mean).toBeGreaterThan(0.85);
     expect(cv.leaderboard[0].folds.length).toBe(3);
     expect(Object.keys(cv.leaderboard[0].metrics).sort()).toEqual(['accuracy', 'balanced_accuracy', 'f1_macro', 'log_loss', 'precision_macro', 'recall_macro', 'roc_auc']);
     expect(cv.leaderboard.find((e) => e.model === 'random_forest')!.params).toMatchObject({ n_estimators: 20, max_features: 'sqrt' });
-    const again = crossValidate(frame, labels, candidates, opts);
+    const again = await crossValidate(frame, labels, candidates, opts);
     expect(again.leaderboard.map((e) => [e.model, e.metrics])).toEqual(cv.leaderboard.map((e) => [e.model, e.metrics]));
   });
 
-  it('lower-is-better metrics rank ascending (regression rmse)', () => {
+  it('lower-is-better metrics rank ascending (regression rmse)', async () => {
     const { frame, y } = table(400, 2, (x, e) => 3 * x[0] - x[1] + 0.1 * e);
-    const cv = crossValidate(frame, Float64Array.from(y), [{ model: 'knn', params: { n_neighbors: 50 } }, { model: 'linear_regression', params: {} }], { folds: 4, seed: 1, classes: 0, metric: 'rmse', preprocess: PRE });
+    const cv = await crossValidate(frame, Float64Array.from(y), [{ model: 'knn', params: { n_neighbors: 50 } }, { model: 'linear_regression', params: {} }], { folds: 4, seed: 1, classes: 0, metric: 'rmse', preprocess: PRE });
     expect(cv.higherIsBetter).toBe(false);
     expect(cv.leaderboard[0].model).toBe('linear_regression');
     expect(cv.leaderboard[0].metrics.rmse.mean).toBeLessThan(cv.leaderboard[1].metrics.rmse.mean);
   });
 
-  it('no leakage: with random labels, held-out accuracy stays at chance even for a 1-NN memoriser', () => {
+  it('no leakage: with random labels, held-out accuracy stays at chance even for a 1-NN memoriser', async () => {
     const { frame } = table(400, 3, () => 0);
     const labels = new Int32Array(400);
     const r = rngStream(11, 'noise');
     for (let i = 0; i < 400; i++) labels[i] = r.next() < 0.5 ? 1 : 0;
-    const cv = crossValidate(frame, labels, [{ model: 'knn', params: { n_neighbors: 1 } }], { folds: 5, seed: 1, classes: 2, metric: 'accuracy', preprocess: PRE });
+    const cv = await crossValidate(frame, labels, [{ model: 'knn', params: { n_neighbors: 1 } }], { folds: 5, seed: 1, classes: 2, metric: 'accuracy', preprocess: PRE });
     expect(cv.leaderboard[0].metrics.accuracy.mean).toBeLessThan(0.62);
     // the same model scored on its own training rows memorises them: this is what a leak would show
     const pre = fitPreprocess(frame, PRE);

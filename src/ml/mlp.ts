@@ -1,0 +1,64 @@
+import type { Matrix } from './matrix.js';
+
+/** Hyper-parameters of the MLP (scikit-learn MLPClassifier/Regressor names). */
+export interface MlpParams {
+  hidden_layer_sizes: number[];
+  epochs: number;
+  batch_size: number;
+  learning_rate: number;
+  alpha: number;
+}
+
+/** A trained MLP as JSON: dense layers (kernel row-major in × out), ReLU between, then the output. */
+export interface MlpJson {
+  kind: 'mlp';
+  params: MlpParams;
+  task: 'classification' | 'regression';
+  classes: number;
+  /** The framework backend that trained it (`tfjs-wasm`, `tfjs-node`, …). */
+  backend: string;
+  layers: Array<{ in: number; out: number; kernel: number[]; bias: number[] }>;
+  /** Training loss per epoch. */
+  loss: number[];
+}
+
+/**
+ * The forward pass of a trained MLP in plain JavaScript (no framework needed to predict):
+ * ReLU hidden layers; the output is a softmax (several classes), a sigmoid turned into two
+ * class probabilities (binary), or the value (regression). Returns n × outputs.
+ */
+export function mlpForward(m: MlpJson, X: Matrix): Float64Array {
+  let a = X.data;
+  let width = X.cols;
+  m.layers.forEach((layer, li) => {
+    const out = new Float64Array(X.rows * layer.out);
+    for (let i = 0; i < X.rows; i++) {
+      for (let o = 0; o < layer.out; o++) {
+        let s = layer.bias[o];
+        for (let k = 0; k < width; k++) s += a[i * width + k] * layer.kernel[k * layer.out + o];
+        out[i * layer.out + o] = li < m.layers.length - 1 && s < 0 ? 0 : s;
+      }
+    }
+    a = out;
+    width = layer.out;
+  });
+  if (m.task === 'regression') return a;
+  if (m.classes === 2) {
+    const p = new Float64Array(X.rows * 2);
+    for (let i = 0; i < X.rows; i++) {
+      const p1 = 1 / (1 + Math.exp(-a[i]));
+      p[i * 2] = 1 - p1;
+      p[i * 2 + 1] = p1;
+    }
+    return p;
+  }
+  const k = m.classes;
+  for (let i = 0; i < X.rows; i++) {
+    let max = -Infinity;
+    for (let c = 0; c < k; c++) max = Math.max(max, a[i * k + c]);
+    let sum = 0;
+    for (let c = 0; c < k; c++) sum += a[i * k + c] = Math.exp(a[i * k + c] - max);
+    for (let c = 0; c < k; c++) a[i * k + c] /= sum;
+  }
+  return a;
+}

@@ -1,0 +1,16 @@
+import type { Matrix } from '../ml/matrix.js';
+import { type FitProgress, type FittedModel, fitModel, mlpModel } from '../ml/models.js';
+import type { MlpParams } from '../ml/mlp.js';
+import { trainMlp } from './adapters/mlp.js';
+
+/**
+ * Trains any catalogue model: the native ones in-process (src/ml), the MLP through its
+ * framework adapter (loaded only when needed). Same interface for both.
+ *
+ * @example
+ * const m = await trainModel('mlp', params, X, y, 3, 42);
+ */
+export async function trainModel(name: string, params: Record<string, unknown>, X: Matrix, y: Int32Array | Float64Array, classes: number, seed: number, onProgress?: FitProgress): Promise<FittedModel> {
+  if (name === 'mlp') return mlpModel(await trainMlp(params as unknown as MlpParams, X, y, classes, seed, onProgress));
+  return fitModel(name, params, X, y, classes, seed, onProgress);
+}
