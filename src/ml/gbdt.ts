@@ -3,6 +3,7 @@ import type { Matrix } from './matrix.js';
 import { rngStream } from './random.js';
 import { trainTestSplit } from './split.js';
 import { Tree, type TreeJson } from './tree.js';
+import { scoresToProba, softmaxRow } from './link.js';
 import { predictedClasses } from './metrics.js';
 
 /** Hyper-parameters (scikit-learn HistGradientBoosting's names and defaults). */
@@ -335,23 +336,7 @@ export class GradientBoosting {
   /** n × classes probabilities (classification). */
   predictProba(X: Matrix): Float64Array {
     if (this.task !== 'classification') throw new Error('predictProba is for classification');
-    const raw = this.rawScores(X);
-    if (this.outputs === 1) {
-      const out = new Float64Array(X.rows * 2);
-      for (let i = 0; i < X.rows; i++) {
-        const p1 = 1 / (1 + Math.exp(-raw[i]));
-        out[i * 2] = 1 - p1;
-        out[i * 2 + 1] = p1;
-      }
-      return out;
-    }
-    const out = new Float64Array(raw.length);
-    const prob = new Float64Array(this.outputs);
-    for (let i = 0; i < X.rows; i++) {
-      softmaxRow(raw, i, this.outputs, prob);
-      out.set(prob, i * this.outputs);
-    }
-    return out;
+    return scoresToProba(this.rawScores(X), X.rows, this.classes);
   }
 
   /** Classes (as float codes) or values. */
@@ -377,17 +362,6 @@ export class GradientBoosting {
     m.validationLoss = j.validationLoss;
     return m;
   }
-}
-
-function softmaxRow(raw: Float64Array, i: number, K: number, out: Float64Array): void {
-  let max = -Infinity;
-  for (let c = 0; c < K; c++) if (raw[i * K + c] > max) max = raw[i * K + c];
-  let sum = 0;
-  for (let c = 0; c < K; c++) {
-    out[c] = Math.exp(raw[i * K + c] - max);
-    sum += out[c];
-  }
-  for (let c = 0; c < K; c++) out[c] /= sum;
 }
 
 function subsetRows(X: Matrix, rows: Int32Array): Matrix {

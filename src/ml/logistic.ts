@@ -1,5 +1,6 @@
 import { minimizeLbfgs } from './lbfgs.js';
 import type { Matrix } from './matrix.js';
+import { scoresToProba } from './link.js';
 import { predictedClasses } from './metrics.js';
 
 /** Hyper-parameters of {@link LogisticRegression} (as scikit-learn's, solver lbfgs). */
@@ -131,33 +132,16 @@ export class LogisticRegression {
   /** n×k class probabilities, row-major. */
   predictProba(X: Matrix): Float64Array {
     const { rows: n, cols: d, data } = X;
-    const k = this.classes;
-    const out = new Float64Array(n * k);
+    const outputs = this.classes === 2 ? 1 : this.classes;
+    const scores = new Float64Array(n * outputs);
     for (let i = 0; i < n; i++) {
-      const o = i * d;
-      if (k === 2) {
-        let s = this.intercept[0];
-        for (let j = 0; j < d; j++) s += data[o + j] * this.coef[j];
-        const p1 = 1 / (1 + Math.exp(-s));
-        out[i * 2] = 1 - p1;
-        out[i * 2 + 1] = p1;
-        continue;
-      }
-      let max = -Infinity;
-      for (let c = 0; c < k; c++) {
+      for (let c = 0; c < outputs; c++) {
         let s = this.intercept[c];
-        for (let j = 0; j < d; j++) s += data[o + j] * this.coef[c * d + j];
-        out[i * k + c] = s;
-        if (s > max) max = s;
+        for (let j = 0; j < d; j++) s += data[i * d + j] * this.coef[c * d + j];
+        scores[i * outputs + c] = s;
       }
-      let sum = 0;
-      for (let c = 0; c < k; c++) {
-        out[i * k + c] = Math.exp(out[i * k + c] - max);
-        sum += out[i * k + c];
-      }
-      for (let c = 0; c < k; c++) out[i * k + c] /= sum;
     }
-    return out;
+    return scoresToProba(scores, n, this.classes);
   }
 
   /** The most probable class of each row. */

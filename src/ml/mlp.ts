@@ -1,3 +1,4 @@
+import { scoresToProba } from './link.js';
 import type { Matrix } from './matrix.js';
 
 /** Hyper-parameters of the MLP (scikit-learn MLPClassifier/Regressor names). */
@@ -42,23 +43,5 @@ export function mlpForward(m: MlpJson, X: Matrix): Float64Array {
     a = out;
     width = layer.out;
   });
-  if (m.task === 'regression') return a;
-  if (m.classes === 2) {
-    const p = new Float64Array(X.rows * 2);
-    for (let i = 0; i < X.rows; i++) {
-      const p1 = 1 / (1 + Math.exp(-a[i]));
-      p[i * 2] = 1 - p1;
-      p[i * 2 + 1] = p1;
-    }
-    return p;
-  }
-  const k = m.classes;
-  for (let i = 0; i < X.rows; i++) {
-    let max = -Infinity;
-    for (let c = 0; c < k; c++) max = Math.max(max, a[i * k + c]);
-    let sum = 0;
-    for (let c = 0; c < k; c++) sum += a[i * k + c] = Math.exp(a[i * k + c] - max);
-    for (let c = 0; c < k; c++) a[i * k + c] /= sum;
-  }
-  return a;
+  return m.task === 'regression' ? a : scoresToProba(a, X.rows, m.classes);
 }
