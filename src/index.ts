@@ -63,8 +63,7 @@ export async function getDataset(ws: Workspace | string, ref: string): Promise<D
   return datasets.getDataset(await rootOf(ws), ref);
 }
 
-/** `NAME` or `NAME@V` for a dataset. */
-export const datasetLabel = datasets.datasetLabel;
+export { datasetLabel } from './core/dataset.js';
 
 export type { Experiment, ExperimentInfo, CreateExperimentOptions, Assignment } from './store/experiments.js';
 export type { Pipeline, BlockSpec, HookSpec, BlockType } from './core/pipeline.js';

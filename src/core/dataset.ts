@@ -86,3 +86,8 @@ export interface DatasetManifest {
 
 /** Missing-value markers (compared case-insensitively after trimming spaces); empty also counts. */
 export const MISSING_MARKERS = ['', 'NA', 'N/A', 'null', 'NaN', '?'] as const;
+
+/** `NAME` for version 1, `NAME@V` otherwise. */
+export function datasetLabel(d: Pick<DatasetManifest, 'name' | 'version'>): string {
+  return d.version === 1 ? d.name : `${d.name}@${d.version}`;
+}

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { DatasetManifest } from '../core/dataset.js';
+import { type DatasetManifest, datasetLabel } from '../core/dataset.js';
 import { NotFoundError, ValidationError } from '../core/errors.js';
 import { parseHash } from '../core/hash.js';
 import { didYouMean } from '../core/suggest.js';
@@ -27,11 +27,6 @@ export function listDatasets(root: string): DatasetManifest[] {
   }
   out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.version - b.version));
   return out;
-}
-
-/** `NAME` for version 1, `NAME@V` otherwise. */
-export function datasetLabel(d: Pick<DatasetManifest, 'name' | 'version'>): string {
-  return d.version === 1 ? d.name : `${d.name}@${d.version}`;
 }
 
 /**

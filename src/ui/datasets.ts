@@ -1,9 +1,5 @@
-import type { BooleanStats, CategoryStats, DatasetColumn, DatasetManifest, DatetimeStats, NumericStats } from '../core/dataset.js';
+import { type BooleanStats, type CategoryStats, type DatasetColumn, type DatasetManifest, type DatetimeStats, type NumericStats, datasetLabel } from '../core/dataset.js';
 import { fmtBytes, fmtNumber, fmtPercent, renderTable, sparkline, truncate } from './format.js';
-
-function label(d: DatasetManifest): string {
-  return d.version === 1 ? d.name : `${d.name}@${d.version}`;
-}
 
 function shortHash(hash: string): string {
   return hash.replace(/^sha256:/, '').slice(0, 12);
@@ -14,7 +10,7 @@ export function renderDatasetList(datasets: DatasetManifest[]): string {
   if (datasets.length === 0) return 'no datasets yet: import one with `bfly dataset import <file>`\n';
   return renderTable(
     ['NAME', 'ROWS', 'COLS', 'SIZE', 'FORMAT', 'HASH', 'IMPORTED'],
-    datasets.map((d) => [label(d), d.rows.toLocaleString('en-US'), String(d.columns.length), fmtBytes(d.bytes), d.format, shortHash(d.hash), d.importedAt.slice(0, 16).replace('T', ' ')]),
+    datasets.map((d) => [datasetLabel(d), d.rows.toLocaleString('en-US'), String(d.columns.length), fmtBytes(d.bytes), d.format, shortHash(d.hash), d.importedAt.slice(0, 16).replace('T', ' ')]),
     ['left', 'right', 'right', 'right', 'left', 'left', 'left'],
   );
 }
@@ -46,7 +42,7 @@ function summary(c: DatasetColumn): string {
 /** The `bfly dataset show` view: header, then one line per column with a histogram. */
 export function renderDatasetShow(d: DatasetManifest): string {
   const head = [
-    `dataset  ${label(d)}  (id ${d.id})`,
+    `dataset  ${datasetLabel(d)}  (id ${d.id})`,
     `hash     ${d.hash}`,
     `source   ${d.source.path}  (${d.format}, ${fmtBytes(d.bytes)})`,
     `rows     ${d.rows.toLocaleString('en-US')}   columns ${d.columns.length}   imported ${d.importedAt}`,
@@ -63,7 +59,7 @@ export function renderDatasetShow(d: DatasetManifest): string {
 
 /** What `bfly dataset import` prints. */
 export function renderImportResult(d: DatasetManifest, created: boolean): string {
-  if (!created) return `already imported as ${label(d)} (${d.hash}); nothing changed\n`;
+  if (!created) return `already imported as ${datasetLabel(d)} (${d.hash}); nothing changed\n`;
   const cols = d.columns.map((c) => `  ${truncate(c.name, 28).padEnd(28)}  ${c.type.padEnd(8)}  ${c.reason}`).join('\n');
-  return `imported ${label(d)}: ${d.rows.toLocaleString('en-US')} rows × ${d.columns.length} columns, ${fmtBytes(d.bytes)} ${d.format}\n  hash ${d.hash}\n${cols}\n`;
+  return `imported ${datasetLabel(d)}: ${d.rows.toLocaleString('en-US')} rows × ${d.columns.length} columns, ${fmtBytes(d.bytes)} ${d.format}\n  hash ${d.hash}\n${cols}\n`;
 }

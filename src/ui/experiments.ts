@@ -1,3 +1,4 @@
+import { datasetLabel } from '../core/dataset.js';
 import type { BlockDoc, ModelDoc } from '../core/describe-blocks.js';
 import type { Pipeline } from '../core/pipeline.js';
 import type { PipelineProblem } from '../core/validate-pipeline.js';
@@ -21,7 +22,7 @@ export function experimentJson(e: ExperimentView & { dataset: { id: string }; ta
 }
 
 function datasetText(d: ExperimentView['dataset']): string {
-  return `${d.version === 1 ? d.name : `${d.name}@${d.version}`} (${d.hash.slice(7, 19)})`;
+  return `${datasetLabel(d)} (${d.hash.slice(7, 19)})`;
 }
 
 /** What `bfly experiment create` prints. */

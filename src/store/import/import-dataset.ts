@@ -7,7 +7,7 @@ import { BflyError, InfraError, NotFoundError, ValidationError, isBflyError } fr
 import { formatHash } from '../../core/hash.js';
 import { nameFromFile, validateName } from '../../core/names.js';
 import { tempName, writeJsonAtomic } from '../atomic.js';
-import { datasetLabel, listDatasets } from '../datasets.js';
+import { listDatasets } from '../datasets.js';
 import { workspacePaths } from '../layout.js';
 import { sweepDeadTemps, withLock } from '../lock.js';
 import { adoptObject, hashFile } from '../objects.js';
@@ -284,5 +284,3 @@ export async function importDataset(root: string, file: string, options: ImportO
     rmSync(work, { recursive: true, force: true });
   }
 }
-
-export { datasetLabel };
