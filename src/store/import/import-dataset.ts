@@ -81,12 +81,10 @@ function workerScript(): string {
   return existsSync(bundled) ? bundled : join(packageRoot(), 'dist', 'store', 'import', 'worker.js');
 }
 
-/** How many threads to parse with: 1 for small or JSON files; else up to 2 (or BFLY_IMPORT_THREADS). */
+/** How many threads to parse with: 1 for small or JSON files; else up to 2, or as requested. */
 function threadCount(format: DatasetFormat, size: number, requested?: number): number {
-  const env = Number(process.env.BFLY_IMPORT_THREADS);
-  const wanted = requested ?? (Number.isInteger(env) && env > 0 ? env : undefined);
   if (format !== 'csv' && format !== 'tsv') return 1;
-  if (wanted !== undefined) return Math.max(1, Math.min(wanted, 8));
+  if (requested !== undefined) return Math.max(1, Math.min(requested, 8));
   return size >= PARALLEL_MIN_BYTES ? Math.min(2, availableParallelism()) : 1;
 }
 
