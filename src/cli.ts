@@ -1,4 +1,4 @@
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { BflyError, ErrorCategory } from './core/errors.js';
 import type { PipelineProblem } from './core/validate-pipeline.js';
 import { renderProblems } from './ui/experiments.js';
@@ -30,7 +30,7 @@ export interface GlobalOptions {
 
 let jsonMode = false;
 /** Set by an action that printed its own result but must still exit non-zero (e.g. validate). */
-let actionCategory: ErrorCategory | undefined;
+let actionCategory: ErrorCategory | 'cancelled' | undefined;
 
 function isBfly(err: unknown): err is BflyError {
   return typeof err === 'object' && err !== null && 'category' in err && 'code' in err && typeof (err as { toJSON?: unknown }).toJSON === 'function';
@@ -68,6 +68,16 @@ function opts<T>(cmd: Command): T & GlobalOptions {
   const merged = cmd.optsWithGlobals() as T & GlobalOptions;
   jsonMode = merged.json === true;
   return merged;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function parseSeed(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 2 ** 32 - 1) throw new InvalidArgumentError('the seed is a whole number from 0 to 4294967295');
+  return n;
 }
 
 /** Builds the commander program; each action imports its command module lazily. */
@@ -149,6 +159,20 @@ export function buildProgram(): Command {
   common(pipeline.command('set <experiment> <assignments...>').description('set values, e.g. blocks.model_selection.config.cv=10 (comments kept)')).action(async (name: string, assignments: string[], _o, cmd: Command) => {
     const { pipelineSetCommand } = await import('./commands/pipeline-set.js');
     await pipelineSetCommand(name, assignments, opts(cmd));
+  });
+  common(
+    program
+      .command('run <experiment>')
+      .description('snapshot the draft pipeline and execute it (or return the up-to-date run)')
+      .option('--seed <n>', 'seed for this run (default: the pipeline\'s)', parseSeed)
+      .option('--set <path=value>', 'change the pipeline for this run only (repeatable)', collect, [])
+      .option('--force', 'run even if a succeeded run has the same execution key')
+      .option('--no-cache', 'execute every block; do not reuse or store block outputs')
+      .option('--dry-run', 'print which blocks would run or come from cache, and why; run nothing')
+      .option('-q, --quiet', 'print only the run id and status'),
+  ).action(async (name: string, _o, cmd: Command) => {
+    const { runCommand } = await import('./commands/run.js');
+    actionCategory = (await runCommand(name, opts(cmd))) ?? undefined;
   });
   common(program.command('blocks').description("every block type and model: config fields, defaults, docs")).action(async (_o, cmd: Command) => {
     const { blocksCommand } = await import('./commands/blocks.js');

@@ -14,14 +14,21 @@ const base = { runId: z.string(), at: z.string() };
 export const runEvent = z.discriminatedUnion('type', [
   z.object({ ...base, type: z.literal('run_created'), experiment: z.string(), executionKey: z.string() }),
   z.object({ ...base, type: z.literal('run_started'), blocks: z.array(z.object({ id: z.string(), type: z.string() })) }),
-  z.object({ ...base, type: z.literal('block_started'), block: z.string() }),
+  z.object({ ...base, type: z.literal('block_started'), block: z.string(), blockType: z.string() }),
   z.object({ ...base, type: z.literal('block_progress'), block: z.string(), done: z.number().int().nonnegative(), total: z.number().int().positive(), label: z.string().optional() }),
-  z.object({ ...base, type: z.literal('block_finished'), block: z.string(), durationMs: z.number().nonnegative(), cached: z.boolean(), status: z.enum(['succeeded', 'failed']) }),
+  z.object({ ...base, type: z.literal('block_finished'), block: z.string(), durationMs: z.number().nonnegative(), cached: z.boolean(), status: z.enum(['succeeded', 'failed', 'cancelled']) }),
   z.object({ ...base, type: z.literal('hook_started'), block: z.string(), hook: z.string() }),
   z.object({ ...base, type: z.literal('hook_finished'), block: z.string(), hook: z.string(), durationMs: z.number().nonnegative(), ok: z.boolean() }),
   z.object({ ...base, type: z.literal('artifact_written'), name: z.string(), path: z.string(), hash: z.string(), bytes: z.number().int().nonnegative() }),
   z.object({ ...base, type: z.literal('log'), level: z.enum(['debug', 'info', 'warn', 'error']), message: z.string(), block: z.string().optional() }),
-  z.object({ ...base, type: z.literal('run_finished'), status: z.enum(RUN_STATUSES), metrics: z.record(z.string(), z.number()), durationMs: z.number().nonnegative() }),
+  z.object({
+    ...base,
+    type: z.literal('run_finished'),
+    status: z.enum(RUN_STATUSES),
+    metrics: z.record(z.string(), z.number()),
+    durationMs: z.number().nonnegative(),
+    error: z.object({ category: z.string(), code: z.string(), block: z.string().nullable(), hook: z.string().nullable(), message: z.string(), hint: z.string().nullable() }).nullable().optional(),
+  }),
 ]);
 
 /** One run event. */

@@ -1,4 +1,12 @@
 import { hashJson } from './hash.js';
+import { BLOCKS, type Pipeline } from './pipeline.js';
+
+/** What binds a pipeline to its data: the experiment's target, task and metric. */
+export interface RunBinding {
+  target: string;
+  task: string;
+  metric: string;
+}
 
 /** What identifies a run's work: a succeeded run with the same key is reused instead of re-run. */
 export interface ExecutionKeyInputs {
@@ -10,6 +18,8 @@ export interface ExecutionKeyInputs {
   bflyVersion: string;
   /** The compute backend (e.g. `js`, `tfjs-wasm`, `tfjs-node`). */
   backend: string;
+  /** Target, task and metric: the same pipeline on the same data predicting another column is other work. */
+  binding: RunBinding;
 }
 
 /**
@@ -40,4 +50,137 @@ export function newRunId(now: Date, randomHex: string): string {
 /** True for a string shaped like a run id. */
 export function isRunId(value: string): boolean {
   return /^\d{8}-\d{9}-[0-9a-f]{6}$/.test(value);
+}
+
+/** One block of a run as the engine will execute it, with its cache key. */
+export interface PlannedBlock {
+  id: string;
+  type: string;
+  /** Cache key: hash of the block type, config, hooks, seed, version, backend, binding and input slots. */
+  key: string;
+  configHash: string;
+  hookHashes: string[];
+  /** Hash of each slot the block reads (slots that exist at that point). */
+  inputs: Record<string, string>;
+}
+
+/** What {@link planBlocks} needs besides the pipeline. */
+export interface BlockPlanInputs {
+  datasetHash: string;
+  /** Hook hashes by block id, in declaration order. */
+  hooks: Record<string, string[]>;
+  bflyVersion: string;
+  backend: string;
+  binding: RunBinding;
+}
+
+/**
+ * Every block's cache key, without running anything. A slot's hash is derived from the key of
+ * the block that wrote it (blocks are deterministic), and the `dataset` slot's from the dataset
+ * hash and the binding, so a block's key changes exactly when anything that can change its
+ * output changes: its config or hooks, the seed, or any upstream block.
+ */
+export function planBlocks(pipeline: Pipeline, o: BlockPlanInputs): PlannedBlock[] {
+  const slots: Record<string, string> = { dataset: datasetSlotHash(o.datasetHash, o.binding) };
+  return pipeline.blocks.map((b) => {
+    const info = BLOCKS[b.type];
+    const inputs: Record<string, string> = {};
+    for (const r of info.reads) if (slots[r] !== undefined) inputs[r] = slots[r];
+    const configHash = `sha256:${hashJson(b.config)}`;
+    const hookHashes = o.hooks[b.id] ?? [];
+    const key = `sha256:${hashJson({ v: 1, type: b.type, configHash, hookHashes, seed: pipeline.seed, bfly: o.bflyVersion, backend: o.backend, binding: o.binding, inputs })}`;
+    for (const w of info.writes) slots[w] = slotHash(key, w);
+    return { id: b.id, type: b.type, key, configHash, hookHashes, inputs };
+  });
+}
+
+/** The hash of the `dataset` slot: the dataset's content hash bound to a target, task and metric. */
+export function datasetSlotHash(datasetHash: string, binding: RunBinding): string {
+  return `sha256:${hashJson({ slot: 'dataset', dataset: datasetHash, binding })}`;
+}
+
+/** The hash of slot `slot` written by the block with key `blockKey`. */
+export function slotHash(blockKey: string, slot: string): string {
+  return `sha256:${hashJson({ slot, block: blockKey })}`;
+}
+
+/** How a block's key was made in an earlier run (as recorded in its run.json). */
+export type PreviousBlock = Pick<PlannedBlock, 'id' | 'key' | 'configHash' | 'hookHashes' | 'inputs'>;
+
+/**
+ * Why a block would run again compared with the same block in an earlier run: which of its
+ * hashes changed. Null when nothing did (same key).
+ */
+export function blockChangeReason(block: PlannedBlock, previous: PreviousBlock | undefined, seedChanged: boolean): string | null {
+  if (previous === undefined) return 'not run before';
+  if (previous.key === block.key) return null;
+  const why: string[] = [];
+  if (previous.configHash !== block.configHash) why.push('its config changed');
+  if (JSON.stringify(previous.hookHashes) !== JSON.stringify(block.hookHashes)) why.push('its hooks changed');
+  const changed = Object.keys(block.inputs).filter((s) => previous.inputs?.[s] !== block.inputs[s]);
+  if (changed.length > 0) why.push(`input ${changed.join(', ')} changed`);
+  if (seedChanged) why.push('the seed changed');
+  return why.length > 0 ? why.join('; ') : 'bfly version or backend changed';
+}
+
+/** Statuses a run ends in: its folder is frozen then. */
+export const FINAL_RUN_STATUSES = ['succeeded', 'failed', 'cancelled', 'timed_out', 'interrupted'] as const;
+
+/** One block's entry in `run.json`. */
+export interface RunBlock extends PlannedBlock {
+  status: 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted' | 'skipped';
+  durationMs: number | null;
+  cached: boolean;
+}
+
+/** An artifact in `run.json`. */
+export interface RunArtifact {
+  name: string;
+  type: string;
+  /** Relative to the run folder. */
+  path: string;
+  hash: string;
+  bytes: number;
+  /** The block that wrote it. */
+  block: string;
+}
+
+/** Why a run failed: the error category, where, and what to do. */
+export interface RunError {
+  category: string;
+  code: string;
+  block: string | null;
+  hook: string | null;
+  message: string;
+  hint: string | null;
+}
+
+/** `runs/<id>/run.json` (and `bfly run --json`'s result). */
+export interface RunManifest {
+  id: string;
+  experiment: string;
+  status: 'created' | 'running' | (typeof FINAL_RUN_STATUSES)[number];
+  reused: boolean;
+  seed: number;
+  dataset: { id: string; name: string; hash: string };
+  binding: RunBinding;
+  pipelineHash: string;
+  hooks: Array<{ id: string; block: string; type: string; hash: string; origin: string }>;
+  executionKey: string;
+  env: { bfly: string; node: string; platform: string; backend: string };
+  createdAt: string;
+  startedAt: string | null;
+  endedAt: string | null;
+  durationMs: number | null;
+  blocks: RunBlock[];
+  metrics: Record<string, number>;
+  artifacts: RunArtifact[];
+  error: RunError | null;
+  /** Every file of the frozen folder but run.json, with its sha256 (set when the run ends). */
+  files?: Array<{ path: string; hash: string; bytes: number }>;
+}
+
+/** True for a status a run ends in. */
+export function isFinalStatus(status: string): boolean {
+  return (FINAL_RUN_STATUSES as readonly string[]).includes(status);
 }

@@ -1,9 +1,10 @@
 import { METRICS, MODELS } from '../core/catalog.js';
 import { type Frame, takeRows } from './frame.js';
-import { classificationMetrics, regressionMetrics } from './metrics.js';
+import { flatMetrics } from './metrics.js';
 import { type FitProgress, type FittedModel, fitModel } from './models.js';
 import type { Matrix } from './matrix.js';
-import { type PreprocessOptions, fitPreprocess, transformPreprocess } from './preprocess.js';
+import type { PreprocessOptions } from './preprocess.js';
+import { type StageSpec, chainMatrix, fitChain, withFinalPreprocess } from './chain.js';
 import { type Rng, rngStream } from './random.js';
 
 /** One fold: positions of its training and test rows. */
@@ -54,7 +55,10 @@ export interface CvOptions {
   classes: number;
   /** The metric the leaderboard is ranked by. */
   metric: string;
-  preprocess: PreprocessOptions;
+  /** The data chain refitted within every fold (a final preprocessing is added when missing). */
+  stages?: StageSpec[];
+  /** Shorthand for `stages: [{ kind: 'preprocess', options }]`. */
+  preprocess?: PreprocessOptions;
   /** Called after each fit: (fits done, fits in all, candidate). */
   onProgress?: (done: number, total: number, model: string) => void;
   /** Called while a model trains (trees, iterations). */
@@ -84,13 +88,6 @@ export interface CvResult {
   higherIsBetter: boolean;
 }
 
-function scalarMetrics(y: Int32Array | Float64Array, X: ReturnType<typeof transformPreprocess>['X'], model: ReturnType<typeof fitModel>, classes: number): Record<string, number> {
-  if (classes > 0) {
-    const { confusion_matrix: _cm, roc_auc, ...rest } = classificationMetrics(y as Int32Array, model.predictProba(X), classes);
-    return roc_auc === null ? rest : { ...rest, roc_auc };
-  }
-  return { ...regressionMetrics(y as Float64Array, model.predict(X)) };
-}
 
 /**
  * k-fold cross-validation of each candidate. Within every fold the preprocessing is fitted on
@@ -111,6 +108,7 @@ export async function crossValidate(frame: Frame, y: Int32Array | Float64Array, 
   let done = 0;
   const fit = o.fit ?? fitModel;
   const entries: LeaderboardEntry[] = [];
+  const specs = withFinalPreprocess(o.stages ?? (o.preprocess === undefined ? [] : [{ kind: 'preprocess', options: o.preprocess }]));
   for (const [ci, c] of candidates.entries()) {
     const spec = MODELS[c.model];
     const params = spec === undefined ? c.params : (spec.params.parse(c.params) as Record<string, unknown>);
@@ -119,15 +117,15 @@ export async function crossValidate(frame: Frame, y: Int32Array | Float64Array, 
     for (const [fi, fold] of folds.entries()) {
       const trainFrame = takeRows(frame, fold.train);
       const testFrame = takeRows(frame, fold.test);
-      const pre = fitPreprocess(trainFrame, o.preprocess);
-      const Xtr = transformPreprocess(pre, trainFrame).X;
-      const Xte = transformPreprocess(pre, testFrame).X;
+      const { stages } = fitChain(specs, trainFrame);
+      const Xtr = chainMatrix(stages, trainFrame);
+      const Xte = chainMatrix(stages, testFrame);
       const ytr = o.classes > 0 ? Int32Array.from(fold.train, (i) => y[i]) : Float64Array.from(fold.train, (i) => y[i]);
       const yte = o.classes > 0 ? Int32Array.from(fold.test, (i) => y[i]) : Float64Array.from(fold.test, (i) => y[i]);
       const t0 = performance.now();
       const model = await fit(c.model, params, Xtr, ytr, o.classes, o.seed + ci * 1000 + fi, o.onFit);
       seconds += (performance.now() - t0) / 1000;
-      perFold.push(scalarMetrics(yte, Xte, model, o.classes));
+      perFold.push(flatMetrics(yte, o.classes > 0 ? model.predictProba(Xte) : model.predict(Xte), o.classes));
       o.onProgress?.(++done, total, c.model);
     }
     const names = Object.keys(perFold[0]).filter((m) => perFold.every((f) => m in f));

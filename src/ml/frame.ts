@@ -58,3 +58,14 @@ export function column(frame: Frame, name: string): FrameColumn | undefined {
 export function dropColumns(frame: Frame, names: readonly string[]): Frame {
   return { ...frame, columns: frame.columns.filter((c) => !names.includes(c.name)) };
 }
+
+/** The frame with its rows copied out in order (no index), so it holds only its own rows. */
+export function compactFrame(frame: Frame): Frame {
+  if (frame.index === null) return frame;
+  const idx = frame.index;
+  return {
+    rows: frame.rows,
+    index: null,
+    columns: frame.columns.map((c): FrameColumn => (c.kind === 'numeric' ? { ...c, values: Float64Array.from(idx, (r) => c.values[r]) } : { ...c, codes: Int32Array.from(idx, (r) => c.codes[r]) })),
+  };
+}

@@ -180,3 +180,15 @@ export function regressionMetrics(yTrue: Float64Array, yPred: Float64Array): Reg
   const r2 = ssTot === 0 ? (se === 0 ? 1 : 0) : 1 - se / ssTot;
   return { rmse: Math.sqrt(se / n), mae: ae / n, r2 };
 }
+
+/**
+ * Every scalar metric of a task as flat numbers (`roc_auc` left out when it is undefined):
+ * from class probabilities (classification, `k` classes) or predicted values (regression).
+ */
+export function flatMetrics(yTrue: Int32Array | Float64Array, output: Float64Array, k: number): Record<string, number> {
+  if (k > 0) {
+    const { confusion_matrix: _cm, roc_auc, ...rest } = classificationMetrics(yTrue as Int32Array, output, k);
+    return roc_auc === null ? rest : { ...rest, roc_auc };
+  }
+  return { ...regressionMetrics(yTrue as Float64Array, output) };
+}

@@ -217,3 +217,29 @@ function removeTree(path: string): void {
     /* best effort: fsck reports what is left */
   }
 }
+
+/**
+ * Locks named `<prefix>…` whose holder is certainly dead (a dead process on this host, or a
+ * lock left unreadable by a crash): their names, without `.lock`. Nothing is removed.
+ */
+export function findDeadLocks(root: string, prefix: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(workspacePaths(root).locks);
+  } catch {
+    return [];
+  }
+  const dead: string[] = [];
+  for (const file of names) {
+    if (!file.startsWith(prefix) || !file.endsWith('.lock')) continue;
+    const path = join(workspacePaths(root).locks, file);
+    const holder = readLockInfo(path);
+    if (holder === null ? lockAgeMs(path) > STALE_EMPTY_LOCK_MS : isLockHolderDead(holder)) dead.push(file.slice(0, -'.lock'.length));
+  }
+  return dead;
+}
+
+/** Removes lock `name` left by a dead holder (race-free; see {@link findDeadLocks}). */
+export function breakDeadLock(root: string, name: string): void {
+  breakLock(root, join(workspacePaths(root).locks, `${name}.lock`));
+}

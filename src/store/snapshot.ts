@@ -3,13 +3,14 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { hashJson, sha256Hex } from '../core/hash.js';
 import type { Pipeline } from '../core/pipeline.js';
-import { executionKey } from '../core/run.js';
+import { type PlannedBlock, type RunBinding, type RunManifest, executionKey, planBlocks } from '../core/run.js';
 import { BFLY_VERSION } from '../core/version.js';
 import { writeJsonAtomic } from './atomic.js';
 import { getDataset } from './datasets.js';
 import { applyAssignments, getExperiment, pipelinePath } from './experiments.js';
 import { workspacePaths } from './layout.js';
 import { createRunFolder, listRunIds } from './runs.js';
+import { type HeldLock, acquireLock } from './lock.js';
 
 /** Options of {@link planRun} and {@link snapshotRun}. */
 export interface RunPlanOptions {
@@ -17,8 +18,8 @@ export interface RunPlanOptions {
   seed?: number;
   /** `<path>=<value>` changes applied to the draft for this run only. */
   sets?: string[];
-  /** The compute backend the run will use (part of the execution key). */
-  backend: string;
+  /** The compute backend the run will use (part of the execution key), or how to tell it from the pipeline. */
+  backend: string | ((pipeline: Pipeline) => string);
 }
 
 /** A hook as frozen in a run. */
@@ -40,8 +41,12 @@ export interface RunPlan {
   pipelineHash: string;
   hooks: SnapshotHook[];
   seed: number;
-  dataset: { id: string; hash: string };
+  dataset: { id: string; name: string; hash: string };
+  binding: RunBinding;
+  backend: string;
   executionKey: string;
+  /** Every block with its cache key. */
+  blocks: PlannedBlock[];
 }
 
 /**
@@ -65,24 +70,35 @@ export function planRun(root: string, experiment: string, o: RunPlanOptions): Ru
     }
   }
   const pipelineHash = `sha256:${hashJson(pipeline)}`;
+  const binding: RunBinding = { target: exp.target, task: exp.task, metric: exp.metric };
+  const backend = typeof o.backend === 'function' ? o.backend(pipeline) : o.backend;
   return {
     experiment,
     pipeline,
     pipelineHash,
     hooks,
     seed: pipeline.seed,
-    dataset: { id: dataset.id, hash: dataset.hash },
-    executionKey: executionKey({ datasetHash: dataset.hash, pipelineHash, hookHashes: hooks.map((h) => h.hash), seed: pipeline.seed, bflyVersion: BFLY_VERSION, backend: o.backend }),
+    dataset: { id: dataset.id, name: dataset.name, hash: dataset.hash },
+    binding,
+    backend,
+    blocks: planBlocks(pipeline, { datasetHash: dataset.hash, hooks: hookHashesByBlock(hooks), bflyVersion: BFLY_VERSION, backend, binding }),
+    executionKey: executionKey({ datasetHash: dataset.hash, pipelineHash, hookHashes: hooks.map((h) => h.hash), seed: pipeline.seed, bflyVersion: BFLY_VERSION, backend, binding }),
   };
 }
 
-/** The newest succeeded run with this execution key, or null. */
-export function findReusableRun(root: string, key: string): string | null {
+function hookHashesByBlock(hooks: SnapshotHook[]): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const h of hooks) (out[h.block] ??= []).push(h.hash);
+  return out;
+}
+
+/** The newest succeeded run of `experiment` with this execution key, or null. */
+export function findReusableRun(root: string, key: string, experiment?: string): string | null {
   const ids = listRunIds(root);
   for (let i = ids.length - 1; i >= 0; i--) {
     try {
-      const run = JSON.parse(readFileSync(join(workspacePaths(root).runs, ids[i], 'run.json'), 'utf8')) as { executionKey?: string; status?: string };
-      if (run.executionKey === key && run.status === 'succeeded') return ids[i];
+      const run = JSON.parse(readFileSync(join(workspacePaths(root).runs, ids[i], 'run.json'), 'utf8')) as { executionKey?: string; status?: string; experiment?: string };
+      if (run.executionKey === key && run.status === 'succeeded' && (experiment === undefined || run.experiment === experiment)) return ids[i];
     } catch {
       /* a run folder without a readable run.json is not reusable */
     }
@@ -90,46 +106,56 @@ export function findReusableRun(root: string, key: string): string | null {
   return null;
 }
 
-/** The initial `run.json` of a snapshot (status `created`). */
+/** A snapshotted run: its folder, its initial manifest, and the run lock it holds. */
 export interface CreatedRun {
   id: string;
   dir: string;
-  manifest: Record<string, unknown>;
+  manifest: RunManifest;
+  /** `locks/run-<id>.lock`: held while the run is alive; a dead holder marks it interrupted. */
+  lock: HeldLock;
 }
 
 /**
- * Freezes a plan into a new run folder before any block runs: `pipeline.yaml` (the resolved
- * pipeline), `hooks/<id>.js` (each hook's exact source) and `run.json` (status `created`,
- * hashes, execution key, environment), written last and atomically.
+ * Freezes a plan into a new run folder before any block runs: takes the run's lock, then writes
+ * `pipeline.yaml` (the resolved pipeline), `hooks/<id>.js` (each hook's exact source) and
+ * `run.json` (status `created`, hashes, execution key, environment), written last and
+ * atomically.
  */
-export function snapshotRun(root: string, plan: RunPlan, backend: string, now = new Date()): CreatedRun {
+export function snapshotRun(root: string, plan: RunPlan, now = new Date()): CreatedRun {
   const id = createRunFolder(root, now);
   const dir = join(workspacePaths(root).runs, id);
-  writeFileSync(join(dir, 'pipeline.yaml'), `# frozen snapshot of experiment ${plan.experiment}'s pipeline for run ${id}\n${stringify(plan.pipeline, { lineWidth: 0 })}`);
-  if (plan.hooks.length > 0) {
-    mkdirSync(join(dir, 'hooks'));
-    for (const h of plan.hooks) writeFileSync(join(dir, 'hooks', `${h.id}.js`), h.source);
+  const lock = acquireLock(root, `run-${id}`, { purpose: `running ${plan.experiment} (run ${id})` });
+  try {
+    writeFileSync(join(dir, 'pipeline.yaml'), `# frozen snapshot of experiment ${plan.experiment}'s pipeline for run ${id}\n${stringify(plan.pipeline, { lineWidth: 0 })}`);
+    if (plan.hooks.length > 0) {
+      mkdirSync(join(dir, 'hooks'));
+      for (const h of plan.hooks) writeFileSync(join(dir, 'hooks', `${h.id}.js`), h.source);
+    }
+    const manifest: RunManifest = {
+      id,
+      experiment: plan.experiment,
+      status: 'created',
+      reused: false,
+      seed: plan.seed,
+      dataset: plan.dataset,
+      binding: plan.binding,
+      pipelineHash: plan.pipelineHash,
+      hooks: plan.hooks.map((h) => ({ id: h.id, block: h.block, type: h.type, hash: h.hash, origin: h.origin })),
+      executionKey: plan.executionKey,
+      env: { bfly: BFLY_VERSION, node: process.version, platform: `${process.platform}-${process.arch}`, backend: plan.backend },
+      createdAt: now.toISOString(),
+      startedAt: null,
+      endedAt: null,
+      durationMs: null,
+      blocks: plan.blocks.map((b) => ({ ...b, status: 'pending', durationMs: null, cached: false })),
+      metrics: {},
+      artifacts: [],
+      error: null,
+    };
+    writeJsonAtomic(join(dir, 'run.json'), manifest, { tmpDir: workspacePaths(root).tmp });
+    return { id, dir, manifest, lock };
+  } catch (err) {
+    lock.release();
+    throw err;
   }
-  const manifest = {
-    id,
-    experiment: plan.experiment,
-    status: 'created',
-    reused: false,
-    seed: plan.seed,
-    dataset: plan.dataset,
-    pipelineHash: plan.pipelineHash,
-    hooks: plan.hooks.map((h) => ({ id: h.id, block: h.block, type: h.type, hash: h.hash, origin: h.origin })),
-    executionKey: plan.executionKey,
-    env: { bfly: BFLY_VERSION, node: process.version, platform: `${process.platform}-${process.arch}`, backend },
-    createdAt: now.toISOString(),
-    startedAt: null,
-    endedAt: null,
-    durationMs: null,
-    blocks: plan.pipeline.blocks.map((b) => ({ id: b.id, type: b.type, status: 'pending', durationMs: null, cached: false })),
-    metrics: {},
-    artifacts: [],
-    error: null,
-  };
-  writeJsonAtomic(join(dir, 'run.json'), manifest, { tmpDir: workspacePaths(root).tmp });
-  return { id, dir, manifest };
 }

@@ -1,3 +1,4 @@
+import { recoverInterruptedRuns } from './run-state.js';
 import { existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -150,5 +151,8 @@ export async function openWorkspace(start: string, options: OpenOptions = {}): P
       return cfg;
     });
   }
-  return { root, paths, config: parseWorkspaceConfig(raw, paths.config) };
+  const config = parseWorkspaceConfig(raw, paths.config);
+  // A run whose process died is marked `interrupted` by the next command that opens the workspace.
+  recoverInterruptedRuns(root);
+  return { root, paths, config };
 }

@@ -2,13 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { parseRunEvent, runEvent } from '../../src/core/events.js';
 import { executionKey, isRunId, newRunId } from '../../src/core/run.js';
 
-const KEY = { datasetHash: 'sha256:aa', pipelineHash: 'sha256:bb', hookHashes: ['sha256:cc'], seed: 42, bflyVersion: '0.1.0', backend: 'js' };
+const KEY = { datasetHash: 'sha256:aa', pipelineHash: 'sha256:bb', hookHashes: ['sha256:cc'], seed: 42, bflyVersion: '0.1.0', backend: 'js', binding: { target: 'species', task: 'classification', metric: 'accuracy' } };
 
 describe('executionKey', () => {
   it('is stable and changes with every input', () => {
     expect(executionKey(KEY)).toBe(executionKey({ ...KEY }));
     expect(executionKey(KEY)).toMatch(/^sha256:[0-9a-f]{64}$/);
-    const variants = [{ datasetHash: 'sha256:ab' }, { pipelineHash: 'sha256:bc' }, { hookHashes: [] }, { hookHashes: ['sha256:cc', 'sha256:dd'] }, { seed: 43 }, { bflyVersion: '0.2.0' }, { backend: 'tfjs-wasm' }];
+    const variants = [{ datasetHash: 'sha256:ab' }, { pipelineHash: 'sha256:bc' }, { hookHashes: [] }, { hookHashes: ['sha256:cc', 'sha256:dd'] }, { seed: 43 }, { bflyVersion: '0.2.0' }, { backend: 'tfjs-wasm' }, { binding: { target: 'island', task: 'classification', metric: 'accuracy' } }, { binding: { target: 'species', task: 'classification', metric: 'f1_macro' } }];
     const keys = new Set([executionKey(KEY), ...variants.map((v) => executionKey({ ...KEY, ...v }))]);
     expect(keys.size).toBe(variants.length + 1);
     expect(executionKey({ ...KEY, hookHashes: ['sha256:dd', 'sha256:cc'] })).not.toBe(executionKey({ ...KEY, hookHashes: ['sha256:cc', 'sha256:dd'] })); // order matters
@@ -34,7 +34,7 @@ describe('run events', () => {
     const events = [
       { type: 'run_created', runId: 'r', at, experiment: 'p', executionKey: 'sha256:x' },
       { type: 'run_started', runId: 'r', at, blocks: [{ id: 'split', type: 'split' }] },
-      { type: 'block_started', runId: 'r', at, block: 'split' },
+      { type: 'block_started', runId: 'r', at, block: 'split', blockType: 'split' },
       { type: 'block_progress', runId: 'r', at, block: 'model_selection', done: 3, total: 20, label: 'fold 3' },
       { type: 'block_finished', runId: 'r', at, block: 'split', durationMs: 12, cached: false, status: 'succeeded' },
       { type: 'hook_started', runId: 'r', at, block: 'train', hook: 'h1' },

@@ -46,7 +46,8 @@ describe('planRun', () => {
 describe('snapshotRun', () => {
   it('freezes the resolved pipeline, each hook source and run.json before anything runs', () => {
     const plan = planRun(w.root, 'p', { backend: 'js' });
-    const run = snapshotRun(w.root, plan, 'js', new Date('2026-11-22T05:00:00Z'));
+    const run = snapshotRun(w.root, plan, new Date('2026-11-22T05:00:00Z'));
+    run.lock.release();
     expect(run.id).toMatch(/^20261122-050000000-[0-9a-f]{6}$/);
     const manifest = JSON.parse(readFileSync(join(run.dir, 'run.json'), 'utf8'));
     expect(manifest).toMatchObject({ id: run.id, experiment: 'p', status: 'created', reused: false, seed: 42, executionKey: plan.executionKey, pipelineHash: plan.pipelineHash, error: null });
@@ -61,11 +62,14 @@ describe('snapshotRun', () => {
 
   it('only a succeeded run with the same key is reusable', () => {
     const plan = planRun(w.root, 'p', { backend: 'js' });
-    const run = snapshotRun(w.root, plan, 'js');
+    const run = snapshotRun(w.root, plan);
+    run.lock.release();
     expect(findReusableRun(w.root, plan.executionKey)).toBeNull();
     const file = join(workspacePaths(w.root).runs, run.id, 'run.json');
     writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), status: 'succeeded' }));
     expect(findReusableRun(w.root, plan.executionKey)).toBe(run.id);
+    expect(findReusableRun(w.root, plan.executionKey, 'p')).toBe(run.id);
+    expect(findReusableRun(w.root, plan.executionKey, 'other')).toBeNull();
     expect(findReusableRun(w.root, planRun(w.root, 'p', { backend: 'js', seed: 1 }).executionKey)).toBeNull();
   });
 });

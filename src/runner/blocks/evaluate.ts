@@ -1,0 +1,49 @@
+import { classificationMetrics, flatMetrics } from '../../ml/metrics.js';
+import type { BlockContext } from '../context.js';
+import { type ModelArtifact, modelFromArtifact } from '../model-artifact.js';
+import type { MetricsSlot, PartSlot, PredictionsSlot } from '../slots.js';
+
+function csvCell(v: string | number): string {
+  const s = String(v);
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** The predictions as CSV: dataset row, actual, predicted, and one probability column per class. */
+export function predictionsCsv(p: PredictionsSlot): string {
+  const k = p.classes.length;
+  const label = (v: number): string | number => (k > 0 ? p.classes[v] : v);
+  const head = ['row', 'actual', 'predicted', ...p.classes.map((c) => `proba_${c}`)];
+  const lines = [head.map(csvCell).join(',')];
+  for (let i = 0; i < p.rows.length; i++) {
+    const cells: Array<string | number> = [p.rows[i], label(p.actual[i]), label(p.predicted[i])];
+    for (let c = 0; c < k; c++) cells.push(p.proba![i * k + c]);
+    lines.push(cells.map(csvCell).join(','));
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** `evaluate`: the trained model on the test rows; every metric of the task (or the listed ones). */
+export function runEvaluate(ctx: BlockContext): void {
+  const c = ctx.block.config as { metrics?: string[] };
+  const test = ctx.read<PartSlot>('test');
+  const artifact = ctx.read<ModelArtifact>('model');
+  const { predicted, proba } = modelFromArtifact(artifact).predictFrame(test.raw);
+  const k = test.classes.length;
+  const all = flatMetrics(test.y, k > 0 ? proba! : predicted, k);
+  const values: Record<string, number> = {};
+  for (const [name, v] of Object.entries(all)) if (c.metrics === undefined || c.metrics.includes(name)) values[name] = v;
+  const metrics: MetricsSlot = {
+    task: artifact.task,
+    metric: ctx.run.binding.metric,
+    values,
+    classes: test.classes,
+    confusionMatrix: k > 0 ? classificationMetrics(test.y as Int32Array, proba!, k).confusion_matrix : null,
+    rows: test.rows.length,
+  };
+  const predictions: PredictionsSlot = { rows: test.rows, actual: test.y, predicted, proba, classes: test.classes };
+  ctx.write('metrics', metrics);
+  ctx.write('predictions', predictions);
+  ctx.artifact('metrics.json', 'metrics', JSON.stringify(metrics, null, 2) + '\n');
+  ctx.artifact('predictions.csv', 'predictions', predictionsCsv(predictions));
+  ctx.log('info', Object.entries(values).map(([n, v]) => `${n} ${v.toFixed(4)}`).join(', '));
+}

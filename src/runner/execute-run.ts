@@ -1,0 +1,193 @@
+import { decodeValue, encodeValue } from '../core/codec.js';
+import { BflyError, isBflyError } from '../core/errors.js';
+import type { RunEvent } from '../core/events.js';
+import type { BlockSpec } from '../core/pipeline.js';
+import { type RunError, type RunManifest, datasetSlotHash, slotHash } from '../core/run.js';
+import { readCacheEntry, readCachedBlob, writeCacheEntry } from '../store/block-cache.js';
+import { loadDatasetColumns } from '../store/dataset-columns.js';
+import { getDataset } from '../store/datasets.js';
+import { RunFolder } from '../store/run-state.js';
+import type { CreatedRun, RunPlan } from '../store/snapshot.js';
+import { BLOCK_EXECUTORS, UNCACHED_BLOCKS } from './blocks/index.js';
+import { type BlockContext, ExecutionContext, type RunInfo, RunCancelledError, blockAccess } from './context.js';
+import { EventSink } from './event-sink.js';
+import { datasetSlot } from './frames.js';
+import { retryTransient } from './retry.js';
+
+/** Options of {@link executeRun}. */
+export interface ExecuteOptions {
+  root: string;
+  plan: RunPlan;
+  created: CreatedRun;
+  /** The frozen `pipeline.yaml` text (for the report). */
+  pipelineYaml: string;
+  /** Run every block even when the block cache has its outputs. */
+  noCache?: boolean;
+  /** Aborting it cancels the run (noticed between folds, trees, blocks). */
+  signal?: AbortSignal;
+  onEvent?: (e: RunEvent) => void;
+}
+
+const MODEL_BLOCKS = new Set(['model_selection', 'train', 'evaluate', 'explain']);
+
+/** Turns whatever a block threw into the run's error record. */
+export function classifyError(err: unknown, block: BlockSpec | null, runDir: string): RunError {
+  if (isBflyError(err)) {
+    return { category: err.category, code: err.code, block: block?.id ?? null, hook: (err.data.hook as string | undefined) ?? null, message: err.message, hint: err.hint ?? null };
+  }
+  const e = err instanceof Error ? err : new Error(String(err));
+  const framework = block !== null && MODEL_BLOCKS.has(block.type);
+  return {
+    category: framework ? 'framework' : 'unknown',
+    code: framework ? 'MODEL_FAILED' : 'INTERNAL',
+    block: block?.id ?? null,
+    hook: null,
+    message: block === null ? e.message : `block ${block.id} (${block.type}) failed: ${e.message}`,
+    hint: framework
+      ? `check the model's params (\`bfly blocks\`) or try another model; the stack is in ${runDir}/logs/error.log`
+      : `this is a bug in bfly: please report it with ${runDir}/logs/error.log`,
+  };
+}
+
+/**
+ * Executes a snapshotted run: blocks in order over one fresh execution context, each one's
+ * outputs taken from the block cache when its key is there (unless `noCache`), else computed
+ * and stored there. Events go to the listener and `events.jsonl`; `run.json` is updated at
+ * every block boundary; at the end the folder is frozen and the run lock released. Never
+ * throws for a failing block: the returned manifest says how the run ended.
+ */
+export async function executeRun(o: ExecuteOptions): Promise<RunManifest> {
+  const { root, plan, created } = o;
+  const manifest = created.manifest;
+  const folder = new RunFolder(root, manifest);
+  const sink = new EventSink(manifest.id, folder, o.onEvent);
+  const t0 = Date.now();
+  let current: BlockSpec | null = null;
+  let blockStarted = 0;
+  try {
+    sink.emit({ type: 'run_created', experiment: manifest.experiment, executionKey: manifest.executionKey });
+    manifest.status = 'running';
+    manifest.startedAt = new Date(t0).toISOString();
+    folder.save();
+    sink.emit({ type: 'run_started', blocks: plan.pipeline.blocks.map((b) => ({ id: b.id, type: b.type })) });
+    sink.flush();
+
+    const info: RunInfo = {
+      id: manifest.id,
+      experiment: manifest.experiment,
+      dataset: manifest.dataset,
+      binding: manifest.binding,
+      seed: manifest.seed,
+      executionKey: manifest.executionKey,
+      pipelineHash: manifest.pipelineHash,
+      pipelineYaml: o.pipelineYaml,
+      hooks: manifest.hooks,
+      backend: manifest.env.backend,
+    };
+    const ctx = new ExecutionContext();
+    ctx.setLazy('dataset', datasetSlotHash(plan.dataset.hash, plan.binding), () =>
+      retryTransient(() => datasetSlot(loadDatasetColumns(root, getDataset(root, plan.dataset.id)), plan.binding.target, plan.binding.task as 'classification' | 'regression')),
+    );
+    const checkCancelled = (): void => {
+      if (o.signal?.aborted) throw new RunCancelledError();
+    };
+
+    for (const [i, block] of plan.pipeline.blocks.entries()) {
+      checkCancelled();
+      current = block;
+      const planned = plan.blocks[i];
+      const entry = manifest.blocks[i];
+      entry.status = 'running';
+      folder.save();
+      sink.emit({ type: 'block_started', block: block.id, blockType: block.type });
+      const started = (blockStarted = performance.now());
+      const cacheable = !UNCACHED_BLOCKS.has(block.type);
+      const hit = cacheable && o.noCache !== true ? readCacheEntry(root, planned.key) : null;
+      let cached = false;
+      if (hit !== null) {
+        const artifacts = hit.artifacts.map((a) => ({ ...a, data: readCachedBlob(root, a.hash) }));
+        if (artifacts.every((a) => a.data !== null)) {
+          for (const [slot, hash] of Object.entries(hit.slots)) {
+            ctx.setLazy(slot, slotHash(planned.key, slot), () => {
+              const bytes = readCachedBlob(root, hash);
+              if (bytes === null) throw new BflyError('infra', 'CACHE_CORRUPT', `the cached ${slot} of block ${block.id} is missing or corrupt`, { hint: 'run again with --no-cache (and `bfly fsck`)' });
+              return decodeValue(bytes);
+            });
+          }
+          for (const a of artifacts) {
+            const written = folder.writeArtifact(a.name, a.data!);
+            manifest.artifacts.push({ name: a.name, type: a.type, ...written, block: block.id });
+            sink.emit({ type: 'artifact_written', name: a.name, path: written.path, hash: written.hash, bytes: written.bytes });
+          }
+          cached = true;
+        }
+      }
+      if (!cached) {
+        const access = blockAccess(ctx, block);
+        const artifacts: Array<{ name: string; type: string; data: Uint8Array }> = [];
+        const bctx: BlockContext = {
+          block,
+          run: info,
+          read: access.read,
+          readOptional: access.readOptional,
+          write: access.write,
+          progress: (done, total, label) => {
+            sink.emit({ type: 'block_progress', block: block.id, done: Math.min(done, total), total: Math.max(1, total), ...(label === undefined ? {} : { label }) });
+          },
+          log: (level, message) => sink.emit({ type: 'log', level, message, block: block.id }),
+          artifact: (name, type, data) => {
+            const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+            const written = folder.writeArtifact(name, bytes);
+            artifacts.push({ name, type, data: bytes });
+            manifest.artifacts.push({ name, type, ...written, block: block.id });
+            sink.emit({ type: 'artifact_written', name, path: written.path, hash: written.hash, bytes: written.bytes });
+          },
+          checkCancelled,
+          yield: () => new Promise((resolve) => setImmediate(resolve)),
+        };
+        await BLOCK_EXECUTORS[block.type](bctx);
+        for (const [slot, value] of access.written) ctx.set(slot, slotHash(planned.key, slot), value);
+        if (cacheable && o.noCache !== true) {
+          const slots: Record<string, Uint8Array> = {};
+          for (const [slot, value] of access.written) slots[slot] = encodeValue(value);
+          const durationMs = performance.now() - started;
+          retryTransient(() => writeCacheEntry(root, { key: planned.key, block: block.id, type: block.type, slots, artifacts, durationMs, run: manifest.id }));
+        }
+      }
+      const durationMs = Math.round((performance.now() - started) * 1000) / 1000;
+      Object.assign(entry, { status: 'succeeded', durationMs, cached });
+      sink.emit({ type: 'block_finished', block: block.id, durationMs, cached, status: 'succeeded' });
+      sink.flush();
+      current = null;
+    }
+    const metrics = ctx.get('metrics') as { values?: Record<string, number> } | undefined;
+    manifest.metrics = metrics?.values ?? {};
+    manifest.status = 'succeeded';
+  } catch (err) {
+    const cancelled = err instanceof RunCancelledError;
+    manifest.status = cancelled ? 'cancelled' : 'failed';
+    manifest.error = cancelled
+      ? { category: 'cancelled', code: 'CANCELLED', block: current?.id ?? null, hook: null, message: 'the run was cancelled', hint: `run \`bfly run ${manifest.experiment}\` again to finish it: blocks that finished come from the cache` }
+      : classifyError(err, current, `.butterfly/runs/${manifest.id}`);
+    const entry = manifest.blocks.find((b) => b.status === 'running');
+    if (entry !== undefined) Object.assign(entry, { status: cancelled ? 'cancelled' : 'failed', durationMs: Math.round(performance.now() - blockStarted) });
+    for (const b of manifest.blocks) if (b.status === 'pending') b.status = 'skipped';
+    try {
+      folder.writeLog('error.log', `${manifest.error.category}: ${manifest.error.message}\n${err instanceof Error ? (err.stack ?? '') : String(err)}\n`);
+    } catch {
+      /* the log is best effort; the manifest below carries the error */
+    }
+    if (current !== null) sink.emit({ type: 'block_finished', block: current.id, durationMs: Math.round(performance.now() - blockStarted), cached: false, status: cancelled ? 'cancelled' : 'failed' });
+  }
+  const ended = Date.now();
+  manifest.endedAt = new Date(ended).toISOString();
+  manifest.durationMs = ended - t0;
+  try {
+    sink.emit({ type: 'run_finished', status: manifest.status, metrics: manifest.metrics, durationMs: manifest.durationMs, error: manifest.error });
+    sink.flush();
+    folder.finish();
+  } finally {
+    created.lock.release();
+  }
+  return manifest;
+}

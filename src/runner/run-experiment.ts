@@ -1,0 +1,138 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ValidationError } from '../core/errors.js';
+import type { RunEvent } from '../core/events.js';
+import { type PreviousBlock, type RunManifest, blockChangeReason } from '../core/run.js';
+import { readCacheEntry } from '../store/block-cache.js';
+import { listRunIds } from '../store/runs.js';
+import { readRunManifest } from '../store/run-state.js';
+import { type RunPlan, findReusableRun, planRun, snapshotRun } from '../store/snapshot.js';
+import { pipelineBackend } from './backend.js';
+import { UNCACHED_BLOCKS } from './blocks/index.js';
+import { executeRun } from './execute-run.js';
+
+/** Options of {@link runExperiment}. */
+export interface RunOptions {
+  /** Overrides the pipeline's seed. */
+  seed?: number;
+  /** `<path>=<value>` changes to the draft, for this run only. */
+  sets?: string[];
+  /** Run even when a succeeded run has the same execution key. */
+  force?: boolean;
+  /** Execute every block; do not reuse (or store) block outputs. */
+  noCache?: boolean;
+  /** Cancels the run. */
+  signal?: AbortSignal;
+  /** Called with every event, as it happens. */
+  onEvent?: (e: RunEvent) => void;
+}
+
+/** What {@link runExperiment} returns. */
+export interface RunResult {
+  /** The run's manifest (`run.json`); `reused` is true when an earlier run was returned. */
+  run: RunManifest;
+  reused: boolean;
+}
+
+/** One block of a dry-run plan. */
+export interface PlanStep {
+  id: string;
+  type: string;
+  key: string;
+  /** `cached`: outputs come from the block cache; `run`: it executes. */
+  action: 'run' | 'cached';
+  /** Why it runs: which hash changed compared with the experiment's latest run, or why not cached. */
+  reason: string;
+}
+
+/** What `bfly run --dry-run` prints. */
+export interface RunPreview {
+  experiment: string;
+  executionKey: string;
+  seed: number;
+  backend: string;
+  /** A succeeded run with the same key: a real run would return it (unless forced). */
+  upToDate: string | null;
+  /** The run the reasons compare with. */
+  comparedWith: string | null;
+  steps: PlanStep[];
+}
+
+function planFor(root: string, experiment: string, o: Pick<RunOptions, 'seed' | 'sets'>): RunPlan {
+  // The backend depends on the pipeline (the MLP trains on tfjs).
+  const plan = planRun(root, experiment, { seed: o.seed, sets: o.sets, backend: pipelineBackend });
+  if (plan.hooks.length > 0) {
+    throw new ValidationError('HOOKS_UNSUPPORTED', `the pipeline of ${experiment} has ${plan.hooks.length} hook(s), and this bfly cannot execute hooks yet`, {
+      hint: 'remove the hooks: entries for now (`bfly pipeline edit <experiment>`)',
+      data: { hooks: plan.hooks.map((h) => h.id) },
+    });
+  }
+  return plan;
+}
+
+function latestRunOf(root: string, experiment: string): RunManifest | null {
+  const ids = listRunIds(root);
+  for (let i = ids.length - 1; i >= 0; i--) {
+    try {
+      const m = readRunManifest(root, ids[i]);
+      if (m.experiment === experiment && Array.isArray(m.blocks)) return m;
+    } catch {
+      /* unreadable run.json: skip */
+    }
+  }
+  return null;
+}
+
+/**
+ * What a run would do, without doing it: the execution key, whether a succeeded run already has
+ * it, and per block whether its outputs come from the cache or why it must run (which hash
+ * changed since the experiment's latest run).
+ *
+ * @example
+ * const p = previewRun(root, 'penguins', { sets: ['blocks.model_selection.config.cv=3'] });
+ * p.steps.filter((s) => s.action === 'run').map((s) => `${s.id}: ${s.reason}`);
+ */
+export function previewRun(root: string, experiment: string, o: Pick<RunOptions, 'seed' | 'sets' | 'noCache' | 'force'> = {}): RunPreview {
+  const plan = planFor(root, experiment, o);
+  const previous = latestRunOf(root, experiment);
+  const prevBlocks = new Map<string, PreviousBlock>((previous?.blocks ?? []).map((b) => [b.id, b]));
+  const steps = plan.blocks.map((b): PlanStep => {
+    const uncached = UNCACHED_BLOCKS.has(b.type as never);
+    const hit = !uncached && o.noCache !== true && readCacheEntry(root, b.key) !== null;
+    if (hit) return { id: b.id, type: b.type, key: b.key, action: 'cached', reason: 'same key as a finished block' };
+    const why = o.noCache === true ? 'the cache is disabled (--no-cache)' : uncached ? 'never cached (it names its run)' : (blockChangeReason(b, prevBlocks.get(b.id), previous !== null && previous.seed !== plan.seed) ?? 'its cached outputs are gone');
+    return { id: b.id, type: b.type, key: b.key, action: 'run', reason: why };
+  });
+  return {
+    experiment,
+    executionKey: plan.executionKey,
+    seed: plan.seed,
+    backend: plan.backend,
+    upToDate: o.force === true ? null : findReusableRun(root, plan.executionKey, experiment),
+    comparedWith: previous?.id ?? null,
+    steps,
+  };
+}
+
+/**
+ * Runs an experiment: validates its draft (with `sets` and `seed` applied), returns the
+ * succeeded run with the same execution key if there is one (unless `force`), else snapshots
+ * the draft into a new run folder and executes it. Events stream to `onEvent`. Resolves with
+ * the run whatever its outcome (look at `run.status` and `run.error`); throws only when no
+ * run could be created (invalid pipeline, unknown experiment).
+ *
+ * @example
+ * const { run, reused } = await runExperiment(root, 'penguins', { seed: 7, onEvent: (e) => console.log(e.type) });
+ * if (run.status === 'succeeded') console.log(run.metrics.accuracy);
+ */
+export async function runExperiment(root: string, experiment: string, o: RunOptions = {}): Promise<RunResult> {
+  const plan = planFor(root, experiment, o);
+  if (o.force !== true) {
+    const existing = findReusableRun(root, plan.executionKey, experiment);
+    if (existing !== null) return { run: { ...readRunManifest(root, existing), reused: true }, reused: true };
+  }
+  const created = snapshotRun(root, plan);
+  const pipelineYaml = readFileSync(join(created.dir, 'pipeline.yaml'), 'utf8');
+  const run = await executeRun({ root, plan, created, pipelineYaml, noCache: o.noCache, signal: o.signal, onEvent: o.onEvent });
+  return { run, reused: false };
+}
