@@ -100,6 +100,7 @@ export async function executeRun(o: ExecuteOptions): Promise<RunManifest> {
       entry.status = 'running';
       folder.save();
       sink.emit({ type: 'block_started', block: block.id, blockType: block.type });
+      sink.flush();
       const started = (blockStarted = performance.now());
       const cacheable = !UNCACHED_BLOCKS.has(block.type);
       const hit = cacheable && o.noCache !== true ? readCacheEntry(root, planned.key) : null;

@@ -5,7 +5,7 @@ import { sha256Hex } from '../core/hash.js';
 import { type RunManifest, isFinalStatus } from '../core/run.js';
 import { writeJsonAtomic } from './atomic.js';
 import { workspacePaths } from './layout.js';
-import { breakDeadLock, findDeadLocks } from './lock.js';
+import { breakDeadLock, findDeadLocks, sweepDeadTemps } from './lock.js';
 
 /** Reads `runs/<id>/run.json`. */
 export function readRunManifest(root: string, id: string): RunManifest {
@@ -156,5 +156,7 @@ export function recoverInterruptedRuns(root: string, now = new Date()): string[]
     }
     breakDeadLock(root, lock);
   }
+  // The dead process may have left temp files of half-done atomic writes.
+  if (marked.length > 0) sweepDeadTemps(root);
   return marked;
 }

@@ -16,7 +16,7 @@ export function runFeatures(ctx: BlockContext): void {
         ctx.log('info', `${out.columns.length} columns after ${steps.length} feature step(s)`);
       }
     } catch (err) {
-      if (err instanceof RangeError) throw new ValidationError('BAD_FEATURE_STEP', `block ${ctx.block.id}: ${err.message}`, { hint: 'fix the step in the pipeline (`bfly pipeline edit <experiment>`)' });
+      if (err instanceof RangeError) throw new ValidationError('BAD_FEATURE_STEP', err.message, { hint: 'fix the step in the pipeline (`bfly pipeline edit <experiment>`)' });
       throw err;
     }
     ctx.write(name, { ...part, stages });

@@ -1,0 +1,267 @@
+// `bfly run` through the built CLI, like a user: the JSON contract, events, dedupe, --force,
+// --dry-run, the block cache and resume, failures, kill -9, Ctrl-C, immutability, concurrency.
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseRunEvent } from '../../src/core/events.js';
+import { BFLY, bfly, makeTempDir, snapshotTree, VEGA } from '../helpers.js';
+
+/** A quick pipeline: 3-fold CV of three fast models, explain and report. */
+const FAST = `apiVersion: bfly/v1
+seed: 42
+blocks:
+  - {id: split, type: split, config: {test_size: 0.25}}
+  - {id: features, type: features}
+  - {id: preprocess, type: preprocess}
+  - id: model_selection
+    type: model_selection
+    config:
+      cv: 3
+      candidates:
+        - {model: logistic_regression}
+        - {model: gradient_boosting, params: {max_iter: 30}}
+        - {model: random_forest, params: {n_estimators: 20}}
+  - {id: train, type: train}
+  - {id: evaluate, type: evaluate}
+  - {id: explain, type: explain, config: {n_repeats: 2, top_k: 2}}
+  - {id: report, type: report}
+`;
+
+/** A pipeline whose model selection takes seconds (to kill or cancel it in the middle). */
+const SLOW = FAST.replace('cv: 3', 'cv: 10').replace('n_estimators: 20', 'n_estimators: 400');
+
+let dir: string;
+let ws: string;
+let cleanup: () => void;
+const run = (args: string[]) => bfly(['-C', ws, ...args]);
+const runDir = (id: string) => join(ws, '.butterfly', 'runs', id);
+const manifestOf = (id: string) => JSON.parse(readFileSync(join(runDir(id), 'run.json'), 'utf8'));
+
+/** Everything in .butterfly/ except run folders and the block cache. */
+function outsideRuns(): Record<string, string> {
+  const all = snapshotTree(join(ws, '.butterfly'));
+  return Object.fromEntries(Object.entries(all).filter(([p]) => !p.startsWith('runs/') && !p.startsWith('cache/') && !p.startsWith('tmp/') && !p.startsWith('locks/')));
+}
+
+function experiment(name: string, pipeline: string, target = 'Species', dataset = 'penguins'): Promise<unknown> {
+  const file = join(dir, `${name}.yaml`);
+  writeFileSync(file, pipeline);
+  return run(['experiment', 'create', name, '--dataset', dataset, '--target', target, '--template', file]);
+}
+
+beforeAll(async () => {
+  const t = makeTempDir();
+  dir = t.dir;
+  cleanup = t.cleanup;
+  ws = join(dir, 'ws');
+  await bfly(['init', ws]);
+  await run(['dataset', 'import', join(VEGA, 'penguins.json'), '--name', 'penguins']);
+  await run(['dataset', 'import', join(VEGA, 'cars.json'), '--name', 'cars']);
+  await experiment('fast', FAST);
+  await experiment('slow', SLOW);
+  await experiment('other', FAST);
+  await experiment('cars', FAST.replace('{model: logistic_regression}', '{model: linear_regression}'), 'Miles_per_Gallon', 'cars');
+}, 60_000);
+afterAll(() => cleanup());
+
+describe('bfly run', () => {
+  let first: string;
+
+  it('given a valid experiment, when run with --json, then stdout is NDJSON events ending with the run manifest', async () => {
+    const r = await run(['run', 'fast', '--json']);
+    expect(r.exitCode).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    const result = JSON.parse(lines.at(-1)!);
+    const events = lines.slice(0, -1).map(parseRunEvent);
+    expect(events[0].type).toBe('run_created');
+    expect(events.at(-1)).toMatchObject({ type: 'run_finished', status: 'succeeded' });
+    for (const t of ['run_started', 'block_started', 'block_progress', 'block_finished', 'artifact_written', 'log']) expect(events.some((e) => e.type === t)).toBe(true);
+    expect(Object.keys(result)).toEqual(expect.arrayContaining(['id', 'experiment', 'status', 'reused', 'seed', 'dataset', 'pipelineHash', 'hooks', 'executionKey', 'env', 'createdAt', 'startedAt', 'endedAt', 'durationMs', 'blocks', 'metrics', 'artifacts', 'error']));
+    expect(result).toMatchObject({ experiment: 'fast', status: 'succeeded', reused: false, seed: 42, error: null, env: { backend: 'js', node: process.version } });
+    expect(result.metrics.accuracy).toBeGreaterThan(0.9);
+    expect(result.blocks.map((b: { id: string; status: string }) => `${b.id}:${b.status}`)).toEqual(['split', 'features', 'preprocess', 'model_selection', 'train', 'evaluate', 'explain', 'report'].map((b) => `${b}:succeeded`));
+    first = result.id;
+    // the file on disk says the same, and events.jsonl holds the same stream
+    expect(manifestOf(first)).toMatchObject({ id: first, status: 'succeeded', metrics: result.metrics });
+    const logged = readFileSync(join(runDir(first), 'events.jsonl'), 'utf8').trim().split('\n').map(parseRunEvent);
+    expect(logged.map((e) => e.type)).toEqual(events.map((e) => e.type));
+  });
+
+  it('freezes the run: read-only files, each listed with its sha256, artifacts hashed', () => {
+    const m = manifestOf(first);
+    expect(m.files.map((f: { path: string }) => f.path)).toEqual(expect.arrayContaining(['pipeline.yaml', 'events.jsonl', 'artifacts/model.json', 'artifacts/metrics.json', 'artifacts/leaderboard.json', 'artifacts/report.ipynb']));
+    for (const f of m.files) {
+      const data = readFileSync(join(runDir(first), f.path));
+      expect(`sha256:${createHash('sha256').update(data).digest('hex')}`).toBe(f.hash);
+      expect(statSync(join(runDir(first), f.path)).mode & 0o777).toBe(0o444);
+    }
+    expect(statSync(runDir(first)).mode & 0o777).toBe(0o555);
+    for (const a of m.artifacts) expect(m.files.find((f: { path: string }) => f.path === a.path)?.hash).toBe(a.hash);
+    const metrics = JSON.parse(readFileSync(join(runDir(first), 'artifacts', 'metrics.json'), 'utf8'));
+    expect(metrics.values).toEqual(m.metrics);
+    expect(existsSync(join(ws, '.butterfly', 'locks', `run-${first}.lock`))).toBe(false);
+  });
+
+  it('given an unchanged experiment, when run again, then it returns the same run ("up to date")', async () => {
+    const r = await run(['run', 'fast']);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain(`up to date: run ${first}`);
+    const j = await run(['run', 'fast', '--json']);
+    expect(j.json()).toMatchObject({ id: first, reused: true, status: 'succeeded' });
+    // nothing new was created
+    expect(readdirSync(join(ws, '.butterfly', 'runs')).length).toBe(1);
+  });
+
+  it('--force runs again: same metrics, byte-identical model; with --no-cache too', async () => {
+    const forced = (await run(['run', 'fast', '--force', '--json'])).stdout.trim().split('\n').at(-1)!;
+    const f = JSON.parse(forced);
+    expect(f.id).not.toBe(first);
+    expect(f.metrics).toEqual(manifestOf(first).metrics);
+    expect(f.blocks.filter((b: { cached: boolean }) => b.cached).map((b: { id: string }) => b.id)).toEqual(['split', 'features', 'preprocess', 'model_selection', 'train', 'evaluate', 'explain']);
+    const nc = JSON.parse((await run(['run', 'fast', '--force', '--no-cache', '--json'])).stdout.trim().split('\n').at(-1)!);
+    expect(nc.blocks.every((b: { cached: boolean }) => !b.cached)).toBe(true);
+    expect(nc.metrics).toEqual(manifestOf(first).metrics);
+    const model = (id: string) => readFileSync(join(runDir(id), 'artifacts', 'model.json'));
+    expect(model(nc.id).equals(model(first))).toBe(true);
+    expect(model(f.id).equals(model(first))).toBe(true);
+  });
+
+  it('a different seed gives a different split (and key); --set changes the key too', async () => {
+    const s = JSON.parse((await run(['run', 'fast', '--seed', '7', '--json'])).stdout.trim().split('\n').at(-1)!);
+    expect(s.seed).toBe(7);
+    expect(s.executionKey).not.toBe(manifestOf(first).executionKey);
+    const rows = (id: string) => readFileSync(join(runDir(id), 'artifacts', 'predictions.csv'), 'utf8').split('\n').slice(1).map((l) => l.split(',')[0]);
+    expect(rows(s.id)).not.toEqual(rows(first));
+    const set = JSON.parse((await run(['run', 'fast', '--set', 'blocks.explain.config.n_repeats=3', '--json'])).stdout.trim().split('\n').at(-1)!);
+    expect(set.reused).toBe(false);
+    expect(set.executionKey).not.toBe(manifestOf(first).executionKey);
+    // only the changed block and those after it ran
+    expect(set.blocks.filter((b: { cached: boolean }) => !b.cached).map((b: { id: string }) => b.id)).toEqual(['explain', 'report']);
+    const bad = await run(['run', 'fast', '--set', 'blocks.split.config.test_size=2']);
+    expect(bad.exitCode).toBe(4);
+    expect(bad.stderr).toMatch(/test_size/);
+  });
+
+  it('--dry-run says which blocks would run or come from cache, and why; it runs nothing', async () => {
+    const before = readdirSync(join(ws, '.butterfly', 'runs')).length;
+    const r = await run(['run', 'fast', '--dry-run', '--set', 'blocks.model_selection.config.cv=4']);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/split\s+split\s+use cache/);
+    expect(r.stdout).toMatch(/model_selection\s+model_selection\s+run\s+its config changed/);
+    expect(r.stdout).toMatch(/train\s+train\s+run\s+input selection changed/);
+    const j = (await run(['run', 'fast', '--dry-run', '--json'])).json();
+    expect(j.upToDate).not.toBeNull();
+    expect(j.steps.map((s: { action: string }) => s.action)).toEqual(['cached', 'cached', 'cached', 'cached', 'cached', 'cached', 'cached', 'run']);
+    const seed = (await run(['run', 'fast', '--dry-run', '--seed', '99', '--json'])).json();
+    expect(seed.upToDate).toBeNull();
+    expect(seed.steps[0]).toMatchObject({ id: 'split', action: 'run', reason: 'the seed changed' });
+    expect(readdirSync(join(ws, '.butterfly', 'runs')).length).toBe(before);
+  });
+
+  it('runs a regression experiment too (rmse, mae, r2)', async () => {
+    const r = JSON.parse((await run(['run', 'cars', '--json'])).stdout.trim().split('\n').at(-1)!);
+    expect(r.status).toBe('succeeded');
+    expect(Object.keys(r.metrics).sort()).toEqual(['mae', 'r2', 'rmse']);
+    expect(r.metrics.r2).toBeGreaterThan(0.6);
+  });
+});
+
+describe('bfly run failures', () => {
+  it('given a block that fails, then the run is failed with category and block, exit code 4, the workspace untouched; fixing it resumes from that block', async () => {
+    const before = outsideRuns();
+    const r = await run(['run', 'fast', '--set', 'blocks.features.config.steps=[{op: log1p, columns: [Island]}]', '--json']);
+    expect(r.exitCode).toBe(4);
+    const m = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+    expect(m.status).toBe('failed');
+    expect(m.error).toMatchObject({ category: 'validation', block: 'features', hook: null, message: expect.stringContaining('Island'), hint: expect.any(String) });
+    expect(m.blocks.map((b: { status: string }) => b.status)).toEqual(['succeeded', 'failed', 'skipped', 'skipped', 'skipped', 'skipped', 'skipped', 'skipped']);
+    expect(readFileSync(join(runDir(m.id), 'logs', 'error.log'), 'utf8')).toContain('Island');
+    expect(outsideRuns()).toEqual(before);
+    const human = await run(['run', 'fast', '--set', 'blocks.features.config.steps=[{op: log1p, columns: [Island]}]']);
+    expect(human.exitCode).toBe(4);
+    expect(human.stderr).toContain('block features: log1p: column "Island" is not numeric');
+    // the fixed pipeline resumes: split comes from the cache of the failed run
+    const fixed = JSON.parse((await run(['run', 'fast', '--set', 'blocks.features.config.steps=[{op: log1p, columns: [Flipper Length (mm)]}]', '--json'])).stdout.trim().split('\n').at(-1)!);
+    expect(fixed.status).toBe('succeeded');
+    expect(fixed.blocks[0]).toMatchObject({ id: 'split', cached: true });
+    expect(fixed.blocks[1]).toMatchObject({ id: 'features', cached: false });
+  });
+
+  it('an unknown experiment or a non-workspace is refused before any run exists', async () => {
+    const r = await run(['run', 'fats']);
+    expect(r.exitCode).toBe(5);
+    expect(r.stderr).toContain('did you mean');
+    expect((await bfly(['run', 'fast'], { cwd: dir })).exitCode).toBe(3);
+  });
+
+  it('kill -9 in the middle of a block: the next command marks the run interrupted, and bfly run works again', async () => {
+    const before = outsideRuns();
+    const child = execa(process.execPath, [BFLY, '-C', ws, 'run', 'slow', '--json'], { reject: false });
+    let id = '';
+    await new Promise<void>((resolve) => {
+      let buf = '';
+      child.stdout!.on('data', (d: Buffer) => {
+        buf += d.toString();
+        if (buf.includes('"block_started"') && buf.includes('"block":"model_selection"')) {
+          id = JSON.parse(buf.split('\n')[0]).runId;
+          resolve();
+        }
+      });
+    });
+    child.kill('SIGKILL');
+    await child;
+    expect(manifestOf(id).status).toBe('running');
+    expect(existsSync(join(ws, '.butterfly', 'locks', `run-${id}.lock`))).toBe(true);
+    expect((await run(['experiment', 'list'])).exitCode).toBe(0);
+    const m = manifestOf(id);
+    expect(m.status).toBe('interrupted');
+    expect(m.error).toMatchObject({ category: 'infra', code: 'RUN_INTERRUPTED', block: 'model_selection' });
+    expect(m.blocks.find((b: { id: string }) => b.id === 'model_selection').status).toBe('interrupted');
+    expect(existsSync(join(ws, '.butterfly', 'locks', `run-${id}.lock`))).toBe(false);
+    expect(statSync(runDir(id)).mode & 0o777).toBe(0o555);
+    expect(outsideRuns()).toEqual(before);
+    const again = JSON.parse((await run(['run', 'slow', '--set', 'blocks.model_selection.config.cv=2', '--json'])).stdout.trim().split('\n').at(-1)!);
+    expect(again.status).toBe('succeeded');
+    expect(again.blocks.slice(0, 3).every((b: { cached: boolean }) => b.cached)).toBe(true);
+  });
+
+  it('Ctrl-C (SIGINT) cancels the run: status cancelled, exit 130, lock released', async () => {
+    const child = execa(process.execPath, [BFLY, '-C', ws, 'run', 'slow', '--force', '--json'], { reject: false });
+    await new Promise<void>((resolve) => {
+      let buf = '';
+      child.stdout!.on('data', (d: Buffer) => {
+        buf += d.toString();
+        if (buf.includes('"type":"block_progress"') && buf.includes('"block":"model_selection"')) resolve();
+      });
+    });
+    child.kill('SIGINT');
+    const r = await child;
+    expect(r.exitCode).toBe(130);
+    const m = JSON.parse(String(r.stdout).trim().split('\n').at(-1)!);
+    expect(m).toMatchObject({ status: 'cancelled', error: { category: 'cancelled', block: 'model_selection' } });
+    expect(existsSync(join(ws, '.butterfly', 'locks', `run-${m.id}.lock`))).toBe(false);
+    expect(manifestOf(m.id).status).toBe('cancelled');
+  });
+});
+
+describe('bfly run concurrency', () => {
+  it('two runs of one experiment and two of others at once all succeed with distinct ids', async () => {
+    const before = new Set(readdirSync(join(ws, '.butterfly', 'runs')));
+    const results = await Promise.all([
+      run(['run', 'fast', '--seed', '101', '--json']),
+      run(['run', 'fast', '--seed', '102', '--json']),
+      run(['run', 'other', '--seed', '101', '--json']),
+      run(['run', 'cars', '--seed', '5', '--json']),
+    ]);
+    const ids = results.map((r) => {
+      expect(r.exitCode).toBe(0);
+      return JSON.parse(r.stdout.trim().split('\n').at(-1)!).id as string;
+    });
+    expect(new Set(ids).size).toBe(4);
+    const created = readdirSync(join(ws, '.butterfly', 'runs')).filter((x) => !before.has(x));
+    expect(created.sort()).toEqual([...ids].sort());
+    for (const id of ids) expect(manifestOf(id).status).toBe('succeeded');
+  }, 120_000);
+});
