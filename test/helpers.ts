@@ -80,3 +80,12 @@ export function snapshotTree(dir: string): Record<string, string> {
 export function sha256File(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
 }
+
+/** A temp directory holding a workspace `ws/` made by the built CLI (`bfly init`). */
+export async function makeCliWorkspace(): Promise<{ dir: string; ws: string; cleanup: () => void }> {
+  const t = makeTempDir();
+  const ws = join(t.dir, 'ws');
+  const r = await bfly(['init', ws]);
+  if (r.exitCode !== 0) throw new Error(`bfly init failed: ${r.stderr}`);
+  return { dir: t.dir, ws, cleanup: t.cleanup };
+}

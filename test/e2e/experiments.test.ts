@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bfly, makeTempDir, snapshotTree, VEGA } from '../helpers.js';
+import { bfly, makeCliWorkspace, snapshotTree, VEGA } from '../helpers.js';
 
 let ws: string;
 let dir: string;
@@ -10,11 +10,7 @@ let cleanup: () => void;
 const run = (args: string[], options = {}) => bfly(['-C', ws, ...args], options);
 
 beforeAll(async () => {
-  const t = makeTempDir();
-  dir = t.dir;
-  cleanup = t.cleanup;
-  ws = join(dir, 'ws');
-  await bfly(['init', ws]);
+  ({ dir, ws, cleanup } = await makeCliWorkspace());
   await run(['dataset', 'import', join(VEGA, 'penguins.json')]);
   await run(['dataset', 'import', join(VEGA, 'cars.json')]);
 });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRunEvent } from '../../src/core/events.js';
-import { BFLY, bfly, makeTempDir, snapshotTree, VEGA } from '../helpers.js';
+import { BFLY, bfly, makeCliWorkspace, snapshotTree, VEGA } from '../helpers.js';
 
 /** A quick pipeline: 3-fold CV of three fast models, explain and report. */
 const FAST = `apiVersion: bfly/v1
@@ -52,11 +52,7 @@ function experiment(name: string, pipeline: string, target = 'Species', dataset 
 }
 
 beforeAll(async () => {
-  const t = makeTempDir();
-  dir = t.dir;
-  cleanup = t.cleanup;
-  ws = join(dir, 'ws');
-  await bfly(['init', ws]);
+  ({ dir, ws, cleanup } = await makeCliWorkspace());
   await run(['dataset', 'import', join(VEGA, 'penguins.json'), '--name', 'penguins']);
   await run(['dataset', 'import', join(VEGA, 'cars.json'), '--name', 'cars']);
   await experiment('fast', FAST);
