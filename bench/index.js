@@ -2,8 +2,9 @@
 // `npm run build` first (npm ci does).
 import { benchImport } from './import.js';
 import { benchModels } from './models.js';
+import { benchRun } from './run.js';
 
-const SUITES = { import: benchImport, models: benchModels };
+const SUITES = { import: benchImport, models: benchModels, run: benchRun };
 const args = process.argv.slice(2);
 const names = args.filter((a) => !a.startsWith('--'));
 const chosen = names.length > 0 ? names : Object.keys(SUITES);

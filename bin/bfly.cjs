@@ -9,6 +9,18 @@ if (argv.length === 3 && (argv[2] === '--version' || argv[2] === '-V')) {
   require('../dist/cli/cli.cjs')
     .main(argv)
     .then((code) => {
-      process.exitCode = code;
+      // Exit now rather than wait for the event loop to empty: a loaded framework (tfjs' wasm
+      // backend) keeps handles that cost ~20 ms to tear down. Output is flushed first.
+      let pending = 0;
+      const done = () => {
+        if (--pending <= 0) process.exit(code);
+      };
+      for (const s of [process.stdout, process.stderr]) {
+        if (s.writableLength > 0) {
+          pending++;
+          s.once('drain', done);
+        }
+      }
+      if (pending === 0) process.exit(code);
     });
 }

@@ -7,7 +7,7 @@ import { readCacheEntry, readCachedBlob, writeCacheEntry } from '../store/block-
 import { loadDatasetColumns } from '../store/dataset-columns.js';
 import { getDataset } from '../store/datasets.js';
 import { RunFolder } from '../store/run-state.js';
-import type { CreatedRun, RunPlan } from '../store/snapshot.js';
+import { type CreatedRun, type RunPlan, recordReusableRun } from '../store/snapshot.js';
 import { BLOCK_EXECUTORS, UNCACHED_BLOCKS } from './blocks/index.js';
 import { type BlockContext, ExecutionContext, type RunInfo, RunCancelledError, blockAccess } from './context.js';
 import { EventSink } from './event-sink.js';
@@ -187,6 +187,7 @@ export async function executeRun(o: ExecuteOptions): Promise<RunManifest> {
     sink.emit({ type: 'run_finished', status: manifest.status, metrics: manifest.metrics, durationMs: manifest.durationMs, error: manifest.error });
     sink.flush();
     folder.finish();
+    if (manifest.status === 'succeeded') recordReusableRun(root, manifest);
   } finally {
     created.lock.release();
   }

@@ -36,6 +36,12 @@ export interface WriteAtomicOptions {
   tmpDir: string;
   /** File mode of the result (e.g. 0o444 for write-once objects). */
   mode?: number;
+  /**
+   * fsync before the rename (default true). Derived data that is verified on read (the block
+   * cache) and intermediate states that are rewritten later skip it: still all-or-nothing for
+   * readers, only not guaranteed to survive a power cut.
+   */
+  durable?: boolean;
 }
 
 /**
@@ -49,7 +55,7 @@ export function writeFileAtomic(target: string, data: string | Uint8Array, optio
     const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     let off = 0;
     while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
-    fsyncSync(fd);
+    if (options.durable !== false) fsyncSync(fd);
   } catch (err) {
     closeSync(fd);
     safeUnlink(tmp);

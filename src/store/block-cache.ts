@@ -20,7 +20,7 @@ function writeBlob(root: string, data: Uint8Array): string {
   const path = blobPath(root, hash);
   if (!existsSync(path)) {
     mkdirSync(join(path, '..'), { recursive: true });
-    writeFileAtomic(path, data, { tmpDir: workspacePaths(root).tmp, mode: 0o444 });
+    writeFileAtomic(path, data, { tmpDir: workspacePaths(root).tmp, mode: 0o444, durable: false });
   }
   return hash;
 }
@@ -92,7 +92,8 @@ export interface CacheWrite {
 }
 
 /**
- * Stores a finished block's outputs: each slot and artifact as a blob, then the entry
+ * Stores a finished block's outputs (without fsync: a blob or entry damaged by a crash fails its
+ * hash or parse check and is a miss, so the block just runs again): each slot and artifact as a blob, then the entry
  * (atomically, last), so a reader sees a complete entry or none. Concurrent writers of the same
  * key write the same blobs; the last entry wins and both are valid.
  */
@@ -103,6 +104,6 @@ export function writeCacheEntry(root: string, w: CacheWrite): CacheEntry {
   const entry: CacheEntry = { key: w.key, block: w.block, type: w.type, slots, artifacts, durationMs: w.durationMs, createdAt: new Date().toISOString(), run: w.run };
   const path = entryPath(root, w.key);
   mkdirSync(join(path, '..'), { recursive: true });
-  writeJsonAtomic(path, entry, { tmpDir: workspacePaths(root).tmp });
+  writeJsonAtomic(path, entry, { tmpDir: workspacePaths(root).tmp, durable: false });
   return entry;
 }

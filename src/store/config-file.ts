@@ -21,7 +21,7 @@ export function parseFlatYaml(text: string): Record<string, unknown> | null {
     if (m === null) return null;
     const [, key, value] = m;
     if (key in out) return null;
-    if (value.startsWith('"') || value.startsWith('[')) {
+    if (value.startsWith('"') || value.startsWith('[') || value.startsWith('{')) {
       try {
         out[key] = JSON.parse(value);
       } catch {
@@ -38,8 +38,16 @@ export function parseFlatYaml(text: string): Record<string, unknown> | null {
 
 /** Renders a config as the flat YAML {@link parseFlatYaml} reads back. */
 export function renderConfigYaml(config: WorkspaceConfig): string {
-  const lines = ['# bfly workspace: edit with care; `bfly fsck` checks it'];
-  for (const [key, value] of Object.entries(config)) {
+  return renderFlatYaml('bfly workspace: edit with care; `bfly fsck` checks it', config as unknown as Record<string, unknown>);
+}
+
+/**
+ * Renders a mapping as flat YAML that {@link parseFlatYaml} reads back: bare words where they
+ * are unambiguous, JSON (valid YAML flow style) for everything else.
+ */
+export function renderFlatYaml(comment: string, record: Record<string, unknown>): string {
+  const lines = [`# ${comment}`];
+  for (const [key, value] of Object.entries(record)) {
     if (value === undefined) continue;
     lines.push(`${key}: ${typeof value === 'string' && BARE.test(value) && !/^-?\d/.test(value) && value !== 'true' && value !== 'false' ? value : JSON.stringify(value)}`);
   }

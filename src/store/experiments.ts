@@ -4,6 +4,8 @@ import { isMap, isSeq, parse as parseYaml, parseDocument, stringify } from 'yaml
 import type { Task } from '../core/catalog.js';
 import { NotFoundError, ValidationError } from '../core/errors.js';
 import { validateName } from '../core/names.js';
+import { sha256Hex } from '../core/hash.js';
+import { BFLY_VERSION } from '../core/version.js';
 import type { Pipeline } from '../core/pipeline.js';
 import { didYouMean } from '../core/suggest.js';
 import { chooseMetric, decideTask } from '../core/task.js';
@@ -13,6 +15,7 @@ import { getDataset } from './datasets.js';
 import { workspacePaths } from './layout.js';
 import { withLock } from './lock.js';
 import { packageRoot } from './package-root.js';
+import { parseFlatYaml, renderFlatYaml } from './config-file.js';
 
 /** `experiments/<name>/experiment.yaml`. */
 export interface Experiment {
@@ -87,7 +90,9 @@ export function getExperiment(root: string, name: string): ExperimentInfo {
       data: { name },
     });
   }
-  const exp = parseYaml(readFileSync(file, 'utf8')) as Experiment;
+  const text = readFileSync(file, 'utf8');
+  // bfly writes flat YAML (nested values as JSON); an older or hand-edited file takes the full parser.
+  const exp = (parseFlatYaml(text) ?? parseYaml(text)) as Experiment;
   return { ...exp, pipelinePath: pipelinePath(root, name) };
 }
 
@@ -128,7 +133,7 @@ export function createExperiment(root: string, options: CreateExperimentOptions)
     const staging = join(paths.tmp, tempName('experiment'));
     mkdirSync(staging);
     try {
-      writeFileSync(join(staging, 'experiment.yaml'), `# bfly experiment: the dataset, target and task are fixed; edit pipeline.yaml instead\n${stringify(exp)}`);
+      writeFileSync(join(staging, 'experiment.yaml'), renderFlatYaml('bfly experiment: the dataset, target and task are fixed; edit pipeline.yaml instead', exp as unknown as Record<string, unknown>));
       writeFileSync(join(staging, 'pipeline.yaml'), text);
       renameSync(staging, dir);
     } catch (err) {
@@ -171,8 +176,38 @@ export function hookFileChecker(root: string): (path: string) => { message: stri
   };
 }
 
-/** Validates a pipeline text for an experiment (against its dataset, target, task and workspace). */
+function validatedCachePath(root: string, exp: Experiment, text: string): string {
+  const key = sha256Hex(`${BFLY_VERSION}\0${exp.dataset.hash}\0${exp.target}\0${exp.task}\0${text}`);
+  return join(workspacePaths(root).cache, 'validated', `${key}.json`);
+}
+
+/**
+ * Validates a pipeline text for an experiment (against its dataset, target, task and workspace).
+ * A valid result without hooks is remembered in `cache/validated/` (keyed by the text, the
+ * dataset, target, task and bfly version: nothing else can change the answer), which spares
+ * `bfly run` the YAML parse and schema checks when the draft has not changed.
+ */
 export function validateForExperiment(root: string, exp: Experiment, text: string): ValidationResult {
+  const cached = validatedCachePath(root, exp, text);
+  try {
+    const pipeline = JSON.parse(readFileSync(cached, 'utf8')) as Pipeline;
+    if (pipeline.apiVersion === 'bfly/v1' && Array.isArray(pipeline.blocks)) return { valid: true, problems: [], pipeline };
+  } catch {
+    /* not cached (or unreadable): validate */
+  }
+  const result = validateUncached(root, exp, text);
+  if (result.valid && result.problems.length === 0 && result.pipeline!.blocks.every((b) => b.hooks.length === 0)) {
+    try {
+      mkdirSync(join(cached, '..'), { recursive: true });
+      writeFileAtomic(cached, JSON.stringify(result.pipeline), { tmpDir: workspacePaths(root).tmp, durable: false });
+    } catch {
+      /* a cache that cannot be written is just not used */
+    }
+  }
+  return result;
+}
+
+function validateUncached(root: string, exp: Experiment, text: string): ValidationResult {
   let columns;
   try {
     columns = getDataset(root, exp.dataset.id).columns;
@@ -241,6 +276,11 @@ export function setPipelineValues(root: string, name: string, assignments: strin
 export function applyAssignments(root: string, name: string, text: string, assignments: string[]): { text: string; set: Assignment[]; pipeline: Pipeline } {
   const exp = getExperiment(root, name);
   const file = pipelinePath(root, name);
+  if (assignments.length === 0) {
+    const r = validateForExperiment(root, exp, text);
+    if (!r.valid) throw invalidPipeline(file, r.problems);
+    return { text, set: [], pipeline: r.pipeline! };
+  }
   const base = parseDocument(text);
   if (base.errors.length > 0) throw new ValidationError('INVALID_PIPELINE', `${file} is not valid YAML: ${base.errors[0].message.split('\n')[0]}`, { hint: 'fix it with `bfly pipeline edit`' });
   const parsed = assignments.map((assignment) => {

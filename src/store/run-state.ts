@@ -67,10 +67,13 @@ export class RunFolder {
     appendFileSync(join(this.dir, 'logs', name), text);
   }
 
-  /** Saves the manifest as it is now (atomically). */
-  save(): void {
+  /**
+   * Saves the manifest as it is now (atomically; fsynced only when `durable`: the states in
+   * between are superseded, and the final one is written durably by {@link finish}).
+   */
+  save(durable = false): void {
     this.guard('updating run.json');
-    writeJsonAtomic(join(this.dir, 'run.json'), this.manifest, { tmpDir: workspacePaths(this.root).tmp });
+    writeJsonAtomic(join(this.dir, 'run.json'), this.manifest, { tmpDir: workspacePaths(this.root).tmp, durable });
   }
 
   /**
@@ -90,7 +93,7 @@ export class RunFolder {
       }
       return { path, hash: `sha256:${sha256Hex(data)}`, bytes: data.length };
     });
-    this.save();
+    this.save(true);
     this.frozen = true;
     freezeTree(this.dir);
   }

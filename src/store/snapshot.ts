@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { hashJson, sha256Hex } from '../core/hash.js';
@@ -92,15 +92,50 @@ function hookHashesByBlock(hooks: SnapshotHook[]): Record<string, string[]> {
   return out;
 }
 
-/** The newest succeeded run of `experiment` with this execution key, or null. */
+function keyIndexPath(root: string, key: string, experiment: string): string {
+  return join(workspacePaths(root).cache, 'run-keys', `${sha256Hex(`${experiment}\0${key}`)}.json`);
+}
+
+/**
+ * Remembers a succeeded run under its execution key (`cache/run-keys/`), so that
+ * {@link findReusableRun} answers without reading every run. Derived data: losing it only
+ * costs a scan.
+ */
+export function recordReusableRun(root: string, run: { id: string; experiment: string; executionKey: string }): void {
+  const path = keyIndexPath(root, run.executionKey, run.experiment);
+  mkdirSync(join(path, '..'), { recursive: true });
+  writeJsonAtomic(path, { id: run.id, experiment: run.experiment, executionKey: run.executionKey }, { tmpDir: workspacePaths(root).tmp, durable: false });
+}
+
+function succeededWithKey(root: string, id: string, key: string, experiment: string | undefined): boolean {
+  try {
+    const run = JSON.parse(readFileSync(join(workspacePaths(root).runs, id, 'run.json'), 'utf8')) as { executionKey?: string; status?: string; experiment?: string };
+    return run.executionKey === key && run.status === 'succeeded' && (experiment === undefined || run.experiment === experiment);
+  } catch {
+    return false; // a run folder without a readable run.json is not reusable
+  }
+}
+
+/**
+ * The newest succeeded run of `experiment` with this execution key, or null. Looked up in
+ * `cache/run-keys/` (and checked against the run's own run.json); when that index is missing
+ * altogether (a cleared cache), the runs are scanned and the index rebuilt for the answer.
+ */
 export function findReusableRun(root: string, key: string, experiment?: string): string | null {
+  if (experiment !== undefined) {
+    try {
+      const hit = JSON.parse(readFileSync(keyIndexPath(root, key, experiment), 'utf8')) as { id?: string };
+      if (typeof hit.id === 'string' && succeededWithKey(root, hit.id, key, experiment)) return hit.id;
+    } catch {
+      /* not indexed */
+    }
+    if (existsSync(join(workspacePaths(root).cache, 'run-keys'))) return null;
+  }
   const ids = listRunIds(root);
   for (let i = ids.length - 1; i >= 0; i--) {
-    try {
-      const run = JSON.parse(readFileSync(join(workspacePaths(root).runs, ids[i], 'run.json'), 'utf8')) as { executionKey?: string; status?: string; experiment?: string };
-      if (run.executionKey === key && run.status === 'succeeded' && (experiment === undefined || run.experiment === experiment)) return ids[i];
-    } catch {
-      /* a run folder without a readable run.json is not reusable */
+    if (succeededWithKey(root, ids[i], key, experiment)) {
+      if (experiment !== undefined) recordReusableRun(root, { id: ids[i], experiment, executionKey: key });
+      return ids[i];
     }
   }
   return null;

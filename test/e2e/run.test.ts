@@ -156,6 +156,31 @@ describe('bfly run', () => {
     expect(readdirSync(join(ws, '.butterfly', 'runs')).length).toBe(before);
   });
 
+  it('the default template through the CLI: all four candidates, the MLP on tfjs, drawn live with Ink on a terminal', async () => {
+    await run(['experiment', 'create', 'default', '--dataset', 'penguins', '--target', 'Species']);
+    const hasScript = (await execa('script', ['--version'], { reject: false })).exitCode === 0;
+    let stdout: string;
+    if (hasScript) {
+      // A pseudo-terminal: stderr is a TTY, so the Ink view draws the blocks with icons and bars.
+      const r = await execa('script', ['-qec', `stty cols 120 rows 40; ${process.execPath} ${BFLY} -C ${ws} run default`, '/dev/null'], { reject: false, env: { ...process.env, CI: '' } });
+      expect(r.exitCode).toBe(0);
+      // eslint-disable-next-line no-control-regex -- strip the terminal escapes
+      stdout = String(r.stdout).replace(/\x1b\[[0-9;?]*[a-zA-Z]/g, '');
+      // Ink's rows (time column, then the block's last note), not the plain "✔ x succeeded" lines
+      expect(stdout).toMatch(/✔ model_selection\s+[\d.]+ m?s\s+best: \w+/);
+      expect(stdout).not.toMatch(/✔ model_selection succeeded/);
+    } else {
+      console.log('no `script` command: the Ink view is not exercised on a pseudo-terminal');
+      stdout = (await run(['run', 'default'])).stdout;
+    }
+    expect(stdout).toMatch(/accuracy\s+0\.9\d+\s+higher is better \(experiment metric\)/);
+    const m = JSON.parse((await run(['run', 'default', '--json'])).stdout.trim().split('\n').at(-1)!);
+    expect(m.reused).toBe(true);
+    expect(m.env.backend).toMatch(/^tfjs-/);
+    const board = JSON.parse(readFileSync(join(runDir(m.id), 'artifacts', 'leaderboard.json'), 'utf8'));
+    expect(board.candidates.map((c: { model: string }) => c.model).sort()).toEqual(['gradient_boosting', 'logistic_regression', 'mlp', 'random_forest']);
+  }, 60_000);
+
   it('runs a regression experiment too (rmse, mae, r2)', async () => {
     const r = JSON.parse((await run(['run', 'cars', '--json'])).stdout.trim().split('\n').at(-1)!);
     expect(r.status).toBe('succeeded');
