@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // npm run demo: a tour of bfly in a fresh temporary workspace, driving the real CLI.
-// Imports two bundled example datasets (from the vega-datasets package) and shows them.
+// Imports bundled example datasets (from the vega-datasets package), creates a classification
+// and a regression experiment, runs them, shows dedupe and the block cache, and says where the
+// report is.
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,15 +16,17 @@ const ws = mkdtempSync(join(tmpdir(), 'bfly-demo-'));
 mkdirSync(join(ws, 'data'));
 for (const f of ['penguins.json', 'seattle-weather.csv', 'cars.json']) copyFileSync(join(data, f), join(ws, 'data', f));
 
-function step(title, args) {
-  const shown = args.join(' ');
+function step(title, args, { live = false } = {}) {
+  const shown = args.map((a) => (/[\s\[\]{}]/.test(a) ? `'${a}'` : a)).join(' ');
   process.stdout.write(`\n\x1b[1m# ${title}\x1b[0m\n$ bfly ${shown}\n`);
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd: ws, encoding: 'utf8' });
+  // Runs draw their live progress on stderr (Ink on a terminal): let it through.
+  const r = spawnSync(process.execPath, [bin, ...args], { cwd: ws, encoding: 'utf8', stdio: ['ignore', 'pipe', live ? 'inherit' : 'pipe'] });
   process.stdout.write(r.stdout);
   if (r.status !== 0) {
-    process.stderr.write(r.stderr);
+    if (!live) process.stderr.write(r.stderr);
     process.exit(r.status ?? 1);
   }
+  return r.stdout;
 }
 
 process.stdout.write(`bfly demo in ${ws}\n`);
@@ -35,6 +39,15 @@ step('List the datasets', ['dataset', 'list']);
 step('Inspect one: types with reasons, missing values, statistics, histograms', ['dataset', 'show', 'penguins']);
 step('An experiment: the task is decided from the target column, and why', ['experiment', 'create', 'penguins', '--dataset', 'penguins', '--target', 'Species']);
 step('A regression experiment', ['experiment', 'create', 'cars', '--dataset', 'cars', '--target', 'Miles_per_Gallon']);
-step('Change the draft pipeline (typed by its schema; comments kept)', ['pipeline', 'set', 'penguins', 'blocks.model_selection.config.cv=10']);
-step('Check it: every problem would be listed with its line', ['pipeline', 'validate', 'penguins']);
+step('Check the draft pipeline: every problem would be listed with its line', ['pipeline', 'validate', 'penguins']);
+step('Run it: snapshot, 5-fold CV of four models, train the best, evaluate, explain, report', ['run', 'penguins'], { live: true });
+step('Run it again: same data, pipeline and seed, so the finished run is returned', ['run', 'penguins']);
+step('What would a change re-run? (nothing runs)', ['run', 'penguins', '--dry-run', '--set', 'blocks.explain.config.n_repeats=10']);
+step('Run with the change: the blocks before it come from the cache', ['run', 'penguins', '--set', 'blocks.explain.config.n_repeats=10'], { live: true });
+step('The regression experiment', ['run', 'cars'], { live: true });
+process.stdout.write(`\n\x1b[1m# Scripts read --json: events as NDJSON, the run manifest last\x1b[0m\n$ bfly run penguins --json | tail -1 | jq '{id, status, reused, metrics}'\n`);
+const j = spawnSync(process.execPath, [bin, 'run', 'penguins', '--json'], { cwd: ws, encoding: 'utf8' });
+const latest = JSON.parse(j.stdout.trim().split('\n').at(-1));
+process.stdout.write(JSON.stringify({ id: latest.id, status: latest.status, reused: latest.reused, metrics: latest.metrics }, null, 2) + '\n');
+process.stdout.write(`\nOpen the report of run ${latest.id}:\n  ${ws}/.butterfly/runs/${latest.id}/artifacts/report.html\n  ${ws}/.butterfly/runs/${latest.id}/artifacts/report.ipynb\n`);
 process.stdout.write(`\nThe workspace is in ${ws}/.butterfly (remove it when done).\n`);

@@ -16,6 +16,10 @@ import * as experiments from './store/experiments.js';
 import { type InitOptions, type OpenOptions, type Workspace, initWorkspace, openWorkspace } from './store/workspace.js';
 import type { Pipeline } from './core/pipeline.js';
 import type { ValidationResult } from './core/validate-pipeline.js';
+import type { RunEvent } from './core/events.js';
+import type { RunManifest } from './core/run.js';
+import { readRunManifest } from './store/run-state.js';
+import { resolveRunRef } from './store/runs.js';
 
 export { initWorkspace, openWorkspace };
 export type { Workspace, InitOptions, OpenOptions };
@@ -148,4 +152,76 @@ export async function setPipelineValues(ws: Workspace | string, experiment: stri
  */
 export async function writePipeline(ws: Workspace | string, experiment: string, yamlText: string): Promise<Pipeline> {
   return experiments.writePipeline(await rootOf(ws), experiment, yamlText);
+}
+
+export type { RunOptions, RunResult, RunPreview, PlanStep } from './runner/run-experiment.js';
+export type { RunManifest, RunBlock, RunArtifact, RunError, RunBinding } from './core/run.js';
+export type { RunEvent, RunStatus } from './core/events.js';
+export { RUN_STATUSES, parseRunEvent } from './core/events.js';
+export { loadModel, type LoadedModel, type ModelArtifact } from './runner/model-artifact.js';
+
+/**
+ * Runs an experiment (what `bfly run` does): validates the draft with `sets`/`seed` applied,
+ * returns the succeeded run with the same execution key unless `force`, else snapshots and
+ * executes it. `onEvent` receives every event as it happens; `signal` cancels. Resolves with
+ * the run whatever its outcome (check `run.status`); rejects only when no run could start.
+ *
+ * @example
+ * const { run, reused } = await runExperiment(ws, 'penguins', { seed: 7, onEvent: (e) => e.type === 'block_finished' && console.log(e.block, e.durationMs) });
+ * console.log(run.status, run.metrics.accuracy, reused);
+ */
+export async function runExperiment(ws: Workspace | string, experiment: string, options: import('./runner/run-experiment.js').RunOptions = {}): Promise<import('./runner/run-experiment.js').RunResult> {
+  const { runExperiment: run } = await import('./runner/run-experiment.js');
+  return run(await rootOf(ws), experiment, options);
+}
+
+/**
+ * The events of `runExperiment` as an async iterator; the last value returned is the result.
+ *
+ * @example
+ * const it = runExperimentEvents(ws, 'penguins');
+ * for await (const e of it) if (e.type === 'block_progress') console.log(e.block, e.done, e.total);
+ */
+export async function* runExperimentEvents(ws: Workspace | string, experiment: string, options: Omit<import('./runner/run-experiment.js').RunOptions, 'onEvent'> = {}): AsyncGenerator<RunEvent, import('./runner/run-experiment.js').RunResult> {
+  const queue: RunEvent[] = [];
+  let wake: (() => void) | null = null;
+  let done = false;
+  const result = runExperiment(ws, experiment, {
+    ...options,
+    onEvent: (e) => {
+      queue.push(e);
+      wake?.();
+    },
+  }).finally(() => {
+    done = true;
+    wake?.();
+  });
+  for (;;) {
+    while (queue.length > 0) yield queue.shift()!;
+    if (done) return await result;
+    await new Promise<void>((r) => (wake = r));
+    wake = null;
+  }
+}
+
+/**
+ * What a run would do without doing it (`bfly run --dry-run`): per block, cached or run and why.
+ *
+ * @example
+ * const p = await previewRun(ws, 'penguins', { sets: ['blocks.model_selection.config.cv=3'] });
+ */
+export async function previewRun(ws: Workspace | string, experiment: string, options: Pick<import('./runner/run-experiment.js').RunOptions, 'seed' | 'sets' | 'noCache' | 'force'> = {}): Promise<import('./runner/run-experiment.js').RunPreview> {
+  const { previewRun: preview } = await import('./runner/run-experiment.js');
+  return preview(await rootOf(ws), experiment, options);
+}
+
+/**
+ * A run's manifest by id, unique id prefix, `@latest` or `<experiment>@latest`.
+ *
+ * @example
+ * const run = await getRun(ws, 'penguins@latest');
+ */
+export async function getRun(ws: Workspace | string, ref: string): Promise<RunManifest> {
+  const root = await rootOf(ws);
+  return readRunManifest(root, resolveRunRef(root, ref));
 }

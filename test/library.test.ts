@@ -26,4 +26,33 @@ describe('library API (the built package entry, as a script would use it)', () =
     expect(lib.describeBlocks().length).toBe(8);
     await expect(lib.getExperiment(ws, 'nope')).rejects.toMatchObject({ category: 'not_found' });
   });
+
+  it('runs an experiment, streams its events, previews, finds and loads what it made', async () => {
+    const lib = await import(pathToFileURL(join(REPO, 'dist', 'index.js')).href);
+    const t = makeTempDir();
+    cleanup = t.cleanup;
+    const ws = await lib.initWorkspace(join(t.dir, 'proj'));
+    await lib.importDataset(ws, join(VEGA, 'penguins.json'));
+    await lib.createExperiment(ws, { name: 'p', dataset: 'penguins', target: 'Species' });
+    await lib.setPipelineValues(ws, 'p', ['blocks.model_selection.config.candidates=[{model: logistic_regression}]', 'blocks.model_selection.config.cv=3']);
+    const seen: string[] = [];
+    const it = lib.runExperimentEvents(ws, 'p');
+    let step = await it.next();
+    while (!step.done) {
+      seen.push(step.value.type);
+      step = await it.next();
+    }
+    const { run, reused } = step.value;
+    expect([run.status, reused]).toEqual(['succeeded', false]);
+    expect(seen[0]).toBe('run_created');
+    expect(seen.at(-1)).toBe('run_finished');
+    const again = await lib.runExperiment(ws, 'p');
+    expect([again.reused, again.run.id]).toEqual([true, run.id]);
+    expect((await lib.previewRun(ws, 'p', { seed: 3 })).upToDate).toBeNull();
+    expect((await lib.getRun(ws, 'p@latest')).id).toBe(run.id);
+    expect((await lib.getRun(ws, run.id.slice(0, 12))).metrics).toEqual(run.metrics);
+    const model = lib.loadModel(join(t.dir, 'proj', '.butterfly', 'runs', run.id, 'artifacts', 'model.json'));
+    expect(model.classes).toEqual(['Adelie', 'Chinstrap', 'Gentoo']);
+    expect(model.predict([{ Island: 'Biscoe', 'Beak Length (mm)': 48.7, 'Beak Depth (mm)': 14.1, 'Flipper Length (mm)': 210, 'Body Mass (g)': 4450, Sex: 'FEMALE' }])).toEqual(['Gentoo']);
+  });
 });

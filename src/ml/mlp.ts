@@ -21,6 +21,8 @@ export interface MlpJson {
   layers: Array<{ in: number; out: number; kernel: number[]; bias: number[] }>;
   /** Training loss per epoch. */
   loss: number[];
+  /** Regression: the network learns the standardised target; predictions are mapped back. */
+  target?: { mean: number; std: number };
 }
 
 /**
@@ -43,5 +45,6 @@ export function mlpForward(m: MlpJson, X: Matrix): Float64Array {
     a = out;
     width = layer.out;
   });
-  return m.task === 'regression' ? a : scoresToProba(a, X.rows, m.classes);
+  if (m.task === 'regression') return m.target === undefined ? a : a.map((v) => v * m.target!.std + m.target!.mean);
+  return scoresToProba(a, X.rows, m.classes);
 }

@@ -46,6 +46,15 @@ describe('MLP through the tfjs adapter', () => {
     expect(regressionMetrics(Float64Array.from(rte.y), mr.predict(rte.X)).r2).toBeGreaterThan(0.9);
   }, 120_000);
 
+  it('learns a regression target far from zero in few epochs (the target is standardised)', async () => {
+    const reg = (x: number[]) => 1000 + 50 * x[0] - 30 * x[1];
+    const rtr = data(500, 11, reg);
+    const rte = data(200, 12, reg);
+    const m = await trainModel('mlp', params({ hidden_layer_sizes: [16], epochs: 20, batch_size: 32, learning_rate: 0.01 }), rtr.X, Float64Array.from(rtr.y), 0, 3);
+    expect(regressionMetrics(Float64Array.from(rte.y), m.predict(rte.X)).r2).toBeGreaterThan(0.95);
+    expect(modelFromJSON(JSON.parse(JSON.stringify(m.toJSON()))).predict(rte.X)).toEqual(m.predict(rte.X));
+  }, 120_000);
+
   it('is deterministic for a seed; the saved JSON predicts without the framework', async () => {
     const tr = data(400, 7, (x) => (x[0] > 0 ? 1 : 0));
     const p = params({ hidden_layer_sizes: [8], epochs: 5, batch_size: 50 });

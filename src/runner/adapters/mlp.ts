@@ -8,6 +8,9 @@ import { loadTfjs } from './tfjs.js';
  * layers, a sigmoid (two classes), softmax (more) or identity output, Adam, an L2 penalty of
  * alpha/2·||W||² per sample, Glorot-uniform weights seeded from the run seed, and rows shuffled
  * each epoch by the run's seeded stream (not tfjs's own shuffle, which uses Math.random).
+ * Unlike scikit-learn's MLPRegressor, a regression target is standardised for training (and
+ * predictions mapped back): with raw targets (e.g. 10–50 mpg) Adam needs hundreds of epochs
+ * just to reach the mean.
  * Returns the weights as JSON; predictions need no framework (see src/ml/mlp.ts).
  */
 export async function trainMlp(params: MlpParams, X: Matrix, y: Int32Array | Float64Array, classes: number, seed: number, onEpoch?: (done: number, total: number) => void): Promise<MlpJson> {
@@ -36,6 +39,15 @@ export async function trainMlp(params: MlpParams, X: Matrix, y: Int32Array | Flo
     optimizer: tf.train.adam(params.learning_rate, 0.9, 0.999, 1e-8),
     loss: task === 'regression' ? 'meanSquaredError' : outputs === 1 ? 'binaryCrossentropy' : 'categoricalCrossentropy',
   });
+  let target: { mean: number; std: number } | undefined;
+  if (task === 'regression') {
+    let mean = 0;
+    for (let i = 0; i < n; i++) mean += y[i];
+    mean /= n;
+    let v = 0;
+    for (let i = 0; i < n; i++) v += (y[i] - mean) ** 2;
+    target = { mean, std: Math.sqrt(v / n) || 1 };
+  }
   const rng = rngStream(seed, 'mlp-shuffle');
   const xs = new Float32Array(n * d);
   const ys = new Float32Array(n * outputs);
@@ -47,7 +59,8 @@ export async function trainMlp(params: MlpParams, X: Matrix, y: Int32Array | Flo
       for (let t = 0; t < n; t++) {
         const i = order[t];
         xs.set(X.data.subarray(i * d, (i + 1) * d), t * d);
-        if (outputs === 1) ys[t] = y[i];
+        if (target !== undefined) ys[t] = (y[i] - target.mean) / target.std;
+        else if (outputs === 1) ys[t] = y[i];
         else ys[t * outputs + y[i]] = 1;
       }
       const xt = tf.tensor2d(xs, [n, d]);
@@ -66,7 +79,7 @@ export async function trainMlp(params: MlpParams, X: Matrix, y: Int32Array | Flo
       const [inDim, outDim] = kernel.shape as [number, number];
       return { in: inDim, out: outDim, kernel: Array.from(kernel.dataSync()), bias: Array.from(bias.dataSync()) };
     });
-    return { kind: 'mlp', params, task, classes, backend, layers, loss };
+    return { kind: 'mlp', params, task, classes, backend, layers, loss, ...(target === undefined ? {} : { target }) };
   } finally {
     model.dispose();
   }
