@@ -17,7 +17,7 @@ mkdirSync(join(ws, 'data'));
 for (const f of ['penguins.json', 'seattle-weather.csv', 'cars.json']) copyFileSync(join(data, f), join(ws, 'data', f));
 
 function step(title, args, { live = false } = {}) {
-  const shown = args.map((a) => (/[\s\[\]{}]/.test(a) ? `'${a}'` : a)).join(' ');
+  const shown = args.map((a) => (/[\s[\]{}]/.test(a) ? `'${a}'` : a)).join(' ');
   process.stdout.write(`\n\x1b[1m# ${title}\x1b[0m\n$ bfly ${shown}\n`);
   // Runs draw their live progress on stderr (Ink on a terminal): let it through.
   const r = spawnSync(process.execPath, [bin, ...args], { cwd: ws, encoding: 'utf8', stdio: ['ignore', 'pipe', live ? 'inherit' : 'pipe'] });
