@@ -174,6 +174,33 @@ export function buildProgram(): Command {
     const { runCommand } = await import('./commands/run.js');
     actionCategory = (await runCommand(name, opts(cmd))) ?? undefined;
   });
+  const hook = program.command('hook').description('add, remove, list and trust user hooks (JavaScript run in a sandbox)');
+  common(
+    hook
+      .command('add <experiment> <type>')
+      .description('attach a hook to the draft: <type> is before_<stage>, after_<stage> or override_<stage>')
+      .option('--file <file>', 'a JavaScript file in the workspace')
+      .option('--code <code>', 'inline JavaScript'),
+  ).action(async (name: string, type: string, _o, cmd: Command) => {
+    const { hookAddCommand } = await import('./commands/hook-add.js');
+    await hookAddCommand(name, type, opts(cmd));
+  });
+  common(hook.command('rm <experiment> <hook-id>').description('remove a hook (ids as in `bfly hook list`, e.g. preprocess.before.0)')).action(async (name: string, id: string, _o, cmd: Command) => {
+    const { hookRmCommand } = await import('./commands/hook-rm.js');
+    await hookRmCommand(name, id, opts(cmd));
+  });
+  common(hook.command('list').alias('ls').description("every hook of every experiment's draft, with its sha256")).action(async (_o, cmd: Command) => {
+    const { hookListCommand } = await import('./commands/hook-list.js');
+    await hookListCommand(opts(cmd));
+  });
+  common(hook.command('trust <file>').description("allow a hook file's current source under the enterprise profile")).action(async (file: string, _o, cmd: Command) => {
+    const { hookTrustCommand } = await import('./commands/hook-trust.js');
+    await hookTrustCommand(file, true, opts(cmd));
+  });
+  common(hook.command('untrust <file-or-hash>').description('remove a hook from the trusted list')).action(async (file: string, _o, cmd: Command) => {
+    const { hookTrustCommand } = await import('./commands/hook-trust.js');
+    await hookTrustCommand(file, false, opts(cmd));
+  });
   common(program.command('blocks').description("every block type and model: config fields, defaults, docs")).action(async (_o, cmd: Command) => {
     const { blocksCommand } = await import('./commands/blocks.js');
     await blocksCommand(opts(cmd));

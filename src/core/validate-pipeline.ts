@@ -35,6 +35,12 @@ export interface ValidationResult {
 
 type Seg = string | number;
 
+/**
+ * Stages an `override_<stage>` hook may replace: those whose outputs a hook can produce as data
+ * (frames, a model choice, predictions). Training, explaining and reporting are not replaceable.
+ */
+export const OVERRIDABLE: readonly BlockType[] = ['split', 'features', 'preprocess', 'model_selection', 'evaluate'];
+
 /** Finds the node (or the key node) at `path` and its line/column; falls back to the deepest existing node. */
 function locate(doc: Document, lc: LineCounter, path: readonly Seg[], key = false): { line: number; column: number } {
   let node: unknown = doc.contents;
@@ -192,6 +198,14 @@ export function validatePipelineText(text: string, ctx: ValidationContext = {}):
       if (m[2] !== undefined && m[2] !== env.type) {
         const known = (BLOCK_TYPES as readonly string[]).includes(m[2]);
         add([...hp, 'type'], known ? `hook ${entry.type} is attached to a ${env.type} block` : `unknown stage \`${m[2]}\` in hook type ${entry.type}`, known ? `move it to the ${m[2]} block, or call it ${m[1]}_${env.type}` : hintFor(m[2], BLOCK_TYPES));
+        return;
+      }
+      if (m[1] === 'override' && !OVERRIDABLE.includes(env.type)) {
+        add([...hp, 'type'], `a ${env.type} block cannot be overridden by a hook`, `use before_${env.type} / after_${env.type}, or override one of: ${OVERRIDABLE.join(', ')}`);
+        return;
+      }
+      if (m[1] === 'override' && (env.hooks as Array<{ type?: unknown }>).slice(0, k).some((o) => typeof o?.type === 'string' && /^override(_|$)/.test(o.type))) {
+        add([...hp, 'type'], `block ${env.id} already has an override hook`, 'a stage is replaced by one hook: merge them into one file');
         return;
       }
       if (entry.file !== undefined && ctx.checkHookFile) {

@@ -13,6 +13,7 @@ import { type BlockContext, ExecutionContext, type RunInfo, RunCancelledError, b
 import { EventSink } from './event-sink.js';
 import { datasetSlot } from './frames.js';
 import { retryTransient } from './retry.js';
+import { HOOK_DEFAULTS, type RunnableHook, runBlockWithHooks } from './hooks/run-hooks.js';
 
 /** Options of {@link executeRun}. */
 export interface ExecuteOptions {
@@ -29,6 +30,22 @@ export interface ExecuteOptions {
 }
 
 const MODEL_BLOCKS = new Set(['model_selection', 'train', 'evaluate', 'explain']);
+
+/** What `Date.now()` returns inside hooks: fixed, so two runs with the same seed see the same. */
+export const HOOK_CLOCK = Date.UTC(2020, 0, 1);
+
+/** A block's hooks as frozen in the plan, with their limits. */
+function runnableHooks(plan: RunPlan, block: BlockSpec): RunnableHook[] {
+  const frozen = plan.hooks.filter((h) => h.block === block.id);
+  return frozen.map((h, i) => ({
+    id: h.id,
+    kind: h.type,
+    source: h.source,
+    origin: h.origin,
+    timeoutMs: block.hooks[i]?.timeoutMs ?? HOOK_DEFAULTS.timeoutMs,
+    memoryMb: block.hooks[i]?.memoryMb ?? HOOK_DEFAULTS.memoryMb,
+  }));
+}
 
 /** Turns whatever a block threw into the run's error record. */
 export function classifyError(err: unknown, block: BlockSpec | null, runDir: string): RunError {
@@ -64,6 +81,7 @@ export async function executeRun(o: ExecuteOptions): Promise<RunManifest> {
   const t0 = Date.now();
   let current: BlockSpec | null = null;
   let blockStarted = 0;
+  const hookMetrics: Record<string, number> = {};
   try {
     sink.emit({ type: 'run_created', experiment: manifest.experiment, executionKey: manifest.executionKey });
     manifest.status = 'running';
@@ -105,6 +123,7 @@ export async function executeRun(o: ExecuteOptions): Promise<RunManifest> {
       const cacheable = !UNCACHED_BLOCKS.has(block.type);
       const hit = cacheable && o.noCache !== true ? readCacheEntry(root, planned.key) : null;
       let cached = false;
+      const blockMetrics: Record<string, number> = {};
       if (hit !== null) {
         const artifacts = hit.artifacts.map((a) => ({ ...a, data: readCachedBlob(root, a.hash) }));
         if (artifacts.every((a) => a.data !== null)) {
@@ -120,6 +139,7 @@ export async function executeRun(o: ExecuteOptions): Promise<RunManifest> {
             manifest.artifacts.push({ name: a.name, type: a.type, ...written, block: block.id });
             sink.emit({ type: 'artifact_written', name: a.name, path: written.path, hash: written.hash, bytes: written.bytes });
           }
+          Object.assign(blockMetrics, hit.metrics ?? {});
           cached = true;
         }
       }
@@ -146,15 +166,29 @@ export async function executeRun(o: ExecuteOptions): Promise<RunManifest> {
           checkCancelled,
           yield: () => new Promise((resolve) => setImmediate(resolve)),
         };
-        await BLOCK_EXECUTORS[block.type](bctx);
+        const hooks = runnableHooks(plan, block);
+        if (hooks.length === 0) await BLOCK_EXECUTORS[block.type](bctx);
+        else {
+          await runBlockWithHooks({
+            ctx: bctx,
+            hooks,
+            executor: BLOCK_EXECUTORS[block.type],
+            write: access.write,
+            written: access.written,
+            now: HOOK_CLOCK,
+            metrics: blockMetrics,
+            emitHook: (e) => sink.emit({ ...e, block: block.id }),
+          });
+        }
         for (const [slot, value] of access.written) ctx.set(slot, slotHash(planned.key, slot), value);
         if (cacheable && o.noCache !== true) {
           const slots: Record<string, Uint8Array> = {};
           for (const [slot, value] of access.written) slots[slot] = encodeValue(value);
           const durationMs = performance.now() - started;
-          retryTransient(() => writeCacheEntry(root, { key: planned.key, block: block.id, type: block.type, slots, artifacts, durationMs, run: manifest.id }));
+          retryTransient(() => writeCacheEntry(root, { key: planned.key, block: block.id, type: block.type, slots, artifacts, metrics: blockMetrics, durationMs, run: manifest.id }));
         }
       }
+      Object.assign(hookMetrics, blockMetrics);
       const durationMs = Math.round((performance.now() - started) * 1000) / 1000;
       Object.assign(entry, { status: 'succeeded', durationMs, cached });
       sink.emit({ type: 'block_finished', block: block.id, durationMs, cached, status: 'succeeded' });
@@ -162,7 +196,7 @@ export async function executeRun(o: ExecuteOptions): Promise<RunManifest> {
       current = null;
     }
     const metrics = ctx.get('metrics') as { values?: Record<string, number> } | undefined;
-    manifest.metrics = metrics?.values ?? {};
+    manifest.metrics = { ...(metrics?.values ?? {}), ...hookMetrics };
     manifest.status = 'succeeded';
   } catch (err) {
     const cancelled = err instanceof RunCancelledError;

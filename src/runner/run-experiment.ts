@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ValidationError } from '../core/errors.js';
 import type { RunEvent } from '../core/events.js';
 import { type PreviousBlock, type RunManifest, blockChangeReason } from '../core/run.js';
 import { readCacheEntry } from '../store/block-cache.js';
+import { checkHookPolicy } from '../store/hooks.js';
 import { listRunIds } from '../store/runs.js';
 import { readRunManifest } from '../store/run-state.js';
 import { type RunPlan, findReusableRun, planRun, snapshotRun } from '../store/snapshot.js';
@@ -61,12 +61,8 @@ export interface RunPreview {
 function planFor(root: string, experiment: string, o: Pick<RunOptions, 'seed' | 'sets'>): RunPlan {
   // The backend depends on the pipeline (the MLP trains on tfjs).
   const plan = planRun(root, experiment, { seed: o.seed, sets: o.sets, backend: pipelineBackend });
-  if (plan.hooks.length > 0) {
-    throw new ValidationError('HOOKS_UNSUPPORTED', `the pipeline of ${experiment} has ${plan.hooks.length} hook(s), and this bfly cannot execute hooks yet`, {
-      hint: 'remove the hooks: entries for now (`bfly pipeline edit <experiment>`)',
-      data: { hooks: plan.hooks.map((h) => h.id) },
-    });
-  }
+  // The profile decides which hooks may run: checked before anything is written.
+  checkHookPolicy(root, plan.hooks, plan.pipeline.blocks.flatMap((b) => b.hooks));
   return plan;
 }
 

@@ -41,6 +41,8 @@ export interface CacheEntry {
   /** Encoded value of each slot the block wrote, by object hash. */
   slots: Record<string, string>;
   artifacts: CachedArtifact[];
+  /** Metrics the block's hooks reported. */
+  metrics?: Record<string, number>;
   /** How long the block took when it ran. */
   durationMs: number;
   createdAt: string;
@@ -87,6 +89,7 @@ export interface CacheWrite {
   type: string;
   slots: Record<string, Uint8Array>;
   artifacts: Array<{ name: string; type: string; data: Uint8Array }>;
+  metrics?: Record<string, number>;
   durationMs: number;
   run: string;
 }
@@ -101,7 +104,7 @@ export function writeCacheEntry(root: string, w: CacheWrite): CacheEntry {
   const slots: Record<string, string> = {};
   for (const [name, data] of Object.entries(w.slots)) slots[name] = writeBlob(root, data);
   const artifacts = w.artifacts.map((a) => ({ name: a.name, type: a.type, hash: writeBlob(root, a.data), bytes: a.data.length }));
-  const entry: CacheEntry = { key: w.key, block: w.block, type: w.type, slots, artifacts, durationMs: w.durationMs, createdAt: new Date().toISOString(), run: w.run };
+  const entry: CacheEntry = { key: w.key, block: w.block, type: w.type, slots, artifacts, metrics: w.metrics ?? {}, durationMs: w.durationMs, createdAt: new Date().toISOString(), run: w.run };
   const path = entryPath(root, w.key);
   mkdirSync(join(path, '..'), { recursive: true });
   writeJsonAtomic(path, entry, { tmpDir: workspacePaths(root).tmp, durable: false });

@@ -24,16 +24,24 @@ export function predictionsCsv(p: PredictionsSlot): string {
 
 /** `evaluate`: the trained model on the test rows; every metric of the task (or the listed ones). */
 export function runEvaluate(ctx: BlockContext): void {
-  const c = ctx.block.config as { metrics?: string[] };
   const test = ctx.read<PartSlot>('test');
   const artifact = ctx.read<ModelArtifact>('model');
   const { predicted, proba } = modelFromArtifact(artifact).predictFrame(test.raw);
+  writeEvaluation(ctx, test, predicted, proba);
+}
+
+/**
+ * Scores predictions of the test rows and writes the `metrics` and `predictions` slots and
+ * artifacts (shared by the block and by an `override_evaluate` hook's predictions).
+ */
+export function writeEvaluation(ctx: BlockContext, test: PartSlot, predicted: Float64Array, proba: Float64Array | null): void {
+  const c = ctx.block.config as { metrics?: string[] };
   const k = test.classes.length;
   const all = flatMetrics(test.y, k > 0 ? proba! : predicted, k);
   const values: Record<string, number> = {};
   for (const [name, v] of Object.entries(all)) if (c.metrics === undefined || c.metrics.includes(name)) values[name] = v;
   const metrics: MetricsSlot = {
-    task: artifact.task,
+    task: k > 0 ? 'classification' : 'regression',
     metric: ctx.run.binding.metric,
     values,
     classes: test.classes,

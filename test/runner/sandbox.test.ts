@@ -1,0 +1,117 @@
+// The hook sandbox (isolated-vm) against the attack suite: each attack fails with a HookError
+// or has no effect, and the host process, its globals and its data are untouched.
+import { describe, expect, it } from 'vitest';
+import { callHook, type HookCall, HookError } from '../../src/runner/hooks/sandbox.js';
+
+const logs: string[] = [];
+const metrics: Record<string, number> = {};
+const base: Omit<HookCall, 'source'> = {
+  filename: 'hooks/test.js',
+  input: { x: 1 },
+  seed: 42,
+  now: Date.UTC(2026, 0, 1),
+  memoryMb: 32,
+  timeoutMs: 1000,
+  capabilities: { log: (_l, m) => logs.push(m), metric: (n, v) => (metrics[n] = v) },
+};
+const run = (source: string, extra: Partial<HookCall> = {}) => callHook({ ...base, ...extra, source });
+const rejects = async (source: string, kind: HookError['kind'], pattern?: RegExp, extra: Partial<HookCall> = {}) => {
+  const err = await run(source, extra).then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(HookError);
+  expect((err as HookError).kind).toBe(kind);
+  if (pattern) expect((err as HookError).message).toMatch(pattern);
+};
+
+describe('hook sandbox', () => {
+  it('calls the default export with a copy of its input and returns a copy of the result', async () => {
+    const input = { col: Float64Array.from([1, 2, 3]), names: ['a', 'b'] };
+    const out = (await run('export default (ctx) => { ctx.col[0] = 99; return { sum: ctx.col.reduce((a, b) => a + b, 0), n: ctx.names.length, arr: ctx.col }; }', { input })) as { sum: number; n: number; arr: Float64Array };
+    expect(out.sum).toBe(104);
+    expect(out.n).toBe(2);
+    expect(out.arr).toBeInstanceOf(Float64Array);
+    expect(input.col[0]).toBe(1); // the host's copy is unchanged
+  });
+
+  it('awaits async hooks; log and metric reach the host', async () => {
+    expect(await run("export default async () => { bfly.log('hello', { a: 1 }); console.warn('w'); bfly.metric('custom', 0.5); await null; return 7; }")).toBe(7);
+    expect(logs).toEqual(expect.arrayContaining(['hello {"a":1}', 'w']));
+    expect(metrics.custom).toBe(0.5);
+  });
+
+  it('Math.random is seeded and Date is frozen: the same seed gives the same values', async () => {
+    const src = 'export default () => [Math.random(), Math.random(), Date.now(), new Date().toISOString()]';
+    const a = (await run(src)) as unknown[];
+    const b = (await run(src)) as unknown[];
+    const c = (await run(src, { seed: 43 })) as unknown[];
+    expect(a).toEqual(b);
+    expect(a[0]).not.toEqual(c[0]);
+    expect(a.slice(2)).toEqual([Date.UTC(2026, 0, 1), '2026-01-01T00:00:00.000Z']);
+  });
+
+  it('a hook that throws is reported with its own file and line', async () => {
+    const err = (await run('export default () => {\n  const x = 1;\n  throw new Error("boom " + x);\n}').catch((e: unknown) => e)) as HookError;
+    expect(err).toBeInstanceOf(HookError);
+    expect(err.kind).toBe('threw');
+    expect(err.message).toBe('boom 1');
+    expect(err.hookStack).toMatch(/hooks\/test\.js:3/);
+  });
+
+  it('needs a default export that is a function', async () => {
+    await rejects('export const x = 1;', 'invalid', /export default/);
+  });
+
+  describe('attacks', () => {
+    it('cannot reach the host through constructors or prototype chains', async () => {
+      const out = await run(`export default () => [
+        typeof this?.constructor?.constructor('return typeof process')(),
+        (() => { try { return typeof (function(){}).constructor('return process')(); } catch (e) { return 'threw'; } })(),
+        (() => { try { return typeof new Error().constructor.constructor('return require')(); } catch (e) { return 'threw'; } })(),
+        typeof Object.getPrototypeOf(async function(){}).constructor('return process'),
+      ]`);
+      // each escape either finds no `process`/`require` in the isolate or throws trying
+      expect(out).toEqual(['undefined', 'threw', 'threw', 'function']);
+    });
+
+    it('has no require, process, import(), WebAssembly, SharedArrayBuffer, Atomics or timers', async () => {
+      const names = (await run('export default () => Object.getOwnPropertyNames(globalThis)')) as string[];
+      for (const banned of ['require', 'process', 'WebAssembly', 'SharedArrayBuffer', 'Atomics', 'setTimeout', 'setInterval', 'fetch', 'module', 'Buffer', '__bflyLog', '__bflyMetric', 'eval']) expect(names).not.toContain(banned);
+      await rejects("export default async () => { await import('node:fs'); }", 'threw');
+      await rejects("import fs from 'node:fs';\nexport default () => fs", 'threw', /cannot import/);
+    });
+
+    it('an infinite loop, an infinite microtask chain and a never-settling promise hit the time limit', async () => {
+      await rejects('export default () => { for (;;) {} }', 'timeout', /time limit of 1 s/);
+      await rejects('export default () => { const spin = () => Promise.resolve().then(spin); return spin(); }', 'timeout');
+      await rejects('export default () => new Promise(() => {})', 'timeout');
+    }, 20_000);
+
+    it('memory bombs hit the memory limit', async () => {
+      await rejects('export default () => { const a = []; for (;;) a.push(new Array(1e5).fill(1)); }', 'memory', /memory limit of 32 MB/);
+      // string doubling stops at V8's string length limit or the memory limit, inside the isolate
+      const err = (await run("export default () => { let s = 'x'; for (;;) s = s + s; }").catch((e: unknown) => e)) as HookError;
+      expect(err).toBeInstanceOf(HookError);
+      expect(err.message).toMatch(/Invalid string length|memory limit/);
+    }, 20_000);
+
+    it('cyclic, getter-throwing and __proto__ results are contained', async () => {
+      const cyclic = (await run('export default () => { const a = { n: 1 }; a.self = a; return a; }')) as { n: number; self: unknown };
+      expect(cyclic.self).toBe(cyclic);
+      await rejects("export default () => ({ get x() { throw new Error('getter'); } })", 'threw', /getter/);
+      const proto = (await run('export default () => JSON.parse(\'{"__proto__": {"polluted": true}}\')')) as Record<string, unknown>;
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+      expect(Object.getPrototypeOf(proto)).toBe(Object.prototype);
+    });
+
+    it('leaves host globals unpolluted and the process alive', async () => {
+      await run('export default () => { globalThis.leak = 1; Object.prototype.polluted = 1; Array.prototype.push = null; return 1; }');
+      expect((globalThis as Record<string, unknown>).leak).toBeUndefined();
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+      expect(typeof [].push).toBe('function');
+      // and a fresh isolate per call: the pollution is gone in the next one
+      expect(await run('export default () => [typeof globalThis.leak, typeof Array.prototype.push]')).toEqual(['undefined', 'function']);
+    });
+  });
+});
