@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // isolated-vm (the hook sandbox) wants Node without its startup snapshot.
+    execArgv: ['--no-node-snapshot'],
   },
 });

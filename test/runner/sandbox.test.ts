@@ -1,7 +1,7 @@
 // The hook sandbox (isolated-vm) against the attack suite: each attack fails with a HookError
 // or has no effect, and the host process, its globals and its data are untouched.
 import { describe, expect, it } from 'vitest';
-import { callHook, type HookCall, HookError } from '../../src/runner/hooks/sandbox.js';
+import { callHook, type HookCall, HookError, Lazy } from '../../src/runner/hooks/sandbox.js';
 
 const logs: string[] = [];
 const metrics: Record<string, number> = {};
@@ -26,6 +26,15 @@ const rejects = async (source: string, kind: HookError['kind'], pattern?: RegExp
 };
 
 describe('hook sandbox', () => {
+  it('lazy values are copied in only when read, and can be replaced', async () => {
+    let fetched = 0;
+    const input = { t: new Lazy({ a: () => (fetched++, Float64Array.from([1, 2])), b: () => (fetched++, ['x']) }, { rows: 2 }) };
+    expect(await run('export default (ctx) => ctx.t.rows', { input })).toBe(2);
+    expect(fetched).toBe(0);
+    expect(await run('export default (ctx) => { const s = ctx.t.a[0] + ctx.t.a[1]; ctx.t.b = 5; return [s, ctx.t.b, Object.keys(ctx.t)]; }', { input })).toEqual([3, 5, ['rows', 'a', 'b']]);
+    expect(fetched).toBe(1);
+  });
+
   it('calls the default export with a copy of its input and returns a copy of the result', async () => {
     const input = { col: Float64Array.from([1, 2, 3]), names: ['a', 'b'] };
     const out = (await run('export default (ctx) => { ctx.col[0] = 99; return { sum: ctx.col.reduce((a, b) => a + b, 0), n: ctx.names.length, arr: ctx.col }; }', { input })) as { sum: number; n: number; arr: Float64Array };
@@ -84,7 +93,10 @@ describe('hook sandbox', () => {
 
     it('an infinite loop, an infinite microtask chain and a never-settling promise hit the time limit', async () => {
       await rejects('export default () => { for (;;) {} }', 'timeout', /time limit of 1 s/);
-      await rejects('export default () => { const spin = () => Promise.resolve().then(spin); return spin(); }', 'timeout');
+      // an endless promise chain also allocates: whichever limit it reaches first ends it
+      const spin = (await run('export default () => { const spin = () => Promise.resolve().then(spin); return spin(); }').catch((e: unknown) => e)) as HookError;
+      expect(spin).toBeInstanceOf(HookError);
+      expect(['timeout', 'memory']).toContain(spin.kind);
       await rejects('export default () => new Promise(() => {})', 'timeout');
     }, 20_000);
 
@@ -95,6 +107,17 @@ describe('hook sandbox', () => {
       expect(err).toBeInstanceOf(HookError);
       expect(err.message).toMatch(/Invalid string length|memory limit/);
     }, 20_000);
+
+    it('a 1 GB return value is stopped inside the sandbox', async () => {
+      const err = (await run('export default () => new Float64Array(134217728)').catch((e: unknown) => e)) as HookError;
+      expect(err).toBeInstanceOf(HookError);
+      expect(err.message).toMatch(/memory limit|allocation failed|Invalid typed array length/i);
+    });
+
+    it('cannot see other calls or runs: every call is a fresh isolate without a file system', async () => {
+      await run('export default () => { globalThis.secret = 42; }');
+      expect(await run('export default () => [typeof globalThis.secret, typeof globalThis.require, typeof globalThis.process]')).toEqual(['undefined', 'undefined', 'undefined']);
+    });
 
     it('cyclic, getter-throwing and __proto__ results are contained', async () => {
       const cyclic = (await run('export default () => { const a = { n: 1 }; a.self = a; return a; }')) as { n: number; self: unknown };

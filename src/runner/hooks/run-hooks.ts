@@ -91,6 +91,7 @@ export async function runBlockWithHooks(b: HookedBlock): Promise<void> {
         source: h.source,
         filename: h.origin === 'inline' ? `${h.id} (inline)` : h.origin,
         input,
+        transfer: true,
         seed: ctx.run.seed,
         now: b.now,
         timeoutMs: h.timeoutMs,

@@ -18,6 +18,20 @@ function loadIvm(): Ivm {
   }
 }
 
+/**
+ * Values copied into the sandbox only when hook code reads them: placed in a hook's input, it
+ * becomes an object whose properties (the keys of `produce`) are getters that fetch a fresh
+ * copy of the value from the host on first access. A hook that does not touch a column does
+ * not pay for copying it.
+ */
+export class Lazy {
+  /** `eager` properties are copied in with the rest of the input. */
+  constructor(
+    readonly produce: Record<string, () => unknown>,
+    readonly eager: Record<string, unknown> = {},
+  ) {}
+}
+
 /** Host functions a hook may call (arguments and results cross as copies). */
 export interface HookCapabilities {
   log(level: 'info' | 'warn' | 'error', message: string): void;
@@ -32,6 +46,11 @@ export interface HookCall {
   filename: string;
   /** The context given to the function (copied in: typed arrays, plain objects). */
   input: unknown;
+  /**
+   * Move the input's typed-array buffers into the isolate instead of copying them (they are
+   * detached here): only for inputs made fresh for this call.
+   */
+  transfer?: boolean;
   seed: number;
   /** What `Date.now()` / `new Date()` return inside (fixed per run). */
   now: number;
@@ -81,8 +100,37 @@ function prelude(seed: number, now: number): string {
   for (const name of ['WebAssembly', 'SharedArrayBuffer', 'Atomics', 'eval']) delete globalThis[name];
   const log = globalThis.__bflyLog;
   const metric = globalThis.__bflyMetric;
+  const fetch = globalThis.__bflyFetch;
   delete globalThis.__bflyLog;
   delete globalThis.__bflyMetric;
+  delete globalThis.__bflyFetch;
+  // Replaces lazy markers by objects whose properties are fetched (copied) on first read.
+  const hydrate = (v) => {
+    if (v === null || typeof v !== 'object' || ArrayBuffer.isView(v)) return v;
+    if (typeof v.$bflyLazy === 'number' && Array.isArray(v.names)) {
+      const id = v.$bflyLazy;
+      const out = {};
+      for (const k of Object.keys(v.eager)) out[k] = hydrate(v.eager[k]);
+      for (const name of v.names) {
+        Object.defineProperty(out, name, {
+          enumerable: true,
+          configurable: true,
+          get() {
+            const value = fetch(id, name);
+            Object.defineProperty(out, name, { value, writable: true, enumerable: true, configurable: true });
+            return value;
+          },
+          set(value) {
+            Object.defineProperty(out, name, { value, writable: true, enumerable: true, configurable: true });
+          },
+        });
+      }
+      return out;
+    }
+    for (const k of Object.keys(v)) v[k] = hydrate(v[k]);
+    return v;
+  };
+  globalThis.__bflyHydrate = hydrate;
   const text = (args) => args.map((a) => (typeof a === 'string' ? a : (() => { try { return JSON.stringify(a); } catch { return String(a); } })())).join(' ');
   const console = Object.freeze({
     log: (...a) => log('info', text(a)),
@@ -97,6 +145,35 @@ function prelude(seed: number, now: number): string {
   });
 })();
 `;
+}
+
+/** The input with each {@link Lazy} replaced by a marker the prelude turns into getters. */
+function markLazy(value: unknown, lazies: Lazy[]): unknown {
+  if (value instanceof Lazy) {
+    lazies.push(value);
+    const id = lazies.length - 1;
+    return { $bflyLazy: id, names: Object.keys(value.produce), eager: markLazy(value.eager, lazies) };
+  }
+  if (value === null || typeof value !== 'object' || ArrayBuffer.isView(value)) return value;
+  if (Array.isArray(value)) return value.map((v) => markLazy(v, lazies));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = markLazy(v, lazies);
+  return out;
+}
+
+/** The distinct ArrayBuffers of every typed array in a value. */
+function typedArrayBuffers(value: unknown): ArrayBuffer[] {
+  const out = new Set<ArrayBuffer>();
+  const walk = (v: unknown): void => {
+    if (v === null || typeof v !== 'object') return;
+    if (ArrayBuffer.isView(v)) {
+      if (v.buffer instanceof ArrayBuffer && v.byteOffset === 0 && v.byteLength === v.buffer.byteLength) out.add(v.buffer);
+      return;
+    }
+    for (const x of Array.isArray(v) ? v : Object.values(v)) walk(x);
+  };
+  walk(value);
+  return [...out];
 }
 
 function limitError(err: unknown, call: HookCall, disposedByTimer: boolean): HookError {
@@ -131,6 +208,18 @@ export async function callHook(call: HookCall): Promise<unknown> {
     const global = context.global;
     await global.set('__bflyLog', new Callback((level: string, message: string) => call.capabilities.log(level === 'warn' || level === 'error' ? level : 'info', String(message).slice(0, 10_000))));
     await global.set('__bflyMetric', new Callback((name: string, value: number) => call.capabilities.metric(String(name), Number(value))));
+    const lazies: Lazy[] = [];
+    const marked = markLazy(call.input, lazies);
+    await global.set(
+      '__bflyFetch',
+      new Callback((id: number, name: string) => {
+        const produce = lazies[id]?.produce[name];
+        if (produce === undefined) return undefined;
+        const value = produce();
+        const transferList = typedArrayBuffers(value);
+        return new ExternalCopy(value, { transferList }).copyInto({ release: true, transferIn: transferList.length > 0 });
+      }),
+    );
     await context.eval(prelude(call.seed, call.now), { timeout: call.timeoutMs });
     const mod = await isolate.compileModule(call.source, { filename: call.filename });
     await mod.instantiate(context, (specifier) => {
@@ -139,8 +228,12 @@ export async function callHook(call: HookCall): Promise<unknown> {
     await mod.evaluate({ timeout: call.timeoutMs });
     const fn = await mod.namespace.get('default', { reference: true });
     if (fn.typeof !== 'function') throw new HookError('the hook must `export default` a function (ctx) => …', 'invalid');
-    const arg = new ExternalCopy(call.input).copyInto({ release: true });
-    return await fn.apply(undefined, [arg], { timeout: call.timeoutMs, result: { copy: true, promise: true } });
+    const transferList = call.transfer === true ? typedArrayBuffers(marked) : [];
+    const arg = new ExternalCopy(marked, { transferList }).copyInto({ release: true, transferIn: transferList.length > 0 });
+    const hydrate = await global.get('__bflyHydrate', { reference: true });
+    await global.delete('__bflyHydrate');
+    const ctxRef = await hydrate.apply(undefined, [arg], { timeout: call.timeoutMs, result: { reference: true } });
+    return await fn.apply(undefined, [ctxRef.derefInto()], { timeout: call.timeoutMs, result: { copy: true, promise: true } });
   } catch (err) {
     if (err instanceof HookError) throw err;
     throw limitError(err, call, disposedByTimer);

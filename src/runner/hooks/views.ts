@@ -3,6 +3,7 @@ import { BflyError } from '../../core/errors.js';
 import { applyChain } from '../../ml/chain.js';
 import { type Frame, type FrameColumn, makeFrame, rowOf } from '../../ml/frame.js';
 import type { DatasetSlot, InputColumn } from '../frames.js';
+import { Lazy } from './sandbox.js';
 import type { MetricsSlot, PartSlot, PredictionsSlot, SelectionSlot } from '../slots.js';
 
 /**
@@ -20,17 +21,27 @@ export interface FrameView {
 }
 
 function columnValues(frame: Frame, c: FrameColumn): Float64Array | Array<string | null> {
-  if (c.kind === 'numeric') return Float64Array.from({ length: frame.rows }, (_, i) => c.values[rowOf(frame, i)]);
+  if (c.kind === 'numeric') return frame.index === null ? c.values.slice(0, frame.rows) : Float64Array.from(frame.index, (r) => c.values[r]);
   return Array.from({ length: frame.rows }, (_, i) => {
     const code = c.codes[rowOf(frame, i)];
     return code < 0 ? null : c.levels[code];
   });
 }
 
-function frameView(frame: Frame, y: Int32Array | Float64Array, classes: string[], rows: Int32Array, target: string): FrameView {
-  const columns: FrameView['columns'] = {};
-  for (const c of frame.columns) columns[c.name] = columnValues(frame, c);
-  return { rows: frame.rows, columns, target, y: classes.length > 0 ? Array.from(y, (v) => classes[v]) : Float64Array.from(y), row: Int32Array.from(rows) };
+/**
+ * The hook's view of a table. Columns, `y` and `row` are {@link Lazy}: each is copied into the
+ * sandbox when the hook first reads it (fresh copies, moved in without a second copy).
+ */
+function frameView(frame: Frame, y: Int32Array | Float64Array, classes: string[], rows: Int32Array, target: string): unknown {
+  const columns: Record<string, () => unknown> = {};
+  for (const c of frame.columns) columns[c.name] = () => columnValues(frame, c);
+  return new Lazy(
+    {
+      y: () => (classes.length > 0 ? Array.from(y, (v) => classes[v]) : Float64Array.from(y)),
+      row: () => Int32Array.from(rows),
+    },
+    { rows: frame.rows, target, columns: new Lazy(columns) },
+  );
 }
 
 function bad(slot: string, hook: string, message: string): BflyError {
@@ -53,7 +64,13 @@ function parseFrameView(v: unknown, slot: string, hook: string, classes: string[
     const arr = values as unknown;
     const len = ArrayBuffer.isView(arr) ? (arr as Float64Array).length : Array.isArray(arr) ? arr.length : -1;
     if (len !== n) throw bad(slot, hook, `column ${JSON.stringify(name)} has ${len < 0 ? 'no array' : `${len} values`}, rows is ${n}`);
-    const list = Array.from(arr as ArrayLike<unknown>);
+    if (ArrayBuffer.isView(arr)) {
+      // A typed array came back: numbers already (it is a fresh copy, so it can be kept).
+      columns.push({ kind: 'numeric', name, values: arr instanceof Float64Array ? arr : Float64Array.from(arr as unknown as ArrayLike<number>) });
+      inputs.push({ name, type: 'number' });
+      continue;
+    }
+    const list = arr as unknown[];
     if (list.every((x) => x === null || typeof x === 'number')) {
       columns.push({ kind: 'numeric', name, values: Float64Array.from(list, (x) => (x === null ? NaN : (x as number))) });
       inputs.push({ name, type: 'number' });
@@ -64,19 +81,19 @@ function parseFrameView(v: unknown, slot: string, hook: string, classes: string[
       inputs.push({ name, type: 'category', levels });
     } else throw bad(slot, hook, `column ${JSON.stringify(name)} mixes numbers and text`);
   }
-  const yList = Array.from((view.y ?? []) as ArrayLike<unknown>);
+  const yList = (ArrayBuffer.isView(view.y) ? view.y : Array.from((view.y ?? []) as ArrayLike<unknown>)) as ArrayLike<unknown> & Iterable<unknown>;
   if (yList.length !== n) throw bad(slot, hook, `y has ${yList.length} values, rows is ${n}`);
   let y: Int32Array | Float64Array;
   if (classes.length > 0) {
     const code = new Map(classes.map((c, i) => [c, i]));
-    y = Int32Array.from(yList, (label) => {
+    y = Int32Array.from(yList as ArrayLike<unknown>, (label) => {
       const k = code.get(String(label));
       if (k === undefined) throw bad(slot, hook, `y has the label ${JSON.stringify(label)}, not one of the classes ${classes.join(', ')}`);
       return k;
     });
   } else {
-    if (!yList.every((x) => typeof x === 'number' && Number.isFinite(x))) throw bad(slot, hook, 'y must be finite numbers');
-    y = Float64Array.from(yList as number[]);
+    y = Float64Array.from(yList as ArrayLike<number>);
+    if (!y.every((x) => Number.isFinite(x))) throw bad(slot, hook, 'y must be finite numbers');
   }
   const rowList = view.row === undefined ? [] : Array.from(view.row as ArrayLike<number>);
   const rows = rowList.length === n ? Int32Array.from(rowList) : new Int32Array(n).fill(-1);
@@ -87,7 +104,8 @@ function parseFrameView(v: unknown, slot: string, hook: string, classes: string[
 export const WRITABLE_SLOTS = ['dataset', 'train', 'test', 'selection', 'metrics', 'predictions'] as const;
 
 /**
- * A slot's value as a hook sees it (a copy: plain objects and typed arrays). Tables are shown
+ * A slot's value as a hook sees it: a fresh copy (plain objects and typed arrays that nothing
+ * else holds, so their buffers can be transferred into the sandbox). Tables are shown
  * as the stage sees them: after the feature and preprocessing steps so far for those stages,
  * and as the model's input columns (`raw`, before the data chain) for the model stages, which
  * apply the chain themselves.
@@ -107,7 +125,7 @@ export function slotToView(slot: string, value: unknown, target: string, raw = f
       return { ...(value as MetricsSlot).values };
     case 'predictions': {
       const p = value as PredictionsSlot;
-      return { row: p.rows, predicted: p.classes.length > 0 ? Array.from(p.predicted, (v) => p.classes[v]) : p.predicted, proba: p.proba, classes: p.classes };
+      return { row: Int32Array.from(p.rows), predicted: p.classes.length > 0 ? Array.from(p.predicted, (v) => p.classes[v]) : Float64Array.from(p.predicted), proba: p.proba === null ? null : Float64Array.from(p.proba), classes: [...p.classes] };
     }
     default:
       return JSON.parse(JSON.stringify(value, (_k, v: unknown) => (ArrayBuffer.isView(v) ? Array.from(v as Float64Array) : v)));
