@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bfly, makeCliWorkspace, VEGA } from '../helpers.js';
+import { bfly, makeCliWorkspace, REPO, VEGA } from '../helpers.js';
 
 const FAST = `apiVersion: bfly/v1
 seed: 42
@@ -16,26 +16,9 @@ blocks:
   - {id: train, type: train}
   - {id: evaluate, type: evaluate}
 `;
-const RATIO = `// before_features: the beak length / depth ratio as a new column
-export default function (ctx) {
-  const { train, test } = ctx.inputs;
-  for (const part of [train, test]) {
-    const len = part.columns['Beak Length (mm)'];
-    const dep = part.columns['Beak Depth (mm)'];
-    part.columns.beak_ratio = len.map((v, i) => v / dep[i]);
-  }
-  bfly.log('added beak_ratio');
-  return { inputs: { train, test } };
-}
-`;
-const RULE = `// override_evaluate: a rule-based model's predictions
-export default function (ctx) {
-  const t = ctx.inputs.test;
-  const flipper = t.columns['Flipper Length (mm)'];
-  const beak = t.columns['Beak Length (mm)'];
-  return { outputs: { predictions: { predicted: Array.from(flipper, (f, i) => (f > 206 ? 'Gentoo' : beak[i] > 43 ? 'Chinstrap' : 'Adelie')) } } };
-}
-`;
+// The runnable examples of examples/hooks/ are the hooks under test.
+const RATIO = readFileSync(join(REPO, 'examples', 'hooks', 'beak-ratio.js'), 'utf8');
+const RULE = readFileSync(join(REPO, 'examples', 'hooks', 'rule-model.js'), 'utf8');
 
 let dir: string;
 let ws: string;

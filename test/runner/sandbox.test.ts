@@ -138,3 +138,17 @@ describe('hook sandbox', () => {
     });
   });
 });
+
+describe('hook templates (templates/hooks/)', () => {
+  it('each template runs as shipped and returns what its kind may return', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { REPO } = await import('../helpers.js');
+    const src = (f: string) => readFileSync(join(REPO, 'templates', 'hooks', f), 'utf8');
+    const input = { stage: 'evaluate', inputs: { train: { rows: 3 } }, outputs: { predictions: { row: [1, 2, 3] } } };
+    expect(await run(src('before.js'), { input })).toBeUndefined();
+    expect(await run(src('after.js'), { input })).toBeUndefined();
+    expect(metrics.test_rows).toBe(3);
+    expect(await run(src('override.js'), { input })).toEqual({ outputs: { selection: { model: 'random_forest', params: { n_estimators: 200 } } } });
+  });
+});
