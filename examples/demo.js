@@ -45,6 +45,10 @@ step('Run it again: same data, pipeline and seed, so the finished run is returne
 step('What would a change re-run? (nothing runs)', ['run', 'penguins', '--dry-run', '--set', 'blocks.explain.config.n_repeats=10']);
 step('Run with the change: the blocks before it come from the cache', ['run', 'penguins', '--set', 'blocks.explain.config.n_repeats=10'], { live: true });
 step('The regression experiment', ['run', 'cars'], { live: true });
+mkdirSync(join(ws, 'hooks'));
+copyFileSync(join(root, 'examples', 'hooks', 'beak-ratio.js'), join(ws, 'hooks', 'beak-ratio.js'));
+step('A feature-engineering hook (JavaScript, run in a sandbox)', ['hook', 'add', 'penguins', 'before_features', '--file', 'hooks/beak-ratio.js']);
+step('Run again: the split comes from the cache, the rest runs with the new column', ['run', 'penguins'], { live: true });
 process.stdout.write(`\n\x1b[1m# Scripts read --json: events as NDJSON, the run manifest last\x1b[0m\n$ bfly run penguins --json | tail -1 | jq '{id, status, reused, metrics}'\n`);
 const j = spawnSync(process.execPath, [bin, 'run', 'penguins', '--json'], { cwd: ws, encoding: 'utf8' });
 const latest = JSON.parse(j.stdout.trim().split('\n').at(-1));

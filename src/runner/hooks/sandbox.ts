@@ -73,7 +73,8 @@ export class HookError extends Error {
 
 /**
  * Code run in every fresh context before the hook: the seeded Math.random (xoshiro128**), a
- * frozen clock, and no WebAssembly, SharedArrayBuffer, Atomics or eval-like escapes. The host
+ * frozen clock, and no WebAssembly, SharedArrayBuffer, Atomics, eval, WeakRef or
+ * FinalizationRegistry. The host
  * callbacks are wrapped so hook code only ever sees plain functions taking strings and numbers.
  */
 function prelude(seed: number, now: number): string {
@@ -97,7 +98,8 @@ function prelude(seed: number, now: number): string {
     static now() { return NOW; }
   }
   globalThis.Date = FrozenDate;
-  for (const name of ['WebAssembly', 'SharedArrayBuffer', 'Atomics', 'eval']) delete globalThis[name];
+  // No compiled code, shared memory, eval, or garbage-collector-timed callbacks (not deterministic).
+  for (const name of ['WebAssembly', 'SharedArrayBuffer', 'Atomics', 'eval', 'WeakRef', 'FinalizationRegistry']) delete globalThis[name];
   const log = globalThis.__bflyLog;
   const metric = globalThis.__bflyMetric;
   const fetch = globalThis.__bflyFetch;
