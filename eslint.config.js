@@ -24,6 +24,12 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['./*', '**/commands/**'], message: 'a command imports no other command; shared code belongs in src/ui or src/store.' }] }] },
   },
   {
+    // Hook files run in the sandbox, where `bfly` (log, metric) is a global.
+    files: ['examples/hooks/**/*.js', 'templates/hooks/**/*.js'],
+    languageOptions: { globals: { bfly: 'readonly' } },
+    rules: { '@typescript-eslint/no-unused-vars': ['error', { args: 'none' }] },
+  },
+  {
     files: ['**/*.cjs'],
     languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', __dirname: 'readonly' } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
