@@ -60,32 +60,24 @@ export class RandomForest {
 
   /** `classes` > 0: classification with labels 0..classes-1; 0: regression on float targets. */
   fit(X: Matrix, y: Int32Array | Float64Array, classes: number, onTree?: (done: number, total: number) => void): this {
-    this.task = classes > 0 ? 'classification' : 'regression';
-    this.classes = classes;
-    this.mapper = new BinMapper(255).fit(X);
-    const data = binned(this.mapper, X);
-    const n = X.rows;
-    const maxFeatures = featuresPerSplit(this.params.max_features, X.cols);
+    const data = this.prepare(X, classes);
     this.trees = [];
     for (let t = 0; t < this.params.n_estimators; t++) {
-      const rng = rngStream(this.seed, `${this.kind}-tree-${t}`);
-      const weights = new Float64Array(n);
-      if (this.params.bootstrap) for (let s = 0; s < n; s++) weights[rng.int(n)]++;
-      else weights.fill(1);
-      this.trees.push(
-        buildCartTree(data, y, weights, {
-          task: this.task,
-          classes,
-          criterion: this.params.criterion ?? (this.task === 'classification' ? 'gini' : 'mse'),
-          maxDepth: this.params.max_depth,
-          minSamplesLeaf: this.params.min_samples_leaf,
-          maxFeatures,
-          rng,
-        }),
-      );
+      this.trees.push(growForestTree({ data, y, classes, params: this.params, seed: this.seed, kind: this.kind }, t));
       onTree?.(t + 1, this.params.n_estimators);
     }
     return this;
+  }
+
+  /**
+   * Fits the bins and returns the binned data the trees grow on (tree `t` is then
+   * {@link growForestTree}; trees are independent, so they may grow in parallel).
+   */
+  prepare(X: Matrix, classes: number): BinnedData {
+    this.task = classes > 0 ? 'classification' : 'regression';
+    this.classes = classes;
+    this.mapper = new BinMapper(255).fit(X);
+    return binned(this.mapper, X);
   }
 
   /** Mean over trees of the leaf values: n×classes probabilities, or n values. */
@@ -128,6 +120,45 @@ export class RandomForest {
     m.trees = j.trees.map((t) => Tree.fromJSON(t));
     return m;
   }
+}
+
+/** What growing one tree of a forest needs. */
+export interface ForestTreeInput {
+  data: BinnedData;
+  y: Int32Array | Float64Array;
+  classes: number;
+  params: ForestParams;
+  seed: number;
+  kind: 'random_forest' | 'decision_tree';
+}
+
+/**
+ * Grows tree `t` of a forest: its bootstrap sample and feature draws come from the stream
+ * `<kind>-tree-<t>` of the seed alone, so a tree is the same wherever and in whatever order it
+ * is grown.
+ */
+export function growForestTree(f: ForestTreeInput, t: number): Tree {
+  const n = f.data.rows;
+  const task = f.classes > 0 ? 'classification' : 'regression';
+  const rng = rngStream(f.seed, `${f.kind}-tree-${t}`);
+  const weights = new Float64Array(n);
+  if (f.params.bootstrap) for (let s = 0; s < n; s++) weights[rng.int(n)]++;
+  else weights.fill(1);
+  return buildCartTree(f.data, f.y, weights, {
+    task,
+    classes: f.classes,
+    criterion: f.params.criterion ?? (task === 'classification' ? 'gini' : 'mse'),
+    maxDepth: f.params.max_depth,
+    minSamplesLeaf: f.params.min_samples_leaf,
+    maxFeatures: featuresPerSplit(f.params.max_features, f.data.cols),
+    rng,
+  });
+}
+
+/** Binned data from bins made elsewhere (a worker thread) and the mapper's JSON. */
+export function binnedFrom(bins: Uint8Array, rows: number, cols: number, mapper: BinMapperJson): BinnedData {
+  const m = BinMapper.fromJSON(mapper);
+  return { bins, rows, cols, threshold: (j, b) => m.threshold(j, b) };
 }
 
 /** Hyper-parameters of {@link decisionTree}. */

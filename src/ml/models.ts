@@ -24,7 +24,8 @@ export interface FittedModel {
 /** Called as a model trains: trees, iterations. */
 export type FitProgress = (done: number, total: number) => void;
 
-function wrap(task: 'classification' | 'regression', m: { predict(X: Matrix): Float64Array | Int32Array; predictProba?(X: Matrix): Float64Array; toJSON(): ModelJson }): FittedModel {
+/** A model class as a {@link FittedModel}. */
+export function wrapModel(task: 'classification' | 'regression', m: { predict(X: Matrix): Float64Array | Int32Array; predictProba?(X: Matrix): Float64Array; toJSON(): ModelJson }): FittedModel {
   return {
     task,
     predict: (X) => Float64Array.from(m.predict(X)),
@@ -49,17 +50,17 @@ export function fitModel(name: string, params: Record<string, unknown>, X: Matri
   const task = classes > 0 ? 'classification' : 'regression';
   switch (name) {
     case 'linear_regression':
-      return wrap(task, new RidgeRegression(params as unknown as RidgeParams).fit(X, Float64Array.from(y)));
+      return wrapModel(task, new RidgeRegression(params as unknown as RidgeParams).fit(X, Float64Array.from(y)));
     case 'logistic_regression':
-      return wrap(task, new LogisticRegression(params as unknown as LogisticParams).fit(X, y as Int32Array, classes));
+      return wrapModel(task, new LogisticRegression(params as unknown as LogisticParams).fit(X, y as Int32Array, classes));
     case 'decision_tree':
-      return wrap(task, decisionTree(params as unknown as TreeParams, seed).fit(X, y, classes, onProgress));
+      return wrapModel(task, decisionTree(params as unknown as TreeParams, seed).fit(X, y, classes, onProgress));
     case 'random_forest':
-      return wrap(task, new RandomForest(params as unknown as ForestParams, seed).fit(X, y, classes, onProgress));
+      return wrapModel(task, new RandomForest(params as unknown as ForestParams, seed).fit(X, y, classes, onProgress));
     case 'gradient_boosting':
-      return wrap(task, new GradientBoosting(params as unknown as BoostingParams, seed).fit(X, y, classes, onProgress));
+      return wrapModel(task, new GradientBoosting(params as unknown as BoostingParams, seed).fit(X, y, classes, onProgress));
     case 'knn':
-      return wrap(task, new KNearestNeighbors(params as unknown as KnnParams).fit(X, y, classes));
+      return wrapModel(task, new KNearestNeighbors(params as unknown as KnnParams).fit(X, y, classes));
     case 'mlp':
       throw new BflyError('framework', 'NEEDS_ADAPTER', 'the mlp model trains through the tfjs framework adapter', {
         hint: 'train it with trainModel() from src/runner/models.ts, which loads the adapter',
@@ -73,16 +74,16 @@ export function fitModel(name: string, params: Record<string, unknown>, X: Matri
 export function modelFromJSON(j: ModelJson): FittedModel {
   switch (j.kind) {
     case 'ridge':
-      return wrap('regression', RidgeRegression.fromJSON(j));
+      return wrapModel('regression', RidgeRegression.fromJSON(j));
     case 'logistic':
-      return wrap('classification', LogisticRegression.fromJSON(j));
+      return wrapModel('classification', LogisticRegression.fromJSON(j));
     case 'random_forest':
     case 'decision_tree':
-      return wrap(j.task, RandomForest.fromJSON(j));
+      return wrapModel(j.task, RandomForest.fromJSON(j));
     case 'gradient_boosting':
-      return wrap(j.task, GradientBoosting.fromJSON(j));
+      return wrapModel(j.task, GradientBoosting.fromJSON(j));
     case 'knn':
-      return wrap(j.task, KNearestNeighbors.fromJSON(j));
+      return wrapModel(j.task, KNearestNeighbors.fromJSON(j));
     case 'mlp':
       return mlpModel(j);
   }

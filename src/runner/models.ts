@@ -1,7 +1,9 @@
 import type { Matrix } from '../ml/matrix.js';
-import { type FitProgress, type FittedModel, fitModel, mlpModel } from '../ml/models.js';
+import { type FitProgress, type FittedModel, fitModel, mlpModel, wrapModel } from '../ml/models.js';
 import type { MlpParams } from '../ml/mlp.js';
 import { trainMlp } from './adapters/mlp.js';
+import type { ForestParams } from '../ml/forest.js';
+import { fitForestParallel } from './parallel-forest.js';
 
 /**
  * Trains any catalogue model: the native ones in-process (src/ml), the MLP through its
@@ -12,5 +14,6 @@ import { trainMlp } from './adapters/mlp.js';
  */
 export async function trainModel(name: string, params: Record<string, unknown>, X: Matrix, y: Int32Array | Float64Array, classes: number, seed: number, onProgress?: FitProgress): Promise<FittedModel> {
   if (name === 'mlp') return mlpModel(await trainMlp(params as unknown as MlpParams, X, y, classes, seed, onProgress));
+  if (name === 'random_forest') return wrapModel(classes > 0 ? 'classification' : 'regression', await fitForestParallel(params as unknown as ForestParams, X, y, classes, seed, onProgress));
   return fitModel(name, params, X, y, classes, seed, onProgress);
 }
