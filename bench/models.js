@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DATA_DIR, ROOT, fmt, prng, table } from './lib.js';
+import { DATA_DIR, ROOT, fmt, measure, prng, table } from './lib.js';
 
 const PY = ['/usr/bin/python3', 'python3'].find((p) => spawnSync(p, ['-c', 'import sklearn'], { stdio: 'ignore' }).status === 0);
 
@@ -100,4 +100,9 @@ export async function benchModels(args) {
   console.log(`\n## models: bfly vs scikit-learn, ${ntr.toLocaleString()} train / ${nte.toLocaleString()} test, ${d} features (predict on ${Math.min(100_000, ntr + nte).toLocaleString()} rows)`);
   console.log('targets: fit logistic <= 2x, gradient boosting <= 1.5x, random forest (100 trees vs n_jobs=2) <= 1x, MLP 64-64 (10 epochs, batch 200) <= 5x; predict <= 2x; score within 0.005 (0.01 for the forest)');
   table(['task', 'model', 'bfly fit s', 'sklearn fit s', 'ratio', 'bfly predict s', 'sklearn predict s', 'ratio', 'bfly score', 'sklearn score', 'metric'], rows);
+  // Peak memory of gradient boosting on 1M x 20 (the data itself is 160 MB of float64).
+  const big = quick ? 200_000 : 1_000_000;
+  const m = measure(process.execPath, [join(ROOT, 'bench', 'gbdt-rss.js'), String(big)]);
+  const res = JSON.parse(m.stdout);
+  console.log(`\ngradient boosting on ${big.toLocaleString()} x 20 (binary): peak RSS ${fmt(m.rssMB, 0)} MB (target <= 1536 MB, ratio ${fmt(m.rssMB / 1536)}x), fit ${fmt(res.seconds)} s, ${res.iterations} iterations`);
 }

@@ -84,10 +84,13 @@ export class RandomForest {
   private average(X: Matrix): Float64Array {
     const k = this.task === 'classification' ? this.classes : 1;
     const out = new Float64Array(X.rows * k);
+    const leaves = new Int32Array(X.rows);
     for (const tree of this.trees) {
+      tree.leavesOf(X, leaves);
+      const values = tree.values;
       for (let i = 0; i < X.rows; i++) {
-        const leaf = tree.leafOf(X, i);
-        for (let c = 0; c < k; c++) out[i * k + c] += tree.values[leaf * k + c];
+        const leaf = leaves[i];
+        for (let c = 0; c < k; c++) out[i * k + c] += values[leaf * k + c];
       }
     }
     for (let i = 0; i < out.length; i++) out[i] /= this.trees.length;

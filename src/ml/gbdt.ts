@@ -163,7 +163,10 @@ export class GradientBoosting {
           const v = tree.values[leaf.id];
           for (let t = leaf.start; t < leaf.end; t++) raw[rows[t] * K + c] += v;
         }
-        if (rawVal !== null) for (let i = 0; i < Xv!.rows; i++) rawVal[i * K + c] += tree.values[tree.leafOf(Xv!, i)];
+        if (rawVal !== null) {
+          const leaves = tree.leavesOf(Xv!);
+          for (let i = 0; i < Xv!.rows; i++) rawVal[i * K + c] += tree.values[leaves[i]];
+        }
         this.trees.push(tree);
       }
       this.iterations = it + 1;
@@ -326,9 +329,11 @@ export class GradientBoosting {
     const K = this.outputs;
     const out = new Float64Array(X.rows * K);
     for (let i = 0; i < X.rows; i++) for (let c = 0; c < K; c++) out[i * K + c] = this.baseline[c];
+    const leaves = new Int32Array(X.rows);
     this.trees.forEach((tree, t) => {
       const c = t % K;
-      for (let i = 0; i < X.rows; i++) out[i * K + c] += tree.values[tree.leafOf(X, i)];
+      tree.leavesOf(X, leaves);
+      for (let i = 0; i < X.rows; i++) out[i * K + c] += tree.values[leaves[i]];
     });
     return out;
   }

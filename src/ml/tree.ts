@@ -23,11 +23,15 @@ export class Tree {
   right: number[] = [];
   values: number[] = [];
 
+  /** Typed-array copies for fast prediction, made on first use (a change drops them). */
+  private compiled: { feature: Int32Array; threshold: Float64Array; missingLeft: Uint8Array; left: Int32Array; right: Int32Array } | null = null;
+
   constructor(readonly outputs: number) {}
 
   /** Adds a leaf with `value` (length `outputs`) and returns its id. */
   addLeaf(value: ArrayLike<number>): number {
     const id = this.feature.length;
+    this.compiled = null;
     this.feature.push(-1);
     this.threshold.push(0);
     this.missingLeft.push(0);
@@ -39,6 +43,7 @@ export class Tree {
 
   /** Turns leaf `id` into a split. */
   split(id: number, feature: number, threshold: number, missingLeft: boolean, left: number, right: number): void {
+    this.compiled = null;
     this.feature[id] = feature;
     this.threshold[id] = threshold;
     this.missingLeft[id] = missingLeft ? 1 : 0;
@@ -60,6 +65,35 @@ export class Tree {
       node = v !== v ? (this.missingLeft[node] ? this.left[node] : this.right[node]) : v <= this.threshold[node] ? this.left[node] : this.right[node];
     }
     return node;
+  }
+
+  /**
+   * The leaf of every row of `X` (into `out`): the same as {@link leafOf} row by row, on typed
+   * copies of the node arrays, which traverse about twice as fast as the growable ones.
+   */
+  leavesOf(X: Matrix, out: Int32Array = new Int32Array(X.rows)): Int32Array {
+    const c = (this.compiled ??= {
+      feature: Int32Array.from(this.feature),
+      threshold: Float64Array.from(this.threshold),
+      missingLeft: Uint8Array.from(this.missingLeft),
+      left: Int32Array.from(this.left),
+      right: Int32Array.from(this.right),
+    });
+    const { feature, threshold, missingLeft, left, right } = c;
+    const data = X.data;
+    const d = X.cols;
+    for (let i = 0; i < X.rows; i++) {
+      const o = i * d;
+      let node = 0;
+      let f = feature[0];
+      while (f !== -1) {
+        const v = data[o + f];
+        node = v !== v ? (missingLeft[node] === 1 ? left[node] : right[node]) : v <= threshold[node] ? left[node] : right[node];
+        f = feature[node];
+      }
+      out[i] = node;
+    }
+    return out;
   }
 
   get size(): number {
