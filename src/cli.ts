@@ -174,6 +174,29 @@ export function buildProgram(): Command {
     const { runCommand } = await import('./commands/run.js');
     actionCategory = (await runCommand(name, opts(cmd))) ?? undefined;
   });
+  common(
+    program
+      .command('predict <run> <file>')
+      .description("apply a run's model (with its preprocessing) to a CSV/TSV/JSON/JSONL file")
+      .option('--out <file>', 'write the predictions here (.csv, or .jsonl) instead of stdout')
+      .option('--proba', 'add one probability column per class')
+      .option('--id <column>', 'copy this input column to the output'),
+  ).action(async (ref: string, file: string, _o, cmd: Command) => {
+    const { predictCommand } = await import('./commands/predict.js');
+    await predictCommand(ref, file, opts(cmd));
+  });
+  common(program.command('artifacts <run>').description("list a run's artifacts")).action(async (ref: string, _o, cmd: Command) => {
+    const { artifactsCommand } = await import('./commands/artifacts.js');
+    await artifactsCommand(ref, opts(cmd));
+  });
+  common(program.command('export <run> <dir>').description("copy a run's artifacts, model, pipeline, hooks and manifest out, checking every hash")).action(async (ref: string, dir: string, _o, cmd: Command) => {
+    const { exportCommand } = await import('./commands/export.js');
+    await exportCommand(ref, dir, opts(cmd));
+  });
+  common(program.command('open <run> [artifact]').description("print the path of a run's artifact (default: report.html); open it on a desktop")).action(async (ref: string, artifact: string | undefined, _o, cmd: Command) => {
+    const { openCommand } = await import('./commands/open.js');
+    await openCommand(ref, artifact, opts(cmd));
+  });
   const hook = program.command('hook').description('add, remove, list and trust user hooks (JavaScript run in a sandbox)');
   common(
     hook

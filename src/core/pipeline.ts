@@ -127,7 +127,7 @@ export const BLOCKS: Record<BlockType, BlockTypeInfo> = {
   train: { type: 'train', doc: 'fit the chosen model on the whole training split', config: trainConfig, reads: ['train', 'selection'], writes: ['model'], single: true },
   evaluate: { type: 'evaluate', doc: "compute the task's metrics on the test split", config: evaluateConfig, reads: ['test', 'model'], writes: ['predictions', 'metrics'], single: true },
   explain: { type: 'explain', doc: 'permutation importance and partial dependence on the test split', config: explainConfig, reads: ['test', 'model'], writes: ['explanation'], single: true },
-  report: { type: 'report', doc: 'write the run report: a Jupyter notebook and an HTML page', config: reportConfig, reads: ['metrics', 'leaderboard', 'selection', 'explanation'], writes: ['report'], single: true },
+  report: { type: 'report', doc: 'plots (Vega-Lite specs and SVG) and the run report: a Jupyter notebook and an HTML page', config: reportConfig, reads: ['metrics', 'predictions', 'leaderboard', 'selection', 'explanation'], writes: ['report'], single: true },
 };
 
 /** A hook entry in a block's `hooks:` list. */

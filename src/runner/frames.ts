@@ -1,4 +1,4 @@
-import type { ColumnType } from '../core/dataset.js';
+import { type ColumnType, MISSING_MARKERS } from '../core/dataset.js';
 import { ValidationError } from '../core/errors.js';
 import type { LoadedTable } from '../store/columnar.js';
 import { type FrameColumn, type Frame, makeFrame } from '../ml/frame.js';
@@ -94,6 +94,8 @@ export function datasetSlot(table: LoadedTable, target: string, task: 'classific
   return { frame, y, rows: keep, classes, inputs, skipped };
 }
 
+const MISSING = new Set<string>(MISSING_MARKERS);
+
 function toNumber(v: unknown, type: ColumnType, column: string, row: number): number {
   if (v === null || v === undefined || v === '') return NaN;
   if (type === 'boolean') {
@@ -108,7 +110,7 @@ function toNumber(v: unknown, type: ColumnType, column: string, row: number): nu
   } else {
     const n = typeof v === 'number' ? v : Number(String(v).trim());
     if (Number.isFinite(n)) return n;
-    if (['na', 'nan', 'null', 'none', '-', '?'].includes(String(v).trim().toLowerCase())) return NaN;
+    if (['na', 'n/a', 'nan', 'null', 'none', '-', '?'].includes(String(v).trim().toLowerCase())) return NaN;
   }
   throw new ValidationError('BAD_VALUE', `column ${JSON.stringify(column)} row ${row + 1}: ${JSON.stringify(v)} is not a ${type}`, {
     hint: `give ${column} values of type ${type} (as in the training data), or leave the cell empty for missing`,
@@ -122,7 +124,7 @@ function toNumber(v: unknown, type: ColumnType, column: string, row: number): nu
  * a value that cannot be coerced is a validation error naming it; category levels unseen in
  * training are kept and handled by the fitted preprocessing like in training.
  */
-export function recordsFrame(inputs: readonly InputColumn[], records: ReadonlyArray<Record<string, unknown>>): Frame {
+export function recordsFrame(inputs: readonly InputColumn[], records: ReadonlyArray<Record<string, unknown>>, firstRow = 1): Frame {
   if (records.length > 0) {
     const missing = inputs.filter((c) => !records.some((r) => c.name in r));
     if (missing.length > 0) {
@@ -138,7 +140,7 @@ export function recordsFrame(inputs: readonly InputColumn[], records: ReadonlyAr
       const index = new Map(levels.map((l, i) => [l, i]));
       const codes = Int32Array.from(records, (r) => {
         const v = r[c.name];
-        if (v === null || v === undefined || v === '') return -1;
+        if (v === null || v === undefined || (typeof v === 'string' && MISSING.has(v.trim()))) return -1;
         const s = String(v);
         let k = index.get(s);
         if (k === undefined) index.set(s, (k = levels.push(s) - 1));
@@ -146,7 +148,7 @@ export function recordsFrame(inputs: readonly InputColumn[], records: ReadonlyAr
       });
       return { kind: 'categorical', name: c.name, levels, codes };
     }
-    const values = Float64Array.from(records, (r, i) => toNumber(r[c.name], c.type, c.name, i));
+    const values = Float64Array.from(records, (r, i) => toNumber(r[c.name], c.type, c.name, i + firstRow - 1));
     return c.type === 'number' ? { kind: 'numeric', name: c.name, values } : { kind: 'numeric', name: c.name, values, semantic: c.type === 'text' ? undefined : c.type };
   });
   return columns.length === 0 ? { rows: records.length, columns: [], index: null } : makeFrame(columns);

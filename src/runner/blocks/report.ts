@@ -1,13 +1,16 @@
 import type { BlockContext, RunInfo } from '../context.js';
-import type { ExplanationSlot, LeaderboardSlot, MetricsSlot, SelectionSlot } from '../slots.js';
+import type { ExplanationSlot, LeaderboardSlot, MetricsSlot, PredictionsSlot, SelectionSlot } from '../slots.js';
+import { runPlots } from '../plots.js';
+import { renderSvg } from '../render-svg.js';
 
 /** A piece of the report, rendered both as notebook Markdown and as HTML. */
-type Piece = { kind: 'h'; level: number; text: string } | { kind: 'p'; text: string } | { kind: 'table'; head: string[]; rows: string[][] } | { kind: 'code'; text: string };
+type Piece = { kind: 'h'; level: number; text: string } | { kind: 'p'; text: string } | { kind: 'table'; head: string[]; rows: string[][] } | { kind: 'code'; text: string } | { kind: 'plot'; name: string; title: string; svg: string };
 
 const num = (v: number | undefined): string => (v === undefined || Number.isNaN(v) ? '–' : Math.abs(v) >= 1000 ? v.toFixed(1) : v.toFixed(4));
 
 /** The report's content, in order; each inner list becomes one notebook cell. */
-export function reportContent(run: RunInfo, title: string, m: MetricsSlot, board?: LeaderboardSlot, sel?: SelectionSlot, ex?: ExplanationSlot): Piece[][] {
+export function reportContent(run: RunInfo, title: string, m: MetricsSlot, board?: LeaderboardSlot, sel?: SelectionSlot, ex?: ExplanationSlot, plots: Array<{ name: string; title: string; svg: string }> = []): Piece[][] {
+  const plot = (name: string): Piece[] => plots.filter((p) => p.name === name || p.name.startsWith(`${name}_`)).map((p) => ({ kind: 'plot', ...p }));
   const cells: Piece[][] = [];
   cells.push([
     { kind: 'h', level: 1, text: title },
@@ -21,13 +24,17 @@ export function reportContent(run: RunInfo, title: string, m: MetricsSlot, board
       { kind: 'h', level: 2, text: 'Confusion matrix' },
       { kind: 'p', text: 'Rows: true class; columns: predicted class.' },
       { kind: 'table', head: ['true \\ predicted', ...m.classes], rows: m.confusionMatrix.map((r, i) => [m.classes[i], ...r.map(String)]) },
+      ...plot('confusion_matrix'),
     ]);
   }
+  const curves = [...plot('roc_curve'), ...plot('precision_recall'), ...plot('predicted_vs_actual'), ...plot('residuals')];
+  if (curves.length > 0) cells.push([{ kind: 'h', level: 2, text: m.task === 'classification' ? 'Curves' : 'Errors' }, ...curves]);
   if (board !== undefined) {
     cells.push([
       { kind: 'h', level: 2, text: 'Model selection' },
       { kind: 'p', text: `${board.folds}-fold cross-validation on the training rows, ranked by ${board.metric} (${board.higherIsBetter ? 'higher' : 'lower'} is better)${sel ? `; **${sel.model}** was trained` : ''}.` },
       { kind: 'table', head: ['rank', 'model', `${board.metric} (mean ± std)`, 'fit time per fold (s)'], rows: board.candidates.map((e, i) => [String(i + 1), e.model, `${num(e.metrics[board.metric]?.mean)} ± ${num(e.metrics[board.metric]?.std)}`, e.fitSeconds.toFixed(3)]) },
+      ...plot('cv_scores'),
     ]);
   }
   if (ex !== undefined) {
@@ -35,6 +42,8 @@ export function reportContent(run: RunInfo, title: string, m: MetricsSlot, board
       { kind: 'h', level: 2, text: 'What the model relies on' },
       { kind: 'p', text: `Permutation importance: how much ${ex.metric} ${ex.higherIsBetter ? 'drops' : 'rises'} when one column is shuffled (${ex.repeats} repeats on ${ex.rows} test rows; baseline ${num(ex.baseline)}).` },
       { kind: 'table', head: ['column', 'importance (mean ± std)'], rows: ex.importance.slice(0, 20).map((i) => [i.feature, `${num(i.mean)} ± ${num(i.std)}`]) },
+      ...plot('feature_importance'),
+      ...plot('partial_dependence'),
     ]);
   }
   cells.push([
@@ -62,6 +71,8 @@ function markdown(p: Piece): string {
       return p.text;
     case 'code':
       return '```\n' + p.text + '\n```';
+    case 'plot':
+      return `*${p.title}*`;
     case 'table': {
       const cell = (s: string): string => s.replace(/\|/g, '\\|');
       return [`| ${p.head.map(cell).join(' | ')} |`, `|${p.head.map(() => ' --- ').join('|')}|`, ...p.rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n');
@@ -80,6 +91,8 @@ function html(p: Piece): string {
       return `<p>${inline(p.text)}</p>`;
     case 'code':
       return `<pre><code>${esc(p.text)}</code></pre>`;
+    case 'plot':
+      return `<figure>${p.svg.replace(/^<\?xml[^>]*>/, '')}<figcaption>${inline(p.title)}</figcaption></figure>`;
     case 'table':
       return `<table><thead><tr>${p.head.map((h) => `<th>${inline(h)}</th>`).join('')}</tr></thead><tbody>${p.rows.map((r) => `<tr>${r.map((c) => `<td>${inline(c)}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
   }
@@ -91,10 +104,19 @@ export function reportNotebook(cells: Piece[][]): string {
     nbformat: 4,
     nbformat_minor: 5,
     metadata: { kernelspec: { name: 'python3', display_name: 'Python 3', language: 'python' }, language_info: { name: 'python' } },
-    cells: cells.map((pieces, i) => {
-      const text = pieces.map(markdown).join('\n\n');
-      const lines = text.split('\n');
-      return { cell_type: 'markdown', id: `cell-${i}`, metadata: {}, source: lines.map((l, j) => (j < lines.length - 1 ? `${l}\n` : l)) };
+    cells: cells.flatMap((pieces, i) => {
+      const lines = (text: string): string[] => {
+        const ls = text.split('\n');
+        return ls.map((l, j) => (j < ls.length - 1 ? `${l}\n` : l));
+      };
+      const text = pieces.filter((p) => p.kind !== 'plot').map(markdown).join('\n\n');
+      // Each plot is a code cell whose saved output is the SVG: it shows without running anything.
+      const plots = pieces.flatMap((p) =>
+        p.kind === 'plot'
+          ? [{ cell_type: 'code', id: `plot-${p.name}`, metadata: {}, execution_count: null, source: [`# ${p.title}: artifacts/${p.name}.svg (Vega-Lite spec: ${p.name}.vl.json)`], outputs: [{ output_type: 'display_data', metadata: {}, data: { 'image/svg+xml': lines(p.svg), 'text/plain': [p.title] } }] }]
+          : [],
+      );
+      return [{ cell_type: 'markdown', id: `cell-${i}`, metadata: {}, source: lines(text) }, ...plots];
     }),
   };
   return JSON.stringify(nb, null, 1) + '\n';
@@ -106,11 +128,23 @@ export function reportHtml(title: string, cells: Piece[][]): string {
   return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title><style>${css}</style></head><body>\n${cells.map((c) => `<section>${c.map(html).join('\n')}</section>`).join('\n')}\n</body></html>\n`;
 }
 
-/** `report`: the run's story as `report.ipynb` and `report.html`. */
-export function runReport(ctx: BlockContext): void {
+/** `report`: the run's plots (Vega-Lite specs and SVG) and its story as `report.ipynb` and `report.html`. */
+export async function runReport(ctx: BlockContext): Promise<void> {
   const c = ctx.block.config as { formats: Array<'ipynb' | 'html'>; title?: string };
   const title = c.title ?? `${ctx.run.experiment}: run ${ctx.run.id}`;
-  const cells = reportContent(ctx.run, title, ctx.read<MetricsSlot>('metrics'), ctx.readOptional<LeaderboardSlot>('leaderboard'), ctx.readOptional<SelectionSlot>('selection'), ctx.readOptional<ExplanationSlot>('explanation'));
+  const metrics = ctx.read<MetricsSlot>('metrics');
+  const board = ctx.readOptional<LeaderboardSlot>('leaderboard');
+  const explanation = ctx.readOptional<ExplanationSlot>('explanation');
+  const specs = runPlots(metrics, ctx.readOptional<PredictionsSlot>('predictions'), board, explanation, ctx.run.binding.target);
+  const plots: Array<{ name: string; title: string; svg: string }> = [];
+  for (const [i, p] of specs.entries()) {
+    const svg = await renderSvg(p.spec);
+    ctx.artifact(`${p.name}.vl.json`, 'plot_spec', JSON.stringify(p.spec, null, 1) + '\n');
+    ctx.artifact(`${p.name}.svg`, 'plot', svg);
+    plots.push({ name: p.name, title: p.title, svg });
+    ctx.progress(i + 1, specs.length + 1, p.title);
+  }
+  const cells = reportContent(ctx.run, title, metrics, board, ctx.readOptional<SelectionSlot>('selection'), explanation, plots);
   const files: string[] = [];
   if (c.formats.includes('ipynb')) {
     ctx.artifact('report.ipynb', 'report', reportNotebook(cells));

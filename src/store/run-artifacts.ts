@@ -1,0 +1,44 @@
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { CorruptObjectError, NotFoundError, ValidationError } from '../core/errors.js';
+import { sha256Hex } from '../core/hash.js';
+import type { RunArtifact, RunManifest } from '../core/run.js';
+import { workspacePaths } from './layout.js';
+import { readRunManifest } from './run-state.js';
+import { resolveRunRef } from './runs.js';
+
+/** A run (by any reference) with its folder. */
+export function runWithDir(root: string, ref: string): { run: RunManifest; dir: string } {
+  const id = resolveRunRef(root, ref);
+  return { run: readRunManifest(root, id), dir: join(workspacePaths(root).runs, id) };
+}
+
+/** One artifact of a run by name (with the closest names when unknown). */
+export function findArtifact(run: RunManifest, name: string): RunArtifact {
+  const a = run.artifacts.find((x) => x.name === name);
+  if (a === undefined) {
+    const names = run.artifacts.map((x) => x.name);
+    throw new NotFoundError('ARTIFACT_NOT_FOUND', `run ${run.id} has no artifact ${JSON.stringify(name)}`, { hint: names.length ? `artifacts: ${names.join(', ')}` : 'this run wrote no artifacts', data: { run: run.id, name } });
+  }
+  return a;
+}
+
+/**
+ * Copies a run's artifacts, its `run.json`, `pipeline.yaml` and hooks into `dest` (created;
+ * must be empty or absent), verifying every file against the run's recorded sha256 as it copies.
+ * A mismatch stops with a CorruptObjectError naming the file.
+ */
+export function exportRun(root: string, ref: string, dest: string): { run: string; files: string[] } {
+  const { run, dir } = runWithDir(root, ref);
+  if (existsSync(dest) && (!statSync(dest).isDirectory() || readdirSync(dest).length > 0)) throw new ValidationError('EXPORT_NOT_EMPTY', `${dest} exists and is not empty`, { hint: 'export into a new or empty folder' });
+  const files = (run.files ?? []).filter((f) => f.path.startsWith('artifacts/') || f.path === 'pipeline.yaml' || f.path.startsWith('hooks/'));
+  for (const f of files) {
+    const data = readFileSync(join(dir, f.path));
+    const actual = `sha256:${sha256Hex(data)}`;
+    if (actual !== f.hash) throw new CorruptObjectError(f.hash, actual, join(dir, f.path));
+    mkdirSync(join(dest, f.path, '..'), { recursive: true });
+    copyFileSync(join(dir, f.path), join(dest, f.path));
+  }
+  copyFileSync(join(dir, 'run.json'), join(dest, 'run.json'));
+  return { run: run.id, files: [...files.map((f) => f.path), 'run.json'] };
+}
