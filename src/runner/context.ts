@@ -80,6 +80,9 @@ export interface RunInfo {
   pipelineYaml: string;
   hooks: Array<{ id: string; block: string; type: string; hash: string }>;
   backend: string;
+  /** Why the experiment's task was chosen, and the dataset's row count (for the report). */
+  taskReason: string;
+  datasetRows: number;
 }
 
 /** What a block executor gets: its config, and guarded access to the slots it declared. */

@@ -6,6 +6,7 @@ import { type RunError, type RunManifest, datasetSlotHash, slotHash } from '../c
 import { readCacheEntry, readCachedBlob, writeCacheEntry } from '../store/block-cache.js';
 import { loadDatasetColumns } from '../store/dataset-columns.js';
 import { getDataset } from '../store/datasets.js';
+import { getExperiment } from '../store/experiments.js';
 import { RunFolder } from '../store/run-state.js';
 import { type CreatedRun, type RunPlan, recordReusableRun } from '../store/snapshot.js';
 import { BLOCK_EXECUTORS, UNCACHED_BLOCKS } from './blocks/index.js';
@@ -101,6 +102,8 @@ export async function executeRun(o: ExecuteOptions): Promise<RunManifest> {
       pipelineYaml: o.pipelineYaml,
       hooks: manifest.hooks,
       backend: manifest.env.backend,
+      taskReason: getExperiment(root, manifest.experiment).taskReason,
+      datasetRows: getDataset(root, plan.dataset.id).rows,
     };
     const ctx = new ExecutionContext();
     ctx.setLazy('dataset', datasetSlotHash(plan.dataset.hash, plan.binding), () =>

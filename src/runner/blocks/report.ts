@@ -14,8 +14,8 @@ export function reportContent(run: RunInfo, title: string, m: MetricsSlot, board
   const cells: Piece[][] = [];
   cells.push([
     { kind: 'h', level: 1, text: title },
-    { kind: 'p', text: `Run \`${run.id}\` of experiment **${run.experiment}**: predict **${run.binding.target}** (${run.binding.task}), judged by **${run.binding.metric}**.` },
-    { kind: 'p', text: `Dataset **${run.dataset.name}** (\`${run.dataset.hash}\`), seed ${run.seed}, ${m.rows} test rows.` },
+    { kind: 'p', text: `Run \`${run.id}\` of experiment **${run.experiment}**: predict **${run.binding.target}** (${run.binding.task}: ${run.taskReason}), judged by **${run.binding.metric}**.` },
+    { kind: 'p', text: `Dataset **${run.dataset.name}**, ${run.datasetRows} rows (\`${run.dataset.hash}\`); seed ${run.seed}; ${m.rows} test rows.` },
   ]);
   const names = [m.metric, ...Object.keys(m.values).filter((n) => n !== m.metric)].filter((n) => n in m.values);
   cells.push([{ kind: 'h', level: 2, text: 'Test metrics' }, { kind: 'table', head: ['metric', 'value'], rows: names.map((n) => [n === m.metric ? `**${n}**` : n, num(m.values[n])]) }]);
