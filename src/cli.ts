@@ -185,6 +185,21 @@ export function buildProgram(): Command {
     const { predictCommand } = await import('./commands/predict.js');
     await predictCommand(ref, file, opts(cmd));
   });
+  common(
+    program
+      .command('runs')
+      .description('list runs, newest first, with the experiment metric')
+      .option('--experiment <name>', 'only this experiment')
+      .option('--status <status>', 'only runs with this status')
+      .option('--limit <n>', 'at most n runs'),
+  ).action(async (_o, cmd: Command) => {
+    const { runsCommand } = await import('./commands/runs.js');
+    await runsCommand(opts(cmd));
+  });
+  common(program.command('show <run>').description('one run: manifest, metrics, blocks and timings, hooks, artifacts, error (id, prefix, @latest, <exp>@latest)')).action(async (ref: string, _o, cmd: Command) => {
+    const { showCommand } = await import('./commands/show.js');
+    await showCommand(ref, opts(cmd));
+  });
   common(program.command('artifacts <run>').description("list a run's artifacts")).action(async (ref: string, _o, cmd: Command) => {
     const { artifactsCommand } = await import('./commands/artifacts.js');
     await artifactsCommand(ref, opts(cmd));

@@ -286,3 +286,26 @@ describe('bfly run concurrency', () => {
     for (const id of ids) expect(manifestOf(id).status).toBe('succeeded');
   }, 120_000);
 });
+
+describe('bfly runs and bfly show', () => {
+  it('lists runs newest first with filters, and shows one run in full', async () => {
+    const all = (await run(['runs', '--json'])).json();
+    expect(all.length).toBeGreaterThan(5);
+    expect(all.map((r: { id: string }) => r.id)).toEqual([...all.map((r: { id: string }) => r.id)].sort().reverse());
+    const fast = (await run(['runs', '--experiment', 'fast', '--status', 'succeeded', '--limit', '2', '--json'])).json();
+    expect(fast).toHaveLength(2);
+    expect(fast.every((r: { experiment: string; status: string }) => r.experiment === 'fast' && r.status === 'succeeded')).toBe(true);
+    const table = (await run(['runs', '--experiment', 'cars'])).stdout;
+    expect(table.split('\n')[0]).toMatch(/^run\s+experiment\s+status\s+age\s+duration\s+metric\s+value\s+model\s+seed$/);
+    expect(table).toMatch(/cars\s+succeeded\s+\d+[smhd] ago\s+[\d.]+ m?s\s+rmse ↓\s+[\d.]+\s+yes/);
+    const shown = await run(['show', 'fast@latest']);
+    expect(shown.stdout).toMatch(/^run \d{8}-\d{9}-[0-9a-f]{6}\s+succeeded/);
+    expect(shown.stdout).toMatch(/model_selection\s+model_selection\s+succeeded/);
+    expect(shown.stdout).toContain('artifact');
+    expect((await run(['show', 'fast@latest', '--json'])).json()).toMatchObject({ experiment: 'fast', dir: expect.stringContaining('.butterfly/runs/') });
+    expect((await run(['show', 'nosuch@latest'])).exitCode).toBe(5);
+    const failed = (await run(['runs', '--status', 'failed', '--json'])).json();
+    const f = await run(['show', failed[0].id]);
+    expect(f.stdout).toMatch(/error\s+\w+ in block \w+/);
+  });
+});
