@@ -200,6 +200,10 @@ export function buildProgram(): Command {
     const { showCommand } = await import('./commands/show.js');
     await showCommand(ref, opts(cmd));
   });
+  common(program.command('compare <runs...>').description('runs side by side, only what differs: params, data, hooks, metrics with deltas, timings').option('--all', 'show every value, not only the differences')).action(async (refs: string[], _o, cmd: Command) => {
+    const { compareCommand } = await import('./commands/compare.js');
+    await compareCommand(refs, opts(cmd));
+  });
   common(program.command('artifacts <run>').description("list a run's artifacts")).action(async (ref: string, _o, cmd: Command) => {
     const { artifactsCommand } = await import('./commands/artifacts.js');
     await artifactsCommand(ref, opts(cmd));

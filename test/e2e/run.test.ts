@@ -308,4 +308,27 @@ describe('bfly runs and bfly show', () => {
     const f = await run(['show', failed[0].id]);
     expect(f.stdout).toMatch(/error\s+\w+ in block \w+/);
   });
+
+  it('compare shows only what differs: the seed, metrics with deltas; --all shows the rest', async () => {
+    const seeds = (await run(['runs', '--experiment', 'fast', '--status', 'succeeded', '--json'])).json();
+    const a = seeds.findLast((r: { seed: number }) => r.seed === 42); // the first run of all
+    const b = seeds.find((r: { seed: number }) => r.seed === 7);
+    const c = await run(['compare', a.id, b.id, '--json']);
+    expect(c.exitCode).toBe(0);
+    const rows = c.json().rows as Array<{ section: string; key: string; differs: boolean; deltas?: Array<{ better: boolean | null } | null> }>;
+    expect(rows.filter((r) => r.differs && r.section !== 'metrics' && r.section !== 'timing').map((r) => r.key)).toEqual(['seed']);
+    const acc = rows.find((r) => r.key === 'accuracy')!;
+    expect(acc.deltas![0]).toBeNull();
+    const human = (await run(['compare', a.id, b.id])).stdout;
+    expect(human).toMatch(/run: seed\s+42\s+7/);
+    expect(human).toMatch(/metrics: log_loss\s+[\d.]+\s+[\d.]+ \([+-][\d.e-]+ (better|worse)\)/);
+    expect(human).toMatch(/other values are the same in every run/);
+    const all = (await run(['compare', a.id, b.id, '--all'])).stdout;
+    expect(all).toMatch(/blocks\.model_selection\.config\.cv\s+3\s+3/);
+    // the --set run earlier: same blocks up to explain, whose config changed
+    type R = { id: string; blocks: Array<{ key: string }> };
+    const set = seeds.find((r: R) => r.blocks[5].key === a.blocks[5].key && r.blocks[6].key !== a.blocks[6].key) as R;
+    expect((await run(['compare', a.id, set.id])).stdout).toMatch(/blocks\.explain\.config\.n_repeats\s+2\s+3/);
+    expect((await run(['compare', a.id])).exitCode).toBe(4);
+  });
 });
