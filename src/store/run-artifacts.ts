@@ -5,7 +5,9 @@ import { sha256Hex } from '../core/hash.js';
 import type { RunArtifact, RunManifest } from '../core/run.js';
 import { workspacePaths } from './layout.js';
 import { readRunManifest } from './run-state.js';
-import { resolveRunRef } from './runs.js';
+import { listRunIds, resolveRunRef } from './runs.js';
+import { parse as parseYaml } from 'yaml';
+import type { Pipeline } from '../core/pipeline.js';
 
 /** A run (by any reference) with its folder. */
 export function runWithDir(root: string, ref: string): { run: RunManifest; dir: string } {
@@ -41,4 +43,33 @@ export function exportRun(root: string, ref: string, dest: string): { run: strin
   }
   copyFileSync(join(dir, 'run.json'), join(dest, 'run.json'));
   return { run: run.id, files: [...files.map((f) => f.path), 'run.json'] };
+}
+
+/** Filters of {@link listRuns}. */
+export interface RunFilter {
+  experiment?: string;
+  status?: string;
+  limit?: number;
+}
+
+/** Run manifests, newest first, filtered (a folder without a readable run.json is skipped). */
+export function listRuns(root: string, f: RunFilter = {}): RunManifest[] {
+  const ids = listRunIds(root);
+  const out: RunManifest[] = [];
+  for (let i = ids.length - 1; i >= 0 && out.length < (f.limit ?? Infinity); i--) {
+    let m: RunManifest;
+    try {
+      m = readRunManifest(root, ids[i]);
+    } catch {
+      continue;
+    }
+    if ((f.experiment === undefined || m.experiment === f.experiment) && (f.status === undefined || m.status === f.status)) out.push(m);
+  }
+  return out;
+}
+
+/** A run's frozen pipeline (its `pipeline.yaml`, parsed). */
+export function readRunPipeline(root: string, ref: string): { run: RunManifest; pipeline: Pipeline } {
+  const { run, dir } = runWithDir(root, ref);
+  return { run, pipeline: parseYaml(readFileSync(join(dir, 'pipeline.yaml'), 'utf8')) as Pipeline };
 }

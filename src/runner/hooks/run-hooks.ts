@@ -137,7 +137,11 @@ export async function runBlockWithHooks(b: HookedBlock): Promise<void> {
   const inner: BlockContext = {
     ...ctx,
     block,
-    read: <T>(slot: string): T => (inputs.has(slot) ? (ctx.readOptional(slot), inputs.get(slot) as T) : ctx.read<T>(slot)),
+    read: <T>(slot: string): T => {
+      if (!inputs.has(slot)) return ctx.read<T>(slot);
+      ctx.readOptional(slot); // still checks that the block may read this slot
+      return inputs.get(slot) as T;
+    },
     readOptional: <T>(slot: string): T | undefined => (inputs.has(slot) ? (inputs.get(slot) as T) : ctx.readOptional<T>(slot)),
   };
   const override = hooks.find((x) => x.kind === 'override');
