@@ -2,7 +2,7 @@ import { appendFileSync, chmodSync, closeSync, fsyncSync, mkdirSync, openSync, r
 import { join, relative, sep } from 'node:path';
 import { InfraError } from '../core/errors.js';
 import { sha256Hex } from '../core/hash.js';
-import { type RunManifest, isFinalStatus } from '../core/run.js';
+import { type RunManifest, isFinalStatus } from '../core/run-manifest.js';
 import { writeJsonAtomic } from './atomic.js';
 import { workspacePaths } from './layout.js';
 import { breakDeadLock, findDeadLocks, sweepDeadTemps } from './lock.js';

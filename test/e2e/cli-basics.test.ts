@@ -126,3 +126,12 @@ describe('bfly in pipelines and on wide tables', () => {
     expect(d.columns[2]).toMatchObject({ type: 'integer' });
   });
 });
+
+describe('start-up path', () => {
+  it('listing and showing datasets load neither zod nor yaml (every command opens the workspace)', () => {
+    for (const cmd of ['dataset-list', 'dataset-show', 'init']) {
+      const bundle = readFileSync(join(REPO, 'dist', 'cli', 'commands', `${cmd}.cjs`), 'utf8');
+      expect(bundle).not.toMatch(/require\("(zod|yaml)"\)/);
+    }
+  });
+});
