@@ -204,6 +204,14 @@ export function buildProgram(): Command {
     const { compareCommand } = await import('./commands/compare.js');
     await compareCommand(refs, opts(cmd));
   });
+  common(program.command('lineage <run-or-artifact-hash>').description('dataset → pipeline → hooks → blocks → artifacts with hashes; from an artifact hash, the run that made it')).action(async (ref: string, _o, cmd: Command) => {
+    const { lineageCommand } = await import('./commands/lineage.js');
+    await lineageCommand(ref, opts(cmd));
+  });
+  common(program.command('status').description('the workspace, and per experiment whether the draft differs from its latest run and which blocks would re-run')).action(async (_o, cmd: Command) => {
+    const { statusCommand } = await import('./commands/status.js');
+    await statusCommand(opts(cmd));
+  });
   common(program.command('artifacts <run>').description("list a run's artifacts")).action(async (ref: string, _o, cmd: Command) => {
     const { artifactsCommand } = await import('./commands/artifacts.js');
     await artifactsCommand(ref, opts(cmd));

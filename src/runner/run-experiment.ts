@@ -96,7 +96,9 @@ export function previewRun(root: string, experiment: string, o: Pick<RunOptions,
     const uncached = UNCACHED_BLOCKS.has(b.type as never);
     const hit = !uncached && o.noCache !== true && readCacheEntry(root, b.key) !== null;
     if (hit) return { id: b.id, type: b.type, key: b.key, action: 'cached', reason: 'same key as a finished block' };
-    const why = o.noCache === true ? 'the cache is disabled (--no-cache)' : uncached ? 'never cached (it names its run)' : (blockChangeReason(b, prevBlocks.get(b.id), previous !== null && previous.seed !== plan.seed) ?? 'its cached outputs are gone');
+    const prev = prevBlocks.get(b.id) as (PreviousBlock & { status?: string }) | undefined;
+    const unfinished = prev !== undefined && prev.key === b.key && prev.status !== 'succeeded' ? `it did not finish in run ${previous!.id} (${prev.status})` : null;
+    const why = o.noCache === true ? 'the cache is disabled (--no-cache)' : uncached ? 'never cached (it names its run)' : (unfinished ?? blockChangeReason(b, prev, previous !== null && previous.seed !== plan.seed) ?? 'its cached outputs are gone');
     return { id: b.id, type: b.type, key: b.key, action: 'run', reason: why };
   });
   return {

@@ -60,3 +60,23 @@ export function renderCompare(ids: string[], rows: CompareRow[], hiddenSame: num
   ];
   return renderTable(['', ...ids], rows.map(render)) + (hiddenSame === null ? '' : `(${hiddenSame} other values are the same in every run; --all shows them)\n`);
 }
+
+/** `bfly lineage`: dataset → pipeline → hooks → blocks → artifacts, with hashes, as a tree. */
+export function renderLineage(run: RunManifest, artifact: string | null): string {
+  const lines = [
+    ...(artifact ? [`artifact ${artifact} was made by run ${run.id}`, ''] : []),
+    `run ${run.id} (${run.experiment}, ${run.status}, seed ${run.seed})`,
+    `├─ dataset ${run.dataset.name}  ${run.dataset.hash}`,
+    `├─ pipeline snapshot  ${run.pipelineHash}`,
+    ...run.hooks.map((h) => `├─ hook ${h.id} (${h.origin})  ${h.hash}`),
+    `├─ execution key  ${run.executionKey}`,
+    '└─ blocks',
+  ];
+  run.blocks.forEach((b, i) => {
+    const last = i === run.blocks.length - 1;
+    lines.push(`   ${last ? '└─' : '├─'} ${b.id} (${b.type}, ${b.status}${b.cached ? ', from cache' : ''})  key ${b.key.slice(0, 19)}…`);
+    const made = run.artifacts.filter((a) => a.block === b.id);
+    made.forEach((a, j) => lines.push(`   ${last ? '  ' : '│ '}  ${j === made.length - 1 ? '└─' : '├─'} ${a.name}  ${a.hash}${a.name === artifact ? '  ←' : ''}`));
+  });
+  return lines.join('\n') + '\n';
+}

@@ -331,4 +331,23 @@ describe('bfly runs and bfly show', () => {
     expect((await run(['compare', a.id, set.id])).stdout).toMatch(/blocks\.explain\.config\.n_repeats\s+2\s+3/);
     expect((await run(['compare', a.id])).exitCode).toBe(4);
   });
+
+  it('lineage shows the tree from a run or from an artifact hash; status says what a run would do', async () => {
+    const m = (await run(['show', 'fast@latest', '--json'])).json();
+    const tree = (await run(['lineage', 'fast@latest'])).stdout;
+    expect(tree).toContain(`├─ dataset penguins  ${m.dataset.hash}`);
+    expect(tree).toContain(`├─ pipeline snapshot  ${m.pipelineHash}`);
+    expect(tree).toMatch(/model\.json  sha256:[0-9a-f]{64}/);
+    const model = m.artifacts.find((a: { name: string }) => a.name === 'model.json');
+    const byHash = await run(['lineage', model.hash.slice(7, 23), '--json']);
+    expect(byHash.json()).toMatchObject({ artifact: 'model.json' });
+    expect((await run(['lineage', 'sha256:' + '0'.repeat(64)])).exitCode).toBe(5);
+    const before = (await run(['status', '--json'])).json();
+    expect(before.experiments.find((e: { name: string }) => e.name === 'fast').upToDate).not.toBeNull();
+    await run(['pipeline', 'set', 'fast', 'blocks.explain.config.top_k=1']);
+    const after = (await run(['status'])).stdout;
+    // reasons compare with the experiment's latest run (here one with another seed)
+    expect(after).toMatch(/fast: latest run \S+ \(\w+\)\n  `bfly run fast` would run: explain \(its config changed/);
+    expect(after).toMatch(/slow: latest run \S+ \(cancelled\)\n  `bfly run slow` would run: model_selection \(it did not finish in run \S+ \(cancelled\)\)/);
+  });
 });
