@@ -337,7 +337,7 @@ describe('bfly runs and bfly show', () => {
     const tree = (await run(['lineage', 'fast@latest'])).stdout;
     expect(tree).toContain(`├─ dataset penguins  ${m.dataset.hash}`);
     expect(tree).toContain(`├─ pipeline snapshot  ${m.pipelineHash}`);
-    expect(tree).toMatch(/model\.json  sha256:[0-9a-f]{64}/);
+    expect(tree).toMatch(/model\.json {2}sha256:[0-9a-f]{64}/);
     const model = m.artifacts.find((a: { name: string }) => a.name === 'model.json');
     const byHash = await run(['lineage', model.hash.slice(7, 23), '--json']);
     expect(byHash.json()).toMatchObject({ artifact: 'model.json' });
@@ -347,7 +347,7 @@ describe('bfly runs and bfly show', () => {
     await run(['pipeline', 'set', 'fast', 'blocks.explain.config.top_k=1']);
     const after = (await run(['status'])).stdout;
     // reasons compare with the experiment's latest run (here one with another seed)
-    expect(after).toMatch(/fast: latest run \S+ \(\w+\)\n  `bfly run fast` would run: explain \(its config changed/);
-    expect(after).toMatch(/slow: latest run \S+ \(cancelled\)\n  `bfly run slow` would run: model_selection \(it did not finish in run \S+ \(cancelled\)\)/);
+    expect(after).toMatch(/fast: latest run \S+ \(\w+\)\n {2}`bfly run fast` would run: explain \(its config changed/);
+    expect(after).toMatch(/slow: latest run \S+ \(cancelled\)\n {2}`bfly run slow` would run: model_selection \(it did not finish in run \S+ \(cancelled\)\)/);
   });
 });
