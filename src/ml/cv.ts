@@ -4,7 +4,7 @@ import { flatMetrics } from './metrics.js';
 import { type FitProgress, type FittedModel, fitModel } from './models.js';
 import type { Matrix } from './matrix.js';
 import type { PreprocessOptions } from './preprocess.js';
-import { type StageSpec, chainMatrix, fitChain, withFinalPreprocess } from './chain.js';
+import { type StageSpec, chainMatrix, fitChain, frameMatrix, withFinalPreprocess } from './chain.js';
 import { type Rng, rngStream } from './random.js';
 
 /** One fold: positions of its training and test rows. */
@@ -117,8 +117,8 @@ export async function crossValidate(frame: Frame, y: Int32Array | Float64Array, 
     for (const [fi, fold] of folds.entries()) {
       const trainFrame = takeRows(frame, fold.train);
       const testFrame = takeRows(frame, fold.test);
-      const { stages } = fitChain(specs, trainFrame);
-      const Xtr = chainMatrix(stages, trainFrame);
+      const { stages, out } = fitChain(specs, trainFrame);
+      const Xtr = frameMatrix(out);
       const Xte = chainMatrix(stages, testFrame);
       const ytr = o.classes > 0 ? Int32Array.from(fold.train, (i) => y[i]) : Float64Array.from(fold.train, (i) => y[i]);
       const yte = o.classes > 0 ? Int32Array.from(fold.test, (i) => y[i]) : Float64Array.from(fold.test, (i) => y[i]);

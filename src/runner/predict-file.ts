@@ -1,3 +1,4 @@
+import { csvCell } from '../core/csv.js';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { extname } from 'node:path';
 import { ValidationError } from '../core/errors.js';
@@ -20,10 +21,6 @@ export interface PredictFileOptions {
   write: (text: string) => void;
 }
 
-function csvCell(v: string | number): string {
-  const s = String(v);
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
 
 /**
  * Predicts every row of a CSV/TSV/JSON/JSONL file with a loaded model, streaming: rows are read,

@@ -1,9 +1,7 @@
+import { sleepSync } from '../store/lock.js';
+
 /** Error codes of I/O that may succeed if tried again a moment later. */
 export const TRANSIENT_CODES: ReadonlySet<string> = new Set(['EBUSY', 'EAGAIN', 'EMFILE', 'ENFILE', 'ETXTBSY']);
-
-function sleepSync(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
 
 /**
  * Runs `fn`, retrying (up to `attempts` times, backing off 20, 40, 80… ms) only when it fails

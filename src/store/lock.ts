@@ -62,7 +62,8 @@ function readLockInfo(path: string): LockInfo | null {
   }
 }
 
-function sleepSync(ms: number): void {
+/** Blocks the thread for `ms` milliseconds (for short back-offs in synchronous code). */
+export function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 

@@ -1,12 +1,9 @@
+import { csvCell } from '../../core/csv.js';
 import { classificationMetrics, flatMetrics } from '../../ml/metrics.js';
 import type { BlockContext } from '../context.js';
 import { type ModelArtifact, modelFromArtifact } from '../model-artifact.js';
 import type { MetricsSlot, PartSlot, PredictionsSlot } from '../slots.js';
 
-function csvCell(v: string | number): string {
-  const s = String(v);
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
 
 /** The predictions as CSV: dataset row, actual, predicted, and one probability column per class. */
 export function predictionsCsv(p: PredictionsSlot): string {
