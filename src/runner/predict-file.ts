@@ -1,5 +1,5 @@
 import { csvCell } from '../core/csv.js';
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { extname } from 'node:path';
 import { ValidationError } from '../core/errors.js';
 import { CsvParser, fieldText } from '../store/import/csv.js';
@@ -104,4 +104,23 @@ export function predictFile(model: LoadedModel, file: string, o: PredictFileOpti
     closeSync(fd);
   }
   return { rows: done };
+}
+
+/**
+ * {@link predictFile} into `out` (CSV, or JSON lines for `.jsonl`), written aside and renamed
+ * into place: a prediction that fails leaves no half-written file.
+ */
+export function predictToFile(model: LoadedModel, file: string, out: string, o: Omit<PredictFileOptions, 'write' | 'format'>): { rows: number } {
+  const tmp = `${out}.bfly-${process.pid}.tmp`;
+  const fd = openSync(tmp, 'w');
+  try {
+    const r = predictFile(model, file, { ...o, format: out.endsWith('.jsonl') ? 'jsonl' : 'csv', write: (t) => writeSync(fd, t) });
+    closeSync(fd);
+    renameSync(tmp, out);
+    return r;
+  } catch (err) {
+    closeSync(fd);
+    rmSync(tmp, { force: true });
+    throw err;
+  }
 }

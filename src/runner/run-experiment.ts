@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import type { RunEvent } from '../core/events.js';
 import { type PreviousBlock, type RunManifest, blockChangeReason } from '../core/run.js';
 import { readCacheEntry } from '../store/block-cache.js';
+import { listExperiments } from '../store/experiments.js';
+import { listRuns } from '../store/run-artifacts.js';
 import { checkHookPolicy } from '../store/hooks.js';
 import { listRunIds } from '../store/runs.js';
 import { readRunManifest } from '../store/run-state.js';
@@ -133,4 +135,35 @@ export async function runExperiment(root: string, experiment: string, o: RunOpti
   const pipelineYaml = readFileSync(join(created.dir, 'pipeline.yaml'), 'utf8');
   const run = await executeRun({ root, plan, created, pipelineYaml, noCache: o.noCache, signal: o.signal, onEvent: o.onEvent });
   return { run, reused: false };
+}
+
+/** One experiment in {@link workspaceStatus}. */
+export interface ExperimentStatus {
+  name: string;
+  latest: string | null;
+  latestStatus: string | null;
+  /** The succeeded run `bfly run` would return, if any. */
+  upToDate: string | null;
+  /** Blocks `bfly run` would execute (the report aside), and why. */
+  wouldRun: Array<{ block: string; reason: string }>;
+  /** Why the draft cannot run, when it cannot. */
+  problem: string | null;
+}
+
+/**
+ * Per experiment: its latest run, and what `bfly run` would do now (the same answer as
+ * `--dry-run`).
+ */
+export function experimentStatuses(root: string): ExperimentStatus[] {
+  const runs = listRuns(root);
+  return listExperiments(root).map((e) => {
+    const latest = runs.find((r) => r.experiment === e.name) ?? null;
+    const base = { name: e.name, latest: latest?.id ?? null, latestStatus: latest?.status ?? null };
+    try {
+      const p = previewRun(root, e.name);
+      return { ...base, upToDate: p.upToDate, wouldRun: p.steps.filter((s) => s.action === 'run' && s.type !== 'report').map((s) => ({ block: s.id, reason: s.reason })), problem: null };
+    } catch (err) {
+      return { ...base, upToDate: null, wouldRun: [], problem: (err as Error).message };
+    }
+  });
 }

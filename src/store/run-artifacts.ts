@@ -73,3 +73,13 @@ export function readRunPipeline(root: string, ref: string): { run: RunManifest; 
   const { run, dir } = runWithDir(root, ref);
   return { run, pipeline: parseYaml(readFileSync(join(dir, 'pipeline.yaml'), 'utf8')) as Pipeline };
 }
+
+/** The newest run with an artifact whose sha256 starts with `hexPrefix`, and that artifact; or null. */
+export function findRunByArtifact(root: string, hexPrefix: string): { run: RunManifest; artifact: RunArtifact } | null {
+  const hex = hexPrefix.replace(/^sha256:/, '');
+  for (const run of listRuns(root)) {
+    const artifact = run.artifacts.find((a) => a.hash.slice('sha256:'.length).startsWith(hex));
+    if (artifact !== undefined) return { run, artifact };
+  }
+  return null;
+}

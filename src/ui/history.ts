@@ -1,6 +1,7 @@
 import { METRICS } from '../core/catalog.js';
 import type { CompareRow } from '../core/compare.js';
 import type { RunManifest } from '../core/run.js';
+import type { ExperimentStatus } from '../runner/run-experiment.js';
 import { fmtBytes, fmtNumber, renderTable } from './format.js';
 import { fmtDuration, renderMetricsTable } from './run.js';
 
@@ -78,5 +79,17 @@ export function renderLineage(run: RunManifest, artifact: string | null): string
     const made = run.artifacts.filter((a) => a.block === b.id);
     made.forEach((a, j) => lines.push(`   ${last ? '  ' : '│ '}  ${j === made.length - 1 ? '└─' : '├─'} ${a.name}  ${a.hash}${a.name === artifact ? '  ←' : ''}`));
   });
+  return lines.join('\n') + '\n';
+}
+
+/** `bfly status`: the workspace line, then per experiment its latest run and what a run would do. */
+export function renderStatus(s: { workspace: string; profile: string; datasets: number; runs: number; experiments: ExperimentStatus[] }): string {
+  const lines = [`workspace ${s.workspace} (${s.profile}): ${s.datasets} datasets, ${s.experiments.length} experiments, ${s.runs} runs`, ''];
+  for (const e of s.experiments) {
+    const head = `${e.name}: latest run ${e.latest ?? 'none'}${e.latestStatus ? ` (${e.latestStatus})` : ''}`;
+    if (e.problem) lines.push(`${head}\n  draft is invalid: ${e.problem.split('\n')[0]}`);
+    else if (e.upToDate) lines.push(`${head}\n  up to date: \`bfly run ${e.name}\` would return run ${e.upToDate}`);
+    else lines.push(`${head}\n  \`bfly run ${e.name}\` would run: ${e.wouldRun.length === 0 ? 'only the report' : e.wouldRun.map((w) => `${w.block} (${w.reason})`).join(', ')}`);
+  }
   return lines.join('\n') + '\n';
 }
