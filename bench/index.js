@@ -4,8 +4,9 @@ import { benchImport } from './import.js';
 import { benchModels } from './models.js';
 import { benchRun } from './run.js';
 import { benchHooks } from './hooks.js';
+import { benchHistory } from './history.js';
 
-const SUITES = { import: benchImport, models: benchModels, run: benchRun, hooks: benchHooks };
+const SUITES = { import: benchImport, models: benchModels, run: benchRun, hooks: benchHooks, history: benchHistory };
 const args = process.argv.slice(2);
 const names = args.filter((a) => !a.startsWith('--'));
 const chosen = names.length > 0 ? names : Object.keys(SUITES);

@@ -26,7 +26,7 @@ const lazyCommands = {
 const inkView = {
   name: 'ink-view',
   setup(b) {
-    b.onResolve({ filter: /\/ui\/run-ink\.js$/ }, () => ({ path: '../../ui/run-ink.js', external: true }));
+    b.onResolve({ filter: /\/ui\/(run|batch)-ink\.js$/ }, (args) => ({ path: `../../ui/${args.path.split('/').pop()}`, external: true }));
   },
 };
 
@@ -83,7 +83,7 @@ const common = {
   target: 'node20',
   sourcemap: true,
   // Heavy optional modules stay outside the bundles and load only where used.
-  external: ['isolated-vm', '@tensorflow/*', 'ink', 'react', 'vega', 'vega-lite'],
+  external: ['isolated-vm', '@tensorflow/*', 'ink', 'react', 'vega', 'vega-lite', 'nedb-promises'],
   logLevel: 'warning',
   // CommonJS has no import.meta: give modules that locate files a file URL of their own bundle.
   define: { 'import.meta.url': '__bflyModuleUrl' },

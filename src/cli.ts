@@ -18,6 +18,7 @@ export const EXIT_CODES: Record<ErrorCategory | 'ok' | 'usage' | 'cancelled', nu
   user_code: 7,
   framework: 8,
   infra: 9,
+  integrity: 10,
   cancelled: 130,
 };
 
@@ -169,7 +170,11 @@ export function buildProgram(): Command {
       .option('--force', 'run even if a succeeded run has the same execution key')
       .option('--no-cache', 'execute every block; do not reuse or store block outputs')
       .option('--dry-run', 'print which blocks would run or come from cache, and why; run nothing')
-      .option('-q, --quiet', 'print only the run id and status'),
+      .option('-q, --quiet', 'print only the run id and status')
+      .option('--grid <path=v1,v2>', 'run every value (repeatable: the cartesian product), e.g. blocks.model_selection.config.cv=3,5', collect, [])
+      .option('--seeds <list>', 'run each grid point once per seed, e.g. 1-5 or 1,2,7')
+      .option('--jobs <n>', 'worker processes for a batch (default: the number of cores)')
+      .addOption(new Option('--batch-id <id>', 'record this batch id in run.json (used by batch workers)').hideHelp()),
   ).action(async (name: string, _o, cmd: Command) => {
     const { runCommand } = await import('./commands/run.js');
     actionCategory = (await runCommand(name, opts(cmd))) ?? undefined;
@@ -188,10 +193,13 @@ export function buildProgram(): Command {
   common(
     program
       .command('runs')
-      .description('list runs, newest first, with the experiment metric')
+      .description('list runs, newest first, with the experiment metric and the params that differ')
       .option('--experiment <name>', 'only this experiment')
       .option('--status <status>', 'only runs with this status')
-      .option('--limit <n>', 'at most n runs'),
+      .option('--where <expr>', 'filter, e.g. \'metrics.accuracy > 0.9 and params.train.model == "gradient_boosting"\'')
+      .option('--sort <keys>', 'sort keys, comma-separated; a leading - sorts descending, e.g. -metrics.accuracy')
+      .option('--limit <n>', 'at most n runs')
+      .option('--columns <list>', 'columns to show, e.g. id,experiment,metrics.accuracy,params.train.model'),
   ).action(async (_o, cmd: Command) => {
     const { runsCommand } = await import('./commands/runs.js');
     await runsCommand(opts(cmd));
@@ -200,7 +208,7 @@ export function buildProgram(): Command {
     const { showCommand } = await import('./commands/show.js');
     await showCommand(ref, opts(cmd));
   });
-  common(program.command('compare <runs...>').description('runs side by side, only what differs: params, data, hooks, metrics with deltas, timings').option('--all', 'show every value, not only the differences')).action(async (refs: string[], _o, cmd: Command) => {
+  common(program.command('compare [runs...]').description('runs side by side, only what differs: params, data, hooks, metrics with deltas and seed-noise verdicts, durations').option('--batch <id>', 'compare every run of a batch (bfly run --grid/--seeds)').option('--all', 'show every value, not only the differences').option('--hooks', 'unified diff of hook sources that changed')).action(async (refs: string[], _o, cmd: Command) => {
     const { compareCommand } = await import('./commands/compare.js');
     await compareCommand(refs, opts(cmd));
   });
@@ -250,6 +258,24 @@ export function buildProgram(): Command {
   common(hook.command('untrust <file-or-hash>').description('remove a hook from the trusted list')).action(async (file: string, _o, cmd: Command) => {
     const { hookTrustCommand } = await import('./commands/hook-trust.js');
     await hookTrustCommand(file, false, opts(cmd));
+  });
+  common(program.command('fsck').description('verify the store: re-hash objects, check runs against their manifests, find leftovers, stale locks and index drift').option('--repair', 'rebuild derived data (index, cache, leftovers of dead processes); never touches objects or runs')).action(async (_o, cmd: Command) => {
+    const { fsckCommand } = await import('./commands/fsck.js');
+    actionCategory = (await fsckCommand(opts(cmd))) ?? undefined;
+  });
+  common(program.command('reindex').description('rebuild the run index from the run folders alone')).action(async (_o, cmd: Command) => {
+    const { reindexCommand } = await import('./commands/reindex.js');
+    await reindexCommand(opts(cmd));
+  });
+  common(
+    program
+      .command('gc')
+      .description('remove unreferenced objects, stale cache entries and leftovers; never what a dataset or a kept run references')
+      .option('--dry-run', 'only say what would be removed')
+      .option('--keep-failed-days <n>', 'also remove runs that failed (or were cancelled/interrupted) more than n days ago'),
+  ).action(async (_o, cmd: Command) => {
+    const { gcCommand } = await import('./commands/gc.js');
+    await gcCommand(opts(cmd));
   });
   common(program.command('blocks').description("every block type and model: config fields, defaults, docs")).action(async (_o, cmd: Command) => {
     const { blocksCommand } = await import('./commands/blocks.js');

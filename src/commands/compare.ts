@@ -1,21 +1,56 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { GlobalOptions } from '../cli.js';
-import { compareRuns } from '../core/compare.js';
-import { ValidationError } from '../core/errors.js';
-import { readRunPipeline } from '../store/run-artifacts.js';
+import { compareRuns, seedNoise, unifiedDiff } from '../core/compare.js';
+import { NotFoundError, ValidationError } from '../core/errors.js';
+import { listRunSummaries } from '../store/run-index.js';
+import { getDataset } from '../store/datasets.js';
+import { readRunPipeline, runWithDir } from '../store/run-artifacts.js';
 import { openWorkspace } from '../store/workspace.js';
 import { renderCompare } from '../ui/history.js';
 
-/** `bfly compare <run> <run> [<run>...] [--all] [--json]`: by default only what differs. */
-export async function compareCommand(refs: string[], o: GlobalOptions & { all?: boolean }): Promise<void> {
-  if (refs.length < 2) throw new ValidationError('COMPARE_ONE', 'compare needs at least two runs', { hint: 'e.g. bfly compare penguins@latest 20261122-0528' });
+function readHook(dir: string, id: string): string {
+  try {
+    return readFileSync(join(dir, 'hooks', `${id}.js`), 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** `bfly compare <run> <run> [<run>...] [--all] [--hooks] [--json]`: by default only what differs. */
+export async function compareCommand(refs: string[], o: GlobalOptions & { all?: boolean; hooks?: boolean; batch?: string }): Promise<void> {
   const ws = await openWorkspace(o.C ?? process.cwd());
+  if (o.batch !== undefined) {
+    const listing = await listRunSummaries(ws.root);
+    const members = listing.ids.filter((id) => listing.summary(id).batch === o.batch);
+    if (members.length === 0) throw new NotFoundError('BATCH_NOT_FOUND', `no runs of batch ${JSON.stringify(o.batch)}`, { hint: "list batches with bfly runs --columns id,batch --where 'batch'" });
+    refs = [...refs, ...members];
+  }
+  if (refs.length < 2) throw new ValidationError('COMPARE_ONE', 'compare needs at least two runs', { hint: 'e.g. bfly compare penguins@latest 20261122-0528, or --batch <id>' });
   const runs = refs.map((ref) => {
     const { run, pipeline } = readRunPipeline(ws.root, ref);
-    return { manifest: run, pipeline };
+    let dataset = null;
+    try {
+      dataset = getDataset(ws.root, run.dataset.id);
+    } catch {
+      /* a dataset manifest that is gone only hides the schema comparison */
+    }
+    return { manifest: run, pipeline, dataset, dir: runWithDir(ws.root, run.id).dir };
   });
   const rows = compareRuns(runs);
-  const shown = o.all ? rows : rows.filter((r) => r.differs || r.section === 'metrics');
+  const shown = o.all ? rows : rows.filter((r) => r.differs);
   const ids = runs.map((r) => r.manifest.id);
-  if (o.json) process.stdout.write(JSON.stringify({ runs: ids, rows: shown }) + '\n');
-  else process.stdout.write(renderCompare(ids, shown, o.all ? null : rows.filter((r) => !r.differs && r.section !== 'timing').length));
+  const noise = seedNoise(runs);
+  const hookDiffs: Array<{ hook: string; diff: string }> = [];
+  if (o.hooks) {
+    const hookIds = [...new Set(runs.flatMap((r) => r.manifest.hooks.map((h) => h.id)))];
+    for (const id of hookIds) {
+      for (let i = 1; i < runs.length; i++) {
+        const diff = unifiedDiff(readHook(runs[0].dir, id), readHook(runs[i].dir, id), `${ids[0]}/hooks/${id}.js`, `${ids[i]}/hooks/${id}.js`);
+        if (diff !== '') hookDiffs.push({ hook: id, diff });
+      }
+    }
+  }
+  if (o.json) process.stdout.write(JSON.stringify({ runs: ids, rows: shown, groups: noise.groups, noise: noise.verdicts, ...(o.hooks ? { hookDiffs } : {}) }) + '\n');
+  else process.stdout.write(renderCompare(ids, shown, { hiddenSame: o.all ? null : rows.filter((r) => !r.differs && r.section !== 'timing').length, noise, durations: runs.map((r) => r.manifest.durationMs), hookDiffs: o.hooks ? hookDiffs : null }));
 }

@@ -1,14 +1,32 @@
 import type { GlobalOptions } from '../cli.js';
-import { listRuns } from '../store/run-artifacts.js';
-import { listRunIds } from '../store/runs.js';
+import { ValidationError } from '../core/errors.js';
+import { FINAL_RUN_STATUSES } from '../core/run-manifest.js';
+import { selectRuns } from '../core/run-summary.js';
+import { listRunSummaries } from '../store/run-index.js';
 import { openWorkspace } from '../store/workspace.js';
-import { renderRunsTable } from '../ui/history.js';
+import { parseColumns, renderRunsTable } from '../ui/history.js';
 
-/** `bfly runs [--experiment E] [--status S] [--limit N] [--json]`: newest first. */
-export async function runsCommand(o: GlobalOptions & { experiment?: string; status?: string; limit?: string }): Promise<void> {
+const STATUSES = ['created', 'running', ...FINAL_RUN_STATUSES];
+
+/** `bfly runs [--experiment E] [--status S] [--where EXPR] [--sort KEYS] [--limit N] [--columns C] [--json]`. */
+export async function runsCommand(o: GlobalOptions & { experiment?: string; status?: string; where?: string; sort?: string; limit?: string; columns?: string }): Promise<void> {
+  const limit = o.limit === undefined ? undefined : Number(o.limit);
+  if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw new ValidationError('BAD_LIMIT', `--limit must be a positive whole number, not ${JSON.stringify(o.limit)}`, { hint: 'e.g. --limit 20' });
+  if (o.status !== undefined && !STATUSES.includes(o.status)) throw new ValidationError('BAD_STATUS', `unknown run status ${JSON.stringify(o.status)}`, { hint: `one of ${STATUSES.join(', ')}` });
+  const columns = o.columns === undefined ? undefined : parseColumns(o.columns);
   const ws = await openWorkspace(o.C ?? process.cwd());
-  const runs = listRuns(ws.root, { experiment: o.experiment, status: o.status, limit: o.limit === undefined ? undefined : Number(o.limit) });
-  if (o.json) process.stdout.write(JSON.stringify(runs.map(({ files: _files, ...m }) => m)) + '\n');
-  else if (runs.length === 0) process.stdout.write(listRunIds(ws.root).length === 0 ? 'no runs yet (start one with `bfly run <experiment>`)\n' : 'no runs match\n');
-  else process.stdout.write(renderRunsTable(runs));
+  const listing = await listRunSummaries(ws.root);
+  if (listing.note !== null) process.stderr.write(`note: ${listing.note}\n`);
+  const filtered = o.experiment !== undefined || o.status !== undefined || o.where !== undefined || o.sort !== undefined;
+  if (o.json && !filtered) {
+    // newest first, straight from the index's JSON text: nothing to parse for a plain listing
+    const ids = listing.ids.slice(-(limit ?? listing.ids.length)).reverse();
+    process.stdout.write(`[${ids.map(listing.json).join(',')}]\n`);
+    return;
+  }
+  const runs = listing.ids.map(listing.summary);
+  const shown = selectRuns(runs, { experiment: o.experiment, status: o.status, where: o.where, sort: o.sort, limit });
+  if (o.json) process.stdout.write(JSON.stringify(shown) + '\n');
+  else if (shown.length === 0) process.stdout.write(runs.length === 0 ? 'no runs yet (start one with `bfly run <experiment>`)\n' : `no runs match (of ${runs.length})\n`);
+  else process.stdout.write(renderRunsTable(shown, { columns }));
 }

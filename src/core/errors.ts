@@ -13,6 +13,7 @@ export const ERROR_CATEGORIES = [
   'infra',
   'not_found',
   'not_a_workspace',
+  'integrity',
   'unknown',
 ] as const;
 

@@ -8,6 +8,7 @@ import { loadDatasetColumns } from '../store/dataset-columns.js';
 import { getDataset } from '../store/datasets.js';
 import { getExperiment } from '../store/experiments.js';
 import { RunFolder } from '../store/run-state.js';
+import { indexRun } from '../store/run-index.js';
 import { type CreatedRun, type RunPlan, recordReusableRun } from '../store/snapshot.js';
 import { BLOCK_EXECUTORS, UNCACHED_BLOCKS } from './blocks/index.js';
 import { type BlockContext, ExecutionContext, type RunInfo, RunCancelledError, blockAccess } from './context.js';
@@ -225,6 +226,7 @@ export async function executeRun(o: ExecuteOptions): Promise<RunManifest> {
     sink.flush();
     folder.finish();
     if (manifest.status === 'succeeded') recordReusableRun(root, manifest);
+    indexRun(root, manifest, plan.pipeline);
   } finally {
     created.lock.release();
   }

@@ -1,4 +1,5 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { CorruptObjectError, NotFoundError, ValidationError } from '../core/errors.js';
 import { sha256Hex } from '../core/hash.js';
@@ -6,7 +7,6 @@ import type { RunArtifact, RunManifest } from '../core/run.js';
 import { workspacePaths } from './layout.js';
 import { readRunManifest } from './run-state.js';
 import { listRunIds, resolveRunRef } from './runs.js';
-import { parse as parseYaml } from 'yaml';
 import type { Pipeline } from '../core/pipeline.js';
 
 /** A run (by any reference) with its folder. */
@@ -71,7 +71,10 @@ export function listRuns(root: string, f: RunFilter = {}): RunManifest[] {
 /** A run's frozen pipeline (its `pipeline.yaml`, parsed). */
 export function readRunPipeline(root: string, ref: string): { run: RunManifest; pipeline: Pipeline } {
   const { run, dir } = runWithDir(root, ref);
-  return { run, pipeline: parseYaml(readFileSync(join(dir, 'pipeline.yaml'), 'utf8')) as Pipeline };
+  // pipeline.json (the canonical form) parses without loading the YAML library; older runs have only YAML.
+  if (existsSync(join(dir, 'pipeline.json'))) return { run, pipeline: JSON.parse(readFileSync(join(dir, 'pipeline.json'), 'utf8')) as Pipeline };
+  const { parse } = createRequire(import.meta.url)('yaml') as typeof import('yaml');
+  return { run, pipeline: parse(readFileSync(join(dir, 'pipeline.yaml'), 'utf8')) as Pipeline };
 }
 
 /** The newest run with an artifact whose sha256 starts with `hexPrefix`, and that artifact; or null. */

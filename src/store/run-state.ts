@@ -7,6 +7,12 @@ import { writeJsonAtomic } from './atomic.js';
 import { workspacePaths } from './layout.js';
 import { breakDeadLock, findDeadLocks, sweepDeadTemps } from './lock.js';
 
+/**
+ * The seal of an ended run: `run.json.sha256` holds the sha256 of its final run.json (which in
+ * turn lists every other file's hash), so `bfly fsck` notices a changed byte anywhere.
+ */
+export const RUN_SEAL = 'run.json.sha256';
+
 /** Reads `runs/<id>/run.json`. */
 export function readRunManifest(root: string, id: string): RunManifest {
   return JSON.parse(readFileSync(join(workspacePaths(root).runs, id, 'run.json'), 'utf8')) as RunManifest;
@@ -78,7 +84,7 @@ export class RunFolder {
 
   /**
    * Ends the run: fsyncs every file, lists each with its sha256 in `run.json` (written last),
-   * and makes the folder and its files read-only. Nothing writes here again.
+   * seals run.json with its own hash ({@link RUN_SEAL}), and makes the folder and its files read-only. Nothing writes here again.
    */
   finish(): void {
     this.guard('finishing it again');
@@ -94,6 +100,14 @@ export class RunFolder {
       return { path, hash: `sha256:${sha256Hex(data)}`, bytes: data.length };
     });
     this.save(true);
+    const sealed = readFileSync(join(this.dir, 'run.json'));
+    writeFileSync(join(this.dir, RUN_SEAL), `sha256:${sha256Hex(sealed)}\n`, { flag: 'wx' });
+    const fd = openSync(join(this.dir, RUN_SEAL), 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
     this.frozen = true;
     freezeTree(this.dir);
   }

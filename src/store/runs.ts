@@ -1,8 +1,8 @@
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { NotFoundError, ValidationError } from '../core/errors.js';
-import { isRunId, newRunId } from '../core/run.js';
+import { isRunId, newRunId } from '../core/run-manifest.js';
 import { didYouMean } from '../core/suggest.js';
 import { workspacePaths } from './layout.js';
 
@@ -50,6 +50,8 @@ function experimentOf(root: string, id: string): string | null {
  * resolveRunRef(root, 'penguins@latest')
  */
 export function resolveRunRef(root: string, ref: string): string {
+  // a whole id needs no listing (a workspace may hold 100,000 runs)
+  if (isRunId(ref) && existsSync(join(workspacePaths(root).runs, ref))) return ref;
   const ids = listRunIds(root);
   const none = (what: string): never => {
     throw new NotFoundError('RUN_NOT_FOUND', what, { hint: ids.length === 0 ? 'run an experiment with `bfly run <experiment>`' : 'list runs with `bfly runs`', data: { ref } });

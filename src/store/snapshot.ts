@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { hashJson, sha256Hex } from '../core/hash.js';
+import { canonicalJson, hashJson, sha256Hex } from '../core/hash.js';
 import type { Pipeline } from '../core/pipeline.js';
 import { type PlannedBlock, type RunBinding, type RunManifest, executionKey, planBlocks } from '../core/run.js';
 import { BFLY_VERSION } from '../core/version.js';
@@ -47,6 +47,8 @@ export interface RunPlan {
   executionKey: string;
   /** Every block with its cache key. */
   blocks: PlannedBlock[];
+  /** The batch the run belongs to (recorded in run.json; not part of the execution key). */
+  batch?: string | null;
 }
 
 /**
@@ -152,7 +154,8 @@ export interface CreatedRun {
 
 /**
  * Freezes a plan into a new run folder before any block runs: takes the run's lock, then writes
- * `pipeline.yaml` (the resolved pipeline), `hooks/<id>.js` (each hook's exact source) and
+ * `pipeline.yaml` (the resolved pipeline), `pipeline.json` (its canonical JSON, whose sha256 is
+ * the run's pipelineHash), `hooks/<id>.js` (each hook's exact source) and
  * `run.json` (status `created`, hashes, execution key, environment), written last and
  * atomically.
  */
@@ -162,6 +165,8 @@ export function snapshotRun(root: string, plan: RunPlan, now = new Date()): Crea
   const lock = acquireLock(root, `run-${id}`, { purpose: `running ${plan.experiment} (run ${id})` });
   try {
     writeFileSync(join(dir, 'pipeline.yaml'), `# frozen snapshot of experiment ${plan.experiment}'s pipeline for run ${id}\n${stringify(plan.pipeline, { lineWidth: 0 })}`);
+    // The exact bytes behind pipelineHash (canonical JSON): fsck checks it, tools read it fast.
+    writeFileSync(join(dir, 'pipeline.json'), canonicalJson(plan.pipeline));
     if (plan.hooks.length > 0) {
       mkdirSync(join(dir, 'hooks'));
       for (const h of plan.hooks) writeFileSync(join(dir, 'hooks', `${h.id}.js`), h.source);
@@ -172,6 +177,7 @@ export function snapshotRun(root: string, plan: RunPlan, now = new Date()): Crea
       status: 'created',
       reused: false,
       seed: plan.seed,
+      batch: plan.batch ?? null,
       dataset: plan.dataset,
       binding: plan.binding,
       pipelineHash: plan.pipelineHash,

@@ -1,7 +1,12 @@
-import { METRICS } from '../core/catalog.js';
-import type { CompareRow } from '../core/compare.js';
+import { METRICS } from '../core/metrics-info.js';
+import type { CompareRow, NoiseVerdict, SeedGroup } from '../core/compare.js';
+import { ValidationError } from '../core/errors.js';
+import { checkField, fieldValue } from '../core/query.js';
 import type { RunManifest } from '../core/run.js';
+import { type RunSummary, varyingParams } from '../core/run-summary.js';
 import type { ExperimentStatus } from '../runner/run-experiment.js';
+import type { FsckReport } from '../store/fsck.js';
+import type { GcReport } from '../store/gc.js';
 import { fmtBytes, fmtNumber, renderTable } from './format.js';
 import { fmtDuration, renderMetricsTable } from './run.js';
 
@@ -10,18 +15,65 @@ function age(iso: string, now: number): string {
   return s < 90 ? `${s}s ago` : s < 5400 ? `${Math.round(s / 60)}m ago` : s < 129_600 ? `${Math.round(s / 3600)}h ago` : `${Math.round(s / 86_400)}d ago`;
 }
 
-/** `bfly runs`: one line per run, the experiment's metric with which way is better. */
-export function renderRunsTable(runs: RunManifest[], now = Date.now()): string {
-  return renderTable(
-    ['run', 'experiment', 'status', 'age', 'duration', 'metric', 'value', 'model', 'seed'],
-    runs.map((m) => {
-      const metric = m.binding?.metric ?? '';
-      const v = m.metrics?.[metric];
-      const model = m.artifacts.some((a) => a.name === 'model.json') ? 'yes' : '';
-      return [m.id, m.experiment, m.status, age(m.createdAt, now), fmtDuration(m.durationMs), metric ? `${metric} ${METRICS[metric]?.higherIsBetter === false ? '↓' : '↑'}` : '', v === undefined ? '-' : fmtNumber(v), model, String(m.seed)];
-    }),
-    ['left', 'left', 'left', 'right', 'right', 'left', 'right', 'left', 'right'],
+const SPECIAL_COLUMNS = ['run', 'id', 'experiment', 'status', 'age', 'duration', 'metric', 'value', 'params', 'model', 'seed', 'batch', 'dataset'];
+
+/** Checks a `--columns` list: special names ({@link SPECIAL_COLUMNS}) or query fields. */
+export function parseColumns(src: string): string[] {
+  const cols = src.split(',').map((c) => c.trim()).filter((c) => c !== '');
+  if (cols.length === 0) throw new ValidationError('BAD_COLUMNS', '--columns is empty', { hint: `e.g. --columns id,experiment,metrics.accuracy (also: ${SPECIAL_COLUMNS.join(', ')})` });
+  let col = 1;
+  for (const c of cols) {
+    if (!SPECIAL_COLUMNS.includes(c)) checkField(c, src, src.indexOf(c, col - 1) + 1, '--columns');
+    col += c.length + 1;
+  }
+  return cols;
+}
+
+function plain(v: unknown): string {
+  if (v === undefined || v === null) return '-';
+  if (typeof v === 'number') return fmtNumber(v);
+  if (typeof v === 'string') return v;
+  return JSON.stringify(v);
+}
+
+/**
+ * `bfly runs`: one line per run; by default the experiment's metric (with which way is better),
+ * the params that differ between the listed runs, whether it made a model, and the seed.
+ */
+export function renderRunsTable(runs: RunSummary[], o: { columns?: string[]; now?: number } = {}): string {
+  const now = o.now ?? Date.now();
+  const varying = varyingParams(runs);
+  const keyParams = varying.slice(0, 3);
+  const columns = o.columns ?? ['run', 'experiment', 'status', 'age', 'duration', 'metric', 'value', ...(keyParams.length > 0 ? ['params'] : []), 'model', 'seed'];
+  const cell = (m: RunSummary, c: string): string => {
+    const metric = m.binding?.metric ?? '';
+    switch (c) {
+      case 'run':
+      case 'id':
+        return m.id;
+      case 'age':
+        return age(m.createdAt, now);
+      case 'duration':
+        return fmtDuration(m.durationMs);
+      case 'metric':
+        return metric ? `${metric} ${METRICS[metric]?.higherIsBetter === false ? '↓' : '↑'}` : '';
+      case 'value':
+        return plain(m.metrics?.[metric]);
+      case 'params':
+        return keyParams.map((k) => `${k.replace(/^params\./, '')}=${plain(fieldValue(m, k))}`).join(' ');
+      case 'model':
+        return m.model ? 'yes' : '';
+      default:
+        return plain(fieldValue(m, c));
+    }
+  };
+  const right = (c: string): boolean => ['age', 'duration', 'value', 'seed'].includes(c) || c.startsWith('metrics.') || c === 'durationMs';
+  const table = renderTable(
+    columns.map((c) => (c === 'id' ? 'run' : c)),
+    runs.map((m) => columns.map((c) => cell(m, c))),
+    columns.map((c) => (right(c) ? 'right' : 'left')),
   );
+  return table + (o.columns === undefined && varying.length > keyParams.length ? `(${varying.length - keyParams.length} more params differ; --columns params.<block>.<key> shows one)\n` : '');
 }
 
 /** `bfly show`: the run's facts, error, metrics, blocks, hooks and artifacts. */
@@ -50,8 +102,20 @@ function cell(v: string | number | null): string {
   return v === null ? '-' : typeof v === 'number' ? fmtNumber(v) : v;
 }
 
-/** `bfly compare`: the rows side by side; metric changes from the first run marked better or worse. */
-export function renderCompare(ids: string[], rows: CompareRow[], hiddenSame: number | null): string {
+/** What {@link renderCompare} adds below the table. */
+export interface CompareExtras {
+  /** How many values are equal in every run (hidden), or null when everything is shown. */
+  hiddenSame: number | null;
+  noise: { groups: SeedGroup[]; verdicts: NoiseVerdict[] };
+  durations: Array<number | null>;
+  hookDiffs: Array<{ hook: string; diff: string }> | null;
+}
+
+/**
+ * `bfly compare`: the rows side by side, metric changes from the first run marked better or
+ * worse; then the seed-noise verdict, durations, and hook source diffs when asked.
+ */
+export function renderCompare(ids: string[], rows: CompareRow[], x: CompareExtras): string {
   const render = (r: CompareRow): string[] => [
     `${r.section === 'params' ? '' : `${r.section}: `}${r.key}`,
     ...r.values.map((v, i) => {
@@ -59,7 +123,21 @@ export function renderCompare(ids: string[], rows: CompareRow[], hiddenSame: num
       return d ? `${cell(v)} (${d.delta >= 0 ? '+' : ''}${fmtNumber(d.delta)}${d.better === null ? '' : d.better ? ' better' : ' worse'})` : cell(v);
     }),
   ];
-  return renderTable(['', ...ids], rows.map(render)) + (hiddenSame === null ? '' : `(${hiddenSame} other values are the same in every run; --all shows them)\n`);
+  const out: string[] = [rows.length === 0 ? 'no differences: the runs have the same config, data, hooks, seed and metrics\n' : renderTable(['', ...ids], rows.map(render))];
+  const { groups, verdicts } = x.noise;
+  if (groups.length === 1 && ids.length > 1) {
+    out.push(`these runs differ only in seed (${groups[0].seeds.join(', ')}): every metric difference above is seed noise`);
+    for (const v of verdicts) out.push(`  ${v.metric}: ${fmtNumber(v.groups[0].mean)} ± ${fmtNumber(v.groups[0].std)} over ${v.groups[0].n} seeds`);
+  } else if (verdicts.length > 0) {
+    out.push(`seed groups: ${groups.map((g, i) => `${String.fromCharCode(65 + i)} = ${g.runs.map((r) => r.slice(-6)).join(', ')} (seeds ${g.seeds.join(', ')})`).join('; ')}`);
+    for (const v of verdicts) {
+      out.push(`  ${v.metric}: ${v.groups.map((g, i) => `${String.fromCharCode(65 + i)} ${fmtNumber(g.mean)} ± ${fmtNumber(g.std)}`).join(', ')}  ${v.verdict === 'within_noise' ? '≈ within seed noise' : '≠ beyond seed noise'}`);
+    }
+  }
+  if (x.durations.some((d) => d !== null)) out.push(`durations: ${x.durations.map((d) => fmtDuration(d)).join(', ')}`);
+  if (x.hiddenSame !== null) out.push(`(${x.hiddenSame} other values are the same in every run; --all shows them)`);
+  if (x.hookDiffs !== null) out.push(x.hookDiffs.length === 0 ? 'hooks: the same source in every run' : x.hookDiffs.map((h) => h.diff).join('\n'));
+  return out.join('\n').replace(/\n*$/, '\n');
 }
 
 /** `bfly lineage`: dataset → pipeline → hooks → blocks → artifacts, with hashes, as a tree. */
@@ -92,4 +170,37 @@ export function renderStatus(s: { workspace: string; profile: string; datasets: 
     else lines.push(`${head}\n  \`bfly run ${e.name}\` would run: ${e.wouldRun.length === 0 ? 'only the report' : e.wouldRun.map((w) => `${w.block} (${w.reason})`).join(', ')}`);
   }
   return lines.join('\n') + '\n';
+}
+
+/** `bfly fsck`: what was checked, the problems grouped by kind, what a repair did. */
+export function renderFsck(r: FsckReport): string {
+  const c = r.checked;
+  const lines = [
+    `checked ${c.objects} objects, ${c.datasets} datasets, ${c.runs} runs (${c.runFiles} files), ${c.cacheEntries} cache entries: ${fmtBytes(c.bytesHashed)} hashed at ${Math.round(r.hashMBps)} MB/s (objects ${Math.round(r.objectsMBps)} MB/s); whole check ${r.seconds.toFixed(2)} s`,
+  ];
+  for (const x of r.repaired) lines.push(`repaired: ${x}`);
+  if (r.ok) lines.push('ok: no problems found');
+  else {
+    lines.push(`${r.problems.length} problem(s):`);
+    for (const x of r.problems) lines.push(`  ${x.kind.padEnd(20)} ${x.path}\n  ${' '.repeat(20)} ${x.message}${x.repairable ? ' [repairable]' : ''}`);
+    const repairable = r.problems.filter((x) => x.repairable).length;
+    if (repairable > 0) lines.push(`${repairable} can be repaired (derived data only): bfly fsck --repair`);
+    if (repairable < r.problems.length) lines.push('objects and runs are never changed by bfly: restore damaged ones from a backup or export');
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** `bfly gc`: what was (or would be) removed and how much it freed. */
+export function renderGc(r: GcReport): string {
+  const verb = r.dryRun ? 'would remove' : 'removed';
+  const parts = [
+    ...r.runs.map((x) => `${verb} run ${x.id} (${x.status}, ended ${x.endedAt ?? '?'}, ${fmtBytes(x.bytes)})`),
+    ...(r.objects.count > 0 ? [`${verb} ${r.objects.count} unreferenced object(s), ${fmtBytes(r.objects.bytes)}`] : []),
+    ...(r.cacheEntries > 0 ? [`${verb} ${r.cacheEntries} broken cache entr${r.cacheEntries === 1 ? 'y' : 'ies'}`] : []),
+    ...(r.cacheBlobs.count > 0 ? [`${verb} ${r.cacheBlobs.count} unreferenced cache blob(s), ${fmtBytes(r.cacheBlobs.bytes)}`] : []),
+    ...(r.runKeys > 0 ? [`${verb} ${r.runKeys} run key(s) of runs that are gone`] : []),
+    ...(r.tempFiles > 0 ? [`${verb} ${r.tempFiles} temp leftover(s) of dead processes`] : []),
+  ];
+  if (parts.length === 0) return 'nothing to collect: every object, cache entry and run is in use (freed 0 B)\n';
+  return [...parts, `${r.dryRun ? 'would free' : 'freed'} ${fmtBytes(r.freedBytes)}`].join('\n') + '\n';
 }

@@ -1,6 +1,7 @@
-import { Box, Text, render } from 'ink';
+import { Box, Text } from 'ink';
 import { createElement as h, useEffect, useState } from 'react';
 import type { RunEvent } from '../core/events.js';
+import { renderLive } from './ink-live.js';
 import { fmtDuration } from './run.js';
 import { fmtNumber } from './format.js';
 
@@ -96,27 +97,5 @@ function App({ subscribe }: { subscribe: (fn: (v: RunView) => void) => () => voi
 
 /** A live Ink view of a run on stderr: feed it events, then await `done()`. */
 export function renderRunLive(stream: NodeJS.WriteStream = process.stderr): { onEvent(e: RunEvent): void; done(): Promise<void> } {
-  let view: RunView = { id: null, experiment: null, blocks: [], finished: null };
-  const listeners = new Set<(v: RunView) => void>();
-  const subscribe = (fn: (v: RunView) => void): (() => void) => {
-    listeners.add(fn);
-    fn(view);
-    return () => listeners.delete(fn);
-  };
-  let closed = false;
-  const app = render(h(App, { subscribe }), { stdout: stream, patchConsole: false, exitOnCtrlC: false });
-  return {
-    onEvent(e) {
-      view = reduceRunView(view, e, Date.now());
-      for (const fn of listeners) fn(view);
-    },
-    async done() {
-      if (closed) return;
-      closed = true;
-      // Let the last state paint before unmounting.
-      await new Promise((r) => setTimeout(r, 30));
-      app.unmount();
-      await app.waitUntilExit();
-    },
-  };
+  return renderLive(App, reduceRunView, { id: null, experiment: null, blocks: [], finished: null } as RunView, stream);
 }

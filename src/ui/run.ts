@@ -1,4 +1,4 @@
-import { METRICS } from '../core/catalog.js';
+import { METRICS } from '../core/metrics-info.js';
 import type { RunEvent } from '../core/events.js';
 import type { RunManifest } from '../core/run.js';
 import type { RunPreview } from '../runner/run-experiment.js';

@@ -6,28 +6,10 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRunEvent } from '../../src/core/events.js';
-import { BFLY, bfly, makeCliWorkspace, snapshotTree, VEGA } from '../helpers.js';
+import { BFLY, bfly, makeCliWorkspace, REPO, snapshotTree, VEGA } from '../helpers.js';
 
 /** A quick pipeline: 3-fold CV of three fast models, explain and report. */
-const FAST = `apiVersion: bfly/v1
-seed: 42
-blocks:
-  - {id: split, type: split, config: {test_size: 0.25}}
-  - {id: features, type: features}
-  - {id: preprocess, type: preprocess}
-  - id: model_selection
-    type: model_selection
-    config:
-      cv: 3
-      candidates:
-        - {model: logistic_regression}
-        - {model: gradient_boosting, params: {max_iter: 30}}
-        - {model: random_forest, params: {n_estimators: 20}}
-  - {id: train, type: train}
-  - {id: evaluate, type: evaluate}
-  - {id: explain, type: explain, config: {n_repeats: 2, top_k: 2}}
-  - {id: report, type: report}
-`;
+const FAST = readFileSync(join(REPO, 'test', 'fixtures', 'fast-pipeline.yaml'), 'utf8');
 
 /** A pipeline whose model selection takes seconds (to kill or cancel it in the middle). */
 const SLOW = FAST.replace('cv: 3', 'cv: 10').replace('n_estimators: 20', 'n_estimators: 400');
@@ -39,10 +21,10 @@ const run = (args: string[]) => bfly(['-C', ws, ...args]);
 const runDir = (id: string) => join(ws, '.butterfly', 'runs', id);
 const manifestOf = (id: string) => JSON.parse(readFileSync(join(runDir(id), 'run.json'), 'utf8'));
 
-/** Everything in .butterfly/ except run folders and the block cache. */
+/** Everything in .butterfly/ except run folders, the block cache and the run index. */
 function outsideRuns(): Record<string, string> {
   const all = snapshotTree(join(ws, '.butterfly'));
-  return Object.fromEntries(Object.entries(all).filter(([p]) => !p.startsWith('runs/') && !p.startsWith('cache/') && !p.startsWith('tmp/') && !p.startsWith('locks/')));
+  return Object.fromEntries(Object.entries(all).filter(([p]) => !p.startsWith('runs/') && !p.startsWith('cache/') && !p.startsWith('index/') && !p.startsWith('tmp/') && !p.startsWith('locks/')));
 }
 
 function experiment(name: string, pipeline: string, target = 'Species', dataset = 'penguins'): Promise<unknown> {
@@ -296,8 +278,8 @@ describe('bfly runs and bfly show', () => {
     expect(fast).toHaveLength(2);
     expect(fast.every((r: { experiment: string; status: string }) => r.experiment === 'fast' && r.status === 'succeeded')).toBe(true);
     const table = (await run(['runs', '--experiment', 'cars'])).stdout;
-    expect(table.split('\n')[0]).toMatch(/^run\s+experiment\s+status\s+age\s+duration\s+metric\s+value\s+model\s+seed$/);
-    expect(table).toMatch(/cars\s+succeeded\s+\d+[smhd] ago\s+[\d.]+ m?s\s+rmse ↓\s+[\d.]+\s+yes/);
+    expect(table.split('\n')[0]).toMatch(/^run\s+experiment\s+status\s+age\s+duration\s+metric\s+value\s+(params\s+)?model\s+seed$/);
+    expect(table).toMatch(/cars\s+succeeded\s+\d+[smhd] ago\s+[\d.]+ m?s\s+rmse ↓\s+[\d.]+\s+(\S+=\S+\s+)*yes/);
     const shown = await run(['show', 'fast@latest']);
     expect(shown.stdout).toMatch(/^run \d{8}-\d{9}-[0-9a-f]{6}\s+succeeded/);
     expect(shown.stdout).toMatch(/model_selection\s+model_selection\s+succeeded/);
@@ -317,8 +299,10 @@ describe('bfly runs and bfly show', () => {
     expect(c.exitCode).toBe(0);
     const rows = c.json().rows as Array<{ section: string; key: string; differs: boolean; deltas?: Array<{ better: boolean | null } | null> }>;
     expect(rows.filter((r) => r.differs && r.section !== 'metrics' && r.section !== 'timing').map((r) => r.key)).toEqual(['seed']);
-    const acc = rows.find((r) => r.key === 'accuracy')!;
+    const allRows = (await run(['compare', a.id, b.id, '--all', '--json'])).json().rows as typeof rows;
+    const acc = allRows.find((r) => r.key === 'accuracy')!;
     expect(acc.deltas![0]).toBeNull();
+    expect(rows.filter((r) => r.section === 'metrics').every((r) => r.differs)).toBe(true);
     const human = (await run(['compare', a.id, b.id])).stdout;
     expect(human).toMatch(/run: seed\s+42\s+7/);
     expect(human).toMatch(/metrics: log_loss\s+[\d.]+\s+[\d.]+ \([+-][\d.e-]+ (better|worse)\)/);
@@ -327,7 +311,8 @@ describe('bfly runs and bfly show', () => {
     expect(all).toMatch(/blocks\.model_selection\.config\.cv\s+3\s+3/);
     // the --set run earlier: same blocks up to explain, whose config changed
     type R = { id: string; blocks: Array<{ key: string }> };
-    const set = seeds.find((r: R) => r.blocks[5].key === a.blocks[5].key && r.blocks[6].key !== a.blocks[6].key) as R;
+    const full = (id: string): R => manifestOf(id);
+    const set = seeds.map((r: R) => full(r.id)).find((r: R) => r.blocks[5].key === full(a.id).blocks[5].key && r.blocks[6].key !== full(a.id).blocks[6].key) as R;
     expect((await run(['compare', a.id, set.id])).stdout).toMatch(/blocks\.explain\.config\.n_repeats\s+2\s+3/);
     expect((await run(['compare', a.id])).exitCode).toBe(4);
   });

@@ -252,12 +252,14 @@ export async function importDataset(root: string, file: string, options: ImportO
     const already = listDatasets(root).find((d) => d.hash === formatHash(hex));
     if (already !== undefined) return { dataset: already, created: false };
 
-    const rawHash = adoptObject(root, rawPath, hex);
-    const columnHashes = built.columns.map((c) => adoptObject(root, c.path, c.hex, true)); // written and fsynced by ColumnarWriter
+    // Objects are adopted under the datasets lock, which `bfly gc` also holds: gc never sees an
+    // object whose manifest is about to be written.
     return withLock(root, 'datasets', { purpose: `importing ${label}`, waitMs: 30_000 }, () => {
       const all = listDatasets(root);
-      const same = all.find((d) => d.hash === rawHash);
+      const same = all.find((d) => d.hash === formatHash(hex));
       if (same !== undefined) return { dataset: same, created: false };
+      const rawHash = adoptObject(root, rawPath, hex);
+      const columnHashes = built.columns.map((c) => adoptObject(root, c.path, c.hex, true)); // written and fsynced by ColumnarWriter
       let idLen = 12;
       while (all.some((d) => d.id === hex.slice(0, idLen))) idLen += 4;
       const version = all.filter((d) => d.name === name).reduce((m, d) => Math.max(m, d.version), 0) + 1;

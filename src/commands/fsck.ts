@@ -1,0 +1,12 @@
+import type { GlobalOptions } from '../cli.js';
+import { fsck } from '../store/fsck.js';
+import { openWorkspace } from '../store/workspace.js';
+import { renderFsck } from '../ui/history.js';
+
+/** `bfly fsck [--repair] [--json]`: exits 10 (integrity) when problems remain. */
+export async function fsckCommand(o: GlobalOptions & { repair?: boolean }): Promise<'integrity' | null> {
+  const ws = await openWorkspace(o.C ?? process.cwd());
+  const report = await fsck(ws.root, { repair: o.repair });
+  process.stdout.write(o.json ? JSON.stringify(report) + '\n' : renderFsck(report));
+  return report.ok ? null : 'integrity';
+}
