@@ -1,10 +1,13 @@
 import type { GlobalOptions } from '../cli.js';
-import type { ErrorCategory } from '../core/errors.js';
+import { parseSeeds } from '../core/batch.js';
+import { type ErrorCategory, ValidationError } from '../core/errors.js';
 import type { RunEvent } from '../core/events.js';
+import { type BatchEvent, runBatch } from '../runner/batch.js';
 import { previewRun, runExperiment } from '../runner/run-experiment.js';
 import { spawn } from 'node:child_process';
 import { resolvePipeline } from '../store/experiments.js';
 import { openWorkspace } from '../store/workspace.js';
+import { type BatchView, plainBatchLine, reduceBatchView, renderBatchSummary } from '../ui/batch.js';
 import { plainEventLine, renderPreview, renderRunResult } from '../ui/run.js';
 
 /** Options of `bfly run`. */
@@ -15,6 +18,10 @@ export interface RunCommandOptions extends GlobalOptions {
   cache?: boolean;
   dryRun?: boolean;
   quiet?: boolean;
+  batchId?: string;
+  grid?: string[];
+  seeds?: string;
+  jobs?: string;
 }
 
 function draftHasHooks(root: string, experiment: string): boolean {
@@ -36,6 +43,53 @@ function rerunWithoutSnapshot(): Promise<number> {
   });
 }
 
+/** `bfly run <exp> --grid ... --seeds ... [--jobs N]`: a batch; the category of the first failed run, if any. */
+async function runBatchCommand(root: string, experiment: string, o: RunCommandOptions): Promise<ErrorCategory | 'cancelled' | undefined> {
+  if (o.dryRun) throw new ValidationError('BATCH_DRY_RUN', '--dry-run shows one run; it does not combine with --grid or --seeds', { hint: 'preview one grid point with --set <path>=<value> --dry-run' });
+  if (o.seed !== undefined) throw new ValidationError('BATCH_SEED', '--seed and --seeds do not combine', { hint: 'list the seeds in --seeds, e.g. --seeds 7 or --seeds 1-5' });
+  const jobs = o.jobs === undefined ? undefined : Number(o.jobs);
+  if (jobs !== undefined && !(Number.isInteger(jobs) && jobs >= 1 && jobs <= 64)) throw new ValidationError('BAD_JOBS', `--jobs must be a whole number from 1 to 64, not ${JSON.stringify(o.jobs)}`, { hint: 'e.g. --jobs 2 (default: the number of cores)' });
+  const controller = new AbortController();
+  let signals = 0;
+  const onSignal = (): void => {
+    if (++signals > 1) process.exit(130);
+    if (!o.json) process.stderr.write('\ncancelling the batch: running runs stop cleanly, queued ones are skipped (Ctrl-C again to quit at once)\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let onEvent: (e: BatchEvent) => void = () => {};
+  let finish = async (): Promise<void> => {};
+  if (o.json) onEvent = (e) => process.stdout.write(JSON.stringify(e) + '\n');
+  else if (!o.quiet && process.stderr.isTTY && !process.env.CI) {
+    const { renderBatchLive } = await import('../ui/batch-ink.js');
+    const live = renderBatchLive(process.stderr);
+    onEvent = live.onEvent;
+    finish = live.done;
+  } else if (!o.quiet) {
+    let view: BatchView | null = null;
+    onEvent = (e) => {
+      view = reduceBatchView(view, e, Date.now());
+      const line = plainBatchLine(e, view);
+      if (line !== null) process.stderr.write(line + '\n');
+    };
+  }
+  try {
+    const seeds = o.seeds === undefined ? undefined : parseSeeds(o.seeds);
+    const result = await runBatch(root, experiment, { grid: o.grid ?? [], seeds, sets: o.set ?? [], jobs, force: o.force === true, noCache: o.cache === false, signal: controller.signal, onEvent });
+    await finish();
+    if (o.quiet) process.stdout.write(result.runs.map((r) => `${r.runId ?? '-'} ${r.reused ? 'reused' : r.status}`).join('\n') + '\n');
+    else if (!o.json) process.stdout.write(renderBatchSummary(result));
+    if (result.cancelled) return 'cancelled';
+    const bad = result.runs.find((r) => r.status !== 'succeeded');
+    return bad === undefined ? undefined : ((bad.error?.category as ErrorCategory | undefined) ?? 'unknown');
+  } finally {
+    await finish();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
 /** `bfly run <experiment>`: returns the category of a failed run (its exit code), or 'cancelled'. */
 export async function runCommand(experiment: string, o: RunCommandOptions): Promise<ErrorCategory | 'cancelled' | undefined> {
   const ws = await openWorkspace(o.C ?? process.cwd());
@@ -43,7 +97,10 @@ export async function runCommand(experiment: string, o: RunCommandOptions): Prom
     // isolated-vm (the hook sandbox) needs Node started with --no-node-snapshot: run again so.
     process.exit(await rerunWithoutSnapshot());
   }
-  const options = { seed: o.seed, sets: o.set ?? [], force: o.force === true, noCache: o.cache === false };
+  if ((o.grid?.length ?? 0) > 0 || o.seeds !== undefined) {
+    return runBatchCommand(ws.root, experiment, o);
+  }
+  const options = { seed: o.seed, sets: o.set ?? [], force: o.force === true, noCache: o.cache === false, batch: o.batchId };
   if (o.dryRun) {
     const preview = previewRun(ws.root, experiment, options);
     process.stdout.write(o.json ? JSON.stringify(preview) + '\n' : renderPreview(preview));

@@ -27,6 +27,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Called with every event, as it happens. */
   onEvent?: (e: RunEvent) => void;
+  /** The batch this run belongs to (see runBatch); recorded in run.json. */
+  batch?: string;
 }
 
 /** What {@link runExperiment} returns. */
@@ -131,7 +133,7 @@ export async function runExperiment(root: string, experiment: string, o: RunOpti
     const existing = findReusableRun(root, plan.executionKey, experiment);
     if (existing !== null) return { run: { ...readRunManifest(root, existing), reused: true }, reused: true };
   }
-  const created = snapshotRun(root, plan);
+  const created = snapshotRun(root, { ...plan, batch: o.batch ?? null });
   const pipelineYaml = readFileSync(join(created.dir, 'pipeline.yaml'), 'utf8');
   const run = await executeRun({ root, plan, created, pipelineYaml, noCache: o.noCache, signal: o.signal, onEvent: o.onEvent });
   return { run, reused: false };
