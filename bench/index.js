@@ -5,8 +5,9 @@ import { benchModels } from './models.js';
 import { benchRun } from './run.js';
 import { benchHooks } from './hooks.js';
 import { benchHistory } from './history.js';
+import { benchBatch } from './batch.js';
 
-const SUITES = { import: benchImport, models: benchModels, run: benchRun, hooks: benchHooks, history: benchHistory };
+const SUITES = { import: benchImport, models: benchModels, run: benchRun, hooks: benchHooks, history: benchHistory, batch: benchBatch };
 const args = process.argv.slice(2);
 const names = args.filter((a) => !a.startsWith('--'));
 const chosen = names.length > 0 ? names : Object.keys(SUITES);

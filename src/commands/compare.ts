@@ -4,8 +4,7 @@ import type { GlobalOptions } from '../cli.js';
 import { compareRuns, seedNoise, unifiedDiff } from '../core/compare.js';
 import { NotFoundError, ValidationError } from '../core/errors.js';
 import { listRunSummaries } from '../store/run-index.js';
-import { getDataset } from '../store/datasets.js';
-import { readRunPipeline, runWithDir } from '../store/run-artifacts.js';
+import { loadComparedRuns } from '../store/run-artifacts.js';
 import { openWorkspace } from '../store/workspace.js';
 import { renderCompare } from '../ui/history.js';
 
@@ -22,21 +21,12 @@ export async function compareCommand(refs: string[], o: GlobalOptions & { all?: 
   const ws = await openWorkspace(o.C ?? process.cwd());
   if (o.batch !== undefined) {
     const listing = await listRunSummaries(ws.root);
-    const members = listing.ids.filter((id) => listing.summary(id).batch === o.batch);
+    const members = listing.ids.filter((id) => listing.summary(id).batches.includes(o.batch!));
     if (members.length === 0) throw new NotFoundError('BATCH_NOT_FOUND', `no runs of batch ${JSON.stringify(o.batch)}`, { hint: "list batches with bfly runs --columns id,batch --where 'batch'" });
     refs = [...refs, ...members];
   }
   if (refs.length < 2) throw new ValidationError('COMPARE_ONE', 'compare needs at least two runs', { hint: 'e.g. bfly compare penguins@latest 20261122-0528, or --batch <id>' });
-  const runs = refs.map((ref) => {
-    const { run, pipeline } = readRunPipeline(ws.root, ref);
-    let dataset = null;
-    try {
-      dataset = getDataset(ws.root, run.dataset.id);
-    } catch {
-      /* a dataset manifest that is gone only hides the schema comparison */
-    }
-    return { manifest: run, pipeline, dataset, dir: runWithDir(ws.root, run.id).dir };
-  });
+  const runs = loadComparedRuns(ws.root, refs);
   const rows = compareRuns(runs);
   const shown = o.all ? rows : rows.filter((r) => r.differs);
   const ids = runs.map((r) => r.manifest.id);

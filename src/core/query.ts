@@ -11,7 +11,8 @@
  *   value   := field | "string" | 'string' | number | true | false | null
  *
  * A bare field is true when it is set and not false/0/empty. Comparisons between values of
- * different types (or with a missing value) are false, except `==`/`!=` with null.
+ * different types (or with a missing value) are false, except `==`/`!=` with null. A list field
+ * (`batch`: every batch a run belongs to) `==` a value when it holds it (`== null` when empty).
  */
 import { ValidationError } from './errors.js';
 import { didYouMean } from './suggest.js';
@@ -229,6 +230,7 @@ export function parseQuery(src: string, flag = '--where'): Query {
 /** The value at a field path of a run summary (`dataset` alone is the dataset's name). */
 export function fieldValue(doc: unknown, path: string): unknown {
   if (path === 'dataset') path = 'dataset.name';
+  else if (path === 'batch') path = 'batches';
   else if (path === 'target' || path === 'task' || path === 'metric') path = `binding.${path}`;
   let v: unknown = doc;
   for (const part of path.split('.')) {
@@ -245,6 +247,9 @@ function truthy(v: unknown): boolean {
 function same(a: unknown, b: unknown): boolean {
   if (a === undefined) a = null;
   if (b === undefined) b = null;
+  // A list field (batch: every batch a run belongs to) equals each value it holds.
+  if (Array.isArray(a) && !Array.isArray(b) && (b === null || typeof b !== 'object')) return b === null ? a.length === 0 : a.includes(b);
+  if (Array.isArray(b) && !Array.isArray(a) && (a === null || typeof a !== 'object')) return a === null ? b.length === 0 : b.includes(a);
   if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return a === b;
   return JSON.stringify(a) === JSON.stringify(b);
 }

@@ -12,8 +12,13 @@ export interface RunSummary {
   status: RunManifest['status'];
   reused: boolean;
   seed: number;
-  /** The batch (`bfly run --grid/--seeds`) the run belongs to, or null. */
+  /** The batch (`bfly run --grid/--seeds`) that created the run, or null. */
   batch: string | null;
+  /**
+   * Every batch the run belongs to: the one that created it and later ones that reused it
+   * (`--where 'batch == "<id>"'` matches any of them).
+   */
+  batches: string[];
   dataset: { id: string; name: string; hash: string };
   binding: RunManifest['binding'];
   pipelineHash: string;
@@ -50,7 +55,7 @@ function safeKeys(v: unknown): unknown {
 }
 
 /** The summary of a run from its manifest and frozen pipeline. */
-export function summarizeRun(m: RunManifest, pipeline: SummaryPipeline | null): RunSummary {
+export function summarizeRun(m: RunManifest, pipeline: SummaryPipeline | null, memberOf: readonly string[] = []): RunSummary {
   const params: Record<string, unknown> = { seed: pipeline?.seed ?? m.seed };
   for (const b of pipeline?.blocks ?? []) params[b.id] = safeKeys(b.config ?? {});
   const metrics: Record<string, number> = {};
@@ -62,6 +67,7 @@ export function summarizeRun(m: RunManifest, pipeline: SummaryPipeline | null): 
     reused: m.reused,
     seed: m.seed,
     batch: m.batch ?? null,
+    batches: [...new Set([...(m.batch ? [m.batch] : []), ...memberOf])].sort(),
     dataset: { id: m.dataset.id, name: m.dataset.name, hash: m.dataset.hash },
     binding: m.binding,
     pipelineHash: m.pipelineHash,

@@ -13,6 +13,8 @@ import { BflyError, ValidationError } from '../core/errors.js';
 import type { RunEvent } from '../core/events.js';
 import type { RunManifest } from '../core/run-manifest.js';
 import { packageRoot } from '../store/package-root.js';
+import { writeBatchRecord } from '../store/batches.js';
+import { indexRunFolders } from '../store/run-index.js';
 import { recoverInterruptedRuns } from '../store/run-state.js';
 import { planRun } from '../store/snapshot.js';
 import { pipelineBackend } from './backend.js';
@@ -67,15 +69,18 @@ export interface BatchResult {
   durationMs: number;
 }
 
-function runOne(root: string, experiment: string, spec: BatchRunSpec, o: BatchOptions, batch: string, onEvent: (e: RunEvent) => void, started: (kill: (signal: NodeJS.Signals) => void) => void): Promise<BatchRunResult> {
-  const args = ['--no-node-snapshot', join(packageRoot(), 'bin', 'bfly.cjs'), '-C', root, 'run', experiment, '--json', '--batch-id', batch];
+function runOne(root: string, experiment: string, spec: BatchRunSpec, o: BatchOptions & { singleThreaded: boolean }, batch: string, onEvent: (e: RunEvent) => void, started: (kill: (signal: NodeJS.Signals) => void) => void): Promise<BatchRunResult> {
+  // With a worker per core, V8's background compiler and GC threads only compete with the other
+  // workers: each runs single-threaded (measured: 2.7 s of CPU per run instead of 3.4 s).
+  const args = ['--no-node-snapshot', ...(o.singleThreaded ? ['--single-threaded'] : []), join(packageRoot(), 'bin', 'bfly.cjs'), '-C', root, 'run', experiment, '--json', '--batch-id', batch];
   for (const s of [...(o.sets ?? []), ...spec.sets]) args.push('--set', s);
   if (spec.seed !== null) args.push('--seed', String(spec.seed));
   if (o.force) args.push('--force');
   if (o.noCache) args.push('--no-cache');
   return new Promise((resolve) => {
     // Its own process group: a terminal's Ctrl-C reaches the batch, which cancels its workers.
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { ...process.env, BFLY_WORKER: '1' } });
+    // (and grows its forests on one thread: BFLY_THREADS)
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { ...process.env, BFLY_WORKER: '1', ...(o.singleThreaded ? { BFLY_THREADS: '1' } : {}) } });
     started((signal) => child.kill(signal));
     let manifest: RunManifest | null = null;
     let runId: string | null = null;
@@ -114,7 +119,7 @@ function runOne(root: string, experiment: string, spec: BatchRunSpec, o: BatchOp
       if (signal !== null || code === null) {
         // The worker died: its run (if it had one) is marked interrupted now, not at the next command.
         try {
-          recoverInterruptedRuns(root);
+          indexRunFolders(root, recoverInterruptedRuns(root));
         } catch {
           /* the next bfly command recovers it */
         }
@@ -181,7 +186,7 @@ export async function runBatch(root: string, experiment: string, o: BatchOptions
         root,
         experiment,
         spec,
-        o,
+        { ...o, singleThreaded: jobs > 1 && jobs >= availableParallelism() },
         batch,
         (event) => emit({ type: 'batch_run_event', batch, index: spec.index, event }),
         (k) => {
@@ -207,6 +212,18 @@ export async function runBatch(root: string, experiment: string, o: BatchOptions
     counts[k] = (counts[k] ?? 0) + 1;
   }
   const durationMs = Date.now() - t0;
+  writeBatchRecord(root, {
+    id: batch,
+    experiment,
+    createdAt: new Date(t0).toISOString(),
+    endedAt: new Date().toISOString(),
+    grid: axes.map((a) => ({ path: a.path, values: a.values })),
+    seeds: o.seeds ?? null,
+    cancelled,
+    runs: results.map((r) => ({ index: r.index, label: r.label, seed: r.seed, runId: r.runId, status: r.status, reused: r.reused })),
+  });
+  // Runs this batch reused now belong to it too: their index entries are brought up to date.
+  indexRunFolders(root, results.filter((r) => r.reused && r.runId !== null).map((r) => r.runId!));
   emit({ type: 'batch_finished', batch, durationMs, counts, cancelled });
   return { batch, experiment, metric, runs: results, cancelled, durationMs };
 }

@@ -32,14 +32,14 @@ function workerScript(): string {
 }
 
 /**
- * Fits a random forest with its trees grown by `threads` worker threads (default: the CPUs, at
+ * Fits a random forest with its trees grown by `threads` worker threads (default: BFLY_THREADS, else the CPUs, at
  * most 4) sharing the binned data. Every tree depends only on the seed and its index, so the
  * forest is identical to the one-thread fit, whatever the thread count or timing.
  *
  * @example
  * const rf = await fitForestParallel(params, X, y, 2, 42);
  */
-export async function fitForestParallel(params: ForestParams, X: Matrix, y: Int32Array | Float64Array, classes: number, seed: number, onTree?: (done: number, total: number) => void, threads = Math.min(4, availableParallelism())): Promise<RandomForest> {
+export async function fitForestParallel(params: ForestParams, X: Matrix, y: Int32Array | Float64Array, classes: number, seed: number, onTree?: (done: number, total: number) => void, threads = Number(process.env.BFLY_THREADS) || Math.min(4, availableParallelism())): Promise<RandomForest> {
   const forest = new RandomForest(params, seed);
   if (threads < 2 || X.rows * params.n_estimators < MIN_PARALLEL_WORK || params.n_estimators < 2) return forest.fit(X, y, classes, onTree);
   const data = forest.prepare(X, classes);

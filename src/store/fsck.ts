@@ -11,6 +11,7 @@ import { isFinalStatus, type RunManifest } from '../core/run-manifest.js';
 import { type RunSummary, type SummaryPipeline, summarizeRun } from '../core/run-summary.js';
 import { HOST_TAG, parseTempName } from './atomic.js';
 import { listDatasets } from './datasets.js';
+import { batchMemberships } from './batches.js';
 import { workspacePaths } from './layout.js';
 import { breakDeadLock, findDeadLocks } from './lock.js';
 import { rebuildRunIndex, readRunIndex, summarizeRunFolder } from './run-index.js';
@@ -32,7 +33,8 @@ export interface FsckProblem {
     | 'temp_leftover'
     | 'stale_lock'
     | 'index_drift'
-    | 'cache_broken';
+    | 'cache_broken'
+    | 'bad_batch_record';
   /** Relative to the workspace root. */
   path: string;
   message: string;
@@ -175,6 +177,15 @@ export async function fsck(root: string, o: { repair?: boolean } = {}): Promise<
 
   // 3. Runs: ended runs are sealed; every file matches the manifest's list.
   const summaries = new Map<string, RunSummary | null>();
+  const memberships = batchMemberships(root);
+  for (const name of list(p.batches)) {
+    try {
+      const b = JSON.parse(readFileSync(join(p.batches, name), 'utf8')) as { id?: unknown; runs?: unknown };
+      if (typeof b.id !== 'string' || !Array.isArray(b.runs)) throw new Error('not a batch record');
+    } catch (err) {
+      add('bad_batch_record', join(p.batches, name), `unreadable batch record (${(err as Error).message.split('\n')[0]}): \`compare --batch\` and \`--where batch\` miss the runs it reused`);
+    }
+  }
   for (const id of listRunIds(root)) {
     const dir = join(p.runs, id);
     checked.runs++;
@@ -226,7 +237,7 @@ export async function fsck(root: string, o: { repair?: boolean } = {}): Promise<
     } catch {
       pipeline = undefined;
     }
-    summaries.set(id, pipeline === undefined ? summarizeRunFolder(root, id) : summarizeRun(m, pipeline));
+    summaries.set(id, pipeline === undefined ? summarizeRunFolder(root, id, memberships) : summarizeRun(m, pipeline, memberships.get(id) ?? []));
   }
 
   // 4. Temp leftovers and stale locks.
@@ -252,7 +263,7 @@ export async function fsck(root: string, o: { repair?: boolean } = {}): Promise<
   const ids = new Set(listRunIds(root));
   for (const id of ids) {
     const doc = index.docs.get(id);
-    const s = summaries.has(id) ? summaries.get(id)! : summarizeRunFolder(root, id);
+    const s = summaries.has(id) ? summaries.get(id)! : summarizeRunFolder(root, id, memberships);
     if (s === null || !isFinalStatus(s.status)) continue;
     if (doc === undefined) add('index_drift', join(p.index, 'runs-v1.db'), `run ${id} is missing from the index`, true);
     else if (doc !== JSON.stringify(s)) add('index_drift', join(p.index, 'runs-v1.db'), `the entry of run ${id} differs from its folder`, true);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 export const BFLY_DIR = '.butterfly';
 
 /** The directories `bfly init` creates inside `.butterfly/`. */
-export const LAYOUT_DIRS = ['objects', 'datasets', 'experiments', 'runs', 'cache', 'index', 'locks', 'tmp'] as const;
+export const LAYOUT_DIRS = ['objects', 'datasets', 'experiments', 'runs', 'batches', 'cache', 'index', 'locks', 'tmp'] as const;
 
 /** Absolute paths of a workspace's parts, from its root (the directory holding `.butterfly/`). */
 export interface WorkspacePaths {
@@ -15,6 +15,7 @@ export interface WorkspacePaths {
   datasets: string;
   experiments: string;
   runs: string;
+  batches: string;
   cache: string;
   index: string;
   locks: string;
@@ -32,6 +33,7 @@ export function workspacePaths(root: string): WorkspacePaths {
     datasets: join(dir, 'datasets'),
     experiments: join(dir, 'experiments'),
     runs: join(dir, 'runs'),
+    batches: join(dir, 'batches'),
     cache: join(dir, 'cache'),
     index: join(dir, 'index'),
     locks: join(dir, 'locks'),

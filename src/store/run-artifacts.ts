@@ -8,6 +8,8 @@ import { workspacePaths } from './layout.js';
 import { readRunManifest } from './run-state.js';
 import { listRunIds, resolveRunRef } from './runs.js';
 import type { Pipeline } from '../core/pipeline.js';
+import type { DatasetManifest } from '../core/dataset.js';
+import { getDataset } from './datasets.js';
 
 /** A run (by any reference) with its folder. */
 export function runWithDir(root: string, ref: string): { run: RunManifest; dir: string } {
@@ -85,4 +87,18 @@ export function findRunByArtifact(root: string, hexPrefix: string): { run: RunMa
     if (artifact !== undefined) return { run, artifact };
   }
   return null;
+}
+
+/** Runs as `compare` needs them: manifest, frozen pipeline, dataset manifest (null if gone), folder. */
+export function loadComparedRuns(root: string, refs: readonly string[]): Array<{ manifest: RunManifest; pipeline: Pipeline; dataset: DatasetManifest | null; dir: string }> {
+  return refs.map((ref) => {
+    const { run, pipeline } = readRunPipeline(root, ref);
+    let dataset: DatasetManifest | null = null;
+    try {
+      dataset = getDataset(root, run.dataset.id);
+    } catch {
+      /* a dataset manifest that is gone only hides the schema comparison */
+    }
+    return { manifest: run, pipeline, dataset, dir: join(workspacePaths(root).runs, run.id) };
+  });
 }

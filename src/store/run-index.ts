@@ -16,6 +16,7 @@ import { canonicalJson } from '../core/hash.js';
 import { type RunManifest, isFinalStatus } from '../core/run-manifest.js';
 import { type RunSummary, type SummaryPipeline, summarizeRun } from '../core/run-summary.js';
 import { safeUnlink, tempPath } from './atomic.js';
+import { batchMemberships } from './batches.js';
 import { workspacePaths } from './layout.js';
 import { acquireLock } from './lock.js';
 import { listRunIds } from './runs.js';
@@ -133,6 +134,13 @@ export function indexRun(root: string, manifest: RunManifest, pipeline: SummaryP
   withIndexLock(root, 2000, () => appendFileSync(runIndexPath(root), line(summarizeRun(manifest, canonical)) + '\n'));
 }
 
+/** Adds ended runs to the index from their folders (e.g. runs just marked interrupted). */
+export function indexRunFolders(root: string, ids: readonly string[]): void {
+  const memberships = batchMemberships(root);
+  const docs = ids.map((id) => summarizeRunFolder(root, id, memberships)).filter((s): s is RunSummary => s !== null && isFinalStatus(s.status));
+  if (docs.length > 0) withIndexLock(root, 2000, () => appendFileSync(runIndexPath(root), docs.map((d) => line(d) + '\n').join('')));
+}
+
 function readPipeline(root: string, id: string): SummaryPipeline | null {
   try {
     return JSON.parse(readFileSync(join(workspacePaths(root).runs, id, 'pipeline.json'), 'utf8')) as SummaryPipeline;
@@ -147,15 +155,19 @@ function readPipeline(root: string, id: string): SummaryPipeline | null {
   }
 }
 
-/** The summary of one run, from its folder alone; null when its run.json is unreadable. */
-export function summarizeRunFolder(root: string, id: string): RunSummary | null {
+/**
+ * The summary of one run from the files alone (its folder and the batch records; pass
+ * `memberships` from {@link batchMemberships} when summarizing many); null when its run.json is
+ * unreadable.
+ */
+export function summarizeRunFolder(root: string, id: string, memberships: Map<string, string[]> = batchMemberships(root)): RunSummary | null {
   let m: RunManifest;
   try {
     m = readRunManifest(root, id);
   } catch {
     return null;
   }
-  return summarizeRun(m, readPipeline(root, id));
+  return summarizeRun(m, readPipeline(root, id), memberships.get(id) ?? []);
 }
 
 /** What {@link listRunSummaries} returns. */
@@ -181,12 +193,14 @@ export async function listRunSummaries(root: string): Promise<RunListing> {
   const ids: string[] = [];
   const parsed = new Map<string, RunSummary>();
   const fresh: RunSummary[] = [];
+  let memberships: Map<string, string[]> | null = null;
+  const members = (): Map<string, string[]> => (memberships ??= batchMemberships(root));
   for (const id of runIds) {
     if (index.docs.has(id)) {
       ids.push(id);
       continue;
     }
-    const s = summarizeRunFolder(root, id);
+    const s = summarizeRunFolder(root, id, members());
     if (s === null) continue;
     ids.push(id);
     parsed.set(id, s);
@@ -196,7 +210,7 @@ export async function listRunSummaries(root: string): Promise<RunListing> {
     let s = parsed.get(id);
     if (s === undefined) {
       // an entry that does not parse (damaged in place): the folder has the truth
-      s = parseIndexDoc(index.docs.get(id)!) ?? summarizeRunFolder(root, id) ?? undefined;
+      s = parseIndexDoc(index.docs.get(id)!) ?? summarizeRunFolder(root, id, members()) ?? undefined;
       if (s === undefined) throw new Error(`run ${id}: neither its index entry nor its run.json can be read (run \`bfly fsck\`)`);
       parsed.set(id, s);
     }
@@ -234,8 +248,9 @@ function writeIndexFile(root: string, runs: readonly RunSummary[]): void {
 export async function rebuildRunIndex(root: string): Promise<{ runs: number; skipped: string[] }> {
   const docs: RunSummary[] = [];
   const skipped: string[] = [];
+  const memberships = batchMemberships(root);
   for (const id of listRunIds(root)) {
-    const s = summarizeRunFolder(root, id);
+    const s = summarizeRunFolder(root, id, memberships);
     if (s === null) skipped.push(id);
     else if (isFinalStatus(s.status)) docs.push(s);
   }

@@ -1,3 +1,4 @@
+import { indexRunFolders } from './run-index.js';
 import { recoverInterruptedRuns } from './run-state.js';
 import { existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -153,6 +154,7 @@ export async function openWorkspace(start: string, options: OpenOptions = {}): P
   }
   const config = parseWorkspaceConfig(raw, paths.config);
   // A run whose process died is marked `interrupted` by the next command that opens the workspace.
-  recoverInterruptedRuns(root);
+  const marked = recoverInterruptedRuns(root);
+  if (marked.length > 0) indexRunFolders(root, marked);
   return { root, paths, config };
 }

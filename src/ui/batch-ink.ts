@@ -30,7 +30,7 @@ function Row({ r, tick, metric }: { r: BatchRow; tick: number; metric: string })
     null,
     h(Box, { width: 2, flexShrink: 0 }, icon),
     h(Box, { width: 5, flexShrink: 0 }, h(Text, { dimColor: true }, `#${r.spec.index + 1}`)),
-    h(Box, { width: 38, flexShrink: 0 }, h(Text, { dimColor: r.status === 'queued' }, truncate(`${r.spec.label || '(draft)'}${r.spec.seed !== null ? ` seed=${r.spec.seed}` : ''}`, 37))),
+    h(Box, { width: 48, flexShrink: 0 }, h(Text, { dimColor: r.status === 'queued' }, truncate(`${r.spec.label || '(draft)'}${r.spec.seed !== null ? ` seed=${r.spec.seed}` : ''}`, 47))),
     h(Text, { dimColor: r.status !== 'running', wrap: 'truncate-end' }, detail),
   );
 }

@@ -3,9 +3,9 @@ import { unifiedDiff } from '../../src/core/compare.js';
 import { parseQuery, parseSort, sortBy } from '../../src/core/query.js';
 
 const runs = [
-  { id: 'a', experiment: 'p', status: 'succeeded', seed: 1, createdAt: '2026-11-01T00:00:00Z', batch: null, dataset: { name: 'penguins' }, binding: { target: 'Species' }, metrics: { accuracy: 0.9, log_loss: 0.3 }, params: { train: { model: 'best' }, split: { test_size: 0.2 } } },
-  { id: 'b', experiment: 'p', status: 'failed', seed: 2, createdAt: '2026-11-02T00:00:00Z', batch: 'b1', dataset: { name: 'penguins' }, binding: { target: 'Species' }, metrics: {}, params: { train: { model: 'gradient_boosting' }, split: { test_size: 0.3 } } },
-  { id: 'c', experiment: 'q', status: 'succeeded', seed: 3, createdAt: '2026-11-03T00:00:00Z', batch: 'b1', dataset: { name: 'cars' }, binding: { target: 'mpg' }, metrics: { accuracy: 0.95, log_loss: 0.2 }, params: { train: { model: 'gradient_boosting' }, split: { test_size: 0.2 } } },
+  { id: 'a', experiment: 'p', status: 'succeeded', seed: 1, createdAt: '2026-11-01T00:00:00Z', batch: null, batches: [], dataset: { name: 'penguins' }, binding: { target: 'Species' }, metrics: { accuracy: 0.9, log_loss: 0.3 }, params: { train: { model: 'best' }, split: { test_size: 0.2 } } },
+  { id: 'b', experiment: 'p', status: 'failed', seed: 2, createdAt: '2026-11-02T00:00:00Z', batch: 'b1', batches: ['b1'], dataset: { name: 'penguins' }, binding: { target: 'Species' }, metrics: {}, params: { train: { model: 'gradient_boosting' }, split: { test_size: 0.3 } } },
+  { id: 'c', experiment: 'q', status: 'succeeded', seed: 3, createdAt: '2026-11-03T00:00:00Z', batch: 'b1', batches: ['b1', 'b2'], dataset: { name: 'cars' }, binding: { target: 'mpg' }, metrics: { accuracy: 0.95, log_loss: 0.2 }, params: { train: { model: 'gradient_boosting' }, split: { test_size: 0.2 } } },
 ];
 const ids = (where: string) => runs.filter((r) => parseQuery(where).test(r)).map((r) => r.id);
 
@@ -20,6 +20,8 @@ describe('--where', () => {
     expect(ids('batch == null')).toEqual(['a']);
     expect(ids('batch != null')).toEqual(['b', 'c']);
     expect(ids('batch')).toEqual(['b', 'c']);
+    expect(ids('batch == "b2"')).toEqual(['c']); // every batch a run belongs to
+    expect(ids('batch in ["b1"]')).toEqual(['b', 'c']);
     expect(ids('seed in [1, 3]')).toEqual(['a', 'c']);
     expect(ids('seed not in (1, 3)')).toEqual(['b']);
     expect(ids('createdAt >= "2026-11-02"')).toEqual(['b', 'c']);
