@@ -7,7 +7,7 @@ const io = ['fs', 'node:fs', 'fs/promises', 'node:fs/promises', 'path', 'node:pa
   'worker_threads', 'node:worker_threads', 'ink', 'react', 'commander'];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'bench/.data/**', 'examples/**/node_modules/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'bench/.data/**', 'examples/**/node_modules/**', 'examples/ts-batch/dist/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

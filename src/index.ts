@@ -20,6 +20,7 @@ import type { RunEvent } from './core/events.js';
 import type { RunManifest } from './core/run.js';
 import { readRunManifest } from './store/run-state.js';
 import { resolveRunRef } from './store/runs.js';
+import { ValidationError } from './core/errors.js';
 
 export { initWorkspace, openWorkspace };
 export type { Workspace, InitOptions, OpenOptions };
@@ -224,4 +225,100 @@ export async function previewRun(ws: Workspace | string, experiment: string, opt
 export async function getRun(ws: Workspace | string, ref: string): Promise<RunManifest> {
   const root = await rootOf(ws);
   return readRunManifest(root, resolveRunRef(root, ref));
+}
+
+export type { RunSummary, RunSelection } from './core/run-summary.js';
+export type { CompareRow, SeedGroup, NoiseVerdict } from './core/compare.js';
+export type { BatchOptions, BatchResult, BatchRunResult, BatchEvent } from './runner/batch.js';
+export type { BatchRunSpec, GridAxis } from './core/batch.js';
+export type { FsckReport, FsckProblem } from './store/fsck.js';
+export type { GcReport } from './store/gc.js';
+
+/**
+ * Runs an experiment over a grid of config values and seeds (what `bfly run --grid/--seeds`
+ * does): every combination is a normal run (reused when one with the same execution key
+ * succeeded before), executed by up to `jobs` worker processes; one failing run does not stop
+ * the others. Each run records the batch id.
+ *
+ * @example
+ * const b = await runBatch(ws, 'penguins', {
+ *   grid: ['blocks.model_selection.config.cv=3,5', 'blocks.split.config.test_size=0.2,0.3'],
+ *   seeds: [1, 2, 3],
+ *   jobs: 2,
+ *   onEvent: (e) => e.type === 'batch_run_finished' && console.log(e.result.label, e.result.status),
+ * });
+ * const best = b.runs.filter((r) => r.status === 'succeeded').sort((x, y) => y.metrics.accuracy - x.metrics.accuracy)[0];
+ */
+export async function runBatch(ws: Workspace | string, experiment: string, options: import('./runner/batch.js').BatchOptions = {}): Promise<import('./runner/batch.js').BatchResult> {
+  const { runBatch: batch } = await import('./runner/batch.js');
+  return batch(await rootOf(ws), experiment, options);
+}
+
+/**
+ * Run summaries (what `bfly runs --json` prints), newest first: filtered by experiment, status
+ * and a `where` expression, sorted by `sort` keys, at most `limit`. Served from the run index,
+ * which is checked against the run folders (and rebuilt if it is missing or damaged).
+ *
+ * @example
+ * const top = await listRuns(ws, { where: 'metrics.accuracy > 0.9 and status == "succeeded"', sort: '-metrics.accuracy', limit: 5 });
+ * for (const r of top) console.log(r.id, r.metrics.accuracy, r.params.train);
+ */
+export async function listRuns(ws: Workspace | string, selection: import('./core/run-summary.js').RunSelection = {}): Promise<import('./core/run-summary.js').RunSummary[]> {
+  const [{ listRunSummaries }, { selectRuns }] = await Promise.all([import('./store/run-index.js'), import('./core/run-summary.js')]);
+  const listing = await listRunSummaries(await rootOf(ws));
+  return selectRuns(listing.ids.map(listing.summary), selection);
+}
+
+/**
+ * Compares runs (what `bfly compare --json` prints): every compared value with whether the runs
+ * differ (metrics with deltas from the first run and whether that is better), the groups of runs
+ * that differ only in seed, and per metric whether the differences are within seed noise.
+ *
+ * @example
+ * const c = await compareRuns(ws, ['penguins@latest', '20261122-0528']);
+ * c.rows.filter((r) => r.differs).forEach((r) => console.log(r.section, r.key, r.values));
+ * c.noise.forEach((v) => console.log(v.metric, v.verdict));
+ */
+export async function compareRuns(ws: Workspace | string, refs: string[]): Promise<{ runs: string[]; rows: import('./core/compare.js').CompareRow[]; groups: import('./core/compare.js').SeedGroup[]; noise: import('./core/compare.js').NoiseVerdict[] }> {
+  const root = await rootOf(ws);
+  if (refs.length < 2) throw new ValidationError('COMPARE_ONE', 'compare needs at least two runs', { hint: 'pass two or more run references' });
+  const [{ loadComparedRuns }, compare] = await Promise.all([import('./store/run-artifacts.js'), import('./core/compare.js')]);
+  const runs = loadComparedRuns(root, refs);
+  const noise = compare.seedNoise(runs);
+  return { runs: runs.map((r) => r.manifest.id), rows: compare.compareRuns(runs), groups: noise.groups, noise: noise.verdicts };
+}
+
+/**
+ * Verifies the store (what `bfly fsck` does); `repair` rebuilds derived data only.
+ *
+ * @example
+ * const report = await fsck(ws);
+ * if (!report.ok) report.problems.forEach((p) => console.log(p.kind, p.path, p.message));
+ */
+export async function fsck(ws: Workspace | string, options: { repair?: boolean } = {}): Promise<import('./store/fsck.js').FsckReport> {
+  const { fsck: check } = await import('./store/fsck.js');
+  return check(await rootOf(ws), options);
+}
+
+/**
+ * Removes what nothing references (what `bfly gc` does).
+ *
+ * @example
+ * const r = await gc(ws, { dryRun: true, keepFailedDays: 30 });
+ * console.log(r.freedBytes);
+ */
+export async function gc(ws: Workspace | string, options: { dryRun?: boolean; keepFailedDays?: number } = {}): Promise<import('./store/gc.js').GcReport> {
+  const { gc: collect } = await import('./store/gc.js');
+  return collect(await rootOf(ws), options);
+}
+
+/**
+ * Rebuilds the run index from the run folders (what `bfly reindex` does).
+ *
+ * @example
+ * await reindex(ws);
+ */
+export async function reindex(ws: Workspace | string): Promise<{ runs: number; skipped: string[] }> {
+  const { rebuildRunIndex } = await import('./store/run-index.js');
+  return rebuildRunIndex(await rootOf(ws));
 }
