@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { MODELS } from './catalog.js';
-import { BLOCKS, BLOCK_TYPES, type BlockType } from './pipeline.js';
+import { BLOCKS, BLOCK_TYPES, type BlockType, blockEnvelope, hookEntry, pipelineEnvelope } from './pipeline.js';
 
 /** One config field, flattened: `encode.min_frequency`. */
 export interface FieldDoc {
@@ -80,4 +80,9 @@ export function describeBlocks(): BlockDoc[] {
 /** Every model type with its hyper-parameters and defaults. */
 export function describeModels(): ModelDoc[] {
   return Object.entries(MODELS).map(([model, info]) => ({ model, tasks: info.tasks, doc: info.doc, fields: fields(jsonSchema(info.params)), defaults: info.params.parse({}) as Record<string, unknown> }));
+}
+
+/** The fields of the pipeline document, of a block entry and of a hook entry, from their schemas. */
+export function describeEnvelope(): { pipeline: FieldDoc[]; block: FieldDoc[]; hook: FieldDoc[] } {
+  return { pipeline: fields(jsonSchema(pipelineEnvelope)), block: fields(jsonSchema(blockEnvelope)), hook: fields(jsonSchema(hookEntry)) };
 }

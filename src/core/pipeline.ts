@@ -143,17 +143,17 @@ export const hookEntry = z
 
 /** One block of a pipeline, before its config is checked against its type. */
 export const blockEnvelope = z.strictObject({
-  id: z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, 'ids start with a letter and use letters, digits, _ and -').max(64),
-  type: z.enum(BLOCK_TYPES),
-  config: z.record(z.string(), z.unknown()).nullable().default({}),
-  hooks: z.array(z.unknown()).default([]),
+  id: z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, 'ids start with a letter and use letters, digits, _ and -').max(64).describe('unique name of the block in the pipeline (letters, digits, _ and -); used in paths and hook ids'),
+  type: z.enum(BLOCK_TYPES).describe('what the block does (one section below each)'),
+  config: z.record(z.string(), z.unknown()).nullable().default({}).describe("the block type's settings; omitted fields take their defaults"),
+  hooks: z.array(z.unknown()).default([]).describe('JavaScript hooks before, after or instead of the block'),
 });
 
 /** The pipeline document, before blocks are checked one by one. */
 export const pipelineEnvelope = z.strictObject({
-  apiVersion: z.literal(PIPELINE_API_VERSION),
+  apiVersion: z.literal(PIPELINE_API_VERSION).describe('the format version; always bfly/v1'),
   seed: z.number().int().min(0).max(2 ** 32 - 1).default(42).describe('seed of every random choice in a run'),
-  blocks: z.array(z.unknown()).min(1),
+  blocks: z.array(z.unknown()).min(1).describe('the blocks, executed in this order (at least one)'),
 });
 
 /** A hook after validation. */

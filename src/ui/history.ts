@@ -63,6 +63,8 @@ export function renderRunsTable(runs: RunSummary[], o: { columns?: string[]; now
         return keyParams.map((k) => `${k.replace(/^params\./, '')}=${plain(fieldValue(m, k))}`).join(' ');
       case 'model':
         return m.model ? 'yes' : '';
+      case 'batch':
+        return m.batches.length === 0 ? '-' : m.batches.join(',');
       default:
         return plain(fieldValue(m, c));
     }
