@@ -1,4 +1,4 @@
-import { type Matrix, choleskySolve } from './matrix.js';
+import { type Matrix, choleskySolve, dotAt } from './matrix.js';
 
 /** Hyper-parameters of {@link RidgeRegression} (as scikit-learn's Ridge). */
 export interface RidgeParams {
@@ -78,11 +78,9 @@ export class RidgeRegression {
   predict(X: Matrix): Float64Array {
     const { rows: n, cols: d, data } = X;
     const out = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      let s = this.intercept;
-      for (let j = 0; j < d; j++) s += data[i * d + j] * this.coef[j];
-      out[i] = s;
-    }
+    const coef = this.coef;
+    const b = this.intercept;
+    for (let i = 0; i < n; i++) out[i] = b + dotAt(data, i * d, coef, 0, d);
     return out;
   }
 
