@@ -1,20 +1,10 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { GlobalOptions } from '../cli.js';
 import { compareRuns, seedNoise, unifiedDiff } from '../core/compare.js';
 import { NotFoundError, ValidationError } from '../core/errors.js';
 import { listRunSummaries } from '../store/run-index.js';
-import { loadComparedRuns } from '../store/run-artifacts.js';
+import { loadComparedRuns, readRunHookSource } from '../store/run-artifacts.js';
 import { openWorkspace } from '../store/workspace.js';
 import { renderCompare } from '../ui/history.js';
-
-function readHook(dir: string, id: string): string {
-  try {
-    return readFileSync(join(dir, 'hooks', `${id}.js`), 'utf8');
-  } catch {
-    return '';
-  }
-}
 
 /** `bfly compare <run> <run> [<run>...] [--all] [--hooks] [--json]`: by default only what differs. */
 export async function compareCommand(refs: string[], o: GlobalOptions & { all?: boolean; hooks?: boolean; batch?: string }): Promise<void> {
@@ -36,7 +26,7 @@ export async function compareCommand(refs: string[], o: GlobalOptions & { all?: 
     const hookIds = [...new Set(runs.flatMap((r) => r.manifest.hooks.map((h) => h.id)))];
     for (const id of hookIds) {
       for (let i = 1; i < runs.length; i++) {
-        const diff = unifiedDiff(readHook(runs[0].dir, id), readHook(runs[i].dir, id), `${ids[0]}/hooks/${id}.js`, `${ids[i]}/hooks/${id}.js`);
+        const diff = unifiedDiff(readRunHookSource(runs[0].dir, id), readRunHookSource(runs[i].dir, id), `${ids[0]}/hooks/${id}.js`, `${ids[i]}/hooks/${id}.js`);
         if (diff !== '') hookDiffs.push({ hook: id, diff });
       }
     }

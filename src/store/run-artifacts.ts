@@ -102,3 +102,12 @@ export function loadComparedRuns(root: string, refs: readonly string[]): Array<{
     return { manifest: run, pipeline, dataset, dir: join(workspacePaths(root).runs, run.id) };
   });
 }
+
+/** The frozen source of hook `id` in a run folder ('' when the run did not have it). */
+export function readRunHookSource(runDir: string, id: string): string {
+  try {
+    return readFileSync(join(runDir, 'hooks', `${id}.js`), 'utf8');
+  } catch {
+    return '';
+  }
+}
