@@ -164,7 +164,7 @@ export function buildProgram(): Command {
   common(
     program
       .command('run <experiment>')
-      .description('snapshot the draft pipeline and execute it (or return the up-to-date run)')
+      .description('snapshot the draft pipeline and execute it (or return the up-to-date run); --grid/--seeds run a batch')
       .option('--seed <n>', 'seed for this run (default: the pipeline\'s)', parseSeed)
       .option('--set <path=value>', 'change the pipeline for this run only (repeatable)', collect, [])
       .option('--force', 'run even if a succeeded run has the same execution key')
@@ -198,7 +198,7 @@ export function buildProgram(): Command {
       .option('--status <status>', 'only runs with this status')
       .option('--where <expr>', 'filter, e.g. \'metrics.accuracy > 0.9 and params.train.model == "gradient_boosting"\'')
       .option('--sort <keys>', 'sort keys, comma-separated; a leading - sorts descending, e.g. -metrics.accuracy')
-      .option('--limit <n>', 'at most n runs')
+      .option('--limit <n>', 'at most n runs (the table shows the newest 50 unless given)')
       .option('--columns <list>', 'columns to show, e.g. id,experiment,metrics.accuracy,params.train.model'),
   ).action(async (_o, cmd: Command) => {
     const { runsCommand } = await import('./commands/runs.js');

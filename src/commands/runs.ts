@@ -7,6 +7,7 @@ import { openWorkspace } from '../store/workspace.js';
 import { parseColumns, renderRunsTable } from '../ui/history.js';
 
 const STATUSES = ['created', 'running', ...FINAL_RUN_STATUSES];
+const TABLE_LIMIT = 50;
 
 /** `bfly runs [--experiment E] [--status S] [--where EXPR] [--sort KEYS] [--limit N] [--columns C] [--json]`. */
 export async function runsCommand(o: GlobalOptions & { experiment?: string; status?: string; where?: string; sort?: string; limit?: string; columns?: string }): Promise<void> {
@@ -25,8 +26,11 @@ export async function runsCommand(o: GlobalOptions & { experiment?: string; stat
     return;
   }
   const runs = listing.ids.map(listing.summary);
-  const shown = selectRuns(runs, { experiment: o.experiment, status: o.status, where: o.where, sort: o.sort, limit });
+  // A table for people shows the first 50 unless told otherwise; JSON has everything.
+  const tableLimit = o.json || limit !== undefined ? limit : TABLE_LIMIT;
+  const matching = selectRuns(runs, { experiment: o.experiment, status: o.status, where: o.where, sort: o.sort });
+  const shown = tableLimit === undefined ? matching : matching.slice(0, tableLimit);
   if (o.json) process.stdout.write(JSON.stringify(shown) + '\n');
   else if (shown.length === 0) process.stdout.write(runs.length === 0 ? 'no runs yet (start one with `bfly run <experiment>`)\n' : `no runs match (of ${runs.length})\n`);
-  else process.stdout.write(renderRunsTable(shown, { columns }));
+  else process.stdout.write(renderRunsTable(shown, { columns }) + (matching.length > shown.length && limit === undefined ? `(${matching.length - shown.length} more not shown: --limit N shows more, --where narrows)\n` : ''));
 }

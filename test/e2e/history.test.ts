@@ -225,3 +225,22 @@ describe('bfly fsck and gc', () => {
     expect((await run(['gc', '--keep-failed-days', 'soon'])).exitCode).toBe(4);
   });
 });
+
+describe('bfly runs on a long history', () => {
+  it('the table shows the newest 50 and says how many more; --limit and --json show what they are asked', async () => {
+    // 60 copies of a finished run under new ids (the listing reads them from their folders)
+    const m = JSON.parse(readFileSync(bf('runs', seed1, 'run.json'), 'utf8'));
+    for (let i = 0; i < 60; i++) {
+      const id = `20300101-000000${String(i).padStart(3, '0')}-abcdef`;
+      mkdirSync(bf('runs', id));
+      writeFileSync(bf('runs', id, 'run.json'), JSON.stringify({ ...m, id, createdAt: '2030-01-01T00:00:00.000Z' }));
+    }
+    const all = (await run(['runs', '--json'])).json();
+    const table = (await run(['runs'])).stdout.trim().split('\n');
+    expect(table).toHaveLength(1 + 50 + 1);
+    expect(table.at(-1)).toBe(`(${all.length - 50} more not shown: --limit N shows more, --where narrows)`);
+    expect(table[1]).toMatch(/^20300101-000000059-abcdef /);
+    expect((await run(['runs', '--limit', '70'])).stdout.trim().split('\n')).toHaveLength(1 + Math.min(70, all.length));
+    expect(all.length).toBeGreaterThan(60);
+  });
+});
