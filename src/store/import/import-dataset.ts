@@ -12,6 +12,7 @@ import { workspacePaths } from '../layout.js';
 import { sweepDeadTemps, withLock } from '../lock.js';
 import { adoptObject, hashFile } from '../objects.js';
 import { packageRoot } from '../package-root.js';
+import { syncFiles } from '../columnar.js';
 import { type BuildOptions, type BuiltColumn, type BuiltColumns, buildColumns, sourceError } from './build-columns.js';
 import { CsvParser, fieldText } from './csv.js';
 import { ByteSource, SourceBytesError } from './source.js';
@@ -251,6 +252,7 @@ export async function importDataset(root: string, file: string, options: ImportO
     }
     const already = listDatasets(root).find((d) => d.hash === formatHash(hex));
     if (already !== undefined) return { dataset: already, created: false };
+    await syncFiles(built.columns.map((c) => c.path));
 
     // Objects are adopted under the datasets lock, which `bfly gc` also holds: gc never sees an
     // object whose manifest is about to be written.
@@ -259,7 +261,7 @@ export async function importDataset(root: string, file: string, options: ImportO
       const same = all.find((d) => d.hash === formatHash(hex));
       if (same !== undefined) return { dataset: same, created: false };
       const rawHash = adoptObject(root, rawPath, hex);
-      const columnHashes = built.columns.map((c) => adoptObject(root, c.path, c.hex, true)); // written and fsynced by ColumnarWriter
+      const columnHashes = built.columns.map((c) => adoptObject(root, c.path, c.hex, true)); // fsynced just above, all at once
       let idLen = 12;
       while (all.some((d) => d.id === hex.slice(0, idLen))) idLen += 4;
       const version = all.filter((d) => d.name === name).reduce((m, d) => Math.max(m, d.version), 0) + 1;
