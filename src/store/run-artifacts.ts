@@ -1,11 +1,10 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { CorruptObjectError, NotFoundError, ValidationError } from '../core/errors.js';
 import { sha256Hex } from '../core/hash.js';
 import type { RunArtifact, RunManifest } from '../core/run.js';
 import { workspacePaths } from './layout.js';
-import { readRunManifest } from './run-state.js';
+import { readFrozenPipeline, readRunManifest } from './run-state.js';
 import { listRunIds, resolveRunRef } from './runs.js';
 import type { Pipeline } from '../core/pipeline.js';
 import type { DatasetManifest } from '../core/dataset.js';
@@ -73,10 +72,7 @@ export function listRuns(root: string, f: RunFilter = {}): RunManifest[] {
 /** A run's frozen pipeline (its `pipeline.yaml`, parsed). */
 export function readRunPipeline(root: string, ref: string): { run: RunManifest; pipeline: Pipeline } {
   const { run, dir } = runWithDir(root, ref);
-  // pipeline.json (the canonical form) parses without loading the YAML library; older runs have only YAML.
-  if (existsSync(join(dir, 'pipeline.json'))) return { run, pipeline: JSON.parse(readFileSync(join(dir, 'pipeline.json'), 'utf8')) as Pipeline };
-  const { parse } = createRequire(import.meta.url)('yaml') as typeof import('yaml');
-  return { run, pipeline: parse(readFileSync(join(dir, 'pipeline.yaml'), 'utf8')) as Pipeline };
+  return { run, pipeline: readFrozenPipeline(dir) as Pipeline };
 }
 
 /** The newest run with an artifact whose sha256 starts with `hexPrefix`, and that artifact; or null. */

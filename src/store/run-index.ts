@@ -10,7 +10,6 @@
  * re-validates every document and rewrites the file on each load), a line parser about 0.1 s.
  */
 import { appendFileSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { canonicalJson } from '../core/hash.js';
 import { type RunManifest, isFinalStatus } from '../core/run-manifest.js';
@@ -20,7 +19,7 @@ import { batchMemberships } from './batches.js';
 import { workspacePaths } from './layout.js';
 import { acquireLock } from './lock.js';
 import { listRunIds } from './runs.js';
-import { readRunManifest } from './run-state.js';
+import { readFrozenPipeline, readRunManifest } from './run-state.js';
 
 /** Bump when {@link RunSummary} changes shape: an index of another version is rebuilt. */
 const INDEX_FILE = 'runs-v1.db';
@@ -143,13 +142,7 @@ export function indexRunFolders(root: string, ids: readonly string[]): void {
 
 function readPipeline(root: string, id: string): SummaryPipeline | null {
   try {
-    return JSON.parse(readFileSync(join(workspacePaths(root).runs, id, 'pipeline.json'), 'utf8')) as SummaryPipeline;
-  } catch {
-    /* a run from before pipeline.json: parse the YAML */
-  }
-  try {
-    const { parse } = createRequire(import.meta.url)('yaml') as typeof import('yaml');
-    return parse(readFileSync(join(workspacePaths(root).runs, id, 'pipeline.yaml'), 'utf8')) as SummaryPipeline;
+    return readFrozenPipeline(join(workspacePaths(root).runs, id)) as SummaryPipeline;
   } catch {
     return null;
   }

@@ -1,4 +1,5 @@
 import { appendFileSync, chmodSync, closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join, relative, sep } from 'node:path';
 import { InfraError } from '../core/errors.js';
 import { sha256Hex } from '../core/hash.js';
@@ -12,6 +13,21 @@ import { breakDeadLock, findDeadLocks, sweepDeadTemps } from './lock.js';
  * turn lists every other file's hash), so `bfly fsck` notices a changed byte anywhere.
  */
 export const RUN_SEAL = 'run.json.sha256';
+
+/**
+ * A run's frozen pipeline from its folder: `pipeline.json` (the canonical form, parsed without
+ * loading the YAML library), or `pipeline.yaml` for runs made before pipeline.json existed.
+ * Throws when neither can be read.
+ */
+export function readFrozenPipeline(runDir: string): unknown {
+  try {
+    return JSON.parse(readFileSync(join(runDir, 'pipeline.json'), 'utf8'));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const { parse } = createRequire(import.meta.url)('yaml') as typeof import('yaml');
+  return parse(readFileSync(join(runDir, 'pipeline.yaml'), 'utf8'));
+}
 
 /** Reads `runs/<id>/run.json`. */
 export function readRunManifest(root: string, id: string): RunManifest {
