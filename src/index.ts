@@ -228,7 +228,7 @@ export async function getRun(ws: Workspace | string, ref: string): Promise<RunMa
 }
 
 export type { RunSummary, RunSelection } from './core/run-summary.js';
-export type { CompareRow, SeedGroup, NoiseVerdict } from './core/compare.js';
+export type { CompareRow, CompareReport, SeedGroup, NoiseVerdict } from './core/compare.js';
 export type { BatchOptions, BatchResult, BatchRunResult, BatchEvent } from './runner/batch.js';
 export type { BatchRunSpec, GridAxis } from './core/batch.js';
 export type { FsckReport, FsckProblem } from './store/fsck.js';
@@ -279,13 +279,11 @@ export async function listRuns(ws: Workspace | string, selection: import('./core
  * c.rows.filter((r) => r.differs).forEach((r) => console.log(r.section, r.key, r.values));
  * c.noise.forEach((v) => console.log(v.metric, v.verdict));
  */
-export async function compareRuns(ws: Workspace | string, refs: string[]): Promise<{ runs: string[]; rows: import('./core/compare.js').CompareRow[]; groups: import('./core/compare.js').SeedGroup[]; noise: import('./core/compare.js').NoiseVerdict[] }> {
+export async function compareRuns(ws: Workspace | string, refs: string[]): Promise<import('./core/compare.js').CompareReport> {
   const root = await rootOf(ws);
   if (refs.length < 2) throw new ValidationError('COMPARE_ONE', 'compare needs at least two runs', { hint: 'pass two or more run references' });
   const [{ loadComparedRuns }, compare] = await Promise.all([import('./store/run-artifacts.js'), import('./core/compare.js')]);
-  const runs = loadComparedRuns(root, refs);
-  const noise = compare.seedNoise(runs);
-  return { runs: runs.map((r) => r.manifest.id), rows: compare.compareRuns(runs), groups: noise.groups, noise: noise.verdicts };
+  return compare.compareReport(loadComparedRuns(root, refs));
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { GlobalOptions } from '../cli.js';
-import { compareRuns, seedNoise, unifiedDiff } from '../core/compare.js';
+import { compareReport, unifiedDiff } from '../core/compare.js';
 import { NotFoundError, ValidationError } from '../core/errors.js';
 import { listRunSummaries } from '../store/run-index.js';
 import { loadComparedRuns, readRunHookSource } from '../store/run-artifacts.js';
@@ -17,10 +17,10 @@ export async function compareCommand(refs: string[], o: GlobalOptions & { all?: 
   }
   if (refs.length < 2) throw new ValidationError('COMPARE_ONE', 'compare needs at least two runs', { hint: 'e.g. bfly compare penguins@latest 20261122-0528, or --batch <id>' });
   const runs = loadComparedRuns(ws.root, refs);
-  const rows = compareRuns(runs);
+  const report = compareReport(runs);
+  const { rows, runs: ids } = report;
   const shown = o.all ? rows : rows.filter((r) => r.differs);
-  const ids = runs.map((r) => r.manifest.id);
-  const noise = seedNoise(runs);
+  const noise = { groups: report.groups, verdicts: report.noise };
   const hookDiffs: Array<{ hook: string; diff: string }> = [];
   if (o.hooks) {
     const hookIds = [...new Set(runs.flatMap((r) => r.manifest.hooks.map((h) => h.id)))];

@@ -152,6 +152,20 @@ export function seedNoise(runs: readonly ComparedRun[]): { groups: SeedGroup[]; 
   return { groups: out, verdicts };
 }
 
+/** What `bfly compare --json` and the library's compareRuns return. */
+export interface CompareReport {
+  runs: string[];
+  rows: CompareRow[];
+  groups: SeedGroup[];
+  noise: NoiseVerdict[];
+}
+
+/** Every compared row plus the seed groups and noise verdicts of the runs. */
+export function compareReport(runs: readonly ComparedRun[]): CompareReport {
+  const { groups, verdicts } = seedNoise(runs);
+  return { runs: runs.map((r) => r.manifest.id), rows: compareRuns(runs), groups, noise: verdicts };
+}
+
 /**
  * A unified diff of two texts (line based, longest common subsequence, 3 lines of context),
  * or '' when they are equal.
