@@ -27,28 +27,36 @@ export function writeBatchRecord(root: string, record: BatchRecord): void {
   writeJsonAtomic(join(dir, `${record.id}.json`), record, { tmpDir: workspacePaths(root).tmp });
 }
 
-/** Every readable batch record, oldest first. */
-export function listBatchRecords(root: string): BatchRecord[] {
+/** Every batch record, oldest first, and the files that could not be read (for fsck). */
+export function readBatchRecords(root: string): { records: BatchRecord[]; unreadable: Array<{ name: string; error: string }> } {
   let names: string[];
   try {
     names = readdirSync(workspacePaths(root).batches).filter((n) => n.endsWith('.json')).sort();
   } catch {
-    return [];
+    return { records: [], unreadable: [] };
   }
-  const out: BatchRecord[] = [];
-  for (const n of names) {
+  const records: BatchRecord[] = [];
+  const unreadable: Array<{ name: string; error: string }> = [];
+  for (const name of names) {
     try {
-      out.push(JSON.parse(readFileSync(join(workspacePaths(root).batches, n), 'utf8')) as BatchRecord);
-    } catch {
-      /* unreadable: fsck reports it */
+      const b = JSON.parse(readFileSync(join(workspacePaths(root).batches, name), 'utf8')) as BatchRecord;
+      if (typeof b.id !== 'string' || !Array.isArray(b.runs)) throw new Error('not a batch record');
+      records.push(b);
+    } catch (err) {
+      unreadable.push({ name, error: (err as Error).message.split('\n')[0] });
     }
   }
-  return out;
+  return { records, unreadable };
 }
 
-/** Run id → the batches it belongs to (from the records). */
-export function batchMemberships(root: string): Map<string, string[]> {
+/** Run id → the batches it belongs to, from batch records. */
+export function membershipsOf(records: readonly BatchRecord[]): Map<string, string[]> {
   const m = new Map<string, string[]>();
-  for (const b of listBatchRecords(root)) for (const r of b.runs) if (r.runId !== null) m.set(r.runId, [...(m.get(r.runId) ?? []), b.id]);
+  for (const b of records) for (const r of b.runs) if (r.runId !== null) m.set(r.runId, [...(m.get(r.runId) ?? []), b.id]);
   return m;
+}
+
+/** Run id → the batches it belongs to (from the records; unreadable records are skipped). */
+export function batchMemberships(root: string): Map<string, string[]> {
+  return membershipsOf(readBatchRecords(root).records);
 }

@@ -11,7 +11,7 @@ import { isFinalStatus, type RunManifest } from '../core/run-manifest.js';
 import { type RunSummary, type SummaryPipeline, summarizeRun } from '../core/run-summary.js';
 import { HOST_TAG, parseTempName } from './atomic.js';
 import { listDatasets } from './datasets.js';
-import { batchMemberships } from './batches.js';
+import { membershipsOf, readBatchRecords } from './batches.js';
 import { workspacePaths } from './layout.js';
 import { breakDeadLock, findDeadLocks } from './lock.js';
 import { rebuildRunIndex, readRunIndex, summarizeRunFolder } from './run-index.js';
@@ -177,15 +177,9 @@ export async function fsck(root: string, o: { repair?: boolean } = {}): Promise<
 
   // 3. Runs: ended runs are sealed; every file matches the manifest's list.
   const summaries = new Map<string, RunSummary | null>();
-  const memberships = batchMemberships(root);
-  for (const name of list(p.batches)) {
-    try {
-      const b = JSON.parse(readFileSync(join(p.batches, name), 'utf8')) as { id?: unknown; runs?: unknown };
-      if (typeof b.id !== 'string' || !Array.isArray(b.runs)) throw new Error('not a batch record');
-    } catch (err) {
-      add('bad_batch_record', join(p.batches, name), `unreadable batch record (${(err as Error).message.split('\n')[0]}): \`compare --batch\` and \`--where batch\` miss the runs it reused`);
-    }
-  }
+  const batches = readBatchRecords(root);
+  const memberships = membershipsOf(batches.records);
+  for (const b of batches.unreadable) add('bad_batch_record', join(p.batches, b.name), `unreadable batch record (${b.error}): \`compare --batch\` and \`--where batch\` miss the runs it reused`);
   for (const id of listRunIds(root)) {
     const dir = join(p.runs, id);
     checked.runs++;
