@@ -13,13 +13,14 @@ export interface BinMapperJson {
 function sortedPresent(X: Matrix, j: number, rows: Int32Array | null, maxSamples: number): Float64Array {
   const n = rows === null ? X.rows : rows.length;
   const step = n > maxSamples ? n / maxSamples : 1;
-  const out: number[] = [];
+  const out = new Float64Array(Math.ceil(n / step));
+  let m = 0;
   for (let t = 0; t < n; t += step) {
     const i = rows === null ? Math.floor(t) : rows[Math.floor(t)];
     const v = X.data[i * X.cols + j];
-    if (v === v) out.push(v);
+    if (v === v) out[m++] = v;
   }
-  return Float64Array.from(out).sort();
+  return out.subarray(0, m).sort();
 }
 
 /**
@@ -38,8 +39,9 @@ export class BinMapper {
     this.upper = [];
     for (let j = 0; j < X.cols; j++) {
       const v = sortedPresent(X, j, rows, maxSamples);
+      // the distinct values, as far as needed to know whether there are more than maxBins
       const distinct: number[] = [];
-      for (let i = 0; i < v.length; i++) if (i === 0 || v[i] !== v[i - 1]) distinct.push(v[i]);
+      for (let i = 0; i < v.length && distinct.length <= this.maxBins; i++) if (i === 0 || v[i] !== v[i - 1]) distinct.push(v[i]);
       let edges: number[];
       if (distinct.length <= this.maxBins) {
         edges = distinct.slice(0, -1).map((x, i) => (x + distinct[i + 1]) / 2);
@@ -76,10 +78,28 @@ export class BinMapper {
 
   /** The binned matrix, feature-major: bins of feature j for all rows at [j * rows, (j + 1) * rows). */
   transform(X: Matrix): Uint8Array {
-    const out = new Uint8Array(X.rows * X.cols);
-    for (let j = 0; j < X.cols; j++) {
-      const base = j * X.rows;
-      for (let i = 0; i < X.rows; i++) out[base + i] = this.binOf(j, X.data[i * X.cols + j]);
+    const { rows, cols, data } = X;
+    const out = new Uint8Array(rows * cols);
+    for (let j = 0; j < cols; j++) {
+      const base = j * rows;
+      const e = this.upper[j];
+      const len = e.length;
+      for (let i = 0; i < rows; i++) {
+        const v = data[i * cols + j];
+        if (v !== v) {
+          out[base + i] = MISSING_BIN;
+          continue;
+        }
+        // binOf's search, inlined
+        let lo = 0;
+        let hi = len;
+        while (lo < hi) {
+          const mid = (lo + hi) >>> 1;
+          if (v <= e[mid]) hi = mid;
+          else lo = mid + 1;
+        }
+        out[base + i] = lo;
+      }
     }
     return out;
   }

@@ -1,6 +1,6 @@
 import { scoresToProba } from './link.js';
 import type { Matrix } from './matrix.js';
-import { wasmKernels } from './wasm/kernels.js';
+import { Kernels } from './wasm/kernels.js';
 
 /** Hyper-parameters of the MLP (scikit-learn MLPClassifier/Regressor names). */
 export interface MlpParams {
@@ -37,46 +37,43 @@ const BLOCK = 1024;
  * layer widths are padded to multiples of 8 with zero weights, which add exact zeros.
  */
 export function mlpForward(m: MlpJson, X: Matrix): Float64Array {
-  const k = wasmKernels();
   const pad = (v: number): number => Math.ceil(v / 8) * 8;
   const widths = [X.cols, ...m.layers.map((l) => pad(l.out))];
-  // memory layout (in float64 units): the layers' kernels and biases, then the block's input and two activation buffers
+  const maxWidth = Math.max(...widths.slice(1));
+  // memory: the layers' kernels and biases (zero-padded), the block's input, two activation buffers
+  const k = new Kernels();
   const wAt: number[] = [];
   const bAt: number[] = [];
-  let at = 0;
   m.layers.forEach((l, li) => {
     if (l.in !== (li === 0 ? X.cols : m.layers[li - 1].out)) throw new RangeError(`layer ${li} takes ${l.in} inputs, the data has ${li === 0 ? X.cols : m.layers[li - 1].out}`);
-    wAt.push(at);
-    at += widths[li] * widths[li + 1];
-    bAt.push(at);
-    at += widths[li + 1];
+    wAt.push(k.alloc(widths[li] * widths[li + 1] * 8));
+    bAt.push(k.alloc(widths[li + 1] * 8));
   });
-  const xAt = at;
-  at += BLOCK * X.cols;
-  const maxWidth = Math.max(...widths.slice(1));
-  const actAt = [at, at + BLOCK * maxWidth];
-  const mem = k.f64((at + 2 * BLOCK * maxWidth) * 8);
-  mem.fill(0, 0, xAt);
+  const xAt = k.alloc(BLOCK * X.cols * 8);
+  const actAt = [k.alloc(BLOCK * maxWidth * 8), k.alloc(BLOCK * maxWidth * 8)];
   m.layers.forEach((l, li) => {
     const stride = widths[li + 1];
-    for (let i = 0; i < l.in; i++) for (let o = 0; o < l.out; o++) mem[wAt[li] + i * stride + o] = l.kernel[i * l.out + o];
-    for (let o = 0; o < l.out; o++) mem[bAt[li] + o] = l.bias[o];
+    const w = k.f64(wAt[li], widths[li] * stride);
+    for (let i = 0; i < l.in; i++) for (let o = 0; o < l.out; o++) w[i * stride + o] = l.kernel[i * l.out + o];
+    k.f64(bAt[li], stride).set(l.bias);
   });
+  const x = k.f64(xAt, BLOCK * X.cols);
+  const acts = actAt.map((at) => k.f64(at, BLOCK * maxWidth));
   const outs = m.layers[m.layers.length - 1].out;
   const last = widths[widths.length - 1];
   const a = new Float64Array(X.rows * outs);
   for (let start = 0; start < X.rows; start += BLOCK) {
     const rows = Math.min(BLOCK, X.rows - start);
     const even = rows + (rows % 2);
-    mem.set(X.data.subarray(start * X.cols, (start + rows) * X.cols), xAt);
-    if (even > rows) mem.fill(0, xAt + rows * X.cols, xAt + even * X.cols);
+    x.set(X.data.subarray(start * X.cols, (start + rows) * X.cols));
+    if (even > rows) x.fill(0, rows * X.cols, even * X.cols);
     let from = xAt;
     m.layers.forEach((_, li) => {
-      const to = actAt[li % 2];
-      k.dense(from * 8, even, widths[li], wAt[li] * 8, bAt[li] * 8, widths[li + 1], to * 8, li < m.layers.length - 1 ? 1 : 0);
-      from = to;
+      k.dense(from, even, widths[li], wAt[li], bAt[li], widths[li + 1], actAt[li % 2], li < m.layers.length - 1 ? 1 : 0);
+      from = actAt[li % 2];
     });
-    for (let i = 0; i < rows; i++) for (let o = 0; o < outs; o++) a[(start + i) * outs + o] = mem[from + i * last + o];
+    const result = acts[(m.layers.length - 1) % 2];
+    for (let i = 0; i < rows; i++) for (let o = 0; o < outs; o++) a[(start + i) * outs + o] = result[i * last + o];
   }
   if (m.task === 'regression') return m.target === undefined ? a : a.map((v) => v * m.target!.std + m.target!.mean);
   return scoresToProba(a, X.rows, m.classes);

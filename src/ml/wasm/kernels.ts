@@ -1,13 +1,5 @@
 import { KERNELS_WASM } from './kernels.generated.js';
 
-/** The instantiated kernels of kernels.wat and views of their memory. */
-export interface Kernels {
-  /** See `dense` in kernels.wat (byte offsets into the memory). */
-  dense(x: number, rows: number, inputs: number, w: number, b: number, outputs: number, out: number, relu: number): void;
-  /** A float64 view of the whole memory, at least `bytes` long (the memory grows as needed). */
-  f64(bytes: number): Float64Array;
-}
-
 // The few WebAssembly types used here (the project's lib has no DOM types and @types/node 20 none).
 interface WasmMemory {
   readonly buffer: ArrayBuffer;
@@ -18,26 +10,70 @@ declare const WebAssembly: {
   Instance: new (module: object, imports: object) => { exports: object };
 };
 
-let kernels: Kernels | null = null;
+/** The kernels of kernels.wat (all pointers are byte offsets into the instance's memory). */
+interface Exports {
+  memory: WasmMemory;
+  dense(x: number, rows: number, inputs: number, w: number, b: number, outputs: number, out: number, relu: number): void;
+  histogram(rows: number, start: number, end: number, bins: number, d: number, g: number, h: number, hist: number): void;
+  partition(rows: number, start: number, end: number, col: number, bin: number, missingLeft: number, scratch: number, g: number, h: number, sums: number): number;
+  best_split(hist: number, d: number, nbins: number, count: number, G: number, H: number, lambda: number, minLeaf: number, minHess: number, out: number): number;
+}
 
 /**
- * The WebAssembly kernels, compiled on first use (under a millisecond; the module is a few
- * hundred bytes, embedded at build time). One instance per thread; calls are synchronous.
+ * An instance of the kernels with its own memory, laid out once by the caller: `alloc` reserves
+ * aligned regions and returns their byte offsets; `f64`, `i32` and `u8` then give views of the
+ * memory. Views made before an `alloc` that grows the memory are detached: allocate first.
  */
-export function wasmKernels(): Kernels {
-  if (kernels !== null) return kernels;
-  const bytes = Uint8Array.from(atob(KERNELS_WASM), (c) => c.charCodeAt(0));
-  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {});
-  const exports = instance.exports as unknown as { memory: WasmMemory; dense: Kernels['dense'] };
-  const memory = exports.memory;
-  let view = new Float64Array(memory.buffer);
-  kernels = {
-    dense: exports.dense,
-    f64(need: number): Float64Array {
-      if (memory.buffer.byteLength < need) memory.grow(Math.ceil((need - memory.buffer.byteLength) / 65536));
-      if (view.buffer !== memory.buffer) view = new Float64Array(memory.buffer);
-      return view;
-    },
-  };
-  return kernels;
+export class Kernels {
+  private readonly x: Exports;
+  private top = 0;
+
+  constructor() {
+    this.x = new WebAssembly.Instance(compiled(), {}).exports as Exports;
+  }
+
+  get dense(): Exports['dense'] {
+    return this.x.dense;
+  }
+
+  get histogram(): Exports['histogram'] {
+    return this.x.histogram;
+  }
+
+  get partition(): Exports['partition'] {
+    return this.x.partition;
+  }
+
+  get bestSplit(): Exports['best_split'] {
+    return this.x.best_split;
+  }
+
+  /** Reserves `bytes` (64-byte aligned) and returns its offset. */
+  alloc(bytes: number): number {
+    const at = this.top;
+    this.top += Math.ceil(bytes / 64) * 64;
+    const memory = this.x.memory;
+    if (memory.buffer.byteLength < this.top) memory.grow(Math.ceil((this.top - memory.buffer.byteLength) / 65536));
+    return at;
+  }
+
+  f64(at: number, length: number): Float64Array {
+    return new Float64Array(this.x.memory.buffer, at, length);
+  }
+
+  i32(at: number, length: number): Int32Array {
+    return new Int32Array(this.x.memory.buffer, at, length);
+  }
+
+  u8(at: number, length: number): Uint8Array {
+    return new Uint8Array(this.x.memory.buffer, at, length);
+  }
+}
+
+let module: object | null = null;
+
+/** The module, compiled on first use (well under a millisecond: it is about a kilobyte). */
+function compiled(): object {
+  module ??= new WebAssembly.Module(Uint8Array.from(atob(KERNELS_WASM), (c) => c.charCodeAt(0)));
+  return module;
 }

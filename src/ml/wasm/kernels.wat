@@ -89,4 +89,162 @@
             (br $outLoop)))
         (local.set $i (i32.add (local.get $i) (i32.const 2)))
         (br $rowLoop))))
+
+  ;; Gradient/hessian/count histograms of the rows rows[start..end) (an i32 array of row indices),
+  ;; into d * 8192 bytes at `hist`, zeroed first: for each row i and feature j, bin b = bins[i * d + j] (u8, row-major), the 32 bytes at
+  ;; hist + j * 8192 + b * 32 hold [sum of g, sum of h, count, unused] as f64, and get
+  ;; [g[i], h[i], 1, 0] added. The gradient and hessian sums share one f64x2 add. Rows are
+  ;; summed in order, so each sum is the same as the scalar loop's.
+  (func (export "histogram")
+    (param $rows i32) (param $start i32) (param $end i32) (param $bins i32) (param $d i32)
+    (param $g i32) (param $h i32) (param $hist i32)
+    (local $t i32) (local $i i32) (local $o i32) (local $oe i32) (local $k i32) (local $gh v128)
+    (memory.fill (local.get $hist) (i32.const 0) (i32.shl (local.get $d) (i32.const 13)))
+    (local.set $t (i32.add (local.get $rows) (i32.shl (local.get $start) (i32.const 2))))
+    (local.set $end (i32.add (local.get $rows) (i32.shl (local.get $end) (i32.const 2))))
+    (block $done
+      (loop $rowLoop
+        (br_if $done (i32.ge_u (local.get $t) (local.get $end)))
+        (local.set $i (i32.load (local.get $t)))
+        (local.set $gh
+          (f64x2.replace_lane 1
+            (f64x2.splat (f64.load (i32.add (local.get $g) (i32.shl (local.get $i) (i32.const 3)))))
+            (f64.load (i32.add (local.get $h) (i32.shl (local.get $i) (i32.const 3))))))
+        (local.set $o (i32.add (local.get $bins) (i32.mul (local.get $i) (local.get $d))))
+        (local.set $oe (i32.add (local.get $o) (local.get $d)))
+        (local.set $k (local.get $hist))
+        (block $featuresDone
+          (loop $featureLoop
+            (br_if $featuresDone (i32.ge_u (local.get $o) (local.get $oe)))
+            (local.set $i (i32.add (local.get $k) (i32.shl (i32.load8_u (local.get $o)) (i32.const 5))))
+            (v128.store (local.get $i) (f64x2.add (v128.load (local.get $i)) (local.get $gh)))
+            (f64.store offset=16 (local.get $i) (f64.add (f64.load offset=16 (local.get $i)) (f64.const 1)))
+            (local.set $k (i32.add (local.get $k) (i32.const 8192)))
+            (local.set $o (i32.add (local.get $o) (i32.const 1)))
+            (br $featureLoop)))
+        (local.set $t (i32.add (local.get $t) (i32.const 4)))
+        (br $rowLoop))))
+
+  ;; Splits the rows rows[start..end) of a node in place, stably: rows whose bin in `col` (the
+  ;; split feature's bins, u8 by row index) is <= $bin go first (missing values, bin 255, go
+  ;; first when $missingLeft), the others after them (through `scratch`, an i32 array). Returns
+  ;; the index of the first right row; writes [sum of g, sum of h] over the left rows, summed in
+  ;; order, to `sums`. Branch-free: each row is written to both sides and one cursor advances.
+  (func (export "partition")
+    (param $rows i32) (param $start i32) (param $end i32) (param $col i32) (param $bin i32)
+    (param $missingLeft i32) (param $scratch i32) (param $g i32) (param $h i32) (param $sums i32)
+    (result i32)
+    (local $t i32) (local $l i32) (local $r i32) (local $i i32) (local $b i32) (local $left i32)
+    (local $gh v128) (local $e i32)
+    (local.set $t (i32.add (local.get $rows) (i32.shl (local.get $start) (i32.const 2))))
+    (local.set $e (i32.add (local.get $rows) (i32.shl (local.get $end) (i32.const 2))))
+    (local.set $l (local.get $t))
+    (local.set $r (local.get $scratch))
+    (block $done
+      (loop $rowLoop
+        (br_if $done (i32.ge_u (local.get $t) (local.get $e)))
+        (local.set $i (i32.load (local.get $t)))
+        (local.set $b (i32.load8_u (i32.add (local.get $col) (local.get $i))))
+        (local.set $left
+          (select
+            (local.get $missingLeft)
+            (i32.le_u (local.get $b) (local.get $bin))
+            (i32.eq (local.get $b) (i32.const 255))))
+        (i32.store (local.get $l) (local.get $i))
+        (i32.store (local.get $r) (local.get $i))
+        (local.set $gh
+          (select
+            (f64x2.add (local.get $gh)
+              (f64x2.replace_lane 1
+                (f64x2.splat (f64.load (i32.add (local.get $g) (i32.shl (local.get $i) (i32.const 3)))))
+                (f64.load (i32.add (local.get $h) (i32.shl (local.get $i) (i32.const 3))))))
+            (local.get $gh)
+            (local.get $left)))
+        (local.set $l (i32.add (local.get $l) (i32.shl (local.get $left) (i32.const 2))))
+        (local.set $r (i32.add (local.get $r) (i32.shl (i32.xor (local.get $left) (i32.const 1)) (i32.const 2))))
+        (local.set $t (i32.add (local.get $t) (i32.const 4)))
+        (br $rowLoop)))
+    (memory.copy (local.get $l) (local.get $scratch) (i32.sub (local.get $r) (local.get $scratch)))
+    (v128.store (local.get $sums) (local.get $gh))
+    (i32.shr_u (i32.sub (local.get $l) (local.get $rows)) (i32.const 2)))
+
+  ;; The best split of a node from its histogram (the layout of `histogram`): for each feature j
+  ;; (bins 0..nbins[j]-1, nbins an i32 array), each threshold bin b < nbins[j] - 1, and missing
+  ;; values (bin 255) either right (first pass) or, when there are any, left (second pass): the
+  ;; gain lG^2/(lH+lambda) + rG^2/(rH+lambda) - G^2/(H+lambda), over candidates with at least
+  ;; $minLeaf rows and $minHess hessian on each side. The first largest gain above 1e-12 wins,
+  ;; in the order features, passes, bins (as the scalar code did). Returns 1 and writes
+  ;; [gain f64, feature i32, bin i32, missingLeft i32] to `out`, or returns 0.
+  (func (export "best_split")
+    (param $hist i32) (param $d i32) (param $nbins i32) (param $count f64) (param $G f64) (param $H f64)
+    (param $lambda f64) (param $minLeaf f64) (param $minHess f64) (param $out i32) (result i32)
+    (local $j i32) (local $b i32) (local $last i32) (local $pass i32) (local $passes i32) (local $o i32) (local $hb i32)
+    (local $lG f64) (local $lH f64) (local $lC f64) (local $rG f64) (local $rH f64) (local $gain f64) (local $parent f64)
+    (local $mG f64) (local $mH f64) (local $mC f64) (local $best f64) (local $found i32)
+    (local $bestJ i32) (local $bestB i32) (local $bestM i32)
+    (local.set $parent (f64.div (f64.mul (local.get $G) (local.get $G)) (f64.add (local.get $H) (local.get $lambda))))
+    (local.set $best (f64.const -inf))
+    (local.set $j (i32.const 0))
+    (block $featuresDone
+      (loop $featureLoop
+        (br_if $featuresDone (i32.ge_u (local.get $j) (local.get $d)))
+        (local.set $hb (i32.add (local.get $hist) (i32.shl (local.get $j) (i32.const 13))))
+        (local.set $mG (f64.load offset=8160 (local.get $hb)))
+        (local.set $mH (f64.load offset=8168 (local.get $hb)))
+        (local.set $mC (f64.load offset=8176 (local.get $hb)))
+        (local.set $last (i32.sub (i32.load (i32.add (local.get $nbins) (i32.shl (local.get $j) (i32.const 2)))) (i32.const 1)))
+        (local.set $passes (select (i32.const 2) (i32.const 1) (f64.gt (local.get $mC) (f64.const 0))))
+        (local.set $pass (i32.const 0))
+        (block $passesDone
+          (loop $passLoop
+            (br_if $passesDone (i32.ge_u (local.get $pass) (local.get $passes)))
+            (if (local.get $pass)
+              (then
+                (local.set $lG (local.get $mG))
+                (local.set $lH (local.get $mH))
+                (local.set $lC (local.get $mC)))
+              (else
+                (local.set $lG (f64.const 0))
+                (local.set $lH (f64.const 0))
+                (local.set $lC (f64.const 0))))
+            (local.set $b (i32.const 0))
+            (local.set $o (local.get $hb))
+            (block $binsDone
+              (loop $binLoop
+                (br_if $binsDone (i32.ge_s (local.get $b) (local.get $last)))
+                (local.set $lG (f64.add (local.get $lG) (f64.load offset=0 (local.get $o))))
+                (local.set $lH (f64.add (local.get $lH) (f64.load offset=8 (local.get $o))))
+                (local.set $lC (f64.add (local.get $lC) (f64.load offset=16 (local.get $o))))
+                (local.set $b (i32.add (local.get $b) (i32.const 1)))
+                (local.set $o (i32.add (local.get $o) (i32.const 32)))
+                ;; too few rows on the left: next bin; too few on the right: no later bin does better
+                (br_if $binLoop (f64.lt (local.get $lC) (local.get $minLeaf)))
+                (br_if $binsDone (f64.lt (f64.sub (local.get $count) (local.get $lC)) (local.get $minLeaf)))
+                (local.set $rG (f64.sub (local.get $G) (local.get $lG)))
+                (local.set $rH (f64.sub (local.get $H) (local.get $lH)))
+                (br_if $binLoop (f64.lt (local.get $lH) (local.get $minHess)))
+                (br_if $binLoop (f64.lt (local.get $rH) (local.get $minHess)))
+                (local.set $gain
+                  (f64.sub
+                    (f64.add
+                      (f64.div (f64.mul (local.get $lG) (local.get $lG)) (f64.add (local.get $lH) (local.get $lambda)))
+                      (f64.div (f64.mul (local.get $rG) (local.get $rG)) (f64.add (local.get $rH) (local.get $lambda))))
+                    (local.get $parent)))
+                (if (i32.and (f64.gt (local.get $gain) (f64.const 1e-12)) (f64.gt (local.get $gain) (local.get $best)))
+                  (then
+                    (local.set $best (local.get $gain))
+                    (local.set $found (i32.const 1))
+                    (local.set $bestJ (local.get $j))
+                    (local.set $bestB (i32.sub (local.get $b) (i32.const 1)))
+                    (local.set $bestM (local.get $pass))))
+                (br $binLoop)))
+            (local.set $pass (i32.add (local.get $pass) (i32.const 1)))
+            (br $passLoop)))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $featureLoop)))
+    (f64.store offset=0 (local.get $out) (local.get $best))
+    (i32.store offset=8 (local.get $out) (local.get $bestJ))
+    (i32.store offset=12 (local.get $out) (local.get $bestB))
+    (i32.store offset=16 (local.get $out) (local.get $bestM))
+    (local.get $found))
 )

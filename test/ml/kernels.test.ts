@@ -1,0 +1,117 @@
+import { describe, expect, it } from 'vitest';
+import { rngStream } from '../../src/ml/random.js';
+import { Kernels } from '../../src/ml/wasm/kernels.js';
+
+// The gradient-boosting kernels of src/ml/wasm/kernels.wat against the plain loops they replace.
+
+function setup(n: number, d: number, seed: number) {
+  const r = rngStream(seed, 'kernels');
+  const k = new Kernels();
+  const at = { bins: k.alloc(n * d), cols: k.alloc(n * d), g: k.alloc(n * 8), h: k.alloc(n * 8), rows: k.alloc(n * 4), scratch: k.alloc(n * 4), hist: k.alloc(d * 8192), nBins: k.alloc(d * 4), out: k.alloc(24) };
+  const nBins = Int32Array.from({ length: d }, (_, j) => 2 + ((j * 37) % 254));
+  const byRow = k.u8(at.bins, n * d);
+  const cols = k.u8(at.cols, n * d);
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < d; j++) {
+      const b = r.next() < 0.1 ? 255 : Math.floor(r.next() * nBins[j]); // 10% missing
+      byRow[i * d + j] = b;
+      cols[j * n + i] = b;
+    }
+  const g = k.f64(at.g, n);
+  const h = k.f64(at.h, n);
+  for (let i = 0; i < n; i++) {
+    g[i] = r.next() - 0.5;
+    h[i] = r.next() * 0.25;
+  }
+  k.i32(at.nBins, d).set(nBins);
+  // a node's rows: an ascending subset, as partitioning leaves them
+  const rows = k.i32(at.rows, n);
+  let m = 0;
+  for (let i = 0; i < n; i++) if (r.next() < 0.6) rows[m++] = i;
+  return { k, at, n, d, m, byRow, cols, g, h, rows, nBins };
+}
+
+describe('WebAssembly gradient-boosting kernels', () => {
+  it('histogram: the same sums as the scalar loop, bit for bit, and zeroes the slot first', () => {
+    const s = setup(3000, 7, 1);
+    const hist = s.k.f64(s.at.hist, s.d * 1024);
+    hist.fill(123); // stale contents from an earlier node
+    s.k.histogram(s.at.rows, 10, s.m - 5, s.at.bins, s.d, s.at.g, s.at.h, s.at.hist);
+    const want = new Float64Array(s.d * 1024);
+    for (let t = 10; t < s.m - 5; t++) {
+      const i = s.rows[t];
+      for (let j = 0; j < s.d; j++) {
+        const o = (j * 256 + s.byRow[i * s.d + j]) * 4;
+        want[o] += s.g[i];
+        want[o + 1] += s.h[i];
+        want[o + 2]++;
+      }
+    }
+    expect(Array.from(s.k.f64(s.at.hist, s.d * 1024))).toEqual(Array.from(want));
+  });
+
+  it.each([
+    [false, 'missing values right'],
+    [true, 'missing values left'],
+  ])('partition: stable, left rows first, with the left sums (%s: %s)', (missingLeft) => {
+    const s = setup(2000, 5, 2);
+    const before = Array.from(s.rows.subarray(0, s.m));
+    const feature = 3;
+    const bin = 40;
+    const isLeft = (i: number) => (s.cols[feature * s.n + i] === 255 ? missingLeft : s.cols[feature * s.n + i] <= bin);
+    const l = s.k.partition(s.at.rows, 0, s.m, s.at.cols + feature * s.n, bin, missingLeft ? 1 : 0, s.at.scratch, s.at.g, s.at.h, s.at.out);
+    const left = before.filter(isLeft);
+    const right = before.filter((i) => !isLeft(i));
+    expect(l).toBe(left.length);
+    expect(Array.from(s.k.i32(s.at.rows, s.m))).toEqual([...left, ...right]);
+    let G = 0;
+    let H = 0;
+    for (const i of left) {
+      G += s.g[i];
+      H += s.h[i];
+    }
+    expect(Array.from(s.k.f64(s.at.out, 2))).toEqual([G, H]);
+  });
+
+  it('best_split: the scalar search result (first largest gain; limits on rows and hessian)', () => {
+    const s = setup(4000, 9, 3);
+    s.k.histogram(s.at.rows, 0, s.m, s.at.bins, s.d, s.at.g, s.at.h, s.at.hist);
+    const hist = s.k.f64(s.at.hist, s.d * 1024);
+    let G = 0;
+    let H = 0;
+    for (let t = 0; t < s.m; t++) {
+      G += s.g[s.rows[t]];
+      H += s.h[s.rows[t]];
+    }
+    const lambda = 0.5;
+    const score = (a: number, b: number) => (a * a) / (b + lambda);
+    const reference = (minLeaf: number, minHess: number) => {
+      let best: { gain: number; feature: number; bin: number; missingLeft: boolean } | null = null;
+      for (let j = 0; j < s.d; j++) {
+        const mo = (j * 256 + 255) * 4;
+        for (let pass = 0; pass < (hist[mo + 2] > 0 ? 2 : 1); pass++) {
+          let [lG, lH, lC] = pass === 1 ? [hist[mo], hist[mo + 1], hist[mo + 2]] : [0, 0, 0];
+          for (let b = 0; b < s.nBins[j] - 1; b++) {
+            const o = (j * 256 + b) * 4;
+            lG += hist[o];
+            lH += hist[o + 1];
+            lC += hist[o + 2];
+            if (lC < minLeaf) continue;
+            if (s.m - lC < minLeaf) break;
+            if (lH < minHess || H - lH < minHess) continue;
+            const gain = score(lG, lH) + score(G - lG, H - lH) - score(G, H);
+            if (gain > 1e-12 && (best === null || gain > best.gain)) best = { gain, feature: j, bin: b, missingLeft: pass === 1 };
+          }
+        }
+      }
+      return best;
+    };
+    for (const [minLeaf, minHess] of [[1, 1e-3], [20, 1e-3], [1500, 1e-3], [1, 200], [3000, 1e-3]]) {
+      const found = s.k.bestSplit(s.at.hist, s.d, s.at.nBins, s.m, G, H, lambda, minLeaf, minHess, s.at.out);
+      const ints = s.k.i32(s.at.out + 8, 3);
+      const got = found ? { gain: s.k.f64(s.at.out, 1)[0], feature: ints[0], bin: ints[1], missingLeft: ints[2] === 1 } : null;
+      expect(got, `min_samples_leaf ${minLeaf}, min hessian ${minHess}`).toEqual(reference(minLeaf, minHess));
+    }
+    expect(s.k.bestSplit(s.at.hist, s.d, s.at.nBins, s.m, G, H, lambda, s.m, 1e-3, s.at.out)).toBe(0); // no side can have every row
+  });
+});
