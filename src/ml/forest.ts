@@ -1,7 +1,7 @@
 import { BinMapper, type BinMapperJson } from './binning.js';
 import type { Matrix } from './matrix.js';
 import { rngStream } from './random.js';
-import { type BinnedData, Tree, type TreeJson, buildCartTree } from './tree.js';
+import { type BinnedData, type LeafWalker, Tree, type TreeJson, buildCartTree, walkerFor } from './tree.js';
 import { predictedClasses } from './metrics.js';
 
 /** Hyper-parameters of {@link RandomForest} (scikit-learn's names). */
@@ -50,6 +50,7 @@ export class RandomForest {
   task: 'classification' | 'regression' = 'classification';
   classes = 0;
   trees: Tree[] = [];
+  private walker: LeafWalker | null = null;
   mapper = new BinMapper();
 
   constructor(
@@ -84,16 +85,17 @@ export class RandomForest {
   private average(X: Matrix): Float64Array {
     const k = this.task === 'classification' ? this.classes : 1;
     const out = new Float64Array(X.rows * k);
-    const leaves = new Int32Array(X.rows);
-    for (const tree of this.trees) {
-      tree.leavesOf(X, leaves);
-      const values = tree.values;
-      for (let i = 0; i < X.rows; i++) {
-        const leaf = leaves[i];
-        for (let c = 0; c < k; c++) out[i * k + c] += values[leaf * k + c];
+    const trees = this.trees;
+    this.walker = walkerFor(this.walker, trees);
+    this.walker.forEachLeaves(X, (t, start, count, leaves) => {
+      const values = trees[t].values;
+      for (let r = 0; r < count; r++) {
+        const leaf = leaves[r];
+        const o = (start + r) * k;
+        for (let c = 0; c < k; c++) out[o + c] += values[leaf * k + c];
       }
-    }
-    for (let i = 0; i < out.length; i++) out[i] /= this.trees.length;
+    });
+    for (let i = 0; i < out.length; i++) out[i] /= trees.length;
     return out;
   }
 

@@ -2,7 +2,7 @@ import { BinMapper } from './binning.js';
 import type { Matrix } from './matrix.js';
 import { rngStream } from './random.js';
 import { trainTestSplit } from './split.js';
-import { Tree, type TreeJson } from './tree.js';
+import { type LeafWalker, Tree, type TreeJson, walkerFor } from './tree.js';
 import { Kernels } from './wasm/kernels.js';
 import { scoresToProba, softmaxRow } from './link.js';
 import { predictedClasses } from './metrics.js';
@@ -155,6 +155,7 @@ export class GradientBoosting {
   outputs = 1;
   baseline: Float64Array = new Float64Array(1);
   trees: Tree[] = [];
+  private walker: LeafWalker | null = null;
   iterations = 0;
   validationLoss: number[] = [];
 
@@ -348,11 +349,12 @@ export class GradientBoosting {
     const K = this.outputs;
     const out = new Float64Array(X.rows * K);
     for (let i = 0; i < X.rows; i++) for (let c = 0; c < K; c++) out[i * K + c] = this.baseline[c];
-    const leaves = new Int32Array(X.rows);
-    this.trees.forEach((tree, t) => {
+    const trees = this.trees;
+    this.walker = walkerFor(this.walker, trees);
+    this.walker.forEachLeaves(X, (t, start, count, leaves) => {
       const c = t % K;
-      tree.leavesOf(X, leaves);
-      for (let i = 0; i < X.rows; i++) out[i * K + c] += tree.values[leaves[i]];
+      const values = trees[t].values;
+      for (let r = 0; r < count; r++) out[(start + r) * K + c] += values[leaves[r]];
     });
     return out;
   }

@@ -16,6 +16,7 @@ interface Exports {
   dense(x: number, rows: number, inputs: number, w: number, b: number, outputs: number, out: number, relu: number): void;
   histogram(rows: number, start: number, end: number, bins: number, d: number, g: number, h: number, hist: number): void;
   partition(rows: number, start: number, end: number, col: number, bin: number, missingLeft: number, scratch: number, g: number, h: number, sums: number): number;
+  leaves(nodes: number, x: number, rows: number, d: number, out: number): void;
   best_split(hist: number, d: number, nbins: number, count: number, G: number, H: number, lambda: number, minLeaf: number, minHess: number, out: number): number;
 }
 
@@ -42,6 +43,10 @@ export class Kernels {
 
   get partition(): Exports['partition'] {
     return this.x.partition;
+  }
+
+  get leaves(): Exports['leaves'] {
+    return this.x.leaves;
   }
 
   get bestSplit(): Exports['best_split'] {

@@ -247,4 +247,84 @@
     (i32.store offset=12 (local.get $out) (local.get $bestB))
     (i32.store offset=16 (local.get $out) (local.get $bestM))
     (local.get $found))
+
+  ;; The leaf each row reaches in one tree. A node is 16 bytes: [threshold f64, code i32, child i32]
+  ;; with code = feature * 2 + (1 when missing values go left); a split's children are nodes
+  ;; `child` (left: value <= threshold, or missing when the code says so) and `child` + 1 (right).
+  ;; A leaf is encoded as a split that always goes left to itself (code 1, threshold +inf, child
+  ;; its own index), so a step is the same for every node and has no branch. Four rows walk down
+  ;; together (their memory loads overlap) until a step moves none of them. (Refilling a lane as
+  ;; soon as its row is done wastes no steps but was slower: its branch mispredicts.)
+  ;; x: rows x d (row-major, rows a multiple of 4); out: i32 per row, the index reached.
+  (func (export "leaves")
+    (param $nodes i32) (param $x i32) (param $rows i32) (param $d i32) (param $out i32)
+    (local $i i32) (local $rowBytes i32) (local $p i32) (local $code i32) (local $v f64)
+    (local $x0 i32) (local $x1 i32) (local $x2 i32) (local $x3 i32)
+    (local $n0 i32) (local $n1 i32) (local $n2 i32) (local $n3 i32)
+    (local $m0 i32) (local $m1 i32) (local $m2 i32) (local $m3 i32)
+    (local.set $rowBytes (i32.shl (local.get $d) (i32.const 3)))
+    (local.set $i (i32.const 0))
+    (block $rowsDone
+      (loop $rowLoop
+        (br_if $rowsDone (i32.ge_u (local.get $i) (local.get $rows)))
+        (local.set $x0 (i32.add (local.get $x) (i32.mul (local.get $i) (local.get $rowBytes))))
+        (local.set $x1 (i32.add (local.get $x0) (local.get $rowBytes)))
+        (local.set $x2 (i32.add (local.get $x1) (local.get $rowBytes)))
+        (local.set $x3 (i32.add (local.get $x2) (local.get $rowBytes)))
+        (local.set $n0 (i32.const 0))
+        (local.set $n1 (i32.const 0))
+        (local.set $n2 (i32.const 0))
+        (local.set $n3 (i32.const 0))
+        (loop $step
+        (local.set $p (i32.add (local.get $nodes) (i32.shl (local.get $n0) (i32.const 4))))
+        (local.set $code (i32.load offset=8 (local.get $p)))
+        (local.set $v (f64.load (i32.add (local.get $x0) (i32.shl (i32.shr_u (local.get $code) (i32.const 1)) (i32.const 3)))))
+        (local.set $m0
+          (i32.sub
+            (i32.add (i32.load offset=12 (local.get $p)) (i32.const 1))
+            (i32.or
+              (f64.le (local.get $v) (f64.load (local.get $p)))
+              (i32.and (f64.ne (local.get $v) (local.get $v)) (i32.and (local.get $code) (i32.const 1))))))
+        (local.set $p (i32.add (local.get $nodes) (i32.shl (local.get $n1) (i32.const 4))))
+        (local.set $code (i32.load offset=8 (local.get $p)))
+        (local.set $v (f64.load (i32.add (local.get $x1) (i32.shl (i32.shr_u (local.get $code) (i32.const 1)) (i32.const 3)))))
+        (local.set $m1
+          (i32.sub
+            (i32.add (i32.load offset=12 (local.get $p)) (i32.const 1))
+            (i32.or
+              (f64.le (local.get $v) (f64.load (local.get $p)))
+              (i32.and (f64.ne (local.get $v) (local.get $v)) (i32.and (local.get $code) (i32.const 1))))))
+        (local.set $p (i32.add (local.get $nodes) (i32.shl (local.get $n2) (i32.const 4))))
+        (local.set $code (i32.load offset=8 (local.get $p)))
+        (local.set $v (f64.load (i32.add (local.get $x2) (i32.shl (i32.shr_u (local.get $code) (i32.const 1)) (i32.const 3)))))
+        (local.set $m2
+          (i32.sub
+            (i32.add (i32.load offset=12 (local.get $p)) (i32.const 1))
+            (i32.or
+              (f64.le (local.get $v) (f64.load (local.get $p)))
+              (i32.and (f64.ne (local.get $v) (local.get $v)) (i32.and (local.get $code) (i32.const 1))))))
+        (local.set $p (i32.add (local.get $nodes) (i32.shl (local.get $n3) (i32.const 4))))
+        (local.set $code (i32.load offset=8 (local.get $p)))
+        (local.set $v (f64.load (i32.add (local.get $x3) (i32.shl (i32.shr_u (local.get $code) (i32.const 1)) (i32.const 3)))))
+        (local.set $m3
+          (i32.sub
+            (i32.add (i32.load offset=12 (local.get $p)) (i32.const 1))
+            (i32.or
+              (f64.le (local.get $v) (f64.load (local.get $p)))
+              (i32.and (f64.ne (local.get $v) (local.get $v)) (i32.and (local.get $code) (i32.const 1))))))
+        (local.set $p
+          (i32.or
+            (i32.or (i32.ne (local.get $m0) (local.get $n0)) (i32.ne (local.get $m1) (local.get $n1)))
+            (i32.or (i32.ne (local.get $m2) (local.get $n2)) (i32.ne (local.get $m3) (local.get $n3)))))
+        (local.set $n0 (local.get $m0))
+        (local.set $n1 (local.get $m1))
+        (local.set $n2 (local.get $m2))
+        (local.set $n3 (local.get $m3))
+        (br_if $step (local.get $p)))
+        (i32.store offset=0 (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 2))) (local.get $n0))
+        (i32.store offset=4 (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 2))) (local.get $n1))
+        (i32.store offset=8 (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 2))) (local.get $n2))
+        (i32.store offset=12 (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 2))) (local.get $n3))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $rowLoop))))
 )
