@@ -99,10 +99,7 @@ class NodeWork {
 
   /** `large` -= `small`: the sibling's histogram from its parent's (the subtraction trick). */
   subtract(large: number, small: number): void {
-    const len = this.d * HIST_FEATURE;
-    const a = this.k.f64(large, len);
-    const b = this.k.f64(small, len);
-    for (let t = 0; t < len; t++) a[t] -= b[t];
+    this.k.subtract(large, small, this.d * HIST_FEATURE);
   }
 
   release(hist: number): void {
@@ -211,11 +208,14 @@ export class GradientBoosting {
     const rawVal = Xv === null ? null : new Float64Array(Xv.rows * K);
     if (rawVal !== null) for (let i = 0; i < Xv!.rows; i++) for (let c = 0; c < K; c++) rawVal[i * K + c] = this.baseline[c];
 
-    const prob = new Float64Array(K);
     this.trees = [];
     this.validationLoss = [];
     let best = Infinity;
+    // multiclass: every class's gradients come from the raw scores before this iteration's trees (as scikit-learn)
+    const probs = new Float64Array(K > 1 ? nt * K : 0);
+    const delta = new Float64Array(nt);
     for (let it = 0; it < p.max_iter; it++) {
+      if (K > 1) for (let i = 0; i < nt; i++) softmaxRow(raw, i, K, probs, i * K);
       for (let c = 0; c < K; c++) {
         // gradients and hessians of the loss for output c
         const grad = work.g();
@@ -235,9 +235,9 @@ export class GradientBoosting {
           }
         } else {
           for (let i = 0; i < nt; i++) {
-            softmaxRow(raw, i, K, prob);
-            grad[i] = prob[c] - (yt[i] === c ? 1 : 0);
-            hess[i] = prob[c] * (1 - prob[c]);
+            const pc = probs[i * K + c];
+            grad[i] = pc - (yt[i] === c ? 1 : 0);
+            hess[i] = pc * (1 - pc);
           }
         }
         let G = 0;
@@ -249,11 +249,13 @@ export class GradientBoosting {
         }
         const { tree, leaves } = this.growTree(work, G, H, (j, b) => mapper.threshold(j, b));
         // each leaf's rows are a range of `rows` after the partitioning: add its value to them
+        // (through a row-ordered array: adding straight into raw, n × K, scattered misses cache)
         const ordered = work.rows();
         for (const leaf of leaves) {
           const v = tree.values[leaf.id];
-          for (let t = leaf.start; t < leaf.end; t++) raw[ordered[t] * K + c] += v;
+          for (let t = leaf.start; t < leaf.end; t++) delta[ordered[t]] = v;
         }
+        for (let i = 0; i < nt; i++) raw[i * K + c] += delta[i];
         if (rawVal !== null) {
           const leaves = tree.leavesOf(Xv!);
           for (let i = 0; i < Xv!.rows; i++) rawVal[i * K + c] += tree.values[leaves[i]];

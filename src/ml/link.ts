@@ -1,13 +1,13 @@
-/** Softmax of row `i` of an n × k score matrix, written into `out` (length k). */
-export function softmaxRow(scores: Float64Array, i: number, k: number, out: Float64Array): void {
+/** Softmax of row `i` of an n × k score matrix, written into `out` from `at` (k values). */
+export function softmaxRow(scores: Float64Array, i: number, k: number, out: Float64Array, at = 0): void {
   let max = -Infinity;
   for (let c = 0; c < k; c++) if (scores[i * k + c] > max) max = scores[i * k + c];
   let sum = 0;
   for (let c = 0; c < k; c++) {
-    out[c] = Math.exp(scores[i * k + c] - max);
-    sum += out[c];
+    out[at + c] = Math.exp(scores[i * k + c] - max);
+    sum += out[at + c];
   }
-  for (let c = 0; c < k; c++) out[c] /= sum;
+  for (let c = 0; c < k; c++) out[at + c] /= sum;
 }
 
 /**

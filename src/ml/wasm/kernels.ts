@@ -16,6 +16,7 @@ interface Exports {
   dense(x: number, rows: number, inputs: number, w: number, b: number, outputs: number, out: number, relu: number): void;
   histogram(rows: number, start: number, end: number, bins: number, d: number, g: number, h: number, hist: number): void;
   partition(rows: number, start: number, end: number, col: number, bin: number, missingLeft: number, scratch: number, g: number, h: number, sums: number): number;
+  subtract(a: number, b: number, n: number): void;
   leaves(nodes: number, x: number, rows: number, d: number, out: number): void;
   best_split(hist: number, d: number, nbins: number, count: number, G: number, H: number, lambda: number, minLeaf: number, minHess: number, out: number): number;
 }
@@ -43,6 +44,10 @@ export class Kernels {
 
   get partition(): Exports['partition'] {
     return this.x.partition;
+  }
+
+  get subtract(): Exports['subtract'] {
+    return this.x.subtract;
   }
 
   get leaves(): Exports['leaves'] {

@@ -327,4 +327,16 @@
         (i32.store offset=12 (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 2))) (local.get $n3))
         (local.set $i (i32.add (local.get $i) (i32.const 4)))
         (br $rowLoop))))
+
+  ;; a[i] -= b[i] for the n f64 at `a` and `b` (n even), two at a time.
+  (func (export "subtract") (param $a i32) (param $b i32) (param $n i32)
+    (local $end i32)
+    (local.set $end (i32.add (local.get $a) (i32.shl (local.get $n) (i32.const 3))))
+    (block $done
+      (loop $l
+        (br_if $done (i32.ge_u (local.get $a) (local.get $end)))
+        (v128.store (local.get $a) (f64x2.sub (v128.load (local.get $a)) (v128.load (local.get $b))))
+        (local.set $a (i32.add (local.get $a) (i32.const 16)))
+        (local.set $b (i32.add (local.get $b) (i32.const 16)))
+        (br $l))))
 )
