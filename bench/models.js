@@ -101,7 +101,7 @@ export async function benchModels(args) {
       }
       const s = classes ? classificationMetrics(yte, m.predictProba(Xte), classes).accuracy : regressionMetrics(yte, m.predict(Xte)).rmse;
       const r = ref[name];
-      rows.push([task, name, fmt(fit), r ? fmt(r.fit) : 'n/a', r ? fmt(fit / r.fit, 1) + 'x' : '', fmt(pred), r ? fmt(r.predict) : 'n/a', r ? fmt(pred / r.predict, 1) + 'x' : '', fmt(s, 4), r ? fmt(r.score, 4) : 'n/a', classes ? 'accuracy' : 'rmse']);
+      rows.push([task, name, fmt(fit), r ? fmt(r.fit) : 'n/a', r ? fmt(fit / r.fit, 1) + 'x' : '', fmt(pred, 3), r ? fmt(r.predict, 3) : 'n/a', r ? fmt(pred / r.predict, 1) + 'x' : '', fmt(s, 4), r ? fmt(r.score, 4) : 'n/a', classes ? 'accuracy' : 'rmse']);
     }
   }
   console.log(`\n## models: bfly vs scikit-learn, ${ntr.toLocaleString()} train / ${nte.toLocaleString()} test, ${d} features (predict on ${Math.min(100_000, ntr + nte).toLocaleString()} rows)`);

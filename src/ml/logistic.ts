@@ -1,6 +1,7 @@
 import { minimizeLbfgs } from './lbfgs.js';
 import { type Matrix, dotAt } from './matrix.js';
 import { scoresToProba } from './link.js';
+import { Kernels } from './wasm/kernels.js';
 
 /** Hyper-parameters of {@link LogisticRegression} (as scikit-learn's, solver lbfgs). */
 export interface LogisticParams {
@@ -23,16 +24,49 @@ export interface LogisticJson {
   converged: boolean;
 }
 
-/** out[oo + j] += r · a[ao + j] for j < d, unrolled by four. */
-function axpyAt(out: Float64Array, oo: number, r: number, a: Float64Array, ao: number, d: number): void {
-  let j = 0;
-  for (const d4 = d - (d % 4); j < d4; j += 4) {
-    out[oo + j] += r * a[ao + j];
-    out[oo + j + 1] += r * a[ao + j + 1];
-    out[oo + j + 2] += r * a[ao + j + 2];
-    out[oo + j + 3] += r * a[ao + j + 3];
+/**
+ * The data of a fit in WebAssembly memory (rows padded to an even width) with the two products
+ * each objective evaluation needs: scores X·Wᵀ and the gradient Rᵀ·X (`scores`, `gradient` in
+ * wasm/kernels.wat). X is copied once per fit; an evaluation then costs two SIMD passes.
+ */
+class LinearWork {
+  private readonly k = new Kernels();
+  private readonly dp: number;
+  private readonly at: { x: number; w: number; s: number; r: number; g: number };
+
+  constructor(
+    X: Matrix,
+    readonly outputs: number,
+  ) {
+    const { rows: n, cols: d } = X;
+    const dp = d + (d % 2);
+    this.dp = dp;
+    const k = this.k;
+    this.at = { x: k.alloc(n * dp * 8), w: k.alloc(outputs * dp * 8), s: k.alloc(n * outputs * 8), r: k.alloc(n * outputs * 8), g: k.alloc(outputs * dp * 8) };
+    const x = k.f64(this.at.x, n * dp);
+    if (dp === d) x.set(X.data);
+    else for (let i = 0; i < n; i++) x.set(X.data.subarray(i * d, (i + 1) * d), i * dp);
   }
-  for (; j < d; j++) out[oo + j] += r * a[ao + j];
+
+  /** n × outputs scores of the weights `w` (outputs × d, row-major; no intercept). */
+  scores(w: Float64Array, n: number, d: number): Float64Array {
+    const wv = this.k.f64(this.at.w, this.outputs * this.dp);
+    for (let c = 0; c < this.outputs; c++) wv.set(w.subarray(c * d, (c + 1) * d), c * this.dp);
+    this.k.scores(this.at.x, n, this.dp, this.at.w, this.outputs, this.at.s);
+    return this.k.f64(this.at.s, n * this.outputs);
+  }
+
+  /** Where to write the residuals (n × outputs) before {@link gradient}. */
+  residuals(n: number): Float64Array {
+    return this.k.f64(this.at.r, n * this.outputs);
+  }
+
+  /** Σ_i r[i, c] · x[i, j] into grad[c * d + j]. */
+  gradient(n: number, d: number, grad: Float64Array): void {
+    this.k.gradient(this.at.x, n, this.dp, this.at.r, this.outputs, this.at.g);
+    const g = this.k.f64(this.at.g, this.outputs * this.dp);
+    for (let c = 0; c < this.outputs; c++) grad.set(g.subarray(c * this.dp, c * this.dp + d), c * d);
+  }
 }
 
 /**
@@ -56,7 +90,7 @@ export class LogisticRegression {
   constructor(readonly params: LogisticParams) {}
 
   fit(X: Matrix, y: Int32Array, classes: number): this {
-    const { rows: n, cols: d, data } = X;
+    const { rows: n, cols: d } = X;
     if (y.length !== n) throw new RangeError(`X has ${n} rows but y has ${y.length} labels`);
     if (classes < 2) throw new RangeError('logistic regression needs at least two classes');
     this.classes = classes;
@@ -64,24 +98,26 @@ export class LogisticRegression {
     const invC = 1 / this.params.C;
     if (classes === 2) {
       // x = [w (d), b]
-      const z = new Float64Array(n);
+      const work = new LinearWork(X, 1);
       const objective = (x: Float64Array, grad: Float64Array): number => {
         const b = x[d];
+        const scores = work.scores(x, n, d);
+        const res = work.residuals(n);
         let f = 0;
-        grad.fill(0);
+        let gb = 0;
         for (let i = 0; i < n; i++) {
-          const o = i * d;
-          const s = b + dotAt(data, o, x, 0, d);
-          z[i] = s;
+          const s = b + scores[i];
           // One exp per row: e = exp(-|s|) gives both the loss and the sigmoid, stably.
           const e = Math.exp(-Math.abs(s));
           const l1pe = Math.log1p(e);
           const positive = y[i] === 1;
           f += s >= 0 ? (positive ? l1pe : s + l1pe) : positive ? l1pe - s : l1pe;
           const r = (s >= 0 ? 1 / (1 + e) : e / (1 + e)) - (positive ? 1 : 0);
-          axpyAt(grad, 0, r, data, o, d);
-          grad[d] += r;
+          res[i] = r;
+          gb += r;
         }
+        work.gradient(n, d, grad);
+        grad[d] = gb;
         for (let j = 0; j < d; j++) {
           f += 0.5 * invC * x[j] * x[j];
           grad[j] += invC * x[j];
@@ -97,15 +133,18 @@ export class LogisticRegression {
     }
     const k = classes;
     const p = new Float64Array(k);
+    const work = new LinearWork(X, k);
     const objective = (x: Float64Array, grad: Float64Array): number => {
       // x = [W (k×d), b (k)]
+      const scores = work.scores(x, n, d);
+      const res = work.residuals(n);
       let f = 0;
-      grad.fill(0);
+      for (let c = 0; c < k; c++) grad[k * d + c] = 0;
       for (let i = 0; i < n; i++) {
-        const o = i * d;
+        const o = i * k;
         let max = -Infinity;
         for (let c = 0; c < k; c++) {
-          const s = x[k * d + c] + dotAt(data, o, x, c * d, d);
+          const s = x[k * d + c] + scores[o + c];
           p[c] = s;
           if (s > max) max = s;
         }
@@ -118,10 +157,11 @@ export class LogisticRegression {
         f -= Math.log(p[yi] / sum);
         for (let c = 0; c < k; c++) {
           const r = p[c] / sum - (c === yi ? 1 : 0);
-          axpyAt(grad, c * d, r, data, o, d);
+          res[o + c] = r;
           grad[k * d + c] += r;
         }
       }
+      work.gradient(n, d, grad);
       for (let j = 0; j < k * d; j++) {
         f += 0.5 * invC * x[j] * x[j];
         grad[j] += invC * x[j];

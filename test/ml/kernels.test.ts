@@ -31,7 +31,7 @@ function setup(n: number, d: number, seed: number) {
   return { k, at, n, d, m, byRow, cols, g, h, rows, nBins };
 }
 
-describe('WebAssembly gradient-boosting kernels', () => {
+describe('WebAssembly kernels (gradient boosting, linear models)', () => {
   it('histogram: the same sums as the scalar loop, bit for bit, and zeroes the slot first', () => {
     const s = setup(3000, 7, 1);
     const hist = s.k.f64(s.at.hist, s.d * 1024);
@@ -113,5 +113,40 @@ describe('WebAssembly gradient-boosting kernels', () => {
       expect(got, `min_samples_leaf ${minLeaf}, min hessian ${minHess}`).toEqual(reference(minLeaf, minHess));
     }
     expect(s.k.bestSplit(s.at.hist, s.d, s.at.nBins, s.m, G, H, lambda, s.m, 1e-3, s.at.out)).toBe(0); // no side can have every row
+  });
+
+  it('scores and gradient: the linear products, summed in the documented order', () => {
+    const r = rngStream(4, 'linear');
+    const [n, d, k] = [37, 6, 3];
+    const km = new Kernels();
+    const at = { x: km.alloc(n * d * 8), w: km.alloc(k * d * 8), s: km.alloc(n * k * 8), r: km.alloc(n * k * 8), g: km.alloc(k * d * 8) };
+    const random = (view: Float64Array, scale: number) => {
+      for (let t = 0; t < view.length; t++) view[t] = (r.next() - 0.5) * scale; // in place: map() would copy
+      return view;
+    };
+    const x = random(km.f64(at.x, n * d), 2);
+    const w = random(km.f64(at.w, k * d), 1);
+    const res = random(km.f64(at.r, n * k), 1);
+    km.f64(at.g, k * d).fill(99); // overwritten, not added to
+    km.scores(at.x, n, d, at.w, k, at.s);
+    km.gradient(at.x, n, d, at.r, k, at.g);
+    const scores = Array.from({ length: n * k }, (_, t) => {
+      const [i, c] = [Math.floor(t / k), t % k];
+      let even = 0;
+      let odd = 0;
+      for (let j = 0; j < d; j += 2) {
+        even += x[i * d + j] * w[c * d + j];
+        odd += x[i * d + j + 1] * w[c * d + j + 1];
+      }
+      return even + odd;
+    });
+    const grad = Array.from({ length: k * d }, (_, t) => {
+      const [c, j] = [Math.floor(t / d), t % d];
+      let sum = 0;
+      for (let i = 0; i < n; i++) sum += res[i * k + c] * x[i * d + j];
+      return sum;
+    });
+    expect(Array.from(km.f64(at.s, n * k))).toEqual(scores);
+    expect(Array.from(km.f64(at.g, k * d))).toEqual(grad);
   });
 });

@@ -339,4 +339,72 @@
         (local.set $a (i32.add (local.get $a) (i32.const 16)))
         (local.set $b (i32.add (local.get $b) (i32.const 16)))
         (br $l))))
+
+  ;; Linear scores: out[i * k + c] = sum over j of x[i * d + j] * w[c * d + j], for n rows of x
+  ;; (n x d, d even) and k weight rows; each sum runs over even and odd j in two lanes, added last.
+  (func (export "scores")
+    (param $x i32) (param $n i32) (param $d i32) (param $w i32) (param $k i32) (param $out i32)
+    (local $i i32) (local $c i32) (local $j i32) (local $xr i32) (local $wr i32) (local $rowBytes i32) (local $acc v128)
+    (local.set $rowBytes (i32.shl (local.get $d) (i32.const 3)))
+    (local.set $i (i32.const 0))
+    (block $rowsDone
+      (loop $rowLoop
+        (br_if $rowsDone (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $xr (i32.add (local.get $x) (i32.mul (local.get $i) (local.get $rowBytes))))
+        (local.set $c (i32.const 0))
+        (local.set $wr (local.get $w))
+        (block $classesDone
+          (loop $classLoop
+            (br_if $classesDone (i32.ge_u (local.get $c) (local.get $k)))
+            (local.set $acc (v128.const f64x2 0 0))
+            (local.set $j (i32.const 0))
+            (block $featuresDone
+              (loop $featureLoop
+                (br_if $featuresDone (i32.ge_u (local.get $j) (local.get $rowBytes)))
+                (local.set $acc
+                  (f64x2.add (local.get $acc)
+                    (f64x2.mul (v128.load (i32.add (local.get $xr) (local.get $j))) (v128.load (i32.add (local.get $wr) (local.get $j))))))
+                (local.set $j (i32.add (local.get $j) (i32.const 16)))
+                (br $featureLoop)))
+            (f64.store
+              (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $k)) (local.get $c)) (i32.const 3)))
+              (f64.add (f64x2.extract_lane 0 (local.get $acc)) (f64x2.extract_lane 1 (local.get $acc))))
+            (local.set $wr (i32.add (local.get $wr) (local.get $rowBytes)))
+            (local.set $c (i32.add (local.get $c) (i32.const 1)))
+            (br $classLoop)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $rowLoop))))
+
+  ;; Gradient of linear scores: out[c * d + j] = sum over rows i, in order, of r[i * k + c] * x[i * d + j]
+  ;; (x: n x d, d even; r: n x k; out: k x d, overwritten).
+  (func (export "gradient")
+    (param $x i32) (param $n i32) (param $d i32) (param $r i32) (param $k i32) (param $out i32)
+    (local $i i32) (local $c i32) (local $j i32) (local $xr i32) (local $or i32) (local $rowBytes i32) (local $rc v128)
+    (local.set $rowBytes (i32.shl (local.get $d) (i32.const 3)))
+    (memory.fill (local.get $out) (i32.const 0) (i32.mul (local.get $k) (local.get $rowBytes)))
+    (local.set $i (i32.const 0))
+    (block $rowsDone
+      (loop $rowLoop
+        (br_if $rowsDone (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $xr (i32.add (local.get $x) (i32.mul (local.get $i) (local.get $rowBytes))))
+        (local.set $c (i32.const 0))
+        (local.set $or (local.get $out))
+        (block $classesDone
+          (loop $classLoop
+            (br_if $classesDone (i32.ge_u (local.get $c) (local.get $k)))
+            (local.set $rc (f64x2.splat (f64.load (i32.add (local.get $r) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $k)) (local.get $c)) (i32.const 3))))))
+            (local.set $j (i32.const 0))
+            (block $featuresDone
+              (loop $featureLoop
+                (br_if $featuresDone (i32.ge_u (local.get $j) (local.get $rowBytes)))
+                (v128.store (i32.add (local.get $or) (local.get $j))
+                  (f64x2.add (v128.load (i32.add (local.get $or) (local.get $j)))
+                    (f64x2.mul (local.get $rc) (v128.load (i32.add (local.get $xr) (local.get $j))))))
+                (local.set $j (i32.add (local.get $j) (i32.const 16)))
+                (br $featureLoop)))
+            (local.set $or (i32.add (local.get $or) (local.get $rowBytes)))
+            (local.set $c (i32.add (local.get $c) (i32.const 1)))
+            (br $classLoop)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $rowLoop))))
 )
