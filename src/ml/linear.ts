@@ -1,4 +1,4 @@
-import { type Matrix, choleskySolve, dotAt } from './matrix.js';
+import { type Matrix, choleskySolve, linearScores } from './matrix.js';
 
 /** Hyper-parameters of {@link RidgeRegression} (as scikit-learn's Ridge). */
 export interface RidgeParams {
@@ -76,12 +76,7 @@ export class RidgeRegression {
   }
 
   predict(X: Matrix): Float64Array {
-    const { rows: n, cols: d, data } = X;
-    const out = new Float64Array(n);
-    const coef = this.coef;
-    const b = this.intercept;
-    for (let i = 0; i < n; i++) out[i] = b + dotAt(data, i * d, coef, 0, d);
-    return out;
+    return linearScores(X, this.coef, [this.intercept], 1);
   }
 
   toJSON(): RidgeJson {

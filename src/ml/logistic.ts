@@ -1,5 +1,5 @@
 import { minimizeLbfgs } from './lbfgs.js';
-import { type Matrix, dotAt } from './matrix.js';
+import { type Matrix, linearScores } from './matrix.js';
 import { scoresToProba } from './link.js';
 import { Kernels } from './wasm/kernels.js';
 
@@ -32,7 +32,7 @@ export interface LogisticJson {
 class LinearWork {
   private readonly k = new Kernels();
   private readonly dp: number;
-  private readonly at: { x: number; w: number; s: number; r: number; g: number };
+  private readonly at: { x: number; w: number; b: number; s: number; r: number; g: number };
 
   constructor(
     X: Matrix,
@@ -42,7 +42,8 @@ class LinearWork {
     const dp = d + (d % 2);
     this.dp = dp;
     const k = this.k;
-    this.at = { x: k.alloc(n * dp * 8), w: k.alloc(outputs * dp * 8), s: k.alloc(n * outputs * 8), r: k.alloc(n * outputs * 8), g: k.alloc(outputs * dp * 8) };
+    // (b: zero intercepts; the objective adds its own)
+    this.at = { x: k.alloc(n * dp * 8), w: k.alloc(outputs * dp * 8), b: k.alloc(outputs * 8), s: k.alloc(n * outputs * 8), r: k.alloc(n * outputs * 8), g: k.alloc(outputs * dp * 8) };
     const x = k.f64(this.at.x, n * dp);
     if (dp === d) x.set(X.data);
     else for (let i = 0; i < n; i++) x.set(X.data.subarray(i * d, (i + 1) * d), i * dp);
@@ -52,7 +53,7 @@ class LinearWork {
   scores(w: Float64Array, n: number, d: number): Float64Array {
     const wv = this.k.f64(this.at.w, this.outputs * this.dp);
     for (let c = 0; c < this.outputs; c++) wv.set(w.subarray(c * d, (c + 1) * d), c * this.dp);
-    this.k.scores(this.at.x, n, this.dp, this.at.w, this.outputs, this.at.s);
+    this.k.scores(this.at.x, n, this.dp, this.at.w, this.at.b, this.outputs, this.at.s);
     return this.k.f64(this.at.s, n * this.outputs);
   }
 
@@ -178,44 +179,34 @@ export class LogisticRegression {
 
   /** n×k class probabilities, row-major. */
   predictProba(X: Matrix): Float64Array {
-    const { rows: n, cols: d, data } = X;
-    const outputs = this.classes === 2 ? 1 : this.classes;
-    const scores = new Float64Array(n * outputs);
-    for (let i = 0; i < n; i++) {
-      for (let c = 0; c < outputs; c++) {
-        scores[i * outputs + c] = this.intercept[c] + dotAt(data, i * d, this.coef, c * d, d);
-      }
-    }
-    return scoresToProba(scores, n, this.classes);
+    return scoresToProba(this.scores(X), X.rows, this.classes);
   }
 
   /**
    * The most probable class of each row: the largest linear score (the softmax and the sigmoid
-   * keep the order), so no exponentials and no probability matrix.
+   * keep the order), from the same scores as {@link predictProba}.
    */
   predict(X: Matrix): Int32Array {
-    const { rows: n, cols: d, data } = X;
+    const scores = this.scores(X);
+    const n = X.rows;
     const out = new Int32Array(n);
-    const coef = this.coef;
     if (this.classes === 2) {
-      const b = this.intercept[0];
-      for (let i = 0; i < n; i++) out[i] = b + dotAt(data, i * d, coef, 0, d) > 0 ? 1 : 0;
+      for (let i = 0; i < n; i++) out[i] = scores[i] > 0 ? 1 : 0;
       return out;
     }
     const k = this.classes;
     for (let i = 0; i < n; i++) {
-      let best = -Infinity;
       let arg = 0;
-      for (let c = 0; c < k; c++) {
-        const s = this.intercept[c] + dotAt(data, i * d, coef, c * d, d);
-        if (s > best) {
-          best = s;
-          arg = c;
-        }
-      }
+      for (let c = 1; c < k; c++) if (scores[i * k + c] > scores[i * k + arg]) arg = c;
       out[i] = arg;
     }
     return out;
+  }
+
+  /** n × (1 or k) linear scores. */
+  private scores(X: Matrix): Float64Array {
+    if (X.cols !== this.features) throw new RangeError(`the model takes ${this.features} features, the data has ${X.cols}`);
+    return linearScores(X, this.coef, this.intercept, this.classes === 2 ? 1 : this.classes);
   }
 
   toJSON(): LogisticJson {

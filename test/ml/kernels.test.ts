@@ -119,7 +119,7 @@ describe('WebAssembly kernels (gradient boosting, linear models)', () => {
     const r = rngStream(4, 'linear');
     const [n, d, k] = [37, 6, 3];
     const km = new Kernels();
-    const at = { x: km.alloc(n * d * 8), w: km.alloc(k * d * 8), s: km.alloc(n * k * 8), r: km.alloc(n * k * 8), g: km.alloc(k * d * 8) };
+    const at = { x: km.alloc(n * d * 8), w: km.alloc(k * d * 8), b: km.alloc(k * 8), s: km.alloc(n * k * 8), r: km.alloc(n * k * 8), g: km.alloc(k * d * 8) };
     const random = (view: Float64Array, scale: number) => {
       for (let t = 0; t < view.length; t++) view[t] = (r.next() - 0.5) * scale; // in place: map() would copy
       return view;
@@ -127,8 +127,9 @@ describe('WebAssembly kernels (gradient boosting, linear models)', () => {
     const x = random(km.f64(at.x, n * d), 2);
     const w = random(km.f64(at.w, k * d), 1);
     const res = random(km.f64(at.r, n * k), 1);
+    const b = random(km.f64(at.b, k), 1);
     km.f64(at.g, k * d).fill(99); // overwritten, not added to
-    km.scores(at.x, n, d, at.w, k, at.s);
+    km.scores(at.x, n, d, at.w, at.b, k, at.s);
     km.gradient(at.x, n, d, at.r, k, at.g);
     const scores = Array.from({ length: n * k }, (_, t) => {
       const [i, c] = [Math.floor(t / k), t % k];
@@ -138,7 +139,7 @@ describe('WebAssembly kernels (gradient boosting, linear models)', () => {
         even += x[i * d + j] * w[c * d + j];
         odd += x[i * d + j + 1] * w[c * d + j + 1];
       }
-      return even + odd;
+      return b[c] + (even + odd);
     });
     const grad = Array.from({ length: k * d }, (_, t) => {
       const [c, j] = [Math.floor(t / d), t % d];

@@ -17,7 +17,7 @@ interface Exports {
   histogram(rows: number, start: number, end: number, bins: number, d: number, g: number, h: number, hist: number): void;
   partition(rows: number, start: number, end: number, col: number, bin: number, missingLeft: number, scratch: number, g: number, h: number, sums: number): number;
   subtract(a: number, b: number, n: number): void;
-  scores(x: number, n: number, d: number, w: number, k: number, out: number): void;
+  scores(x: number, n: number, d: number, w: number, b: number, k: number, out: number): void;
   gradient(x: number, n: number, d: number, r: number, k: number, out: number): void;
   leaves(nodes: number, x: number, rows: number, d: number, out: number): void;
   best_split(hist: number, d: number, nbins: number, count: number, G: number, H: number, lambda: number, minLeaf: number, minHess: number, out: number): number;

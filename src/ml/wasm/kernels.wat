@@ -340,10 +340,11 @@
         (local.set $b (i32.add (local.get $b) (i32.const 16)))
         (br $l))))
 
-  ;; Linear scores: out[i * k + c] = sum over j of x[i * d + j] * w[c * d + j], for n rows of x
-  ;; (n x d, d even) and k weight rows; each sum runs over even and odd j in two lanes, added last.
+  ;; Linear scores: out[i * k + c] = b[c] + (sum over j of x[i * d + j] * w[c * d + j]), for n rows
+  ;; of x (n x d, d even) and k weight rows; each sum runs over even and odd j in two lanes, added
+  ;; last, then to the intercept b[c].
   (func (export "scores")
-    (param $x i32) (param $n i32) (param $d i32) (param $w i32) (param $k i32) (param $out i32)
+    (param $x i32) (param $n i32) (param $d i32) (param $w i32) (param $b i32) (param $k i32) (param $out i32)
     (local $i i32) (local $c i32) (local $j i32) (local $xr i32) (local $wr i32) (local $rowBytes i32) (local $acc v128)
     (local.set $rowBytes (i32.shl (local.get $d) (i32.const 3)))
     (local.set $i (i32.const 0))
@@ -368,7 +369,9 @@
                 (br $featureLoop)))
             (f64.store
               (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $k)) (local.get $c)) (i32.const 3)))
-              (f64.add (f64x2.extract_lane 0 (local.get $acc)) (f64x2.extract_lane 1 (local.get $acc))))
+              (f64.add
+                (f64.load (i32.add (local.get $b) (i32.shl (local.get $c) (i32.const 3))))
+                (f64.add (f64x2.extract_lane 0 (local.get $acc)) (f64x2.extract_lane 1 (local.get $acc)))))
             (local.set $wr (i32.add (local.get $wr) (local.get $rowBytes)))
             (local.set $c (i32.add (local.get $c) (i32.const 1)))
             (br $classLoop)))
