@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { BinMapper } from '../../src/ml/binning.js';
 import { rngStream } from '../../src/ml/random.js';
 import { Kernels } from '../../src/ml/wasm/kernels.js';
 
@@ -149,5 +150,34 @@ describe('WebAssembly kernels (gradient boosting, linear models)', () => {
     });
     expect(Array.from(km.f64(at.s, n * k))).toEqual(scores);
     expect(Array.from(km.f64(at.g, k * d))).toEqual(grad);
+  });
+
+  it('sort_f64: the order of Float64Array.prototype.sort (signs, zeros, infinities, ties)', () => {
+    const r = rngStream(5, 'sort');
+    const special = [0, -0, Infinity, -Infinity, 1e-310, -1e-310, 5e-324, Number.MAX_VALUE, -Number.MAX_VALUE, 1, 1, -1];
+    const values = Float64Array.from({ length: 5000 }, (_, i) => (i < special.length ? special[i] : r.next() < 0.2 ? Math.round(r.next() * 10) : (r.next() - 0.5) * 10 ** Math.floor(r.next() * 20 - 10)));
+    const km = new Kernels();
+    const at = { v: km.alloc(values.length * 8), tmp: km.alloc(values.length * 8), counts: km.alloc(2048 * 4) };
+    km.f64(at.v, values.length).set(values);
+    km.sortF64(at.v, values.length, at.tmp, at.counts);
+    const got = Array.from(km.f64(at.v, values.length));
+    const want = Array.from(Float64Array.from(values).sort());
+    expect(got.map((v) => (Object.is(v, -0) ? '-0' : v))).toEqual(want.map((v) => (Object.is(v, -0) ? '-0' : v)));
+  });
+
+  it('bin_values: the bin of BinMapper.binOf for every value (NaN, infinities, values on an edge)', () => {
+    const mapper = new BinMapper(16).fit({ rows: 200, cols: 1, data: Float64Array.from({ length: 200 }, (_, i) => Math.sin(i) * 10) });
+    const edges = mapper.upper[0];
+    const values = [NaN, Infinity, -Infinity, ...edges, ...Array.from(edges, (e) => e + 1e-9), ...Array.from({ length: 300 }, (_, i) => Math.cos(i) * 12)];
+    const km = new Kernels();
+    const at = { x: km.alloc(values.length * 16), edges: km.alloc(255 * 8), out: km.alloc(values.length) };
+    const x = km.f64(at.x, values.length * 2); // stride 2: the value, then something else
+    values.forEach((v, i) => {
+      x[2 * i] = v;
+      x[2 * i + 1] = 1e300;
+    });
+    km.f64(at.edges, 255).fill(Infinity).set(edges);
+    km.binValues(at.x, values.length, 2, at.edges, at.out);
+    expect(Array.from(km.u8(at.out, values.length))).toEqual(values.map((v) => mapper.binOf(0, v)));
   });
 });

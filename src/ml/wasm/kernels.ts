@@ -17,6 +17,8 @@ interface Exports {
   histogram(rows: number, start: number, end: number, bins: number, d: number, g: number, h: number, hist: number): void;
   partition(rows: number, start: number, end: number, col: number, bin: number, missingLeft: number, scratch: number, g: number, h: number, sums: number): number;
   subtract(a: number, b: number, n: number): void;
+  sort_f64(v: number, n: number, tmp: number, counts: number): void;
+  bin_values(x: number, n: number, stride: number, edges: number, out: number): void;
   scores(x: number, n: number, d: number, w: number, b: number, k: number, out: number): void;
   gradient(x: number, n: number, d: number, r: number, k: number, out: number): void;
   leaves(nodes: number, x: number, rows: number, d: number, out: number): void;
@@ -54,6 +56,14 @@ export class Kernels {
 
   get gradient(): Exports['gradient'] {
     return this.x.gradient;
+  }
+
+  get sortF64(): Exports['sort_f64'] {
+    return this.x.sort_f64;
+  }
+
+  get binValues(): Exports['bin_values'] {
+    return this.x.bin_values;
   }
 
   get subtract(): Exports['subtract'] {

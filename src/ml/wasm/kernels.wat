@@ -410,4 +410,111 @@
             (br $classLoop)))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $rowLoop))))
+
+  ;; Sorts the n f64 at v ascending (no NaN; -0 before +0, as Float64Array.prototype.sort) by an
+  ;; LSD radix sort of their bits on 11-bit digits: six passes through `tmp` (n f64 of scratch),
+  ;; `counts` is 2048 i32 of scratch. Keys: negative numbers' bits inverted, positive numbers'
+  ;; sign bit set, so that unsigned order is numeric order.
+  (func (export "sort_f64") (param $v i32) (param $n i32) (param $tmp i32) (param $counts i32)
+    (local $i i32) (local $end i32) (local $key i64) (local $shift i64) (local $pass i32)
+    (local $src i32) (local $dst i32) (local $t i32) (local $c i32) (local $sum i32) (local $digit i32)
+    (local.set $end (i32.add (local.get $v) (i32.shl (local.get $n) (i32.const 3))))
+    ;; to keys
+    (local.set $i (local.get $v))
+    (block $d1 (loop $l1
+      (br_if $d1 (i32.ge_u (local.get $i) (local.get $end)))
+      (local.set $key (i64.load (local.get $i)))
+      (i64.store (local.get $i)
+        (select
+          (i64.xor (local.get $key) (i64.const -1))
+          (i64.or (local.get $key) (i64.const 0x8000000000000000))
+          (i64.lt_s (local.get $key) (i64.const 0))))
+      (local.set $i (i32.add (local.get $i) (i32.const 8)))
+      (br $l1)))
+    (local.set $src (local.get $v))
+    (local.set $dst (local.get $tmp))
+    (local.set $pass (i32.const 0))
+    (block $passesDone (loop $passLoop
+      (br_if $passesDone (i32.ge_u (local.get $pass) (i32.const 6)))
+      (local.set $shift (i64.extend_i32_u (i32.mul (local.get $pass) (i32.const 11))))
+      (memory.fill (local.get $counts) (i32.const 0) (i32.const 8192))
+      ;; count the digits
+      (local.set $i (i32.const 0))
+      (block $d2 (loop $l2
+        (br_if $d2 (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $c (i32.add (local.get $counts) (i32.shl
+          (i32.wrap_i64 (i64.and (i64.shr_u (i64.load (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 3)))) (local.get $shift)) (i64.const 2047)))
+          (i32.const 2))))
+        (i32.store (local.get $c) (i32.add (i32.load (local.get $c)) (i32.const 1)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $l2)))
+      ;; counts -> starting positions
+      (local.set $sum (i32.const 0))
+      (local.set $digit (i32.const 0))
+      (block $d3 (loop $l3
+        (br_if $d3 (i32.ge_u (local.get $digit) (i32.const 2048)))
+        (local.set $c (i32.add (local.get $counts) (i32.shl (local.get $digit) (i32.const 2))))
+        (local.set $t (i32.load (local.get $c)))
+        (i32.store (local.get $c) (local.get $sum))
+        (local.set $sum (i32.add (local.get $sum) (local.get $t)))
+        (local.set $digit (i32.add (local.get $digit) (i32.const 1)))
+        (br $l3)))
+      ;; scatter (stable)
+      (local.set $i (i32.const 0))
+      (block $d4 (loop $l4
+        (br_if $d4 (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $key (i64.load (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 3)))))
+        (local.set $c (i32.add (local.get $counts) (i32.shl
+          (i32.wrap_i64 (i64.and (i64.shr_u (local.get $key) (local.get $shift)) (i64.const 2047)))
+          (i32.const 2))))
+        (local.set $t (i32.load (local.get $c)))
+        (i32.store (local.get $c) (i32.add (local.get $t) (i32.const 1)))
+        (i64.store (i32.add (local.get $dst) (i32.shl (local.get $t) (i32.const 3))) (local.get $key))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $l4)))
+      (local.set $t (local.get $src))
+      (local.set $src (local.get $dst))
+      (local.set $dst (local.get $t))
+      (local.set $pass (i32.add (local.get $pass) (i32.const 1)))
+      (br $passLoop)))
+    ;; back from keys (after an even number of passes the data is in v again)
+    (local.set $i (local.get $v))
+    (block $d5 (loop $l5
+      (br_if $d5 (i32.ge_u (local.get $i) (local.get $end)))
+      (local.set $key (i64.load (local.get $i)))
+      (i64.store (local.get $i)
+        (select
+          (i64.and (local.get $key) (i64.const 0x7fffffffffffffff))
+          (i64.xor (local.get $key) (i64.const -1))
+          (i64.lt_s (local.get $key) (i64.const 0))))
+      (local.set $i (i32.add (local.get $i) (i32.const 8)))
+      (br $l5))))
+
+  ;; Bins of one feature: for the n values x[i * stride] (f64), out[i] (u8) = 255 for NaN, else
+  ;; the number of `edges` (255 f64, ascending, padded with +inf) below the value: the first bin
+  ;; whose upper edge is >= it. A branch-free binary search of eight halvings.
+  (func (export "bin_values") (param $x i32) (param $n i32) (param $stride i32) (param $edges i32) (param $out i32)
+    (local $i i32) (local $v f64) (local $pos i32) (local $step i32) (local $strideBytes i32)
+    (local.set $strideBytes (i32.shl (local.get $stride) (i32.const 3)))
+    (local.set $i (i32.const 0))
+    (block $done (loop $rows
+      (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+      (local.set $v (f64.load (local.get $x)))
+      (local.set $pos (i32.const 0))
+      (local.set $step (i32.const 128))
+      (block $found (loop $search
+        (br_if $found (i32.eqz (local.get $step)))
+        (local.set $pos
+          (i32.add (local.get $pos)
+            (select (local.get $step) (i32.const 0)
+              (f64.lt
+                (f64.load (i32.add (local.get $edges) (i32.shl (i32.sub (i32.add (local.get $pos) (local.get $step)) (i32.const 1)) (i32.const 3))))
+                (local.get $v)))))
+        (local.set $step (i32.shr_u (local.get $step) (i32.const 1)))
+        (br $search)))
+      (i32.store8 (i32.add (local.get $out) (local.get $i))
+        (select (i32.const 255) (local.get $pos) (f64.ne (local.get $v) (local.get $v))))
+      (local.set $x (i32.add (local.get $x) (local.get $strideBytes)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $rows))))
 )
