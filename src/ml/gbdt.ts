@@ -61,7 +61,7 @@ interface Split {
  */
 class NodeWork {
   private readonly k = new Kernels();
-  private readonly at: { bins: number; cols: number; g: number; h: number; rows: number; scratch: number; nBins: number; out: number };
+  private readonly at: { bins: number; cols: number; gh: number; rows: number; scratch: number; nBins: number; out: number };
   private readonly free: number[] = [];
 
   constructor(
@@ -71,19 +71,16 @@ class NodeWork {
     nBins: Int32Array,
   ) {
     const k = this.k;
-    this.at = { bins: k.alloc(n * d), cols: k.alloc(n * d), g: k.alloc(n * 8), h: k.alloc(n * 8), rows: k.alloc(n * 4), scratch: k.alloc(n * 4), nBins: k.alloc(d * 4), out: k.alloc(24) };
+    this.at = { bins: k.alloc(n * d), cols: k.alloc(n * d), gh: k.alloc(n * 16), rows: k.alloc(n * 4), scratch: k.alloc(n * 4), nBins: k.alloc(d * 4), out: k.alloc(24) };
     k.u8(this.at.cols, n * d).set(bins);
     const byRow = k.u8(this.at.bins, n * d);
     for (let j = 0; j < d; j++) for (let i = 0; i < n; i++) byRow[i * d + j] = bins[j * n + i];
     k.i32(this.at.nBins, d).set(nBins);
   }
 
-  g(): Float64Array {
-    return this.k.f64(this.at.g, this.n);
-  }
-
-  h(): Float64Array {
-    return this.k.f64(this.at.h, this.n);
+  /** Gradients and hessians, interleaved: row i's are [2i] and [2i + 1]. */
+  gh(): Float64Array {
+    return this.k.f64(this.at.gh, 2 * this.n);
   }
 
   rows(): Int32Array {
@@ -93,7 +90,7 @@ class NodeWork {
   /** A histogram of rows[start..end) (d × HIST_FEATURE doubles); returns its offset. */
   histogram(start: number, end: number): number {
     const hist = this.free.pop() ?? this.k.alloc(this.d * HIST_FEATURE * 8);
-    this.k.histogram(this.at.rows, start, end, this.at.bins, this.d, this.at.g, this.at.h, hist);
+    this.k.histogram(this.at.rows, start, end, this.at.bins, this.d, this.at.gh, hist);
     return hist;
   }
 
@@ -108,7 +105,7 @@ class NodeWork {
 
   /** Partitions rows[start..end) on bin <= `bin` of `feature`: the first right row and the left sums. */
   partition(start: number, end: number, feature: number, bin: number, missingLeft: boolean): { l: number; g: number; h: number } {
-    const l = this.k.partition(this.at.rows, start, end, this.at.cols + feature * this.n, bin, missingLeft ? 1 : 0, this.at.scratch, this.at.g, this.at.h, this.at.out);
+    const l = this.k.partition(this.at.rows, start, end, this.at.cols + feature * this.n, bin, missingLeft ? 1 : 0, this.at.scratch, this.at.gh, this.at.out);
     const sums = this.k.f64(this.at.out, 2);
     return { l, g: sums[0], h: sums[1] };
   }
@@ -218,34 +215,33 @@ export class GradientBoosting {
       if (K > 1) for (let i = 0; i < nt; i++) softmaxRow(raw, i, K, probs, i * K);
       for (let c = 0; c < K; c++) {
         // gradients and hessians of the loss for output c
-        const grad = work.g();
-        const hess = work.h();
+        const gh = work.gh();
         const rows = work.rows();
         // (one loop per loss: a branch per row inside one loop cost ~10% of the fit)
         if (this.task === 'regression') {
           for (let i = 0; i < nt; i++) {
-            grad[i] = raw[i] - yt[i];
-            hess[i] = 1;
+            gh[2 * i] = raw[i] - yt[i];
+            gh[2 * i + 1] = 1;
           }
         } else if (K === 1) {
           for (let i = 0; i < nt; i++) {
             const pr = 1 / (1 + Math.exp(-raw[i]));
-            grad[i] = pr - yt[i];
-            hess[i] = pr * (1 - pr);
+            gh[2 * i] = pr - yt[i];
+            gh[2 * i + 1] = pr * (1 - pr);
           }
         } else {
           for (let i = 0; i < nt; i++) {
             const pc = probs[i * K + c];
-            grad[i] = pc - (yt[i] === c ? 1 : 0);
-            hess[i] = pc * (1 - pc);
+            gh[2 * i] = pc - (yt[i] === c ? 1 : 0);
+            gh[2 * i + 1] = pc * (1 - pc);
           }
         }
         let G = 0;
         let H = 0;
         for (let i = 0; i < nt; i++) {
           rows[i] = i;
-          G += grad[i];
-          H += hess[i];
+          G += gh[2 * i];
+          H += gh[2 * i + 1];
         }
         const { tree, leaves } = this.growTree(work, G, H, (j, b) => mapper.threshold(j, b));
         // each leaf's rows are a range of `rows` after the partitioning: add its value to them

@@ -8,7 +8,7 @@ import { Kernels } from '../../src/ml/wasm/kernels.js';
 function setup(n: number, d: number, seed: number) {
   const r = rngStream(seed, 'kernels');
   const k = new Kernels();
-  const at = { bins: k.alloc(n * d), cols: k.alloc(n * d), g: k.alloc(n * 8), h: k.alloc(n * 8), rows: k.alloc(n * 4), scratch: k.alloc(n * 4), hist: k.alloc(d * 8192), nBins: k.alloc(d * 4), out: k.alloc(24) };
+  const at = { bins: k.alloc(n * d), cols: k.alloc(n * d), gh: k.alloc(n * 16), rows: k.alloc(n * 4), scratch: k.alloc(n * 4), hist: k.alloc(d * 8192), nBins: k.alloc(d * 4), out: k.alloc(24) };
   const nBins = Int32Array.from({ length: d }, (_, j) => 2 + ((j * 37) % 254));
   const byRow = k.u8(at.bins, n * d);
   const cols = k.u8(at.cols, n * d);
@@ -18,11 +18,13 @@ function setup(n: number, d: number, seed: number) {
       byRow[i * d + j] = b;
       cols[j * n + i] = b;
     }
-  const g = k.f64(at.g, n);
-  const h = k.f64(at.h, n);
+  // gradients and hessians, interleaved in the kernel memory
+  const gh = k.f64(at.gh, 2 * n);
+  const g = new Float64Array(n);
+  const h = new Float64Array(n);
   for (let i = 0; i < n; i++) {
-    g[i] = r.next() - 0.5;
-    h[i] = r.next() * 0.25;
+    g[i] = gh[2 * i] = r.next() - 0.5;
+    h[i] = gh[2 * i + 1] = r.next() * 0.25;
   }
   k.i32(at.nBins, d).set(nBins);
   // a node's rows: an ascending subset, as partitioning leaves them
@@ -37,7 +39,7 @@ describe('WebAssembly kernels (gradient boosting, linear models)', () => {
     const s = setup(3000, 7, 1);
     const hist = s.k.f64(s.at.hist, s.d * 1024);
     hist.fill(123); // stale contents from an earlier node
-    s.k.histogram(s.at.rows, 10, s.m - 5, s.at.bins, s.d, s.at.g, s.at.h, s.at.hist);
+    s.k.histogram(s.at.rows, 10, s.m - 5, s.at.bins, s.d, s.at.gh, s.at.hist);
     const want = new Float64Array(s.d * 1024);
     for (let t = 10; t < s.m - 5; t++) {
       const i = s.rows[t];
@@ -60,7 +62,7 @@ describe('WebAssembly kernels (gradient boosting, linear models)', () => {
     const feature = 3;
     const bin = 40;
     const isLeft = (i: number) => (s.cols[feature * s.n + i] === 255 ? missingLeft : s.cols[feature * s.n + i] <= bin);
-    const l = s.k.partition(s.at.rows, 0, s.m, s.at.cols + feature * s.n, bin, missingLeft ? 1 : 0, s.at.scratch, s.at.g, s.at.h, s.at.out);
+    const l = s.k.partition(s.at.rows, 0, s.m, s.at.cols + feature * s.n, bin, missingLeft ? 1 : 0, s.at.scratch, s.at.gh, s.at.out);
     const left = before.filter(isLeft);
     const right = before.filter((i) => !isLeft(i));
     expect(l).toBe(left.length);
@@ -76,7 +78,7 @@ describe('WebAssembly kernels (gradient boosting, linear models)', () => {
 
   it('best_split: the scalar search result (first largest gain; limits on rows and hessian)', () => {
     const s = setup(4000, 9, 3);
-    s.k.histogram(s.at.rows, 0, s.m, s.at.bins, s.d, s.at.g, s.at.h, s.at.hist);
+    s.k.histogram(s.at.rows, 0, s.m, s.at.bins, s.d, s.at.gh, s.at.hist);
     const hist = s.k.f64(s.at.hist, s.d * 1024);
     let G = 0;
     let H = 0;

@@ -14,8 +14,8 @@ declare const WebAssembly: {
 interface Exports {
   memory: WasmMemory;
   dense(x: number, rows: number, inputs: number, w: number, b: number, outputs: number, out: number, relu: number): void;
-  histogram(rows: number, start: number, end: number, bins: number, d: number, g: number, h: number, hist: number): void;
-  partition(rows: number, start: number, end: number, col: number, bin: number, missingLeft: number, scratch: number, g: number, h: number, sums: number): number;
+  histogram(rows: number, start: number, end: number, bins: number, d: number, gh: number, hist: number): void;
+  partition(rows: number, start: number, end: number, col: number, bin: number, missingLeft: number, scratch: number, gh: number, sums: number): number;
   subtract(a: number, b: number, n: number): void;
   sort_f64(v: number, n: number, tmp: number, counts: number): void;
   bin_values(x: number, n: number, stride: number, edges: number, out: number): void;

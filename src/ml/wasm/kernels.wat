@@ -91,14 +91,15 @@
         (br $rowLoop))))
 
   ;; Gradient/hessian/count histograms of the rows rows[start..end) (an i32 array of row indices),
-  ;; into d * 8192 bytes at `hist`, zeroed first: for each row i and feature j, bin b = bins[i * d + j] (u8, row-major), the 32 bytes at
+  ;; into d * 8192 bytes at `hist`, zeroed first: for each row i, with [g, h] = gh[2i], gh[2i+1] and feature j, bin b = bins[i * d + j] (u8, row-major), the 32 bytes at
   ;; hist + j * 8192 + b * 32 hold [sum of g, sum of h, count, unused] as f64, and get
-  ;; [g[i], h[i], 1, 0] added. The gradient and hessian sums share one f64x2 add. Rows are
+  ;; [g, h, 1, 0] added. The gradient and hessian sums share one f64x2 add (and one load: they
+  ;; are interleaved, so a row's pair is in one cache line). Rows are
   ;; summed in order, so each sum is the same as the scalar loop's.
   (func (export "histogram")
     (param $rows i32) (param $start i32) (param $end i32) (param $bins i32) (param $d i32)
-    (param $g i32) (param $h i32) (param $hist i32)
-    (local $t i32) (local $i i32) (local $o i32) (local $oe i32) (local $k i32) (local $gh v128)
+    (param $gh i32) (param $hist i32)
+    (local $t i32) (local $i i32) (local $o i32) (local $oe i32) (local $k i32) (local $pair v128)
     (memory.fill (local.get $hist) (i32.const 0) (i32.shl (local.get $d) (i32.const 13)))
     (local.set $t (i32.add (local.get $rows) (i32.shl (local.get $start) (i32.const 2))))
     (local.set $end (i32.add (local.get $rows) (i32.shl (local.get $end) (i32.const 2))))
@@ -106,10 +107,7 @@
       (loop $rowLoop
         (br_if $done (i32.ge_u (local.get $t) (local.get $end)))
         (local.set $i (i32.load (local.get $t)))
-        (local.set $gh
-          (f64x2.replace_lane 1
-            (f64x2.splat (f64.load (i32.add (local.get $g) (i32.shl (local.get $i) (i32.const 3)))))
-            (f64.load (i32.add (local.get $h) (i32.shl (local.get $i) (i32.const 3))))))
+        (local.set $pair (v128.load (i32.add (local.get $gh) (i32.shl (local.get $i) (i32.const 4)))))
         (local.set $o (i32.add (local.get $bins) (i32.mul (local.get $i) (local.get $d))))
         (local.set $oe (i32.add (local.get $o) (local.get $d)))
         (local.set $k (local.get $hist))
@@ -117,7 +115,7 @@
           (loop $featureLoop
             (br_if $featuresDone (i32.ge_u (local.get $o) (local.get $oe)))
             (local.set $i (i32.add (local.get $k) (i32.shl (i32.load8_u (local.get $o)) (i32.const 5))))
-            (v128.store (local.get $i) (f64x2.add (v128.load (local.get $i)) (local.get $gh)))
+            (v128.store (local.get $i) (f64x2.add (v128.load (local.get $i)) (local.get $pair)))
             (f64.store offset=16 (local.get $i) (f64.add (f64.load offset=16 (local.get $i)) (f64.const 1)))
             (local.set $k (i32.add (local.get $k) (i32.const 8192)))
             (local.set $o (i32.add (local.get $o) (i32.const 1)))
@@ -128,11 +126,11 @@
   ;; Splits the rows rows[start..end) of a node in place, stably: rows whose bin in `col` (the
   ;; split feature's bins, u8 by row index) is <= $bin go first (missing values, bin 255, go
   ;; first when $missingLeft), the others after them (through `scratch`, an i32 array). Returns
-  ;; the index of the first right row; writes [sum of g, sum of h] over the left rows, summed in
-  ;; order, to `sums`. Branch-free: each row is written to both sides and one cursor advances.
+  ;; the index of the first right row; writes [sum of g, sum of h] over the left rows (gh as in
+  ;; `histogram`), summed in order, to `sums`. Branch-free: each row is written to both sides and one cursor advances.
   (func (export "partition")
     (param $rows i32) (param $start i32) (param $end i32) (param $col i32) (param $bin i32)
-    (param $missingLeft i32) (param $scratch i32) (param $g i32) (param $h i32) (param $sums i32)
+    (param $missingLeft i32) (param $scratch i32) (param $pairs i32) (param $sums i32)
     (result i32)
     (local $t i32) (local $l i32) (local $r i32) (local $i i32) (local $b i32) (local $left i32)
     (local $gh v128) (local $e i32)
@@ -154,10 +152,7 @@
         (i32.store (local.get $r) (local.get $i))
         (local.set $gh
           (select
-            (f64x2.add (local.get $gh)
-              (f64x2.replace_lane 1
-                (f64x2.splat (f64.load (i32.add (local.get $g) (i32.shl (local.get $i) (i32.const 3)))))
-                (f64.load (i32.add (local.get $h) (i32.shl (local.get $i) (i32.const 3))))))
+            (f64x2.add (local.get $gh) (v128.load (i32.add (local.get $pairs) (i32.shl (local.get $i) (i32.const 4)))))
             (local.get $gh)
             (local.get $left)))
         (local.set $l (i32.add (local.get $l) (i32.shl (local.get $left) (i32.const 2))))
