@@ -183,13 +183,14 @@ export class LogisticRegression {
   }
 
   /**
-   * The most probable class of each row: the largest linear score (the softmax and the sigmoid
-   * keep the order), from the same scores as {@link predictProba}.
+   * The most probable class of each row (as float codes, like every model's predict): the
+   * largest linear score (the softmax and the sigmoid keep the order), from the same scores as
+   * {@link predictProba}.
    */
-  predict(X: Matrix): Int32Array {
+  predict(X: Matrix): Float64Array {
     const scores = this.scores(X);
     const n = X.rows;
-    const out = new Int32Array(n);
+    const out = new Float64Array(n);
     if (this.classes === 2) {
       for (let i = 0; i < n; i++) out[i] = scores[i] > 0 ? 1 : 0;
       return out;

@@ -54,6 +54,7 @@ export function choleskySolve(a: Float64Array, b: Float64Array, n: number): Floa
 
 /** Rows per block of {@link linearScores}. */
 const SCORE_BLOCK = 4096;
+let scratch: { km: Kernels; bytes: number } | null = null;
 
 /**
  * Linear scores of every row: out[i * k + c] = intercept[c] + Σ_j X[i, j] · coef[c * d + j],
@@ -64,7 +65,11 @@ export function linearScores(X: Matrix, coef: Float64Array, intercept: ArrayLike
   const { rows: n, cols: d, data } = X;
   const dp = d + (d % 2);
   const block = Math.min(SCORE_BLOCK, Math.max(1, n));
-  const km = new Kernels();
+  // one instance for all calls (they are synchronous and call nothing back), grown to the largest
+  const need = (block * dp + k * dp + k + block * k) * 8 + 4 * 64;
+  if (scratch === null || scratch.bytes < need) scratch = { km: new Kernels(), bytes: need };
+  const km = scratch.km;
+  km.reset();
   const at = { x: km.alloc(block * dp * 8), w: km.alloc(k * dp * 8), b: km.alloc(k * 8), s: km.alloc(block * k * 8) };
   const x = km.f64(at.x, block * dp);
   const w = km.f64(at.w, k * dp);

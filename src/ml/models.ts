@@ -28,7 +28,10 @@ export type FitProgress = (done: number, total: number) => void;
 export function wrapModel(task: 'classification' | 'regression', m: { predict(X: Matrix): Float64Array | Int32Array; predictProba?(X: Matrix): Float64Array; toJSON(): ModelJson }): FittedModel {
   return {
     task,
-    predict: (X) => Float64Array.from(m.predict(X)),
+    predict: (X) => {
+      const p = m.predict(X);
+      return p instanceof Float64Array ? p : Float64Array.from(p);
+    },
     predictProba: (X) => {
       if (task !== 'classification' || m.predictProba === undefined) throw new Error('predictProba is for classification');
       return m.predictProba(X);

@@ -78,6 +78,11 @@ export class Kernels {
     return this.x.best_split;
   }
 
+  /** Frees everything allocated (the memory stays; views stay valid until the next alloc grows it). */
+  reset(): void {
+    this.top = 0;
+  }
+
   /** Reserves `bytes` (64-byte aligned) and returns its offset. */
   alloc(bytes: number): number {
     const at = this.top;
