@@ -71,8 +71,9 @@ export function linearScores(X: Matrix, coef: Float64Array, intercept: ArrayLike
   const km = scratch.km;
   km.reset();
   const at = { x: km.alloc(block * dp * 8), w: km.alloc(k * dp * 8), b: km.alloc(k * 8), s: km.alloc(block * k * 8) };
-  const x = km.f64(at.x, block * dp);
-  const w = km.f64(at.w, k * dp);
+  // zeroed: the padding column (odd d) must hold zeros, and the memory is reused
+  const x = km.f64(at.x, block * dp).fill(0);
+  const w = km.f64(at.w, k * dp).fill(0);
   const s = km.f64(at.s, block * k);
   for (let c = 0; c < k; c++) w.set(coef.subarray(c * d, (c + 1) * d), c * dp);
   km.f64(at.b, k).set(intercept);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BinMapper } from '../../src/ml/binning.js';
+import { linearScores } from '../../src/ml/matrix.js';
 import { rngStream } from '../../src/ml/random.js';
 import { Kernels } from '../../src/ml/wasm/kernels.js';
 
@@ -181,5 +182,21 @@ describe('WebAssembly kernels (gradient boosting, linear models)', () => {
     km.f64(at.edges, 255).fill(Infinity).set(edges);
     km.binValues(at.x, values.length, 2, at.edges, at.out);
     expect(Array.from(km.u8(at.out, values.length))).toEqual(values.map((v) => mapper.binOf(0, v)));
+  });
+
+  it('linearScores: the plain sums, call after call, for odd and even widths (the kernel memory is reused)', () => {
+    const r = rngStream(6, 'scores');
+    for (const [n, d, k] of [[50, 8, 1], [5000, 13, 3], [7, 3, 1], [4100, 20, 5], [9, 13, 3]]) {
+      const X = { rows: n, cols: d, data: Float64Array.from({ length: n * d }, () => r.next() * 200 - 100) };
+      const coef = Float64Array.from({ length: k * d }, () => r.next() - 0.5);
+      const intercept = Float64Array.from({ length: k }, () => r.next());
+      const got = linearScores(X, coef, intercept, k);
+      for (let i = 0; i < n; i++)
+        for (let c = 0; c < k; c++) {
+          let want = intercept[c];
+          for (let j = 0; j < d; j++) want += X.data[i * d + j] * coef[c * d + j];
+          expect(Math.abs(got[i * k + c] - want)).toBeLessThan(1e-9);
+        }
+    }
   });
 });
