@@ -69,6 +69,8 @@ class NodeWork {
     readonly n: number,
     readonly d: number,
     nBins: Int32Array,
+    /** Every hessian is 1 (squared error): histograms keep no counts, the hessian sums are them. */
+    private readonly constantHessian: boolean,
   ) {
     const k = this.k;
     this.at = { bins: k.alloc(n * d), cols: k.alloc(n * d), gh: k.alloc(n * 16), rows: k.alloc(n * 4), scratch: k.alloc(n * 4), nBins: k.alloc(d * 4), out: k.alloc(24) };
@@ -90,7 +92,7 @@ class NodeWork {
   /** A histogram of rows[start..end) (d × HIST_FEATURE doubles); returns its offset. */
   histogram(start: number, end: number): number {
     const hist = this.free.pop() ?? this.k.alloc(this.d * HIST_FEATURE * 8);
-    this.k.histogram(this.at.rows, start, end, this.at.bins, this.d, this.at.gh, hist);
+    this.k.histogram(this.at.rows, start, end, this.at.bins, this.d, this.at.gh, hist, this.constantHessian ? 0 : 1);
     return hist;
   }
 
@@ -112,7 +114,7 @@ class NodeWork {
 
   /** The best split of a node from its histogram, or null. */
   bestSplit(hist: number, count: number, G: number, H: number, lambda: number, minLeaf: number): Split | null {
-    if (this.k.bestSplit(hist, this.d, this.at.nBins, count, G, H, lambda, minLeaf, MIN_HESSIAN, this.at.out) === 0) return null;
+    if (this.k.bestSplit(hist, this.d, this.at.nBins, count, G, H, lambda, minLeaf, MIN_HESSIAN, this.constantHessian ? 8 : 16, this.at.out) === 0) return null;
     const out = this.at.out;
     const ints = this.k.i32(out + 8, 3);
     return { gain: this.k.f64(out, 1)[0], feature: ints[0], bin: ints[1], missingLeft: ints[2] === 1 };
@@ -181,7 +183,7 @@ export class GradientBoosting {
     const bins = mapper.transform(Xt);
     const d = X.cols;
     const nBins = Int32Array.from({ length: d }, (_, j) => mapper.bins(j));
-    const work = new NodeWork(bins, nt, d, nBins);
+    const work = new NodeWork(bins, nt, d, nBins, this.task === 'regression');
 
     // Baseline (raw score before any tree).
     this.baseline = new Float64Array(K);

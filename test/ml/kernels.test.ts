@@ -40,7 +40,7 @@ describe('WebAssembly kernels (gradient boosting, linear models)', () => {
     const s = setup(3000, 7, 1);
     const hist = s.k.f64(s.at.hist, s.d * 1024);
     hist.fill(123); // stale contents from an earlier node
-    s.k.histogram(s.at.rows, 10, s.m - 5, s.at.bins, s.d, s.at.gh, s.at.hist);
+    s.k.histogram(s.at.rows, 10, s.m - 5, s.at.bins, s.d, s.at.gh, s.at.hist, 1);
     const want = new Float64Array(s.d * 1024);
     for (let t = 10; t < s.m - 5; t++) {
       const i = s.rows[t];
@@ -79,7 +79,7 @@ describe('WebAssembly kernels (gradient boosting, linear models)', () => {
 
   it('best_split: the scalar search result (first largest gain; limits on rows and hessian)', () => {
     const s = setup(4000, 9, 3);
-    s.k.histogram(s.at.rows, 0, s.m, s.at.bins, s.d, s.at.gh, s.at.hist);
+    s.k.histogram(s.at.rows, 0, s.m, s.at.bins, s.d, s.at.gh, s.at.hist, 1);
     const hist = s.k.f64(s.at.hist, s.d * 1024);
     let G = 0;
     let H = 0;
@@ -111,12 +111,12 @@ describe('WebAssembly kernels (gradient boosting, linear models)', () => {
       return best;
     };
     for (const [minLeaf, minHess] of [[1, 1e-3], [20, 1e-3], [1500, 1e-3], [1, 200], [3000, 1e-3]]) {
-      const found = s.k.bestSplit(s.at.hist, s.d, s.at.nBins, s.m, G, H, lambda, minLeaf, minHess, s.at.out);
+      const found = s.k.bestSplit(s.at.hist, s.d, s.at.nBins, s.m, G, H, lambda, minLeaf, minHess, 16, s.at.out);
       const ints = s.k.i32(s.at.out + 8, 3);
       const got = found ? { gain: s.k.f64(s.at.out, 1)[0], feature: ints[0], bin: ints[1], missingLeft: ints[2] === 1 } : null;
       expect(got, `min_samples_leaf ${minLeaf}, min hessian ${minHess}`).toEqual(reference(minLeaf, minHess));
     }
-    expect(s.k.bestSplit(s.at.hist, s.d, s.at.nBins, s.m, G, H, lambda, s.m, 1e-3, s.at.out)).toBe(0); // no side can have every row
+    expect(s.k.bestSplit(s.at.hist, s.d, s.at.nBins, s.m, G, H, lambda, s.m, 1e-3, 16, s.at.out)).toBe(0); // no side can have every row
   });
 
   it('scores and gradient: the linear products, summed in the documented order', () => {
@@ -198,5 +198,28 @@ describe('WebAssembly kernels (gradient boosting, linear models)', () => {
           expect(Math.abs(got[i * k + c] - want)).toBeLessThan(1e-9);
         }
     }
+  });
+
+  it('histogram without counts (hessians all 1): the hessian sums are the counts, and the split is the same', () => {
+    const s = setup(3000, 6, 7);
+    const other = s.k.alloc(s.d * 8192); // before any view below: allocating may grow the memory
+    const gh = s.k.f64(s.at.gh, 2 * s.n);
+    const rows = s.k.i32(s.at.rows, s.n);
+    for (let i = 0; i < s.n; i++) gh[2 * i + 1] = 1;
+    s.k.histogram(s.at.rows, 0, s.m, s.at.bins, s.d, s.at.gh, s.at.hist, 1);
+    s.k.histogram(s.at.rows, 0, s.m, s.at.bins, s.d, s.at.gh, other, 0);
+    const counted = s.k.f64(s.at.hist, s.d * 1024);
+    const uncounted = s.k.f64(other, s.d * 1024);
+    for (let b = 0; b < s.d * 256; b++) {
+      expect(uncounted[b * 4 + 2]).toBe(0);
+      expect(uncounted[b * 4 + 1]).toBe(counted[b * 4 + 2]);
+    }
+    let G = 0;
+    for (let t = 0; t < s.m; t++) G += gh[2 * rows[t]];
+    const split = (hist: number, countAt: number) => {
+      const found = s.k.bestSplit(hist, s.d, s.at.nBins, s.m, G, s.m, 0.1, 20, 1e-3, countAt, s.at.out);
+      return [found, s.k.f64(s.at.out, 1)[0], ...s.k.i32(s.at.out + 8, 3)];
+    };
+    expect(split(other, 8)).toEqual(split(s.at.hist, 16));
   });
 });

@@ -14,7 +14,7 @@ declare const WebAssembly: {
 interface Exports {
   memory: WasmMemory;
   dense(x: number, rows: number, inputs: number, w: number, b: number, outputs: number, out: number, relu: number): void;
-  histogram(rows: number, start: number, end: number, bins: number, d: number, gh: number, hist: number): void;
+  histogram(rows: number, start: number, end: number, bins: number, d: number, gh: number, hist: number, counted: number): void;
   partition(rows: number, start: number, end: number, col: number, bin: number, missingLeft: number, scratch: number, gh: number, sums: number): number;
   subtract(a: number, b: number, n: number): void;
   sort_f64(v: number, n: number, tmp: number, counts: number): void;
@@ -22,7 +22,7 @@ interface Exports {
   scores(x: number, n: number, d: number, w: number, b: number, k: number, out: number): void;
   gradient(x: number, n: number, d: number, r: number, k: number, out: number): void;
   leaves(nodes: number, x: number, rows: number, d: number, out: number): void;
-  best_split(hist: number, d: number, nbins: number, count: number, G: number, H: number, lambda: number, minLeaf: number, minHess: number, out: number): number;
+  best_split(hist: number, d: number, nbins: number, count: number, G: number, H: number, lambda: number, minLeaf: number, minHess: number, countAt: number, out: number): number;
 }
 
 /**

@@ -95,10 +95,11 @@
   ;; hist + j * 8192 + b * 32 hold [sum of g, sum of h, count, unused] as f64, and get
   ;; [g, h, 1, 0] added. The gradient and hessian sums share one f64x2 add (and one load: they
   ;; are interleaved, so a row's pair is in one cache line). Rows are
-  ;; summed in order, so each sum is the same as the scalar loop's.
+  ;; summed in order, so each sum is the same as the scalar loop's. With $counted 0 the count is
+  ;; not kept: for a constant hessian of 1 (squared error) the hessian sum is the count, exactly.
   (func (export "histogram")
     (param $rows i32) (param $start i32) (param $end i32) (param $bins i32) (param $d i32)
-    (param $gh i32) (param $hist i32)
+    (param $gh i32) (param $hist i32) (param $counted i32)
     (local $t i32) (local $i i32) (local $o i32) (local $oe i32) (local $k i32) (local $pair v128)
     (memory.fill (local.get $hist) (i32.const 0) (i32.shl (local.get $d) (i32.const 13)))
     (local.set $t (i32.add (local.get $rows) (i32.shl (local.get $start) (i32.const 2))))
@@ -116,7 +117,8 @@
             (br_if $featuresDone (i32.ge_u (local.get $o) (local.get $oe)))
             (local.set $i (i32.add (local.get $k) (i32.shl (i32.load8_u (local.get $o)) (i32.const 5))))
             (v128.store (local.get $i) (f64x2.add (v128.load (local.get $i)) (local.get $pair)))
-            (f64.store offset=16 (local.get $i) (f64.add (f64.load offset=16 (local.get $i)) (f64.const 1)))
+            (if (local.get $counted)
+              (then (f64.store offset=16 (local.get $i) (f64.add (f64.load offset=16 (local.get $i)) (f64.const 1)))))
             (local.set $k (i32.add (local.get $k) (i32.const 8192)))
             (local.set $o (i32.add (local.get $o) (i32.const 1)))
             (br $featureLoop)))
@@ -168,11 +170,12 @@
   ;; values (bin 255) either right (first pass) or, when there are any, left (second pass): the
   ;; gain lG^2/(lH+lambda) + rG^2/(rH+lambda) - G^2/(H+lambda), over candidates with at least
   ;; $minLeaf rows and $minHess hessian on each side. The first largest gain above 1e-12 wins,
-  ;; in the order features, passes, bins (as the scalar code did). Returns 1 and writes
-  ;; [gain f64, feature i32, bin i32, missingLeft i32] to `out`, or returns 0.
+  ;; in the order features, passes, bins (as the scalar code did). Counts are read at byte
+  ;; $countAt of a bin: 16, or 8 (the hessian sums) when `histogram` did not count. Returns 1 and
+  ;; writes [gain f64, feature i32, bin i32, missingLeft i32] to `out`, or returns 0.
   (func (export "best_split")
     (param $hist i32) (param $d i32) (param $nbins i32) (param $count f64) (param $G f64) (param $H f64)
-    (param $lambda f64) (param $minLeaf f64) (param $minHess f64) (param $out i32) (result i32)
+    (param $lambda f64) (param $minLeaf f64) (param $minHess f64) (param $countAt i32) (param $out i32) (result i32)
     (local $j i32) (local $b i32) (local $last i32) (local $pass i32) (local $passes i32) (local $o i32) (local $hb i32)
     (local $lG f64) (local $lH f64) (local $lC f64) (local $rG f64) (local $rH f64) (local $gain f64) (local $parent f64)
     (local $mG f64) (local $mH f64) (local $mC f64) (local $best f64) (local $found i32)
@@ -186,7 +189,7 @@
         (local.set $hb (i32.add (local.get $hist) (i32.shl (local.get $j) (i32.const 13))))
         (local.set $mG (f64.load offset=8160 (local.get $hb)))
         (local.set $mH (f64.load offset=8168 (local.get $hb)))
-        (local.set $mC (f64.load offset=8176 (local.get $hb)))
+        (local.set $mC (f64.load offset=8160 (i32.add (local.get $hb) (local.get $countAt))))
         (local.set $last (i32.sub (i32.load (i32.add (local.get $nbins) (i32.shl (local.get $j) (i32.const 2)))) (i32.const 1)))
         (local.set $passes (select (i32.const 2) (i32.const 1) (f64.gt (local.get $mC) (f64.const 0))))
         (local.set $pass (i32.const 0))
@@ -209,7 +212,7 @@
                 (br_if $binsDone (i32.ge_s (local.get $b) (local.get $last)))
                 (local.set $lG (f64.add (local.get $lG) (f64.load offset=0 (local.get $o))))
                 (local.set $lH (f64.add (local.get $lH) (f64.load offset=8 (local.get $o))))
-                (local.set $lC (f64.add (local.get $lC) (f64.load offset=16 (local.get $o))))
+                (local.set $lC (f64.add (local.get $lC) (f64.load (i32.add (local.get $o) (local.get $countAt)))))
                 (local.set $b (i32.add (local.get $b) (i32.const 1)))
                 (local.set $o (i32.add (local.get $o) (i32.const 32)))
                 ;; too few rows on the left: next bin; too few on the right: no later bin does better
