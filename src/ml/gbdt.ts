@@ -200,8 +200,10 @@ export class GradientBoosting {
         this.baseline[0] = Math.log(p1 / (1 - p1));
       } else for (let c = 0; c < K; c++) this.baseline[c] = Math.log(Math.max(eps, counts[c] / nt));
     }
+    // raw scores and probabilities class-major (class c's at [c * nt, (c + 1) * nt)): each tree's
+    // loops then run through one contiguous array (row-major, every access was a cache miss)
     const raw = new Float64Array(nt * K);
-    for (let i = 0; i < nt; i++) for (let c = 0; c < K; c++) raw[i * K + c] = this.baseline[c];
+    for (let c = 0; c < K; c++) raw.fill(this.baseline[c], c * nt, (c + 1) * nt);
     const Xv = valRows === null ? null : subsetRows(X, valRows);
     const yv = valRows === null ? null : classes > 0 ? Int32Array.from(valRows, (i) => (y as Int32Array)[i]) : Float64Array.from(valRows, (i) => (y as Float64Array)[i]);
     const rawVal = Xv === null ? null : new Float64Array(Xv.rows * K);
@@ -214,7 +216,20 @@ export class GradientBoosting {
     const probs = new Float64Array(K > 1 ? nt * K : 0);
     const delta = new Float64Array(nt);
     for (let it = 0; it < p.max_iter; it++) {
-      if (K > 1) for (let i = 0; i < nt; i++) softmaxRow(raw, i, K, probs, i * K);
+      if (K > 1) {
+        // softmax of each row (as softmaxRow: max, exponentials summed in class order, divided)
+        for (let i = 0; i < nt; i++) {
+          let max = -Infinity;
+          for (let c = 0; c < K; c++) if (raw[c * nt + i] > max) max = raw[c * nt + i];
+          let sum = 0;
+          for (let c = 0; c < K; c++) {
+            const e = Math.exp(raw[c * nt + i] - max);
+            probs[c * nt + i] = e;
+            sum += e;
+          }
+          for (let c = 0; c < K; c++) probs[c * nt + i] /= sum;
+        }
+      }
       for (let c = 0; c < K; c++) {
         // gradients and hessians of the loss for output c
         const gh = work.gh();
@@ -233,7 +248,7 @@ export class GradientBoosting {
           }
         } else {
           for (let i = 0; i < nt; i++) {
-            const pc = probs[i * K + c];
+            const pc = probs[c * nt + i];
             gh[2 * i] = pc - (yt[i] === c ? 1 : 0);
             gh[2 * i + 1] = pc * (1 - pc);
           }
@@ -253,7 +268,7 @@ export class GradientBoosting {
           const v = tree.values[leaf.id];
           for (let t = leaf.start; t < leaf.end; t++) delta[ordered[t]] = v;
         }
-        for (let i = 0; i < nt; i++) raw[i * K + c] += delta[i];
+        for (let i = 0, o = c * nt; i < nt; i++) raw[o + i] += delta[i];
         if (rawVal !== null) {
           const leaves = tree.leavesOf(Xv!);
           for (let i = 0; i < Xv!.rows; i++) rawVal[i * K + c] += tree.values[leaves[i]];

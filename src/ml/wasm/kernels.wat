@@ -112,16 +112,62 @@
         (local.set $o (i32.add (local.get $bins) (i32.mul (local.get $i) (local.get $d))))
         (local.set $oe (i32.add (local.get $o) (local.get $d)))
         (local.set $k (local.get $hist))
-        (block $featuresDone
-          (loop $featureLoop
-            (br_if $featuresDone (i32.ge_u (local.get $o) (local.get $oe)))
-            (local.set $i (i32.add (local.get $k) (i32.shl (i32.load8_u (local.get $o)) (i32.const 5))))
-            (v128.store (local.get $i) (f64x2.add (v128.load (local.get $i)) (local.get $pair)))
-            (if (local.get $counted)
-              (then (f64.store offset=16 (local.get $i) (f64.add (f64.load offset=16 (local.get $i)) (f64.const 1)))))
-            (local.set $k (i32.add (local.get $k) (i32.const 8192)))
-            (local.set $o (i32.add (local.get $o) (i32.const 1)))
-            (br $featureLoop)))
+        (if (local.get $counted)
+          (then
+            ;; four features a step, then the rest one by one
+            (block $quadsDoneC
+              (loop $quadLoopC
+                (br_if $quadsDoneC (i32.gt_u (i32.add (local.get $o) (i32.const 4)) (local.get $oe)))
+              (local.set $i (i32.add (local.get $k) (i32.shl (i32.load8_u offset=0 (local.get $o)) (i32.const 5))))
+              (v128.store offset=0 (local.get $i) (f64x2.add (v128.load offset=0 (local.get $i)) (local.get $pair)))
+              (f64.store offset=16 (local.get $i) (f64.add (f64.load offset=16 (local.get $i)) (f64.const 1)))
+              (local.set $i (i32.add (local.get $k) (i32.shl (i32.load8_u offset=1 (local.get $o)) (i32.const 5))))
+              (v128.store offset=8192 (local.get $i) (f64x2.add (v128.load offset=8192 (local.get $i)) (local.get $pair)))
+              (f64.store offset=8208 (local.get $i) (f64.add (f64.load offset=8208 (local.get $i)) (f64.const 1)))
+              (local.set $i (i32.add (local.get $k) (i32.shl (i32.load8_u offset=2 (local.get $o)) (i32.const 5))))
+              (v128.store offset=16384 (local.get $i) (f64x2.add (v128.load offset=16384 (local.get $i)) (local.get $pair)))
+              (f64.store offset=16400 (local.get $i) (f64.add (f64.load offset=16400 (local.get $i)) (f64.const 1)))
+              (local.set $i (i32.add (local.get $k) (i32.shl (i32.load8_u offset=3 (local.get $o)) (i32.const 5))))
+              (v128.store offset=24576 (local.get $i) (f64x2.add (v128.load offset=24576 (local.get $i)) (local.get $pair)))
+              (f64.store offset=24592 (local.get $i) (f64.add (f64.load offset=24592 (local.get $i)) (f64.const 1)))
+                (local.set $k (i32.add (local.get $k) (i32.const 32768)))
+                (local.set $o (i32.add (local.get $o) (i32.const 4)))
+                (br $quadLoopC)))
+            (block $featuresDoneC
+              (loop $featureLoopC
+                (br_if $featuresDoneC (i32.ge_u (local.get $o) (local.get $oe)))
+              (local.set $i (i32.add (local.get $k) (i32.shl (i32.load8_u offset=0 (local.get $o)) (i32.const 5))))
+              (v128.store offset=0 (local.get $i) (f64x2.add (v128.load offset=0 (local.get $i)) (local.get $pair)))
+              (f64.store offset=16 (local.get $i) (f64.add (f64.load offset=16 (local.get $i)) (f64.const 1)))
+                (local.set $k (i32.add (local.get $k) (i32.const 8192)))
+                (local.set $o (i32.add (local.get $o) (i32.const 1)))
+                (br $featureLoopC)))
+          )
+          (else
+            ;; four features a step, then the rest one by one
+            (block $quadsDoneU
+              (loop $quadLoopU
+                (br_if $quadsDoneU (i32.gt_u (i32.add (local.get $o) (i32.const 4)) (local.get $oe)))
+              (local.set $i (i32.add (local.get $k) (i32.shl (i32.load8_u offset=0 (local.get $o)) (i32.const 5))))
+              (v128.store offset=0 (local.get $i) (f64x2.add (v128.load offset=0 (local.get $i)) (local.get $pair)))
+              (local.set $i (i32.add (local.get $k) (i32.shl (i32.load8_u offset=1 (local.get $o)) (i32.const 5))))
+              (v128.store offset=8192 (local.get $i) (f64x2.add (v128.load offset=8192 (local.get $i)) (local.get $pair)))
+              (local.set $i (i32.add (local.get $k) (i32.shl (i32.load8_u offset=2 (local.get $o)) (i32.const 5))))
+              (v128.store offset=16384 (local.get $i) (f64x2.add (v128.load offset=16384 (local.get $i)) (local.get $pair)))
+              (local.set $i (i32.add (local.get $k) (i32.shl (i32.load8_u offset=3 (local.get $o)) (i32.const 5))))
+              (v128.store offset=24576 (local.get $i) (f64x2.add (v128.load offset=24576 (local.get $i)) (local.get $pair)))
+                (local.set $k (i32.add (local.get $k) (i32.const 32768)))
+                (local.set $o (i32.add (local.get $o) (i32.const 4)))
+                (br $quadLoopU)))
+            (block $featuresDoneU
+              (loop $featureLoopU
+                (br_if $featuresDoneU (i32.ge_u (local.get $o) (local.get $oe)))
+              (local.set $i (i32.add (local.get $k) (i32.shl (i32.load8_u offset=0 (local.get $o)) (i32.const 5))))
+              (v128.store offset=0 (local.get $i) (f64x2.add (v128.load offset=0 (local.get $i)) (local.get $pair)))
+                (local.set $k (i32.add (local.get $k) (i32.const 8192)))
+                (local.set $o (i32.add (local.get $o) (i32.const 1)))
+                (br $featureLoopU)))
+          ))
         (local.set $t (i32.add (local.get $t) (i32.const 4)))
         (br $rowLoop))))
 
