@@ -147,8 +147,11 @@ describe('WebAssembly kernels (gradient boosting, linear models)', () => {
     });
     const grad = Array.from({ length: k * d }, (_, t) => {
       const [c, j] = [Math.floor(t / d), t % d];
+      // four rows' products added together, then to the sum; the last n mod 4 rows one by one
       let sum = 0;
-      for (let i = 0; i < n; i++) sum += res[i * k + c] * x[i * d + j];
+      let i = 0;
+      for (; i + 4 <= n; i += 4) sum += res[i * k + c] * x[i * d + j] + res[(i + 1) * k + c] * x[(i + 1) * d + j] + res[(i + 2) * k + c] * x[(i + 2) * d + j] + res[(i + 3) * k + c] * x[(i + 3) * d + j];
+      for (; i < n; i++) sum += res[i * k + c] * x[i * d + j];
       return sum;
     });
     expect(Array.from(km.f64(at.s, n * k))).toEqual(scores);
