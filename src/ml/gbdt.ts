@@ -211,7 +211,6 @@ export class GradientBoosting {
 
     this.trees = [];
     this.validationLoss = [];
-    let best = Infinity;
     // multiclass: every class's gradients come from the raw scores before this iteration's trees (as scikit-learn)
     const probs = new Float64Array(K > 1 ? nt * K : 0);
     const delta = new Float64Array(nt);
@@ -287,7 +286,6 @@ export class GradientBoosting {
           const recent = this.validationLoss.slice(-m);
           if (recent.every((l) => !(l < reference - 1e-7))) break;
         }
-        best = Math.min(best, loss);
       }
     }
     return this;
