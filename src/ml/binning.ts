@@ -13,13 +13,13 @@ export interface BinMapperJson {
 
 /** Rows per block of {@link BinMapper.transform}. */
 const BIN_BLOCK = 8192;
-/** Edges per feature in the `bin_values` kernel (254 at most, padded with +inf). */
+/** Edges per feature in the `binValues` kernel (254 at most, padded with +inf). */
 const EDGES = 255;
 
 /**
  * The present (non-NaN) values of feature `j` over `rows` (or all rows), subsampled to about
  * `maxSamples`, sorted ascending in `into` (a view of kernel memory with room for them), by the
- * `sort_f64` radix sort of kernels.wat: ~1 ms for 90,000 values against ~11 ms for
+ * `sortF64` radix sort of kernels.wat: ~1 ms for 90,000 values against ~11 ms for
  * Float64Array.prototype.sort, in the same order.
  */
 function sortedPresent(X: Matrix, j: number, rows: Int32Array | null, maxSamples: number, k: Kernels, at: { v: number; tmp: number; counts: number }, capacity: number): Float64Array {
@@ -32,7 +32,7 @@ function sortedPresent(X: Matrix, j: number, rows: Int32Array | null, maxSamples
     const v = X.data[i * X.cols + j];
     if (v === v) out[m++] = v;
   }
-  k.sortF64(at.v, m, at.tmp, at.counts);
+  k.fn.sortF64(at.v, m, at.tmp, at.counts);
   return out.subarray(0, m);
 }
 
@@ -98,7 +98,7 @@ export class BinMapper {
     const { rows: n, cols: d, data } = X;
     const out = new Uint8Array(n * d);
     if (n === 0 || d === 0) return out;
-    // binOf for every value, in the bin_values kernel (a branch-free binary search), a block of rows at a time
+    // binOf for every value, in the binValues kernel (a branch-free binary search), a block of rows at a time
     const block = Math.min(BIN_BLOCK, n);
     const k = new Kernels();
     const at = { edges: k.alloc(d * EDGES * 8), x: k.alloc(block * d * 8), out: k.alloc(block * d) };
@@ -110,7 +110,7 @@ export class BinMapper {
       const rows = Math.min(block, n - start);
       x.set(data.subarray(start * d, (start + rows) * d));
       for (let j = 0; j < d; j++) {
-        k.binValues(at.x + j * 8, rows, d, at.edges + j * EDGES * 8, at.out + j * block);
+        k.fn.binValues(at.x + j * 8, rows, d, at.edges + j * EDGES * 8, at.out + j * block);
         out.set(bins.subarray(j * block, j * block + rows), j * n + start);
       }
     }

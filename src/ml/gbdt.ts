@@ -92,13 +92,13 @@ class NodeWork {
   /** A histogram of rows[start..end) (d × HIST_FEATURE doubles); returns its offset. */
   histogram(start: number, end: number): number {
     const hist = this.free.pop() ?? this.k.alloc(this.d * HIST_FEATURE * 8);
-    this.k.histogram(this.at.rows, start, end, this.at.bins, this.d, this.at.gh, hist, this.constantHessian ? 0 : 1);
+    this.k.fn.histogram(this.at.rows, start, end, this.at.bins, this.d, this.at.gh, hist, this.constantHessian ? 0 : 1);
     return hist;
   }
 
   /** `large` -= `small`: the sibling's histogram from its parent's (the subtraction trick). */
   subtract(large: number, small: number): void {
-    this.k.subtract(large, small, this.d * HIST_FEATURE);
+    this.k.fn.subtract(large, small, this.d * HIST_FEATURE);
   }
 
   release(hist: number): void {
@@ -107,14 +107,14 @@ class NodeWork {
 
   /** Partitions rows[start..end) on bin <= `bin` of `feature`: the first right row and the left sums. */
   partition(start: number, end: number, feature: number, bin: number, missingLeft: boolean): { l: number; g: number; h: number } {
-    const l = this.k.partition(this.at.rows, start, end, this.at.cols + feature * this.n, bin, missingLeft ? 1 : 0, this.at.scratch, this.at.gh, this.at.out);
+    const l = this.k.fn.partition(this.at.rows, start, end, this.at.cols + feature * this.n, bin, missingLeft ? 1 : 0, this.at.scratch, this.at.gh, this.at.out);
     const sums = this.k.f64(this.at.out, 2);
     return { l, g: sums[0], h: sums[1] };
   }
 
   /** The best split of a node from its histogram, or null. */
   bestSplit(hist: number, count: number, G: number, H: number, lambda: number, minLeaf: number): Split | null {
-    if (this.k.bestSplit(hist, this.d, this.at.nBins, count, G, H, lambda, minLeaf, MIN_HESSIAN, this.constantHessian ? 8 : 16, this.at.out) === 0) return null;
+    if (this.k.fn.bestSplit(hist, this.d, this.at.nBins, count, G, H, lambda, minLeaf, MIN_HESSIAN, this.constantHessian ? 8 : 16, this.at.out) === 0) return null;
     const out = this.at.out;
     const ints = this.k.i32(out + 8, 3);
     return { gain: this.k.f64(out, 1)[0], feature: ints[0], bin: ints[1], missingLeft: ints[2] === 1 };

@@ -53,7 +53,7 @@ class LinearWork {
   scores(w: Float64Array, n: number, d: number): Float64Array {
     const wv = this.k.f64(this.at.w, this.outputs * this.dp);
     for (let c = 0; c < this.outputs; c++) wv.set(w.subarray(c * d, (c + 1) * d), c * this.dp);
-    this.k.scores(this.at.x, n, this.dp, this.at.w, this.at.b, this.outputs, this.at.s);
+    this.k.fn.scores(this.at.x, n, this.dp, this.at.w, this.at.b, this.outputs, this.at.s);
     return this.k.f64(this.at.s, n * this.outputs);
   }
 
@@ -64,7 +64,7 @@ class LinearWork {
 
   /** Σ_i r[i, c] · x[i, j] into grad[c * d + j]. */
   gradient(n: number, d: number, grad: Float64Array): void {
-    this.k.gradient(this.at.x, n, this.dp, this.at.r, this.outputs, this.at.g);
+    this.k.fn.gradient(this.at.x, n, this.dp, this.at.r, this.outputs, this.at.g);
     const g = this.k.f64(this.at.g, this.outputs * this.dp);
     for (let c = 0; c < this.outputs; c++) grad.set(g.subarray(c * this.dp, c * this.dp + d), c * d);
   }

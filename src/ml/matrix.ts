@@ -82,7 +82,7 @@ export function linearScores(X: Matrix, coef: Float64Array, intercept: ArrayLike
     const rows = Math.min(block, n - start);
     if (dp === d) x.set(data.subarray(start * d, (start + rows) * d));
     else for (let i = 0; i < rows; i++) x.set(data.subarray((start + i) * d, (start + i + 1) * d), i * dp);
-    km.scores(at.x, rows, dp, at.w, at.b, k, at.s);
+    km.fn.scores(at.x, rows, dp, at.w, at.b, k, at.s);
     out.set(s.subarray(0, rows * k), start * k);
   }
   return out;

@@ -69,7 +69,7 @@ export function mlpForward(m: MlpJson, X: Matrix): Float64Array {
     if (even > rows) x.fill(0, rows * X.cols, even * X.cols);
     let from = xAt;
     m.layers.forEach((_, li) => {
-      k.dense(from, even, widths[li], wAt[li], bAt[li], widths[li + 1], actAt[li % 2], li < m.layers.length - 1 ? 1 : 0);
+      k.fn.dense(from, even, widths[li], wAt[li], bAt[li], widths[li + 1], actAt[li % 2], li < m.layers.length - 1 ? 1 : 0);
       from = actAt[li % 2];
     });
     const result = acts[(m.layers.length - 1) % 2];

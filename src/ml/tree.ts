@@ -225,7 +225,7 @@ export class CompiledTrees implements LeafWalker {
       const padded = Math.ceil(count / 4) * 4;
       xs.fill(0, count * d, padded * d);
       for (let t = 0; t < this.at.length; t++) {
-        this.k.leaves(this.at[t], x, padded, d, out);
+        this.k.fn.leaves(this.at[t], x, padded, d, out);
         const ids = this.ids[t];
         for (let r = 0; r < count; r++) leaves[r] = ids[found[r]];
         visit(t, start, count, leaves);

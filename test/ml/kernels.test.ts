@@ -40,7 +40,7 @@ describe('WebAssembly kernels (gradient boosting, linear models)', () => {
     const s = setup(3000, 7, 1);
     const hist = s.k.f64(s.at.hist, s.d * 1024);
     hist.fill(123); // stale contents from an earlier node
-    s.k.histogram(s.at.rows, 10, s.m - 5, s.at.bins, s.d, s.at.gh, s.at.hist, 1);
+    s.k.fn.histogram(s.at.rows, 10, s.m - 5, s.at.bins, s.d, s.at.gh, s.at.hist, 1);
     const want = new Float64Array(s.d * 1024);
     for (let t = 10; t < s.m - 5; t++) {
       const i = s.rows[t];
@@ -63,7 +63,7 @@ describe('WebAssembly kernels (gradient boosting, linear models)', () => {
     const feature = 3;
     const bin = 40;
     const isLeft = (i: number) => (s.cols[feature * s.n + i] === 255 ? missingLeft : s.cols[feature * s.n + i] <= bin);
-    const l = s.k.partition(s.at.rows, 0, s.m, s.at.cols + feature * s.n, bin, missingLeft ? 1 : 0, s.at.scratch, s.at.gh, s.at.out);
+    const l = s.k.fn.partition(s.at.rows, 0, s.m, s.at.cols + feature * s.n, bin, missingLeft ? 1 : 0, s.at.scratch, s.at.gh, s.at.out);
     const left = before.filter(isLeft);
     const right = before.filter((i) => !isLeft(i));
     expect(l).toBe(left.length);
@@ -77,9 +77,9 @@ describe('WebAssembly kernels (gradient boosting, linear models)', () => {
     expect(Array.from(s.k.f64(s.at.out, 2))).toEqual([G, H]);
   });
 
-  it('best_split: the scalar search result (first largest gain; limits on rows and hessian)', () => {
+  it('bestSplit: the scalar search result (first largest gain; limits on rows and hessian)', () => {
     const s = setup(4000, 9, 3);
-    s.k.histogram(s.at.rows, 0, s.m, s.at.bins, s.d, s.at.gh, s.at.hist, 1);
+    s.k.fn.histogram(s.at.rows, 0, s.m, s.at.bins, s.d, s.at.gh, s.at.hist, 1);
     const hist = s.k.f64(s.at.hist, s.d * 1024);
     let G = 0;
     let H = 0;
@@ -111,12 +111,12 @@ describe('WebAssembly kernels (gradient boosting, linear models)', () => {
       return best;
     };
     for (const [minLeaf, minHess] of [[1, 1e-3], [20, 1e-3], [1500, 1e-3], [1, 200], [3000, 1e-3]]) {
-      const found = s.k.bestSplit(s.at.hist, s.d, s.at.nBins, s.m, G, H, lambda, minLeaf, minHess, 16, s.at.out);
+      const found = s.k.fn.bestSplit(s.at.hist, s.d, s.at.nBins, s.m, G, H, lambda, minLeaf, minHess, 16, s.at.out);
       const ints = s.k.i32(s.at.out + 8, 3);
       const got = found ? { gain: s.k.f64(s.at.out, 1)[0], feature: ints[0], bin: ints[1], missingLeft: ints[2] === 1 } : null;
       expect(got, `min_samples_leaf ${minLeaf}, min hessian ${minHess}`).toEqual(reference(minLeaf, minHess));
     }
-    expect(s.k.bestSplit(s.at.hist, s.d, s.at.nBins, s.m, G, H, lambda, s.m, 1e-3, 16, s.at.out)).toBe(0); // no side can have every row
+    expect(s.k.fn.bestSplit(s.at.hist, s.d, s.at.nBins, s.m, G, H, lambda, s.m, 1e-3, 16, s.at.out)).toBe(0); // no side can have every row
   });
 
   it('scores and gradient: the linear products, summed in the documented order', () => {
@@ -133,8 +133,8 @@ describe('WebAssembly kernels (gradient boosting, linear models)', () => {
     const res = random(km.f64(at.r, n * k), 1);
     const b = random(km.f64(at.b, k), 1);
     km.f64(at.g, k * d).fill(99); // overwritten, not added to
-    km.scores(at.x, n, d, at.w, at.b, k, at.s);
-    km.gradient(at.x, n, d, at.r, k, at.g);
+    km.fn.scores(at.x, n, d, at.w, at.b, k, at.s);
+    km.fn.gradient(at.x, n, d, at.r, k, at.g);
     const scores = Array.from({ length: n * k }, (_, t) => {
       const [i, c] = [Math.floor(t / k), t % k];
       let even = 0;
@@ -158,20 +158,20 @@ describe('WebAssembly kernels (gradient boosting, linear models)', () => {
     expect(Array.from(km.f64(at.g, k * d))).toEqual(grad);
   });
 
-  it('sort_f64: the order of Float64Array.prototype.sort (signs, zeros, infinities, ties)', () => {
+  it('sortF64: the order of Float64Array.prototype.sort (signs, zeros, infinities, ties)', () => {
     const r = rngStream(5, 'sort');
     const special = [0, -0, Infinity, -Infinity, 1e-310, -1e-310, 5e-324, Number.MAX_VALUE, -Number.MAX_VALUE, 1, 1, -1];
     const values = Float64Array.from({ length: 5000 }, (_, i) => (i < special.length ? special[i] : r.next() < 0.2 ? Math.round(r.next() * 10) : (r.next() - 0.5) * 10 ** Math.floor(r.next() * 20 - 10)));
     const km = new Kernels();
     const at = { v: km.alloc(values.length * 8), tmp: km.alloc(values.length * 8), counts: km.alloc(2048 * 4) };
     km.f64(at.v, values.length).set(values);
-    km.sortF64(at.v, values.length, at.tmp, at.counts);
+    km.fn.sortF64(at.v, values.length, at.tmp, at.counts);
     const got = Array.from(km.f64(at.v, values.length));
     const want = Array.from(Float64Array.from(values).sort());
     expect(got.map((v) => (Object.is(v, -0) ? '-0' : v))).toEqual(want.map((v) => (Object.is(v, -0) ? '-0' : v)));
   });
 
-  it('bin_values: the bin of BinMapper.binOf for every value (NaN, infinities, values on an edge)', () => {
+  it('binValues: the bin of BinMapper.binOf for every value (NaN, infinities, values on an edge)', () => {
     const mapper = new BinMapper(16).fit({ rows: 200, cols: 1, data: Float64Array.from({ length: 200 }, (_, i) => Math.sin(i) * 10) });
     const edges = mapper.upper[0];
     const values = [NaN, Infinity, -Infinity, ...edges, ...Array.from(edges, (e) => e + 1e-9), ...Array.from({ length: 300 }, (_, i) => Math.cos(i) * 12)];
@@ -183,7 +183,7 @@ describe('WebAssembly kernels (gradient boosting, linear models)', () => {
       x[2 * i + 1] = 1e300;
     });
     km.f64(at.edges, 255).fill(Infinity).set(edges);
-    km.binValues(at.x, values.length, 2, at.edges, at.out);
+    km.fn.binValues(at.x, values.length, 2, at.edges, at.out);
     expect(Array.from(km.u8(at.out, values.length))).toEqual(values.map((v) => mapper.binOf(0, v)));
   });
 
@@ -209,8 +209,8 @@ describe('WebAssembly kernels (gradient boosting, linear models)', () => {
     const gh = s.k.f64(s.at.gh, 2 * s.n);
     const rows = s.k.i32(s.at.rows, s.n);
     for (let i = 0; i < s.n; i++) gh[2 * i + 1] = 1;
-    s.k.histogram(s.at.rows, 0, s.m, s.at.bins, s.d, s.at.gh, s.at.hist, 1);
-    s.k.histogram(s.at.rows, 0, s.m, s.at.bins, s.d, s.at.gh, other, 0);
+    s.k.fn.histogram(s.at.rows, 0, s.m, s.at.bins, s.d, s.at.gh, s.at.hist, 1);
+    s.k.fn.histogram(s.at.rows, 0, s.m, s.at.bins, s.d, s.at.gh, other, 0);
     const counted = s.k.f64(s.at.hist, s.d * 1024);
     const uncounted = s.k.f64(other, s.d * 1024);
     for (let b = 0; b < s.d * 256; b++) {
@@ -220,7 +220,7 @@ describe('WebAssembly kernels (gradient boosting, linear models)', () => {
     let G = 0;
     for (let t = 0; t < s.m; t++) G += gh[2 * rows[t]];
     const split = (hist: number, countAt: number) => {
-      const found = s.k.bestSplit(hist, s.d, s.at.nBins, s.m, G, s.m, 0.1, 20, 1e-3, countAt, s.at.out);
+      const found = s.k.fn.bestSplit(hist, s.d, s.at.nBins, s.m, G, s.m, 0.1, 20, 1e-3, countAt, s.at.out);
       return [found, s.k.f64(s.at.out, 1)[0], ...s.k.i32(s.at.out + 8, 3)];
     };
     expect(split(other, 8)).toEqual(split(s.at.hist, 16));

@@ -10,72 +10,35 @@ declare const WebAssembly: {
   Instance: new (module: object, imports: object) => { exports: object };
 };
 
-/** The kernels of kernels.wat (all pointers are byte offsets into the instance's memory). */
-interface Exports {
-  memory: WasmMemory;
+/** The functions of kernels.wat (all pointers are byte offsets into the instance's memory). */
+export interface KernelFunctions {
   dense(x: number, rows: number, inputs: number, w: number, b: number, outputs: number, out: number, relu: number): void;
   histogram(rows: number, start: number, end: number, bins: number, d: number, gh: number, hist: number, counted: number): void;
   partition(rows: number, start: number, end: number, col: number, bin: number, missingLeft: number, scratch: number, gh: number, sums: number): number;
+  bestSplit(hist: number, d: number, nbins: number, count: number, G: number, H: number, lambda: number, minLeaf: number, minHess: number, countAt: number, out: number): number;
   subtract(a: number, b: number, n: number): void;
-  sort_f64(v: number, n: number, tmp: number, counts: number): void;
-  bin_values(x: number, n: number, stride: number, edges: number, out: number): void;
+  sortF64(v: number, n: number, tmp: number, counts: number): void;
+  binValues(x: number, n: number, stride: number, edges: number, out: number): void;
   scores(x: number, n: number, d: number, w: number, b: number, k: number, out: number): void;
   gradient(x: number, n: number, d: number, r: number, k: number, out: number): void;
   leaves(nodes: number, x: number, rows: number, d: number, out: number): void;
-  best_split(hist: number, d: number, nbins: number, count: number, G: number, H: number, lambda: number, minLeaf: number, minHess: number, countAt: number, out: number): number;
 }
 
 /**
  * An instance of the kernels with its own memory, laid out once by the caller: `alloc` reserves
  * aligned regions and returns their byte offsets; `f64`, `i32` and `u8` then give views of the
  * memory. Views made before an `alloc` that grows the memory are detached: allocate first.
+ * The functions are `fn` (e.g. `k.fn.histogram(...)`).
  */
 export class Kernels {
-  private readonly x: Exports;
+  readonly fn: KernelFunctions;
+  private readonly memory: WasmMemory;
   private top = 0;
 
   constructor() {
-    this.x = new WebAssembly.Instance(compiled(), {}).exports as Exports;
-  }
-
-  get dense(): Exports['dense'] {
-    return this.x.dense;
-  }
-
-  get histogram(): Exports['histogram'] {
-    return this.x.histogram;
-  }
-
-  get partition(): Exports['partition'] {
-    return this.x.partition;
-  }
-
-  get scores(): Exports['scores'] {
-    return this.x.scores;
-  }
-
-  get gradient(): Exports['gradient'] {
-    return this.x.gradient;
-  }
-
-  get sortF64(): Exports['sort_f64'] {
-    return this.x.sort_f64;
-  }
-
-  get binValues(): Exports['bin_values'] {
-    return this.x.bin_values;
-  }
-
-  get subtract(): Exports['subtract'] {
-    return this.x.subtract;
-  }
-
-  get leaves(): Exports['leaves'] {
-    return this.x.leaves;
-  }
-
-  get bestSplit(): Exports['best_split'] {
-    return this.x.best_split;
+    const exports = new WebAssembly.Instance(compiled(), {}).exports as KernelFunctions & { memory: WasmMemory };
+    this.fn = exports;
+    this.memory = exports.memory;
   }
 
   /** Frees everything allocated (the memory stays; views stay valid until the next alloc grows it). */
@@ -87,21 +50,21 @@ export class Kernels {
   alloc(bytes: number): number {
     const at = this.top;
     this.top += Math.ceil(bytes / 64) * 64;
-    const memory = this.x.memory;
+    const memory = this.memory;
     if (memory.buffer.byteLength < this.top) memory.grow(Math.ceil((this.top - memory.buffer.byteLength) / 65536));
     return at;
   }
 
   f64(at: number, length: number): Float64Array {
-    return new Float64Array(this.x.memory.buffer, at, length);
+    return new Float64Array(this.memory.buffer, at, length);
   }
 
   i32(at: number, length: number): Int32Array {
-    return new Int32Array(this.x.memory.buffer, at, length);
+    return new Int32Array(this.memory.buffer, at, length);
   }
 
   u8(at: number, length: number): Uint8Array {
-    return new Uint8Array(this.x.memory.buffer, at, length);
+    return new Uint8Array(this.memory.buffer, at, length);
   }
 }
 

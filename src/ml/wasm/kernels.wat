@@ -219,7 +219,7 @@
   ;; in the order features, passes, bins (as the scalar code did). Counts are read at byte
   ;; $countAt of a bin: 16, or 8 (the hessian sums) when `histogram` did not count. Returns 1 and
   ;; writes [gain f64, feature i32, bin i32, missingLeft i32] to `out`, or returns 0.
-  (func (export "best_split")
+  (func (export "bestSplit")
     (param $hist i32) (param $d i32) (param $nbins i32) (param $count f64) (param $G f64) (param $H f64)
     (param $lambda f64) (param $minLeaf f64) (param $minHess f64) (param $countAt i32) (param $out i32) (result i32)
     (local $j i32) (local $b i32) (local $last i32) (local $pass i32) (local $passes i32) (local $o i32) (local $hb i32)
@@ -501,7 +501,7 @@
   ;; LSD radix sort of their bits on 11-bit digits: six passes through `tmp` (n f64 of scratch),
   ;; `counts` is 2048 i32 of scratch. Keys: negative numbers' bits inverted, positive numbers'
   ;; sign bit set, so that unsigned order is numeric order.
-  (func (export "sort_f64") (param $v i32) (param $n i32) (param $tmp i32) (param $counts i32)
+  (func (export "sortF64") (param $v i32) (param $n i32) (param $tmp i32) (param $counts i32)
     (local $i i32) (local $end i32) (local $key i64) (local $shift i64) (local $pass i32)
     (local $src i32) (local $dst i32) (local $t i32) (local $c i32) (local $sum i32) (local $digit i32)
     (local.set $end (i32.add (local.get $v) (i32.shl (local.get $n) (i32.const 3))))
@@ -579,7 +579,7 @@
   ;; Bins of one feature: for the n values x[i * stride] (f64), out[i] (u8) = 255 for NaN, else
   ;; the number of `edges` (255 f64, ascending, padded with +inf) below the value: the first bin
   ;; whose upper edge is >= it. A branch-free binary search of eight halvings.
-  (func (export "bin_values") (param $x i32) (param $n i32) (param $stride i32) (param $edges i32) (param $out i32)
+  (func (export "binValues") (param $x i32) (param $n i32) (param $stride i32) (param $edges i32) (param $out i32)
     (local $i i32) (local $v f64) (local $pos i32) (local $step i32) (local $strideBytes i32)
     (local.set $strideBytes (i32.shl (local.get $stride) (i32.const 3)))
     (local.set $i (i32.const 0))
