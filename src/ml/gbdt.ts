@@ -4,7 +4,7 @@ import { rngStream } from './random.js';
 import { trainTestSplit } from './split.js';
 import { type LeafWalker, Tree, type TreeJson, walkerFor } from './tree.js';
 import { Kernels } from './wasm/kernels.js';
-import { scoresToProba, softmaxRow } from './link.js';
+import { scoresToProba, softmax } from './link.js';
 import { predictedClasses } from './metrics.js';
 
 /** Hyper-parameters (scikit-learn HistGradientBoosting's names and defaults). */
@@ -215,20 +215,7 @@ export class GradientBoosting {
     const probs = new Float64Array(K > 1 ? nt * K : 0);
     const delta = new Float64Array(nt);
     for (let it = 0; it < p.max_iter; it++) {
-      if (K > 1) {
-        // softmax of each row (as softmaxRow: max, exponentials summed in class order, divided)
-        for (let i = 0; i < nt; i++) {
-          let max = -Infinity;
-          for (let c = 0; c < K; c++) if (raw[c * nt + i] > max) max = raw[c * nt + i];
-          let sum = 0;
-          for (let c = 0; c < K; c++) {
-            const e = Math.exp(raw[c * nt + i] - max);
-            probs[c * nt + i] = e;
-            sum += e;
-          }
-          for (let c = 0; c < K; c++) probs[c * nt + i] /= sum;
-        }
-      }
+      if (K > 1) for (let i = 0; i < nt; i++) softmax(raw, i, nt, K, probs, i, nt);
       for (let c = 0; c < K; c++) {
         // gradients and hessians of the loss for output c
         const gh = work.gh();
@@ -301,7 +288,7 @@ export class GradientBoosting {
         const z = raw[i];
         s += y[i] === 1 ? Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z));
       } else {
-        softmaxRow(raw, i, K, prob);
+        softmax(raw, i * K, 1, K, prob, 0, 1);
         s -= Math.log(Math.max(1e-15, prob[y[i]]));
       }
     }

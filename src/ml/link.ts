@@ -1,13 +1,18 @@
-/** Softmax of row `i` of an n × k score matrix, written into `out` from `at` (k values). */
-export function softmaxRow(scores: Float64Array, i: number, k: number, out: Float64Array, at = 0): void {
+/**
+ * Softmax of k scores, scores[from + c * stride] for c < k, written to out[at + c * outStride]:
+ * the max, then the exponentials summed in class order, then each divided by the sum. Strides
+ * serve both row-major score matrices (stride 1) and class-major ones (stride n).
+ */
+export function softmax(scores: Float64Array, from: number, stride: number, k: number, out: Float64Array, at: number, outStride: number): void {
   let max = -Infinity;
-  for (let c = 0; c < k; c++) if (scores[i * k + c] > max) max = scores[i * k + c];
+  for (let c = 0; c < k; c++) if (scores[from + c * stride] > max) max = scores[from + c * stride];
   let sum = 0;
   for (let c = 0; c < k; c++) {
-    out[at + c] = Math.exp(scores[i * k + c] - max);
-    sum += out[at + c];
+    const e = Math.exp(scores[from + c * stride] - max);
+    out[at + c * outStride] = e;
+    sum += e;
   }
-  for (let c = 0; c < k; c++) out[at + c] /= sum;
+  for (let c = 0; c < k; c++) out[at + c * outStride] /= sum;
 }
 
 /**
@@ -24,10 +29,6 @@ export function scoresToProba(scores: Float64Array, n: number, k: number): Float
     }
     return out;
   }
-  const row = new Float64Array(k);
-  for (let i = 0; i < n; i++) {
-    softmaxRow(scores, i, k, row);
-    out.set(row, i * k);
-  }
+  for (let i = 0; i < n; i++) softmax(scores, i * k, 1, k, out, i * k, 1);
   return out;
 }
