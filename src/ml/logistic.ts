@@ -1,5 +1,5 @@
 import { minimizeLbfgs } from './lbfgs.js';
-import { type Matrix, linearScores } from './matrix.js';
+import { type Matrix, copyRowsPadded, linearScores } from './matrix.js';
 import { scoresToProba } from './link.js';
 import { Kernels } from './wasm/kernels.js';
 
@@ -45,14 +45,13 @@ class LinearWork {
     // (b: zero intercepts; the objective adds its own)
     this.at = { x: k.alloc(n * dp * 8), w: k.alloc(outputs * dp * 8), b: k.alloc(outputs * 8), s: k.alloc(n * outputs * 8), r: k.alloc(n * outputs * 8), g: k.alloc(outputs * dp * 8) };
     const x = k.f64(this.at.x, n * dp);
-    if (dp === d) x.set(X.data);
-    else for (let i = 0; i < n; i++) x.set(X.data.subarray(i * d, (i + 1) * d), i * dp);
+    copyRowsPadded(x, X.data, 0, n, d, dp);
   }
 
   /** n × outputs scores of the weights `w` (outputs × d, row-major; no intercept). */
   scores(w: Float64Array, n: number, d: number): Float64Array {
     const wv = this.k.f64(this.at.w, this.outputs * this.dp);
-    for (let c = 0; c < this.outputs; c++) wv.set(w.subarray(c * d, (c + 1) * d), c * this.dp);
+    copyRowsPadded(wv, w, 0, this.outputs, d, this.dp);
     this.k.fn.scores(this.at.x, n, this.dp, this.at.w, this.at.b, this.outputs, this.at.s);
     return this.k.f64(this.at.s, n * this.outputs);
   }

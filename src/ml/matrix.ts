@@ -52,9 +52,19 @@ export function choleskySolve(a: Float64Array, b: Float64Array, n: number): Floa
   return x;
 }
 
+/**
+ * Copies `rows` rows of width `d`, from row `from` of `src`, to the start of `dst` with a row
+ * stride of `dp` >= d (the wasm kernels take even widths; the padding is left as it is).
+ */
+export function copyRowsPadded(dst: Float64Array, src: Float64Array, from: number, rows: number, d: number, dp: number): void {
+  if (dp === d) dst.set(src.subarray(from * d, (from + rows) * d));
+  else for (let i = 0; i < rows; i++) dst.set(src.subarray((from + i) * d, (from + i + 1) * d), i * dp);
+}
+
 /** Rows per block of {@link linearScores}. */
 const SCORE_BLOCK = 4096;
-let scratch: { km: Kernels; bytes: number } | null = null;
+/** One instance for all calls (they are synchronous and call nothing back); it grows as needed. */
+let scratch: Kernels | null = null;
 
 /**
  * Linear scores of every row: out[i * k + c] = intercept[c] + Σ_j X[i, j] · coef[c * d + j],
@@ -65,23 +75,19 @@ export function linearScores(X: Matrix, coef: Float64Array, intercept: ArrayLike
   const { rows: n, cols: d, data } = X;
   const dp = d + (d % 2);
   const block = Math.min(SCORE_BLOCK, Math.max(1, n));
-  // one instance for all calls (they are synchronous and call nothing back), grown to the largest
-  const need = (block * dp + k * dp + k + block * k) * 8 + 4 * 64;
-  if (scratch === null || scratch.bytes < need) scratch = { km: new Kernels(), bytes: need };
-  const km = scratch.km;
+  const km = (scratch ??= new Kernels());
   km.reset();
   const at = { x: km.alloc(block * dp * 8), w: km.alloc(k * dp * 8), b: km.alloc(k * 8), s: km.alloc(block * k * 8) };
   // zeroed: the padding column (odd d) must hold zeros, and the memory is reused
   const x = km.f64(at.x, block * dp).fill(0);
   const w = km.f64(at.w, k * dp).fill(0);
   const s = km.f64(at.s, block * k);
-  for (let c = 0; c < k; c++) w.set(coef.subarray(c * d, (c + 1) * d), c * dp);
+  copyRowsPadded(w, coef, 0, k, d, dp);
   km.f64(at.b, k).set(intercept);
   const out = new Float64Array(n * k);
   for (let start = 0; start < n; start += block) {
     const rows = Math.min(block, n - start);
-    if (dp === d) x.set(data.subarray(start * d, (start + rows) * d));
-    else for (let i = 0; i < rows; i++) x.set(data.subarray((start + i) * d, (start + i + 1) * d), i * dp);
+    copyRowsPadded(x, data, start, rows, d, dp);
     km.fn.scores(at.x, rows, dp, at.w, at.b, k, at.s);
     out.set(s.subarray(0, rows * k), start * k);
   }
