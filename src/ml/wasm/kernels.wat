@@ -384,14 +384,64 @@
         (local.set $b (i32.add (local.get $b) (i32.const 16)))
         (br $l))))
 
-  ;; Linear scores: out[i * k + c] = b[c] + (sum over j of x[i * d + j] * w[c * d + j]), for n rows
+;; Linear scores: out[i * k + c] = b[c] + (sum over j of x[i * d + j] * w[c * d + j]), for n rows
   ;; of x (n x d, d even) and k weight rows; each sum runs over even and odd j in two lanes, added
-  ;; last, then to the intercept b[c].
+  ;; last, then to the intercept b[c]. Four rows per step, each in its own accumulator (four
+  ;; independent chains of additions rather than one; every row keeps the order above); the last
+  ;; n mod 4 rows one at a time.
   (func (export "scores")
     (param $x i32) (param $n i32) (param $d i32) (param $w i32) (param $b i32) (param $k i32) (param $out i32)
-    (local $i i32) (local $c i32) (local $j i32) (local $xr i32) (local $wr i32) (local $rowBytes i32) (local $acc v128)
+    (local $i i32) (local $c i32) (local $j i32) (local $xr i32) (local $wr i32) (local $rowBytes i32) (local $n4 i32)
+    (local $wv v128) (local $acc v128) (local $acc1 v128) (local $acc2 v128) (local $acc3 v128) (local $bc f64) (local $o i32)
     (local.set $rowBytes (i32.shl (local.get $d) (i32.const 3)))
+    (local.set $n4 (i32.and (local.get $n) (i32.const -4)))
     (local.set $i (i32.const 0))
+    (block $quadsDone
+      (loop $quadLoop
+        (br_if $quadsDone (i32.ge_u (local.get $i) (local.get $n4)))
+        (local.set $xr (i32.add (local.get $x) (i32.mul (local.get $i) (local.get $rowBytes))))
+        (local.set $c (i32.const 0))
+        (local.set $wr (local.get $w))
+        (block $classesDone4
+          (loop $classLoop4
+            (br_if $classesDone4 (i32.ge_u (local.get $c) (local.get $k)))
+            (local.set $acc (v128.const f64x2 0 0))
+            (local.set $acc1 (v128.const f64x2 0 0))
+            (local.set $acc2 (v128.const f64x2 0 0))
+            (local.set $acc3 (v128.const f64x2 0 0))
+            (local.set $j (i32.const 0))
+            (block $featuresDone4
+              (loop $featureLoop4
+                (br_if $featuresDone4 (i32.ge_u (local.get $j) (local.get $rowBytes)))
+                (local.set $wv (v128.load (i32.add (local.get $wr) (local.get $j))))
+                (local.set $o (i32.add (local.get $xr) (local.get $j)))
+                (local.set $acc (f64x2.add (local.get $acc) (f64x2.mul (v128.load (local.get $o)) (local.get $wv))))
+                (local.set $o (i32.add (local.get $o) (local.get $rowBytes)))
+                (local.set $acc1 (f64x2.add (local.get $acc1) (f64x2.mul (v128.load (local.get $o)) (local.get $wv))))
+                (local.set $o (i32.add (local.get $o) (local.get $rowBytes)))
+                (local.set $acc2 (f64x2.add (local.get $acc2) (f64x2.mul (v128.load (local.get $o)) (local.get $wv))))
+                (local.set $o (i32.add (local.get $o) (local.get $rowBytes)))
+                (local.set $acc3 (f64x2.add (local.get $acc3) (f64x2.mul (v128.load (local.get $o)) (local.get $wv))))
+                (local.set $j (i32.add (local.get $j) (i32.const 16)))
+                (br $featureLoop4)))
+            (local.set $bc (f64.load (i32.add (local.get $b) (i32.shl (local.get $c) (i32.const 3)))))
+            (local.set $o (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $k)) (local.get $c)) (i32.const 3))))
+            (f64.store (local.get $o)
+              (f64.add (local.get $bc) (f64.add (f64x2.extract_lane 0 (local.get $acc)) (f64x2.extract_lane 1 (local.get $acc)))))
+            (local.set $o (i32.add (local.get $o) (i32.shl (local.get $k) (i32.const 3))))
+            (f64.store (local.get $o)
+              (f64.add (local.get $bc) (f64.add (f64x2.extract_lane 0 (local.get $acc1)) (f64x2.extract_lane 1 (local.get $acc1)))))
+            (local.set $o (i32.add (local.get $o) (i32.shl (local.get $k) (i32.const 3))))
+            (f64.store (local.get $o)
+              (f64.add (local.get $bc) (f64.add (f64x2.extract_lane 0 (local.get $acc2)) (f64x2.extract_lane 1 (local.get $acc2)))))
+            (local.set $o (i32.add (local.get $o) (i32.shl (local.get $k) (i32.const 3))))
+            (f64.store (local.get $o)
+              (f64.add (local.get $bc) (f64.add (f64x2.extract_lane 0 (local.get $acc3)) (f64x2.extract_lane 1 (local.get $acc3)))))
+            (local.set $wr (i32.add (local.get $wr) (local.get $rowBytes)))
+            (local.set $c (i32.add (local.get $c) (i32.const 1)))
+            (br $classLoop4)))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $quadLoop)))
     (block $rowsDone
       (loop $rowLoop
         (br_if $rowsDone (i32.ge_u (local.get $i) (local.get $n)))
@@ -422,7 +472,7 @@
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $rowLoop))))
 
-  ;; Gradient of linear scores: out[c * d + j] = sum over rows i of r[i * k + c] * x[i * d + j]
+    ;; Gradient of linear scores: out[c * d + j] = sum over rows i of r[i * k + c] * x[i * d + j]
   ;; (x: n x d, d even; r: n x k; out: k x d, overwritten). Rows go four at a time: their four
   ;; products are added together, in row order, and then to out (one read-modify-write of out per
   ;; four rows instead of per row); the last n mod 4 rows one at a time.
