@@ -1,5 +1,5 @@
 import { minimizeLbfgs } from './lbfgs.js';
-import { type Matrix, copyRowsPadded, linearScores } from './matrix.js';
+import { type Matrix, copyRowsPadded, linearClasses, linearScores } from './matrix.js';
 import { scoresToProba } from './link.js';
 import { Kernels } from './wasm/kernels.js';
 
@@ -25,27 +25,33 @@ export interface LogisticJson {
 }
 
 /**
- * The data of a fit in WebAssembly memory (rows padded to an even width) with the two products
- * each objective evaluation needs: scores X·Wᵀ and the gradient Rᵀ·X (`scores`, `gradient` in
- * wasm/kernels.wat). X is copied once per fit; an evaluation then costs two SIMD passes.
+ * The data of a fit in WebAssembly memory (rows padded to an even width, and with zero rows to a
+ * multiple of four) with the products each objective evaluation needs: for k classes, scores
+ * X·Wᵀ and the gradient Rᵀ·X (`scores`, `gradient` in wasm/kernels.wat); for two, the whole
+ * evaluation in one pass over X (`logisticBinary`: scores, loss, residuals and gradient). X is
+ * copied once per fit.
  */
 class LinearWork {
   private readonly k = new Kernels();
   private readonly dp: number;
-  private readonly at: { x: number; w: number; b: number; s: number; r: number; g: number };
+  private readonly at: { x: number; w: number; b: number; s: number; r: number; g: number; y: number; sums: number };
 
+  /** `labels`: the binary labels (0/1), for {@link binary}. */
   constructor(
     X: Matrix,
     readonly outputs: number,
+    labels?: Int32Array,
   ) {
     const { rows: n, cols: d } = X;
     const dp = d + (d % 2);
+    const n4 = Math.ceil(n / 4) * 4;
     this.dp = dp;
     const k = this.k;
     // (b: zero intercepts; the objective adds its own)
-    this.at = { x: k.alloc(n * dp * 8), w: k.alloc(outputs * dp * 8), b: k.alloc(outputs * 8), s: k.alloc(n * outputs * 8), r: k.alloc(n * outputs * 8), g: k.alloc(outputs * dp * 8) };
-    const x = k.f64(this.at.x, n * dp);
-    copyRowsPadded(x, X.data, 0, n, d, dp);
+    const perRow = labels ? 0 : n * outputs * 8;
+    this.at = { x: k.alloc(n4 * dp * 8), w: k.alloc(outputs * dp * 8), b: k.alloc(outputs * 8), s: k.alloc(perRow), r: k.alloc(perRow), g: k.alloc(outputs * dp * 8), y: k.alloc(labels ? n4 * 8 : 0), sums: k.alloc(8) };
+    copyRowsPadded(k.f64(this.at.x, n * dp), X.data, 0, n, d, dp);
+    if (labels) k.f64(this.at.y, n).set(labels);
   }
 
   /** n × outputs scores of the weights `w` (outputs × d, row-major; no intercept). */
@@ -67,35 +73,25 @@ class LinearWork {
     const g = this.k.f64(this.at.g, this.outputs * this.dp);
     for (let c = 0; c < this.outputs; c++) grad.set(g.subarray(c * this.dp, c * this.dp + d), c * d);
   }
-}
 
-/**
- * Log loss of binary scores (b + scores[i]) against y, summed; residuals p - y into `res` and
- * their sum into sums[0]. A module-level function, not a closure in fit: V8 keeps its optimised
- * code from one fit to the next (a fresh closure per fit started cold each time, ~60 ms).
- */
-function binaryLoss(scores: Float64Array, b: number, y: Int32Array, res: Float64Array, n: number, sums: Float64Array): number {
-  let f = 0;
-  let gb = 0;
-  for (let i = 0; i < n; i++) {
-    const s = b + scores[i];
-    // One exp per row: e = exp(-|s|) gives both the loss and the sigmoid, stably.
-    const e = Math.exp(-Math.abs(s));
-    const l1pe = Math.log1p(e);
-    const positive = y[i] === 1;
-    f += s >= 0 ? (positive ? l1pe : s + l1pe) : positive ? l1pe - s : l1pe;
-    const r = (s >= 0 ? 1 / (1 + e) : e / (1 + e)) - (positive ? 1 : 0);
-    res[i] = r;
-    gb += r;
+  /**
+   * The summed binary log loss at x = [w (d), b], without the penalty; its gradient into `grad`
+   * (d weights, then the intercept).
+   */
+  binary(x: Float64Array, n: number, d: number, grad: Float64Array): number {
+    copyRowsPadded(this.k.f64(this.at.w, this.dp), x, 0, 1, d, this.dp);
+    const f = this.k.fn.logisticBinary(this.at.x, n, this.dp, this.at.y, this.at.w, x[d], this.at.g, this.at.sums);
+    grad.set(this.k.f64(this.at.g, d));
+    grad[d] = this.k.f64(this.at.sums, 1)[0];
+    return f;
   }
-  sums[0] = gb;
-  return f;
 }
 
 /**
  * Cross-entropy of k-class scores (intercepts b at x[bAt..]) against y, summed; residuals
- * p - onehot(y) into `res` (n × k) and their per-class sums into grad[bAt..]. Module-level for
- * the same reason as {@link binaryLoss}; `p` is k scratch values.
+ * p - onehot(y) into `res` (n × k) and their per-class sums into grad[bAt..]; `p` is k scratch
+ * values. A module-level function, not a closure in fit: V8 keeps its optimised code from one
+ * fit to the next (a fresh closure per fit started cold each time).
  */
 function multinomialLoss(scores: Float64Array, x: Float64Array, bAt: number, y: Int32Array, res: Float64Array, n: number, k: number, p: Float64Array, grad: Float64Array): number {
   let f = 0;
@@ -153,14 +149,9 @@ export class LogisticRegression {
     const invC = 1 / this.params.C;
     if (classes === 2) {
       // x = [w (d), b]
-      const work = new LinearWork(X, 1);
-      const sums = new Float64Array(1);
+      const work = new LinearWork(X, 1, y);
       const objective = (x: Float64Array, grad: Float64Array): number => {
-        const scores = work.scores(x, n, d);
-        const res = work.residuals(n);
-        let f = binaryLoss(scores, x[d], y, res, n, sums);
-        work.gradient(n, d, grad);
-        grad[d] = sums[0];
+        let f = work.binary(x, n, d, grad);
         for (let j = 0; j < d; j++) {
           f += 0.5 * invC * x[j] * x[j];
           grad[j] += invC * x[j];
@@ -208,26 +199,18 @@ export class LogisticRegression {
    * {@link predictProba}.
    */
   predict(X: Matrix): Float64Array {
-    const scores = this.scores(X);
-    const n = X.rows;
-    const out = new Float64Array(n);
-    if (this.classes === 2) {
-      for (let i = 0; i < n; i++) out[i] = scores[i] > 0 ? 1 : 0;
-      return out;
-    }
-    const k = this.classes;
-    for (let i = 0; i < n; i++) {
-      let arg = 0;
-      for (let c = 1; c < k; c++) if (scores[i * k + c] > scores[i * k + arg]) arg = c;
-      out[i] = arg;
-    }
-    return out;
+    this.checkWidth(X);
+    return linearClasses(X, this.coef, this.intercept, this.classes === 2 ? 1 : this.classes);
   }
 
   /** n × (1 or k) linear scores. */
   private scores(X: Matrix): Float64Array {
-    if (X.cols !== this.features) throw new RangeError(`the model takes ${this.features} features, the data has ${X.cols}`);
+    this.checkWidth(X);
     return linearScores(X, this.coef, this.intercept, this.classes === 2 ? 1 : this.classes);
+  }
+
+  private checkWidth(X: Matrix): void {
+    if (X.cols !== this.features) throw new RangeError(`the model takes ${this.features} features, the data has ${X.cols}`);
   }
 
   toJSON(): LogisticJson {

@@ -69,27 +69,41 @@ let scratch: Kernels | null = null;
 /**
  * Linear scores of every row: out[i * k + c] = intercept[c] + Σ_j X[i, j] · coef[c * d + j],
  * in the `scores` WebAssembly kernel (SIMD; even and odd features in two lanes, then the
- * intercept), a block of rows at a time copied into its memory (rows padded to an even width).
+ * intercept), a block of rows at a time copied into its memory.
  */
 export function linearScores(X: Matrix, coef: Float64Array, intercept: ArrayLike<number>, k: number): Float64Array {
+  const out = new Float64Array(X.rows * k);
+  scoreBlocks(X, coef, intercept, k, (km, at, start, rows) => out.set(km.f64(at, rows * k), start * k));
+  return out;
+}
+
+/**
+ * The class of every row from the scores of {@link linearScores}: for k = 1 (binary), 1 when
+ * the score is > 0, else 0; for more, the first index of the largest score. As float codes.
+ */
+export function linearClasses(X: Matrix, coef: Float64Array, intercept: ArrayLike<number>, k: number): Float64Array {
+  const out = new Float64Array(X.rows);
+  scoreBlocks(X, coef, intercept, k, (km, at, start, rows) => {
+    km.fn.classes(at, rows, k, at); // in place: each row's class goes where its first score was read
+    out.set(km.f64(at, rows), start);
+  });
+  return out;
+}
+
+/** Runs the `scores` kernel on blocks of X's rows; `done` gets each block's scores (rows × k at `at`). */
+function scoreBlocks(X: Matrix, coef: Float64Array, intercept: ArrayLike<number>, k: number, done: (km: Kernels, at: number, start: number, rows: number) => void): void {
   const { rows: n, cols: d, data } = X;
-  const dp = d + (d % 2);
   const block = Math.min(SCORE_BLOCK, Math.max(1, n));
   const km = (scratch ??= new Kernels());
   km.reset();
-  const at = { x: km.alloc(block * dp * 8), w: km.alloc(k * dp * 8), b: km.alloc(k * 8), s: km.alloc(block * k * 8) };
-  // zeroed: the padding column (odd d) must hold zeros, and the memory is reused
-  const x = km.f64(at.x, block * dp).fill(0);
-  const w = km.f64(at.w, k * dp).fill(0);
-  const s = km.f64(at.s, block * k);
-  copyRowsPadded(w, coef, 0, k, d, dp);
+  const at = { x: km.alloc(block * d * 8), w: km.alloc(k * d * 8), b: km.alloc(k * 8), s: km.alloc(block * k * 8) };
+  const x = km.f64(at.x, block * d);
+  km.f64(at.w, k * d).set(coef.subarray(0, k * d));
   km.f64(at.b, k).set(intercept);
-  const out = new Float64Array(n * k);
   for (let start = 0; start < n; start += block) {
     const rows = Math.min(block, n - start);
-    copyRowsPadded(x, data, start, rows, d, dp);
-    km.fn.scores(at.x, rows, dp, at.w, at.b, k, at.s);
-    out.set(s.subarray(0, rows * k), start * k);
+    x.set(data.subarray(start * d, (start + rows) * d));
+    km.fn.scores(at.x, rows, d, at.w, at.b, k, at.s);
+    done(km, at.s, start, rows);
   }
-  return out;
 }

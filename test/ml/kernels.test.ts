@@ -158,6 +158,102 @@ describe('WebAssembly kernels (gradient boosting, linear models)', () => {
     expect(Array.from(km.f64(at.g, k * d))).toEqual(grad);
   });
 
+  it('scores with an odd width: the sums of the same data padded with a zero column, bit for bit', () => {
+    const r = rngStream(7, 'odd');
+    for (const [n, d, k] of [[37, 7, 3], [5, 1, 1], [9, 13, 2]]) {
+      const km = new Kernels();
+      const dp = d + 1;
+      const at = { x: km.alloc(n * d * 8), xp: km.alloc(n * dp * 8), w: km.alloc(k * d * 8), wp: km.alloc(k * dp * 8), b: km.alloc(k * 8), s: km.alloc(n * k * 8), sp: km.alloc(n * k * 8) };
+      const [x, xp, w, wp, b] = [km.f64(at.x, n * d), km.f64(at.xp, n * dp), km.f64(at.w, k * d), km.f64(at.wp, k * dp), km.f64(at.b, k)];
+      for (let t = 0; t < x.length; t++) xp[Math.floor(t / d) * dp + (t % d)] = x[t] = (r.next() - 0.5) * 20;
+      for (let t = 0; t < w.length; t++) wp[Math.floor(t / d) * dp + (t % d)] = w[t] = r.next() - 0.5;
+      for (let c = 0; c < k; c++) b[c] = r.next();
+      km.fn.scores(at.x, n, d, at.w, at.b, k, at.s);
+      km.fn.scores(at.xp, n, dp, at.wp, at.b, k, at.sp);
+      expect(Array.from(km.f64(at.s, n * k))).toEqual(Array.from(km.f64(at.sp, n * k)));
+    }
+  });
+
+  it('classes: score > 0 for one output, else the first largest score (NaN never largest)', () => {
+    const km = new Kernels();
+    const binary = [0.5, -0.5, 0, -0, NaN, 1e-300, -Infinity, Infinity];
+    const multi = [[1, 2, 3], [3, 2, 1], [2, 2, 1], [NaN, 1, 0], [1, NaN, 2], [-Infinity, -Infinity, -Infinity], [0, 5, 5]];
+    const at = { s: km.alloc(64 * 8), out: km.alloc(64 * 8) };
+    km.f64(at.s, binary.length).set(binary);
+    km.fn.classes(at.s, binary.length, 1, at.out);
+    expect(Array.from(km.f64(at.out, binary.length))).toEqual(binary.map((v) => (v > 0 ? 1 : 0)));
+    km.f64(at.s, multi.length * 3).set(multi.flat());
+    km.fn.classes(at.s, multi.length, 3, at.s); // in place, as linearClasses calls it
+    expect(Array.from(km.f64(at.s, multi.length))).toEqual(
+      multi.map((row) => {
+        let arg = 0;
+        for (let c = 1; c < row.length; c++) if (row[c] > row[arg]) arg = c;
+        return arg;
+      }),
+    );
+  });
+
+  it('logisticBinary: loss and residual of each score within an ulp or two of Math.exp and Math.log1p', () => {
+    const km = new Kernels();
+    const at = { x: km.alloc(4 * 2 * 8), y: km.alloc(4 * 8), w: km.alloc(16), g: km.alloc(16), sums: km.alloc(8) };
+    const [x, y, g, sums] = [km.f64(at.x, 8), km.f64(at.y, 4), km.f64(at.g, 2), km.f64(at.sums, 1)];
+    km.f64(at.w, 2).set([1, 0]);
+    const r = rngStream(8, 'logistic');
+    const scores = [0, -0, 1e-300, 1e-17, 0.34657359027997264, Math.LN2, 1, 36, 37, 700, 708, 709, 740, 746, 1e6, Infinity];
+    for (let e = -20; e <= 3; e += 0.05) scores.push(10 ** e);
+    for (let t = 0; t < 2000; t++) scores.push((r.next() - 0.5) * 100);
+    let worst = 0;
+    for (const s of [...scores, ...scores.map((v) => -v)])
+      for (const label of [0, 1]) {
+        x[0] = s;
+        y[0] = label;
+        const loss = km.fn.logisticBinary(at.x, 1, 2, at.y, at.w, 0, at.g, at.sums);
+        const e = Math.exp(-Math.abs(s));
+        const wantLoss = Math.log1p(e) + Math.max(label === 1 ? -s : s, 0);
+        const wantRes = (s >= 0 ? 1 / (1 + e) : e / (1 + e)) - label;
+        for (const [got, want] of [[loss, wantLoss], [sums[0], wantRes]]) {
+          if (want === Infinity) expect(got).toBe(Infinity);
+          else worst = Math.max(worst, Math.abs(got - want) / Math.max(Math.abs(want), Number.MIN_VALUE));
+        }
+        if (Number.isFinite(s)) expect(g[0] === sums[0] * s).toBe(true); // (0 + -0 is 0)
+      }
+    expect(worst).toBeLessThan(4.5e-16); // two ulps
+  });
+
+  it('logisticBinary: sums over rows, gradient in the order of `gradient`, and rows past n ignored', () => {
+    const r = rngStream(9, 'logistic-rows');
+    const [n, d] = [37, 6];
+    const km = new Kernels();
+    const at = { x: km.alloc(40 * d * 8), y: km.alloc(40 * 8), w: km.alloc(d * 8), g: km.alloc(d * 8), sums: km.alloc(8), res: km.alloc(40 * 8), g2: km.alloc(d * 8) };
+    const x = km.f64(at.x, 40 * d).map(() => (r.next() - 0.5) * 4); // the three padding rows too: they must not count
+    const y = km.f64(at.y, 40).map(() => (r.next() < 0.5 ? 1 : 0));
+    const w = km.f64(at.w, d).map(() => r.next() - 0.5);
+    km.f64(at.x, 40 * d).set(x);
+    km.f64(at.y, 40).set(y);
+    km.f64(at.w, d).set(w);
+    const b = 0.3;
+    const loss = km.fn.logisticBinary(at.x, n, d, at.y, at.w, b, at.g, at.sums);
+    let [wantLoss, wantSum] = [0, 0];
+    const res = km.f64(at.res, 40).fill(0);
+    for (let i = 0; i < n; i++) {
+      let [even, odd] = [0, 0];
+      for (let j = 0; j < d; j += 2) {
+        even += x[i * d + j] * w[j];
+        odd += x[i * d + j + 1] * w[j + 1];
+      }
+      const s = b + (even + odd);
+      const e = Math.exp(-Math.abs(s));
+      wantLoss += Math.log1p(e) + Math.max(y[i] === 1 ? -s : s, 0);
+      res[i] = (s >= 0 ? 1 / (1 + e) : e / (1 + e)) - y[i];
+      wantSum += res[i];
+    }
+    expect(Math.abs(loss - wantLoss)).toBeLessThan(1e-13 * wantLoss);
+    expect(Math.abs(km.f64(at.sums, 1)[0] - wantSum)).toBeLessThan(1e-13);
+    km.fn.gradient(at.x, n, d, at.res, 1, at.g2);
+    const [got, want] = [km.f64(at.g, d), km.f64(at.g2, d)];
+    for (let j = 0; j < d; j++) expect(Math.abs(got[j] - want[j])).toBeLessThan(1e-13);
+  });
+
   it('sortF64: the order of Float64Array.prototype.sort (signs, zeros, infinities, ties)', () => {
     const r = rngStream(5, 'sort');
     const special = [0, -0, Infinity, -Infinity, 1e-310, -1e-310, 5e-324, Number.MAX_VALUE, -Number.MAX_VALUE, 1, 1, -1];

@@ -21,6 +21,8 @@ export interface KernelFunctions {
   binValues(x: number, n: number, stride: number, edges: number, out: number): void;
   scores(x: number, n: number, d: number, w: number, b: number, k: number, out: number): void;
   gradient(x: number, n: number, d: number, r: number, k: number, out: number): void;
+  classes(s: number, n: number, k: number, out: number): void;
+  logisticBinary(x: number, n: number, d: number, y: number, w: number, b: number, g: number, sums: number): number;
   leaves(nodes: number, x: number, rows: number, d: number, out: number): void;
 }
 

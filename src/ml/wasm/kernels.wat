@@ -384,16 +384,19 @@
         (local.set $b (i32.add (local.get $b) (i32.const 16)))
         (br $l))))
 
-;; Linear scores: out[i * k + c] = b[c] + (sum over j of x[i * d + j] * w[c * d + j]), for n rows
-  ;; of x (n x d, d even) and k weight rows; each sum runs over even and odd j in two lanes, added
-  ;; last, then to the intercept b[c]. Four rows per step, each in its own accumulator (four
+  ;; Linear scores: out[i * k + c] = b[c] + (sum over j of x[i * d + j] * w[c * d + j]), for n rows
+  ;; of x (n x d) and k weight rows (k x d); each sum runs over even and odd j in two lanes (for
+  ;; an odd d, the last j in the even lane, as if both were padded with a zero column), the two
+  ;; lanes added last, then to the intercept b[c]. Four rows per step, each in its own accumulator (four
   ;; independent chains of additions rather than one; every row keeps the order above); the last
   ;; n mod 4 rows one at a time.
   (func (export "scores")
     (param $x i32) (param $n i32) (param $d i32) (param $w i32) (param $b i32) (param $k i32) (param $out i32)
     (local $i i32) (local $c i32) (local $j i32) (local $xr i32) (local $wr i32) (local $rowBytes i32) (local $n4 i32)
-    (local $wv v128) (local $acc v128) (local $acc1 v128) (local $acc2 v128) (local $acc3 v128) (local $bc f64) (local $o i32)
+    (local $wv v128) (local $acc v128) (local $acc1 v128) (local $acc2 v128) (local $acc3 v128) (local $bc f64) (local $o i32) (local $pairBytes i32) (local $odd i32)
     (local.set $rowBytes (i32.shl (local.get $d) (i32.const 3)))
+    (local.set $pairBytes (i32.shl (i32.and (local.get $d) (i32.const -2)) (i32.const 3)))
+    (local.set $odd (i32.and (local.get $d) (i32.const 1)))
     (local.set $n4 (i32.and (local.get $n) (i32.const -4)))
     (local.set $i (i32.const 0))
     (block $quadsDone
@@ -412,7 +415,7 @@
             (local.set $j (i32.const 0))
             (block $featuresDone4
               (loop $featureLoop4
-                (br_if $featuresDone4 (i32.ge_u (local.get $j) (local.get $rowBytes)))
+                (br_if $featuresDone4 (i32.ge_u (local.get $j) (local.get $pairBytes)))
                 (local.set $wv (v128.load (i32.add (local.get $wr) (local.get $j))))
                 (local.set $o (i32.add (local.get $xr) (local.get $j)))
                 (local.set $acc (f64x2.add (local.get $acc) (f64x2.mul (v128.load (local.get $o)) (local.get $wv))))
@@ -424,6 +427,17 @@
                 (local.set $acc3 (f64x2.add (local.get $acc3) (f64x2.mul (v128.load (local.get $o)) (local.get $wv))))
                 (local.set $j (i32.add (local.get $j) (i32.const 16)))
                 (br $featureLoop4)))
+            (if (local.get $odd)
+              (then
+                (local.set $wv (v128.load64_zero (i32.add (local.get $wr) (local.get $pairBytes))))
+                (local.set $o (i32.add (local.get $xr) (local.get $pairBytes)))
+                (local.set $acc (f64x2.add (local.get $acc) (f64x2.mul (v128.load64_zero (local.get $o)) (local.get $wv))))
+                (local.set $o (i32.add (local.get $o) (local.get $rowBytes)))
+                (local.set $acc1 (f64x2.add (local.get $acc1) (f64x2.mul (v128.load64_zero (local.get $o)) (local.get $wv))))
+                (local.set $o (i32.add (local.get $o) (local.get $rowBytes)))
+                (local.set $acc2 (f64x2.add (local.get $acc2) (f64x2.mul (v128.load64_zero (local.get $o)) (local.get $wv))))
+                (local.set $o (i32.add (local.get $o) (local.get $rowBytes)))
+                (local.set $acc3 (f64x2.add (local.get $acc3) (f64x2.mul (v128.load64_zero (local.get $o)) (local.get $wv))))))
             (local.set $bc (f64.load (i32.add (local.get $b) (i32.shl (local.get $c) (i32.const 3)))))
             (local.set $o (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $k)) (local.get $c)) (i32.const 3))))
             (f64.store (local.get $o)
@@ -455,12 +469,17 @@
             (local.set $j (i32.const 0))
             (block $featuresDone
               (loop $featureLoop
-                (br_if $featuresDone (i32.ge_u (local.get $j) (local.get $rowBytes)))
+                (br_if $featuresDone (i32.ge_u (local.get $j) (local.get $pairBytes)))
                 (local.set $acc
                   (f64x2.add (local.get $acc)
                     (f64x2.mul (v128.load (i32.add (local.get $xr) (local.get $j))) (v128.load (i32.add (local.get $wr) (local.get $j))))))
                 (local.set $j (i32.add (local.get $j) (i32.const 16)))
                 (br $featureLoop)))
+            (if (local.get $odd)
+              (then
+                (local.set $acc
+                  (f64x2.add (local.get $acc)
+                    (f64x2.mul (v128.load64_zero (i32.add (local.get $xr) (local.get $pairBytes))) (v128.load64_zero (i32.add (local.get $wr) (local.get $pairBytes))))))))
             (f64.store
               (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $k)) (local.get $c)) (i32.const 3)))
               (f64.add
@@ -471,6 +490,42 @@
             (br $classLoop)))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $rowLoop))))
+
+  ;; The class of each of n rows of scores (n x k): for k = 1, 1 when the score is > 0, else 0; for
+  ;; more, the first index of the largest score (NaN is never larger). As f64, into out (n).
+  (func (export "classes") (param $s i32) (param $n i32) (param $k i32) (param $out i32)
+    (local $end i32) (local $c i32) (local $arg i32) (local $max f64) (local $v f64)
+    (local.set $end (i32.add (local.get $out) (i32.shl (local.get $n) (i32.const 3))))
+    (if (i32.eq (local.get $k) (i32.const 1))
+      (then
+        (block $done1
+          (loop $l1
+            (br_if $done1 (i32.ge_u (local.get $out) (local.get $end)))
+            (f64.store (local.get $out) (f64.convert_i32_u (f64.gt (f64.load (local.get $s)) (f64.const 0))))
+            (local.set $s (i32.add (local.get $s) (i32.const 8)))
+            (local.set $out (i32.add (local.get $out) (i32.const 8)))
+            (br $l1)))
+        (return)))
+    (block $done
+      (loop $l
+        (br_if $done (i32.ge_u (local.get $out) (local.get $end)))
+        (local.set $arg (i32.const 0))
+        (local.set $max (f64.load (local.get $s)))
+        (local.set $c (i32.const 1))
+        (block $classesDone
+          (loop $classLoop
+            (br_if $classesDone (i32.ge_u (local.get $c) (local.get $k)))
+            (local.set $v (f64.load (i32.add (local.get $s) (i32.shl (local.get $c) (i32.const 3)))))
+            (if (f64.gt (local.get $v) (local.get $max))
+              (then
+                (local.set $max (local.get $v))
+                (local.set $arg (local.get $c))))
+            (local.set $c (i32.add (local.get $c) (i32.const 1)))
+            (br $classLoop)))
+        (f64.store (local.get $out) (f64.convert_i32_u (local.get $arg)))
+        (local.set $s (i32.add (local.get $s) (i32.shl (local.get $k) (i32.const 3))))
+        (local.set $out (i32.add (local.get $out) (i32.const 8)))
+        (br $l))))
 
     ;; Gradient of linear scores: out[c * d + j] = sum over rows i of r[i * k + c] * x[i * d + j]
   ;; (x: n x d, d even; r: n x k; out: k x d, overwritten). Rows go four at a time: their four
@@ -546,6 +601,158 @@
             (br $classLoop1)))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $rowLoop))))
+
+  ;; The binary logistic loss and residual of two scores s (lanes) against labels y (0 or 1):
+  ;; loss = log(1 + exp(-|s|)) + max(s (1 - 2y), 0), residual = sigmoid(s) - y, with one exp and
+  ;; one log per score. exp(x), x = -|s| clamped to >= -746 (below, exp is 0), is fdlibm's (e_exp.c:
+  ;; x = k ln2 + r, |r| <= ln2 / 2, a rational approximation of exp(r), times 2^(k + 60) made from
+  ;; k's bits, then 2^-60 so that subnormal results round once); log(1 + e),
+  ;; e in [0, 1], is fdlibm's log1p (s_log1p.c: f = e below sqrt(2) - 1; above, u = 1 + e = 2 (1 + f)
+  ;; with the rounding error of u as a correction). Both are within an ulp or two of the exact
+  ;; values, and give the same bits on every machine (unlike Math.exp, whose implementation is
+  ;; the engine's). sigmoid(s) = 1 / (1 + e) for s >= 0, e / (1 + e) below (never overflows).
+  (func $logisticTerms (param $s v128) (param $y v128) (result v128 v128)
+    (local $x v128) (local $k v128) (local $hi v128) (local $lo v128) (local $r v128) (local $t v128) (local $c v128)
+    (local $e v128) (local $u v128) (local $q v128) (local $big v128) (local $f v128) (local $z v128) (local $w v128) (local $hfsq v128) (local $R v128) (local $kk v128)
+    ;; e = exp(-|s|)
+    (local.set $x (f64x2.max (f64x2.neg (f64x2.abs (local.get $s))) (v128.const f64x2 -746 -746)))
+    (local.set $k (f64x2.nearest (f64x2.mul (local.get $x) (v128.const f64x2 1.44269504088896338700e+00 1.44269504088896338700e+00))))
+    (local.set $hi (f64x2.sub (local.get $x) (f64x2.mul (local.get $k) (v128.const f64x2 6.93147180369123816490e-01 6.93147180369123816490e-01))))
+    (local.set $lo (f64x2.mul (local.get $k) (v128.const f64x2 1.90821492927058770002e-10 1.90821492927058770002e-10)))
+    (local.set $r (f64x2.sub (local.get $hi) (local.get $lo)))
+    (local.set $t (f64x2.mul (local.get $r) (local.get $r)))
+    (local.set $c (f64x2.sub (local.get $r) (f64x2.mul (local.get $t)
+      (f64x2.add (v128.const f64x2 1.66666666666666019037e-01 1.66666666666666019037e-01) (f64x2.mul (local.get $t)
+        (f64x2.add (v128.const f64x2 -2.77777777770155933842e-03 -2.77777777770155933842e-03) (f64x2.mul (local.get $t)
+          (f64x2.add (v128.const f64x2 6.61375632143793436117e-05 6.61375632143793436117e-05) (f64x2.mul (local.get $t)
+            (f64x2.add (v128.const f64x2 -1.65339022054652515390e-06 -1.65339022054652515390e-06) (f64x2.mul (local.get $t) (v128.const f64x2 4.13813679705723846039e-08 4.13813679705723846039e-08))))))))))))
+    (local.set $e (f64x2.mul (f64x2.mul
+      (f64x2.sub (v128.const f64x2 1 1) (f64x2.sub (f64x2.sub (local.get $lo) (f64x2.div (f64x2.mul (local.get $r) (local.get $c)) (f64x2.sub (v128.const f64x2 2 2) (local.get $c)))) (local.get $hi)))
+      (i64x2.shl (i64x2.add (i64x2.extend_low_i32x4_s (i32x4.trunc_sat_f64x2_s_zero (local.get $k))) (v128.const i64x2 1083 1083)) (i32.const 52)))
+      (v128.const f64x2 0x1p-60 0x1p-60)))
+    ;; log(1 + e)
+    (local.set $u (f64x2.add (v128.const f64x2 1 1) (local.get $e)))
+    (local.set $q (f64x2.div (v128.const f64x2 1 1) (local.get $u)))
+    (local.set $big (f64x2.ge (local.get $u) (v128.const f64x2 1.4142135623730951 1.4142135623730951)))
+    (local.set $f (v128.bitselect (f64x2.sub (f64x2.mul (local.get $u) (v128.const f64x2 0.5 0.5)) (v128.const f64x2 1 1)) (local.get $e) (local.get $big)))
+    (local.set $kk (v128.and (local.get $big) (v128.const f64x2 1 1)))
+    (local.set $c (v128.and (local.get $big) (f64x2.mul (f64x2.sub (local.get $e) (f64x2.sub (local.get $u) (v128.const f64x2 1 1))) (local.get $q))))
+    (local.set $hi (f64x2.div (local.get $f) (f64x2.add (v128.const f64x2 2 2) (local.get $f))))
+    (local.set $z (f64x2.mul (local.get $hi) (local.get $hi)))
+    (local.set $w (f64x2.mul (local.get $z) (local.get $z)))
+    (local.set $R (f64x2.add
+      (f64x2.mul (local.get $z) (f64x2.add (v128.const f64x2 6.666666666666735130e-01 6.666666666666735130e-01) (f64x2.mul (local.get $w)
+        (f64x2.add (v128.const f64x2 2.857142874366239149e-01 2.857142874366239149e-01) (f64x2.mul (local.get $w)
+          (f64x2.add (v128.const f64x2 1.818357216161805012e-01 1.818357216161805012e-01) (f64x2.mul (local.get $w) (v128.const f64x2 1.479819860511658591e-01 1.479819860511658591e-01))))))))
+      (f64x2.mul (local.get $w) (f64x2.add (v128.const f64x2 3.999999999940941908e-01 3.999999999940941908e-01) (f64x2.mul (local.get $w)
+        (f64x2.add (v128.const f64x2 2.222219843214978396e-01 2.222219843214978396e-01) (f64x2.mul (local.get $w) (v128.const f64x2 1.531383769920937332e-01 1.531383769920937332e-01))))))))
+    (local.set $hfsq (f64x2.mul (v128.const f64x2 0.5 0.5) (f64x2.mul (local.get $f) (local.get $f))))
+    (local.set $lo (f64x2.sub
+      (f64x2.mul (local.get $kk) (v128.const f64x2 6.93147180369123816490e-01 6.93147180369123816490e-01))
+      (f64x2.sub
+        (f64x2.sub (local.get $hfsq)
+          (f64x2.add (f64x2.mul (local.get $hi) (f64x2.add (local.get $hfsq) (local.get $R)))
+            (f64x2.add (f64x2.mul (local.get $kk) (v128.const f64x2 1.90821492927058770002e-10 1.90821492927058770002e-10)) (local.get $c))))
+        (local.get $f))))
+    ;; the loss, then the residual
+    (f64x2.add (local.get $lo)
+      (f64x2.max (f64x2.mul (local.get $s) (f64x2.sub (v128.const f64x2 1 1) (f64x2.add (local.get $y) (local.get $y)))) (v128.const f64x2 0 0)))
+    (f64x2.sub
+      (v128.bitselect (local.get $q) (f64x2.mul (local.get $e) (local.get $q)) (f64x2.ge (local.get $s) (v128.const f64x2 0 0)))
+      (local.get $y)))
+
+  ;; One evaluation of the binary logistic objective, without the penalty, in one pass over x:
+  ;; n rows of x (n x d, d even) and of labels y (0 or 1, f64), both padded with zero rows to a
+  ;; multiple of four; weights w (d) and the intercept b. Per row: s = b + x . w (summed as
+  ;; `scores`), then the loss and residual r of $logisticTerms. Writes g[j] = sum of r x[., j]
+  ;; (summed as `gradient`, four rows a step) and at $sums the sum of r; returns the summed loss.
+  ;; The loss and r sums keep two lanes (rows 0 and 2 of every four, rows 1 and 3), added last.
+  (func (export "logisticBinary")
+    (param $x i32) (param $n i32) (param $d i32) (param $y i32) (param $w i32) (param $b f64) (param $g i32) (param $sums i32) (result f64)
+    (local $i i32) (local $j i32) (local $xr i32) (local $o i32) (local $rowBytes i32)
+    (local $wv v128) (local $acc0 v128) (local $acc1 v128) (local $acc2 v128) (local $acc3 v128)
+    (local $s01 v128) (local $s23 v128) (local $l01 v128) (local $l23 v128) (local $r01 v128) (local $r23 v128)
+    (local $idx01 v128) (local $idx23 v128) (local $nv v128) (local $lossAcc v128) (local $resAcc v128)
+    (local $rv0 v128) (local $rv1 v128) (local $rv2 v128) (local $rv3 v128)
+    (local.set $rowBytes (i32.shl (local.get $d) (i32.const 3)))
+    (memory.fill (local.get $g) (i32.const 0) (local.get $rowBytes))
+    (local.set $idx01 (v128.const f64x2 0 1))
+    (local.set $idx23 (v128.const f64x2 2 3))
+    (local.set $nv (f64x2.splat (f64.convert_i32_u (local.get $n))))
+    (local.set $lossAcc (v128.const f64x2 0 0))
+    (local.set $resAcc (v128.const f64x2 0 0))
+    (local.set $i (i32.const 0))
+    (block $quadsDone
+      (loop $quadLoop
+        (br_if $quadsDone (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $xr (i32.add (local.get $x) (i32.mul (local.get $i) (local.get $rowBytes))))
+        (local.set $acc0 (v128.const f64x2 0 0))
+        (local.set $acc1 (v128.const f64x2 0 0))
+        (local.set $acc2 (v128.const f64x2 0 0))
+        (local.set $acc3 (v128.const f64x2 0 0))
+        (local.set $j (i32.const 0))
+        (block $featuresDone
+          (loop $featureLoop
+            (br_if $featuresDone (i32.ge_u (local.get $j) (local.get $rowBytes)))
+            (local.set $wv (v128.load (i32.add (local.get $w) (local.get $j))))
+            (local.set $o (i32.add (local.get $xr) (local.get $j)))
+            (local.set $acc0 (f64x2.add (local.get $acc0) (f64x2.mul (v128.load (local.get $o)) (local.get $wv))))
+            (local.set $o (i32.add (local.get $o) (local.get $rowBytes)))
+            (local.set $acc1 (f64x2.add (local.get $acc1) (f64x2.mul (v128.load (local.get $o)) (local.get $wv))))
+            (local.set $o (i32.add (local.get $o) (local.get $rowBytes)))
+            (local.set $acc2 (f64x2.add (local.get $acc2) (f64x2.mul (v128.load (local.get $o)) (local.get $wv))))
+            (local.set $o (i32.add (local.get $o) (local.get $rowBytes)))
+            (local.set $acc3 (f64x2.add (local.get $acc3) (f64x2.mul (v128.load (local.get $o)) (local.get $wv))))
+            (local.set $j (i32.add (local.get $j) (i32.const 16)))
+            (br $featureLoop)))
+        (local.set $s01 (f64x2.replace_lane 1
+          (f64x2.splat (f64.add (local.get $b) (f64.add (f64x2.extract_lane 0 (local.get $acc0)) (f64x2.extract_lane 1 (local.get $acc0)))))
+          (f64.add (local.get $b) (f64.add (f64x2.extract_lane 0 (local.get $acc1)) (f64x2.extract_lane 1 (local.get $acc1))))))
+        (local.set $s23 (f64x2.replace_lane 1
+          (f64x2.splat (f64.add (local.get $b) (f64.add (f64x2.extract_lane 0 (local.get $acc2)) (f64x2.extract_lane 1 (local.get $acc2)))))
+          (f64.add (local.get $b) (f64.add (f64x2.extract_lane 0 (local.get $acc3)) (f64x2.extract_lane 1 (local.get $acc3))))))
+        (local.set $o (i32.add (local.get $y) (i32.shl (local.get $i) (i32.const 3))))
+        (call $logisticTerms (local.get $s01) (v128.load (local.get $o)))
+        (local.set $r01)
+        (local.set $l01)
+        (call $logisticTerms (local.get $s23) (v128.load offset=16 (local.get $o)))
+        (local.set $r23)
+        (local.set $l23)
+        ;; rows past n (the padding of the last four) count for nothing
+        (local.set $wv (f64x2.lt (local.get $idx01) (local.get $nv)))
+        (local.set $r01 (v128.and (local.get $r01) (local.get $wv)))
+        (local.set $l01 (v128.and (local.get $l01) (local.get $wv)))
+        (local.set $wv (f64x2.lt (local.get $idx23) (local.get $nv)))
+        (local.set $r23 (v128.and (local.get $r23) (local.get $wv)))
+        (local.set $l23 (v128.and (local.get $l23) (local.get $wv)))
+        (local.set $lossAcc (f64x2.add (f64x2.add (local.get $lossAcc) (local.get $l01)) (local.get $l23)))
+        (local.set $resAcc (f64x2.add (f64x2.add (local.get $resAcc) (local.get $r01)) (local.get $r23)))
+        (local.set $rv0 (f64x2.splat (f64x2.extract_lane 0 (local.get $r01))))
+        (local.set $rv1 (f64x2.splat (f64x2.extract_lane 1 (local.get $r01))))
+        (local.set $rv2 (f64x2.splat (f64x2.extract_lane 0 (local.get $r23))))
+        (local.set $rv3 (f64x2.splat (f64x2.extract_lane 1 (local.get $r23))))
+        (local.set $j (i32.const 0))
+        (block $gradDone
+          (loop $gradLoop
+            (br_if $gradDone (i32.ge_u (local.get $j) (local.get $rowBytes)))
+            (local.set $o (i32.add (local.get $xr) (local.get $j)))
+            (v128.store (i32.add (local.get $g) (local.get $j))
+              (f64x2.add (v128.load (i32.add (local.get $g) (local.get $j)))
+                (f64x2.add
+                  (f64x2.add
+                    (f64x2.add
+                      (f64x2.mul (local.get $rv0) (v128.load (local.get $o)))
+                      (f64x2.mul (local.get $rv1) (v128.load (i32.add (local.get $o) (local.get $rowBytes)))))
+                    (f64x2.mul (local.get $rv2) (v128.load (i32.add (local.get $o) (i32.shl (local.get $rowBytes) (i32.const 1))))))
+                  (f64x2.mul (local.get $rv3) (v128.load (i32.add (local.get $o) (i32.mul (local.get $rowBytes) (i32.const 3))))))))
+            (local.set $j (i32.add (local.get $j) (i32.const 16)))
+            (br $gradLoop)))
+        (local.set $idx01 (f64x2.add (local.get $idx01) (v128.const f64x2 4 4)))
+        (local.set $idx23 (f64x2.add (local.get $idx23) (v128.const f64x2 4 4)))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $quadLoop)))
+    (f64.store (local.get $sums) (f64.add (f64x2.extract_lane 0 (local.get $resAcc)) (f64x2.extract_lane 1 (local.get $resAcc))))
+    (f64.add (f64x2.extract_lane 0 (local.get $lossAcc)) (f64x2.extract_lane 1 (local.get $lossAcc))))
 
   ;; Sorts the n f64 at v ascending (no NaN; -0 before +0, as Float64Array.prototype.sort) by an
   ;; LSD radix sort of their bits on 11-bit digits: six passes through `tmp` (n f64 of scratch),
