@@ -34,11 +34,15 @@ const BLOCK = 1024;
  * ReLU hidden layers; the output is a softmax (several classes), a sigmoid turned into two
  * class probabilities (binary), or the value (regression). Returns n × outputs.
  * Rows go through all layers a block at a time with the SIMD kernel `dense` (kernels.wat);
- * layer widths are padded to multiples of 8 with zero weights, which add exact zeros.
+ * layer widths are padded to multiples of 8 with zero weights, which add exact zeros. A last
+ * layer with one output (binary, or one target) is a dot product per row instead, the `scores`
+ * kernel: even and odd inputs summed in two lanes, then added (not padded to eight outputs,
+ * seven of them zero).
  */
 export function mlpForward(m: MlpJson, X: Matrix): Float64Array {
   const pad = (v: number): number => Math.ceil(v / 8) * 8;
-  const widths = [X.cols, ...m.layers.map((l) => pad(l.out))];
+  const single = m.layers[m.layers.length - 1].out === 1;
+  const widths = [X.cols, ...m.layers.map((l, li) => (single && li === m.layers.length - 1 ? 1 : pad(l.out)))];
   const maxWidth = Math.max(...widths.slice(1));
   // memory: the layers' kernels and biases (zero-padded), the block's input, two activation buffers
   const k = new Kernels();
@@ -69,7 +73,8 @@ export function mlpForward(m: MlpJson, X: Matrix): Float64Array {
     if (even > rows) x.fill(0, rows * X.cols, even * X.cols);
     let from = xAt;
     m.layers.forEach((_, li) => {
-      k.fn.dense(from, even, widths[li], wAt[li], bAt[li], widths[li + 1], actAt[li % 2], li < m.layers.length - 1 ? 1 : 0);
+      if (single && li === m.layers.length - 1) k.fn.scores(from, even, widths[li], wAt[li], bAt[li], 1, actAt[li % 2]);
+      else k.fn.dense(from, even, widths[li], wAt[li], bAt[li], widths[li + 1], actAt[li % 2], li < m.layers.length - 1 ? 1 : 0);
       from = actAt[li % 2];
     });
     const result = acts[(m.layers.length - 1) % 2];

@@ -4,17 +4,25 @@ import { type MlpJson, mlpForward } from '../../src/ml/mlp.js';
 import { rngStream } from '../../src/ml/random.js';
 import { scoresToProba } from '../../src/ml/link.js';
 
-/** The forward pass written the plain way: one output at a time, inputs summed in order. */
+/**
+ * The forward pass written the plain way: one output at a time, inputs summed in order; a last
+ * layer with one output sums even and odd inputs apart, then adds the two and the bias.
+ */
 function reference(m: MlpJson, X: Matrix): Float64Array {
   let a = X.data;
   let width = X.cols;
   m.layers.forEach((l, li) => {
     const out = new Float64Array(X.rows * l.out);
+    const last = li === m.layers.length - 1;
     for (let i = 0; i < X.rows; i++)
       for (let o = 0; o < l.out; o++) {
         let s = l.bias[o];
-        for (let k = 0; k < width; k++) s += a[i * width + k] * l.kernel[k * l.out + o];
-        out[i * l.out + o] = li < m.layers.length - 1 && s < 0 ? 0 : s;
+        if (last && l.out === 1) {
+          const lanes = [0, 0];
+          for (let k = 0; k < width; k++) lanes[k % 2] += a[i * width + k] * l.kernel[k];
+          s += lanes[0] + lanes[1];
+        } else for (let k = 0; k < width; k++) s += a[i * width + k] * l.kernel[k * l.out + o];
+        out[i * l.out + o] = !last && s < 0 ? 0 : s;
       }
     a = out;
     width = l.out;
@@ -40,6 +48,7 @@ describe('the MLP forward pass (WebAssembly SIMD kernel)', () => {
     ['20-64-64-1 binary, 2,500 rows (three blocks, odd last block)', [20, 64, 64, 1], 2, 2501],
     ['7-5-3 softmax, widths not multiples of 8', [7, 5, 3], 3, 33],
     ['3-1 regression, one row', [3, 1], 0, 1],
+    ['5-13-1 regression, an odd hidden width', [5, 13, 1], 0, 41],
     ['4-9-17-2 regression, two outputs', [4, 9, 17, 2], 0, 64],
   ] as const)('equals the plain loop bit for bit: %s', (_, sizes, classes, n) => {
     const m = network([...sizes], classes, n);

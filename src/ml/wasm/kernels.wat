@@ -49,8 +49,8 @@
             (block $kDone
               (loop $kLoop
                 (br_if $kDone (i32.ge_u (local.get $k) (local.get $inBytes)))
-                (local.set $va (f64x2.splat (f64.load (i32.add (local.get $xa) (local.get $k)))))
-                (local.set $vb (f64x2.splat (f64.load (i32.add (local.get $xb) (local.get $k)))))
+                (local.set $va (v128.load64_splat (i32.add (local.get $xa) (local.get $k))))
+                (local.set $vb (v128.load64_splat (i32.add (local.get $xb) (local.get $k))))
                 (local.set $w0 (v128.load offset=0 (local.get $wp)))
                 (local.set $w1 (v128.load offset=16 (local.get $wp)))
                 (local.set $w2 (v128.load offset=32 (local.get $wp)))
@@ -549,13 +549,13 @@
           (loop $classLoop
             (br_if $classesDone (i32.ge_u (local.get $c) (local.get $k)))
             (local.set $rp (i32.add (local.get $r) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $k)) (local.get $c)) (i32.const 3))))
-            (local.set $r0 (f64x2.splat (f64.load (local.get $rp))))
+            (local.set $r0 (v128.load64_splat (local.get $rp)))
             (local.set $rp (i32.add (local.get $rp) (i32.shl (local.get $k) (i32.const 3))))
-            (local.set $r1 (f64x2.splat (f64.load (local.get $rp))))
+            (local.set $r1 (v128.load64_splat (local.get $rp)))
             (local.set $rp (i32.add (local.get $rp) (i32.shl (local.get $k) (i32.const 3))))
-            (local.set $r2 (f64x2.splat (f64.load (local.get $rp))))
+            (local.set $r2 (v128.load64_splat (local.get $rp)))
             (local.set $rp (i32.add (local.get $rp) (i32.shl (local.get $k) (i32.const 3))))
-            (local.set $r3 (f64x2.splat (f64.load (local.get $rp))))
+            (local.set $r3 (v128.load64_splat (local.get $rp)))
             (local.set $j (i32.const 0))
             (block $featuresDone
               (loop $featureLoop
@@ -586,7 +586,7 @@
         (block $classesDone1
           (loop $classLoop1
             (br_if $classesDone1 (i32.ge_u (local.get $c) (local.get $k)))
-            (local.set $r0 (f64x2.splat (f64.load (i32.add (local.get $r) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $k)) (local.get $c)) (i32.const 3))))))
+            (local.set $r0 (v128.load64_splat (i32.add (local.get $r) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $k)) (local.get $c)) (i32.const 3)))))
             (local.set $j (i32.const 0))
             (block $featuresDone1
               (loop $featureLoop1
