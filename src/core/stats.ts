@@ -108,18 +108,31 @@ class DistinctCounter {
   }
 
   add(values: Float64Array): void {
-    for (let i = 0; i < values.length; i++) {
+    const n = values.length;
+    let i = 0;
+    for (; i < n && this.exact; i++) {
       const v = values[i];
       if (v !== v) continue;
-      const h = hashF64(v);
-      this.hll.add(h);
-      if (!this.exact) continue;
-      this.insert(v, h);
-      if (this.count > this.cap) {
-        this.exact = false;
-        this.table = new Float64Array(0);
-      } else if (this.count * 2 > this.table.length) this.grow();
+      this.insert(v, hashF64(v));
+      if (this.count > this.cap) this.overflow();
+      else if (this.count * 2 > this.table.length) this.grow();
     }
+    const hll = this.hll;
+    for (; i < n; i++) {
+      const v = values[i];
+      if (v === v) hll.add(hashF64(v));
+    }
+  }
+
+  /**
+   * Past the cap: from here on only the estimate. The HyperLogLog starts from the distinct
+   * values so far, which gives the same registers as every value so far (adding a hash again
+   * changes nothing), without hashing values into it while the count is still exact.
+   */
+  private overflow(): void {
+    for (const v of this.table) if (v === v) this.hll.add(hashF64(v));
+    this.exact = false;
+    this.table = new Float64Array(0);
   }
 
   result(): { distinct: number; approx: boolean } {

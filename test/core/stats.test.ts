@@ -50,6 +50,15 @@ describe('distinct counting', () => {
     expect(Math.abs(r.distinct - 200_000) / 200_000).toBeLessThan(0.05);
   });
 
+  it('the estimate past the cap is the same wherever the cap falls (the values before it count too)', () => {
+    // repeats and both zeros: the estimate is of distinct values, whichever were seen before the cap
+    const values = Float64Array.from({ length: 50_000 }, (_, i) => (i % 7 === 0 ? -0 : (i * 7919) % 30_011) / 4);
+    const estimates = [10, 1000, 20_000].map((cap) => countDistinct(values, cap));
+    expect(estimates.every((e) => e.approx)).toBe(true);
+    expect(new Set(estimates.map((e) => e.distinct)).size).toBe(1);
+    expect(Math.abs(estimates[0].distinct - 30_011) / 30_011).toBeLessThan(0.1);
+  });
+
   it('HyperLogLog estimates within a few percent', () => {
     const h = new HyperLogLog();
     for (let i = 0; i < 100_000; i++) h.add(Math.imul(i, 2654435761) >>> 0);

@@ -206,7 +206,12 @@ export class ColumnBuilder {
         this.bbuf.copy(bigger, 0, 0, this.blen);
         this.bbuf = bigger;
       }
-      this.bbuf.set(buf.subarray(s, e), this.blen);
+      const bbuf = this.bbuf;
+      if (len <= 64) {
+        // a loop: a subarray per field (for set) costs more than copying a short string
+        const at = this.blen - s;
+        for (let i = s; i < e; i++) bbuf[at + i] = buf[i];
+      } else bbuf.set(buf.subarray(s, e), this.blen);
       this.blen += len;
       this.lens![this.spos++] = len;
       this.hll!.add(fnv1a(buf, s, e));
