@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../src/core/errors.js';
-import { CsvParser, fieldText, type ReadFn } from '../../src/store/import/csv.js';
+import { CsvParser, MAX_COLUMNS, fieldText, type ReadFn } from '../../src/store/import/csv.js';
 import { parseJsonArray, parseJsonLines } from '../../src/store/import/json.js';
 
 /** A ReadFn over `data` that hands out at most `step(i)` bytes per call. */
@@ -49,6 +49,23 @@ describe('CsvParser', () => {
       expect(parseCsv(TRICKY, () => size), `reads of ${size}`).toEqual(expected);
     }
     expect(parseCsv(TRICKY, (i) => 1 + (i % 4))).toEqual(expected);
+  });
+
+  it('takes up to MAX_COLUMNS fields a record, and names the line of one with more', () => {
+    const names = (n: number) => Array.from({ length: n }, (_, i) => `c${i}`).join(',');
+    const ok = parseCsv(`${names(MAX_COLUMNS)}\n${'1,'.repeat(MAX_COLUMNS - 1)}1\n`);
+    expect(ok.header.length).toBe(MAX_COLUMNS);
+    expect(ok.rows[0].length).toBe(MAX_COLUMNS);
+    for (const [text, line] of [[`${names(MAX_COLUMNS + 1)}\n`, 1], [`a,b\n1,2\n${'1,'.repeat(MAX_COLUMNS)}1\n`, 3]] as const) {
+      let err: unknown;
+      try {
+        parseCsv(text);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(ValidationError);
+      expect(err).toMatchObject({ code: 'TOO_MANY_COLUMNS', message: expect.stringContaining(`line ${line}:`) });
+    }
   });
 
   it('handles a trailing delimiter and no final newline', () => {

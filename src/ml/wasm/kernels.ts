@@ -1,14 +1,5 @@
 import { KERNELS_WASM } from './kernels.generated.js';
-
-// The few WebAssembly types used here (the project's lib has no DOM types and @types/node 20 none).
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-declare const WebAssembly: {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: object };
-};
+import { type WasmMemory, wasmInstance } from '../../core/wasm.js';
 
 /** The functions of kernels.wat (all pointers are byte offsets into the instance's memory). */
 export interface KernelFunctions {
@@ -38,7 +29,7 @@ export class Kernels {
   private top = 0;
 
   constructor() {
-    const exports = new WebAssembly.Instance(compiled(), {}).exports as KernelFunctions & { memory: WasmMemory };
+    const exports = wasmInstance<KernelFunctions>(KERNELS_WASM);
     this.fn = exports;
     this.memory = exports.memory;
   }
@@ -68,12 +59,4 @@ export class Kernels {
   u8(at: number, length: number): Uint8Array {
     return new Uint8Array(this.memory.buffer, at, length);
   }
-}
-
-let module: object | null = null;
-
-/** The module, compiled on first use (well under a millisecond: it is about a kilobyte). */
-function compiled(): object {
-  module ??= new WebAssembly.Module(Uint8Array.from(atob(KERNELS_WASM), (c) => c.charCodeAt(0)));
-  return module;
 }

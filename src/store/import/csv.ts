@@ -1,8 +1,6 @@
 import { ValidationError } from '../../core/errors.js';
-
-const QUOTE = 34;
-const LF = 10;
-const CR = 13;
+import { wasmInstance } from '../../core/wasm.js';
+import { CSV_WASM } from './csv.generated.js';
 
 /** Largest record (one row, all fields) accepted, in bytes. */
 export const MAX_RECORD_BYTES = 16 * 1024 * 1024;
@@ -25,18 +23,33 @@ export function fieldText(buf: Buffer, start: number, end: number, flags: number
   return flags & 2 ? s.replaceAll('""', '"') : s;
 }
 
+/** The tokenizer's function (csv.wat). */
+interface CsvWasm {
+  next(buf: number, end: number, last: number, delim: number, st: number, starts: number, ends: number, flags: number, cap: number): number;
+}
+
+// Memory layout: the state (3 i32), then starts and ends (i32) and flags (u8) of up to
+// MAX_COLUMNS fields, then the buffer the file is read into.
+const ST = 0;
+const STARTS = 64;
+const ENDS = STARTS + MAX_COLUMNS * 4;
+const FLAGS = ENDS + MAX_COLUMNS * 4;
+const BUF = FLAGS + MAX_COLUMNS + 64 - (MAX_COLUMNS % 64);
+
 /**
  * A byte-level RFC 4180 parser (any single-byte delimiter; quoted fields may hold delimiters,
  * doubled quotes and newlines; CRLF or LF line ends; a UTF-8 BOM is skipped; blank lines are
  * skipped). Ragged rows, unclosed quotes and text after a closing quote are errors that name
- * the line.
+ * the line. The bytes are read straight into the memory of a WebAssembly tokenizer (csv.wat),
+ * which finds each record's fields; this class keeps the header, the checks and the errors.
  */
 export class CsvParser {
   private line = 1;
   private ncols = -1;
-  private starts = new Int32Array(64);
-  private ends = new Int32Array(64);
-  private flags = new Uint8Array(64);
+  private readonly wasm = wasmInstance<CsvWasm>(CSV_WASM);
+  private starts = new Int32Array(0);
+  private ends = new Int32Array(0);
+  private flags = new Uint8Array(0);
   /** Data records seen (not counting the header). */
   records = 0;
 
@@ -46,9 +59,20 @@ export class CsvParser {
     private readonly fileLabel: string,
   ) {}
 
+  /** A buffer of `size` bytes in the tokenizer's memory (growing it detaches the old views). */
+  private buffer(size: number): Buffer {
+    const memory = this.wasm.memory;
+    const need = BUF + size;
+    if (memory.buffer.byteLength < need) memory.grow(Math.ceil((need - memory.buffer.byteLength) / 65536));
+    this.starts = new Int32Array(memory.buffer, STARTS, MAX_COLUMNS);
+    this.ends = new Int32Array(memory.buffer, ENDS, MAX_COLUMNS);
+    this.flags = new Uint8Array(memory.buffer, FLAGS, MAX_COLUMNS);
+    return Buffer.from(memory.buffer, BUF, size);
+  }
+
   /** Parses everything `read` yields. */
   run(read: ReadFn, bufferSize = 1 << 20): void {
-    let buf = Buffer.allocUnsafe(bufferSize);
+    let buf = this.buffer(bufferSize);
     let filled = 0;
     let pos = 0;
     let first = true;
@@ -60,9 +84,8 @@ export class CsvParser {
             data: { line: this.line, limitBytes: MAX_RECORD_BYTES },
           });
         }
-        const bigger = Buffer.allocUnsafe(Math.min(buf.length * 2, MAX_RECORD_BYTES));
-        buf.copy(bigger, 0, 0, filled);
-        buf = bigger;
+        // the bytes stay where they are: the bigger buffer starts at the same place
+        buf = this.buffer(Math.min(buf.length * 2, MAX_RECORD_BYTES));
       }
       const n = read(buf, filled, buf.length - filled);
       filled += n;
@@ -86,130 +109,25 @@ export class CsvParser {
     throw new ValidationError(code, `${this.fileLabel}: line ${line}: ${message}`, { hint, data: { line } });
   }
 
-  private push(nf: number, s: number, e: number, fl: number): void {
-    if (nf === this.starts.length) {
-      if (nf >= MAX_COLUMNS) this.error('TOO_MANY_COLUMNS', `more than ${MAX_COLUMNS} fields`, 'is the delimiter right? pass --format', this.line);
-      const grow = <T extends Int32Array | Uint8Array>(a: T): T => {
-        const b = new (a.constructor as new (n: number) => T)(a.length * 2);
-        b.set(a);
-        return b;
-      };
-      this.starts = grow(this.starts);
-      this.ends = grow(this.ends);
-      this.flags = grow(this.flags);
-    }
-    this.starts[nf] = s;
-    this.ends[nf] = e;
-    this.flags[nf] = fl;
-  }
-
   /** Parses complete records in `buf[pos..end)`; returns where the first incomplete one starts. */
   private parse(buf: Buffer, pos: number, end: number, last: boolean): number {
+    const st = new Int32Array(this.wasm.memory.buffer, ST, 3);
+    st[0] = pos;
+    st[1] = this.line;
+    const next = this.wasm.next;
     const D = this.delimiter;
-    let line = this.line;
-    let starts = this.starts;
-    let ends = this.ends;
-    let flags = this.flags;
-    let i = pos;
-    while (i < end) {
-      const recStart = i;
-      const recLine = line;
-      let nf = 0;
-      let complete = false;
-      for (;;) {
-        let fs: number;
-        let fe: number;
-        let fl = 0;
-        if (i < end && buf[i] === QUOTE) {
-          fl = 1;
-          fs = ++i;
-          for (;;) {
-            while (i < end) {
-              const c = buf[i];
-              if (c === QUOTE) break;
-              if (c === LF) line++;
-              i++;
-            }
-            if (i >= end) {
-              if (last) this.error('UNCLOSED_QUOTE', 'a quoted field is never closed', 'add the missing closing quote (") or escape quotes inside fields by doubling them ("")', recLine);
-              break;
-            }
-            if (i + 1 < end && buf[i + 1] === QUOTE) {
-              fl |= 2;
-              i += 2;
-              continue;
-            }
-            if (i + 1 >= end && !last) break;
-            fe = i;
-            i++;
-            fl |= 4; // closed
-            break;
-          }
-          if ((fl & 4) === 0) break; // incomplete
-          fl &= 3;
-          if (i < end) {
-            const c = buf[i];
-            if (c !== D && c !== LF && c !== CR) this.error('BAD_QUOTE', 'unexpected text after a closing quote', 'quote the whole field, and double any quote inside it ("")', line);
-          }
-        } else {
-          fs = i;
-          while (i < end) {
-            const c = buf[i];
-            if (c === D || c === LF || c === CR) break;
-            i++;
-          }
-          if (i >= end && !last) break; // incomplete
-          fe = i;
-        }
-        if (nf === starts.length) {
-          this.push(nf, 0, 0, 0);
-          starts = this.starts;
-          ends = this.ends;
-          flags = this.flags;
-        }
-        starts[nf] = fs;
-        ends[nf] = fe!;
-        flags[nf] = fl;
-        nf++;
-        if (i >= end) {
-          complete = true;
-          break;
-        }
-        const c = buf[i];
-        if (c === D) {
-          i++;
-          if (i >= end) {
-            if (!last) break;
-            this.push(nf++, i, i, 0);
-            starts = this.starts;
-            ends = this.ends;
-            flags = this.flags;
-            complete = true;
-            break;
-          }
-          continue;
-        }
-        if (c === CR) {
-          i++;
-          if (i < end && buf[i] === LF) i++;
-          else if (i >= end && !last) break;
-        } else {
-          i++; // LF
-        }
-        line++;
-        complete = true;
-        break;
-      }
-      if (!complete) {
-        this.line = recLine;
-        return recStart;
-      }
-      if (nf === 1 && ends[0] === starts[0] && flags[0] === 0) continue; // blank line
-      this.line = line;
-      this.emit(buf, nf, recLine);
+    const lastFlag = last ? 1 : 0;
+    for (;;) {
+      const nf = next(BUF, BUF + end, lastFlag, D, ST, STARTS, ENDS, FLAGS, MAX_COLUMNS);
+      if (nf === -1) break;
+      if (nf === -2) this.error('UNCLOSED_QUOTE', 'a quoted field is never closed', 'add the missing closing quote (") or escape quotes inside fields by doubling them ("")', st[2]);
+      if (nf === -3) this.error('BAD_QUOTE', 'unexpected text after a closing quote', 'quote the whole field, and double any quote inside it ("")', st[2]);
+      if (nf === -4) this.error('TOO_MANY_COLUMNS', `more than ${MAX_COLUMNS} fields`, 'is the delimiter right? pass --format', st[2]);
+      this.line = st[1];
+      this.emit(buf, nf, st[2]);
     }
-    this.line = line;
-    return i;
+    this.line = st[1];
+    return st[0];
   }
 
   private emit(buf: Buffer, nf: number, line: number): void {
