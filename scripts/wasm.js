@@ -1,14 +1,16 @@
 // Compiles the WebAssembly modules (.wat) with wabt into .generated.ts files that hold the
 // module's bytes as base64 (generated, not committed; the build runs this first):
-// src/ml/wasm/kernels.wat (the numeric kernels) and src/store/import/csv.wat (the CSV
-// tokenizer). The bytes are embedded rather than read from a file so that src/ml stays free of
-// I/O and the library and the CLI bundles carry them without a loader.
+// src/ml/wasm/kernels.wat (the numeric kernels), src/store/import/csv.wat (the CSV
+// tokenizer) and src/core/stats.wat (the column statistics loops). The bytes are embedded
+// rather than read from a file so that src/core and src/ml stay free of I/O and the library
+// and the CLI bundles carry them without a loader.
 import { readFileSync, writeFileSync } from 'node:fs';
 import wabtInit from 'wabt';
 
 const MODULES = [
   { src: 'src/ml/wasm/kernels.wat', out: 'src/ml/wasm/kernels.generated.ts', name: 'KERNELS_WASM' },
   { src: 'src/store/import/csv.wat', out: 'src/store/import/csv.generated.ts', name: 'CSV_WASM' },
+  { src: 'src/core/stats.wat', out: 'src/core/stats.generated.ts', name: 'STATS_WASM' },
 ];
 
 const wabt = await wabtInit();

@@ -1,4 +1,6 @@
 import type { NumericStats } from './dataset.js';
+import { STATS_WASM } from './stats.generated.js';
+import { type WasmMemory, wasmInstance } from './wasm.js';
 
 /** Number of histogram bins in dataset statistics. */
 export const HISTOGRAM_BINS = 20;
@@ -25,7 +27,8 @@ function mix32(h: number): number {
 
 /** HyperLogLog distinct-count estimator (2^12 registers, ~1.6% standard error). */
 export class HyperLogLog {
-  private readonly registers = new Uint8Array(1 << 12);
+  /** The registers (read and updated in place by the statistics kernel). */
+  readonly registers = new Uint8Array(1 << 12);
 
   /** Adds a 32-bit hash. */
   add(hash: number): void {
@@ -55,10 +58,77 @@ export class HyperLogLog {
 const F64 = new Float64Array(1);
 const U32 = new Uint32Array(F64.buffer);
 
-/** Hash of a float64's bits (for distinct counting). */
-function hashF64(v: number): number {
+/** Hash of a float64's bits (for distinct counting; -0 as 0). */
+export function hashF64(v: number): number {
   F64[0] = v === 0 ? 0 : v; // -0 and 0 are one value
   return mix32(U32[0] ^ Math.imul(U32[1], 0x9e3779b1));
+}
+
+const ZERO_HASH = hashF64(0);
+
+/** The loops of stats.wat. */
+interface StatsWasm {
+  moments(p: number, n: number, st: number): void;
+  histograms(p: number, n: number, min: number, scale: number, mean: number, counts: number, last: number, fine: number, fineScale: number, fineLast: number, ss: number): void;
+  collect(p: number, n: number, min: number, fineScale: number, fineLast: number, wanted: number, slots: number): void;
+  hll(p: number, n: number, regs: number): void;
+}
+
+// The kernel's memory: state (f64s), HyperLogLog registers, the two histograms, the wanted
+// fine bins and their write positions, a block of values, then the values collected by bin.
+const K_ST = 0;
+const K_REGS = 64;
+const K_COUNTS = 4160;
+const K_FINE = 4416;
+const K_WANTED = K_FINE + 4096 * 8;
+const K_SLOTS = K_WANTED + 4096 * 4;
+const K_DATA = 65536;
+const K_BLOCK = 65536;
+const K_OUT = K_DATA + K_BLOCK * 8;
+
+/** One instance of stats.wat per thread, made on first use. */
+class StatsKernel {
+  readonly wasm = wasmInstance<StatsWasm>(STATS_WASM);
+  f64 = new Float64Array(0);
+  u8 = new Uint8Array(0);
+  i32 = new Int32Array(0);
+
+  constructor() {
+    this.ensure(K_OUT);
+  }
+
+  /** Grows the memory to at least `bytes` (re-making the views). */
+  ensure(bytes: number): void {
+    const memory: WasmMemory = this.wasm.memory;
+    if (memory.buffer.byteLength < bytes) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / 65536));
+    if (this.f64.buffer !== memory.buffer || this.f64.length === 0) {
+      this.f64 = new Float64Array(memory.buffer);
+      this.u8 = new Uint8Array(memory.buffer);
+      this.i32 = new Int32Array(memory.buffer);
+    }
+  }
+
+  /** Calls `run(n)` on `values` a block at a time, each first copied to K_DATA. */
+  blocks(values: Float64Array, run: (n: number) => void): void {
+    for (let i = 0; i < values.length; i += K_BLOCK) {
+      const n = Math.min(K_BLOCK, values.length - i);
+      this.f64.set(n === values.length ? values : values.subarray(i, i + n), K_DATA / 8);
+      run(n);
+    }
+  }
+}
+
+let kernelInstance: StatsKernel | undefined;
+function kernel(): StatsKernel {
+  return (kernelInstance ??= new StatsKernel());
+}
+
+/** Adds `values` to a HyperLogLog (the same registers as adding hashF64 of each). */
+function hllAdd(hll: HyperLogLog, values: Float64Array): void {
+  const k = kernel();
+  k.u8.set(hll.registers, K_REGS);
+  k.blocks(values, (n) => k.wasm.hll(K_DATA, n, K_REGS));
+  hll.registers.set(k.u8.subarray(K_REGS, K_REGS + hll.registers.length));
 }
 
 /**
@@ -109,19 +179,17 @@ class DistinctCounter {
 
   add(values: Float64Array): void {
     const n = values.length;
+    // the values' bits, read in place (the same hash as hashF64, without a store per value)
+    const bits = new Uint32Array(values.buffer, values.byteOffset, n * 2);
     let i = 0;
     for (; i < n && this.exact; i++) {
       const v = values[i];
       if (v !== v) continue;
-      this.insert(v, hashF64(v));
+      this.insert(v, v === 0 ? ZERO_HASH : mix32(bits[2 * i] ^ Math.imul(bits[2 * i + 1], 0x9e3779b1)));
       if (this.count > this.cap) this.overflow();
       else if (this.count * 2 > this.table.length) this.grow();
     }
-    const hll = this.hll;
-    for (; i < n; i++) {
-      const v = values[i];
-      if (v === v) hll.add(hashF64(v));
-    }
+    if (i < n) hllAdd(this.hll, i === 0 ? values : values.subarray(i));
   }
 
   /**
@@ -130,7 +198,7 @@ class DistinctCounter {
    * changes nothing), without hashing values into it while the count is still exact.
    */
   private overflow(): void {
-    for (const v of this.table) if (v === v) this.hll.add(hashF64(v));
+    hllAdd(this.hll, this.table);
     this.exact = false;
     this.table = new Float64Array(0);
   }
@@ -157,51 +225,22 @@ interface Moments {
   max: number;
 }
 
+/** Adds the values that are not NaN to the moments, in order. */
 function addMoments(m: Moments, values: Float64Array): void {
-  let { count, sum, min, max } = m;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (v !== v) continue;
-    count++;
-    sum += v;
-    if (v < min) min = v;
-    if (v > max) max = v;
-  }
-  m.count = count;
-  m.sum = sum;
-  m.min = min;
-  m.max = max;
+  const k = kernel();
+  const st = k.f64;
+  st[0] = m.count;
+  st[1] = m.sum;
+  st[2] = m.min;
+  st[3] = m.max;
+  k.blocks(values, (n) => k.wasm.moments(K_DATA, n, K_ST));
+  m.count = k.f64[0];
+  m.sum = k.f64[1];
+  m.min = k.f64[2];
+  m.max = k.f64[3];
 }
 
 const FINE_BINS = 4096;
-
-function addHistograms(values: Float64Array, min: number, scale: number, mean: number, counts: Float64Array, fine: Float64Array): number {
-  const last = counts.length - 1;
-  const fineLast = fine.length - 1;
-  const fineScale = (scale * fine.length) / counts.length;
-  let ss = 0;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (v !== v) continue;
-    ss += (v - mean) * (v - mean);
-    const b = ((v - min) * scale) | 0;
-    counts[b > last ? last : b]++;
-    const f = ((v - min) * fineScale) | 0;
-    fine[f > fineLast ? fineLast : f]++;
-  }
-  return ss;
-}
-
-function collectBins(values: Float64Array, min: number, fineScale: number, fineLast: number, wanted: Int32Array, out: Float64Array[], fill: Int32Array): void {
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (v !== v) continue;
-    let f = ((v - min) * fineScale) | 0;
-    if (f > fineLast) f = fineLast;
-    const slot = wanted[f];
-    if (slot >= 0) out[slot][fill[slot]++] = v;
-  }
-}
 
 /**
  * Exact quantiles (numpy's linear interpolation) from a fine histogram: the order statistics
@@ -233,9 +272,19 @@ function histogramQuantiles(each: BlockSource, count: number, min: number, max: 
       }
     }
   }
-  const out = bins.map((b) => new Float64Array(fine[b]));
-  const fill = new Int32Array(bins.length);
-  each((values) => collectBins(values, min, fineScale, fine.length - 1, wanted, out, fill));
+  // the wanted bins' values, each bin's after the last, from K_OUT
+  const k = kernel();
+  const firstAt: number[] = [];
+  let total = 0;
+  for (const b of bins) {
+    firstAt.push(K_OUT + total * 8);
+    total += fine[b];
+  }
+  k.ensure(K_OUT + total * 8);
+  k.i32.set(wanted, K_WANTED / 4);
+  k.i32.set(firstAt, K_SLOTS / 4);
+  each((values) => k.blocks(values, (n) => k.wasm.collect(K_DATA, n, min, fineScale, fine.length - 1, K_WANTED, K_SLOTS)));
+  const out = bins.map((b, s) => k.f64.slice(firstAt[s] / 8, firstAt[s] / 8 + fine[b]));
   for (const arr of out) arr.sort();
   const at = (rank: number): number => {
     const b = binOf(rank);
@@ -295,13 +344,15 @@ export function numericStatsFromBlocks(each: BlockSource, first?: FirstPass): Co
     return { stats: { count, missing, mean: null, std: null, min: null, max: null, p5: null, p25: null, p50: null, p75: null, p95: null, histogram: null }, distinct: 0, approx: false };
   }
   const mean = sum / count;
-  const counts = new Float64Array(HISTOGRAM_BINS);
-  const fine = new Float64Array(FINE_BINS);
   const scale = max > min ? HISTOGRAM_BINS / (max - min) : 0;
-  let ss = 0;
-  each((values) => {
-    ss += addHistograms(values, min, scale, mean, counts, fine);
-  });
+  const fineScale = (scale * FINE_BINS) / HISTOGRAM_BINS;
+  const k = kernel();
+  k.f64.fill(0, K_COUNTS / 8, K_FINE / 8 + FINE_BINS);
+  k.f64[4] = 0; // the sum of squared deviations, over all values in order
+  each((values) => k.blocks(values, (n) => k.wasm.histograms(K_DATA, n, min, scale, mean, K_COUNTS, HISTOGRAM_BINS - 1, K_FINE, fineScale, FINE_BINS - 1, K_ST + 32)));
+  const ss = k.f64[4];
+  const counts = k.f64.slice(K_COUNTS / 8, K_COUNTS / 8 + HISTOGRAM_BINS);
+  const fine = k.f64.slice(K_FINE / 8, K_FINE / 8 + FINE_BINS);
   const std = count > 1 ? Math.sqrt(ss / (count - 1)) : 0;
   const [p5, p25, p50, p75, p95] = histogramQuantiles(each, count, min, max, fine, [0.05, 0.25, 0.5, 0.75, 0.95]);
   return { stats: { count, missing, mean, std, min, max, p5, p25, p50, p75, p95, histogram: { min, max, counts: Array.from(counts) } }, distinct: distinct.result().distinct, approx: distinct.result().approx };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ByteDict } from '../../src/core/byte-dict.js';
-import { countDistinct, HyperLogLog, numericStats } from '../../src/core/stats.js';
+import { countDistinct, hashF64, HyperLogLog, numericStats } from '../../src/core/stats.js';
 
 function numpyLinear(sorted: number[], p: number): number {
   const h = (sorted.length - 1) * p;
@@ -38,6 +38,54 @@ describe('numericStats', () => {
     const c = numericStats(new Float64Array(10).fill(3));
     expect([c.min, c.max, c.std, c.p5, c.p95]).toEqual([3, 3, 0, 3, 3]);
     expect(c.histogram!.counts[0]).toBe(10);
+  });
+});
+
+/** The statistics loops written plainly (what stats.wat must reproduce bit for bit). */
+function referenceStats(xs: Float64Array): { count: number; sum: number; min: number; max: number; std: number; counts: number[] } {
+  let count = 0;
+  let sum = 0;
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of xs) {
+    if (Number.isNaN(v)) continue;
+    count++;
+    sum += v;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  const mean = sum / count;
+  const scale = max > min ? 20 / (max - min) : 0;
+  const counts = new Array<number>(20).fill(0);
+  let ss = 0;
+  for (const v of xs) {
+    if (Number.isNaN(v)) continue;
+    ss += (v - mean) * (v - mean);
+    counts[Math.min(19, Math.trunc((v - min) * scale))]++;
+  }
+  return { count, sum, min, max, std: count > 1 ? Math.sqrt(ss / (count - 1)) : 0, counts };
+}
+
+describe('statistics kernels (stats.wat)', () => {
+  it('give the bits of the plain loops: sums in order, min/max, std, histogram, across blocks', () => {
+    let seed = 3;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    for (const n of [1, 7, 65_535, 65_536, 65_537, 200_003]) {
+      const xs = Float64Array.from({ length: n }, (_, i) => (i % 13 === 5 ? NaN : i % 17 === 0 ? -0 : (rnd() - 0.3) * 10 ** Math.floor(rnd() * 12)));
+      const s = numericStats(xs);
+      const r = referenceStats(xs);
+      expect([s.count, s.min, s.max]).toEqual([r.count, r.min, r.max]);
+      expect(s.mean).toBe(r.sum / r.count);
+      expect(s.std).toBe(r.std);
+      expect(s.histogram!.counts).toEqual(r.counts);
+    }
+  });
+
+  it('HyperLogLog past the cap: the registers of adding each value\'s hash', () => {
+    const values = Float64Array.from({ length: 150_000 }, (_, i) => (i % 11 === 0 ? NaN : i % 7 === 0 ? -0 : ((i * 7919) % 90_001) * 0.37 - 9000));
+    const h = new HyperLogLog();
+    for (const v of values) if (!Number.isNaN(v)) h.add(hashF64(v));
+    for (const cap of [0, 100, 70_000]) expect(countDistinct(values, cap)).toEqual({ distinct: h.estimate(), approx: true });
   });
 });
 
