@@ -119,7 +119,9 @@ function daysFromCivil(y: number, m: number, d: number): number {
   return era * 146097 + doe - 719468;
 }
 
-function digitsAt(buf: Uint8Array, i: number, n: number): number {
+/** `n` decimal digits at `i`, all before `b`: their value, or -1. */
+function digitsAt(buf: Uint8Array, i: number, n: number, b: number): number {
+  if (i + n > b) return -1;
   let v = 0;
   for (let k = 0; k < n; k++) {
     const c = buf[i + k];
@@ -141,9 +143,9 @@ export function parseDateBytes(buf: Uint8Array, a: number, b: number): number {
   if (len < 10) return NaN;
   const sep = buf[a + 4];
   if ((sep !== 45 && sep !== 47) || buf[a + 7] !== sep) return NaN;
-  const y = digitsAt(buf, a, 4);
-  const mo = digitsAt(buf, a + 5, 2);
-  const d = digitsAt(buf, a + 8, 2);
+  const y = digitsAt(buf, a, 4, b);
+  const mo = digitsAt(buf, a + 5, 2, b);
+  const d = digitsAt(buf, a + 8, 2, b);
   if (y < 0 || mo < 1 || mo > 12 || d < 1) return NaN;
   const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
   if (d > (mo === 2 && leap ? 29 : DAYS[mo - 1])) return NaN;
@@ -157,12 +159,12 @@ export function parseDateBytes(buf: Uint8Array, a: number, b: number): number {
     if (buf[i] !== 84 && buf[i] !== 32) return NaN;
     i++;
     if (b - i < 5 || buf[i + 2] !== 58) return NaN;
-    h = digitsAt(buf, i, 2);
-    mi = digitsAt(buf, i + 3, 2);
+    h = digitsAt(buf, i, 2, b);
+    mi = digitsAt(buf, i + 3, 2, b);
     if (h < 0 || h > 23 || mi < 0 || mi > 59) return NaN;
     i += 5;
     if (i < b && buf[i] === 58) {
-      s = digitsAt(buf, i + 1, 2);
+      s = digitsAt(buf, i + 1, 2, b);
       if (s < 0 || s > 59) return NaN;
       i += 3;
       if (i < b && buf[i] === 46) {
@@ -185,8 +187,8 @@ export function parseDateBytes(buf: Uint8Array, a: number, b: number): number {
       if (buf[i] === 90 && i + 1 === b) {
         i++;
       } else if ((buf[i] === 43 || buf[i] === 45) && b - i === 6 && buf[i + 3] === 58) {
-        const oh = digitsAt(buf, i + 1, 2);
-        const om = digitsAt(buf, i + 4, 2);
+        const oh = digitsAt(buf, i + 1, 2, b);
+        const om = digitsAt(buf, i + 4, 2, b);
         if (oh < 0 || om < 0) return NaN;
         offset = (buf[i] === 45 ? -1 : 1) * (oh * 60 + om);
         i = b;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../src/core/errors.js';
-import { CsvParser, MAX_COLUMNS, fieldText, type ReadFn } from '../../src/store/import/csv.js';
+import { type CsvHandlers, CsvParser, MAX_COLUMNS, fieldText, type ReadFn } from '../../src/store/import/csv.js';
 import { parseJsonArray, parseJsonLines } from '../../src/store/import/json.js';
 
 /** A ReadFn over `data` that hands out at most `step(i)` bytes per call. */
@@ -15,23 +15,42 @@ function reader(data: Buffer, step: (call: number) => number): ReadFn {
   };
 }
 
-function parseCsv(text: string | Buffer, step = (_: number) => 1 << 20, delimiter = 44): { header: string[]; rows: string[][]; lines: number[] } {
+/** Parses with a `record` handler, or with `records` (batches) when `batched`. */
+function parseCsvWith(text: string | Buffer, step = (_: number) => 1 << 20, delimiter = 44, batched = false): { header: string[]; rows: string[][]; lines: number[] } {
   const out = { header: [] as string[], rows: [] as string[][], lines: [] as number[] };
-  new CsvParser(delimiter, {
-    header: (names) => (out.header = names),
-    record: (buf, s, e, f, n, line) => {
-      const row: string[] = [];
-      for (let k = 0; k < n; k++) row.push(fieldText(buf, s[k], e[k], f[k]));
-      out.rows.push(row);
-      out.lines.push(line);
-    },
-  }, 'test.csv').run(reader(Buffer.isBuffer(text) ? text : Buffer.from(text), step), 16);
+  const handlers: CsvHandlers = batched
+    ? {
+        header: (names) => (out.header = names),
+        records: (b) => {
+          for (let r = 0; r < b.count; r++) {
+            const row: string[] = [];
+            for (let k = 0; k < b.width; k++) row.push(fieldText(b.buf, b.starts[r * b.width + k], b.ends[r * b.width + k], b.flags[r * b.width + k]));
+            out.rows.push(row);
+            out.lines.push(b.lines[r]);
+          }
+        },
+      }
+    : {
+        header: (names) => (out.header = names),
+        record: (buf, s, e, f, n, line) => {
+          const row: string[] = [];
+          for (let k = 0; k < n; k++) row.push(fieldText(buf, s[k], e[k], f[k]));
+          out.rows.push(row);
+          out.lines.push(line);
+        },
+      };
+  new CsvParser(delimiter, handlers, 'test.csv').run(reader(Buffer.isBuffer(text) ? text : Buffer.from(text), step), 16);
   return out;
 }
 
 const TRICKY = '\uFEFFname,"note, with comma",n\r\n"Smith, J","line1\nline2",1\r\n\r\n"say ""hi""",,2\nü∂,"",3';
 
-describe('CsvParser', () => {
+describe.each([
+  ['one record at a time', false],
+  ['in batches', true],
+])('CsvParser, %s', (_, batched) => {
+  const parseCsv = (text: string | Buffer, step?: (call: number) => number, delimiter?: number) => parseCsvWith(text, step, delimiter, batched);
+
   it('parses quotes, doubled quotes, embedded newlines, CRLF, BOM and blank lines', () => {
     const r = parseCsv(TRICKY);
     expect(r.header).toEqual(['name', 'note, with comma', 'n']);
@@ -104,6 +123,17 @@ describe('CsvParser', () => {
   it('refuses a record over 16 MiB', () => {
     const big = Buffer.concat([Buffer.from('a\n"'), Buffer.alloc(17 * 1024 * 1024, 120), Buffer.from('"\n')]);
     expect(() => parseCsv(big)).toThrow(/larger than 16 MiB/);
+  });
+
+  it('gives the same records across many batches and read boundaries', () => {
+    const rows = Array.from({ length: 10_000 }, (_, i) => [String(i), i % 7 === 0 ? `"q,${i}"` : `v${i % 13}`, i % 11 === 0 ? '' : String(i * 0.5)]);
+    const text = 'a,b,c\n' + rows.map((r, i) => r.join(',') + (i % 5 === 0 ? '\r\n' : '\n') + (i % 997 === 0 ? '\n' : '')).join('');
+    const expected = rows.map((r) => r.map((f) => f.replace(/^"(.*)"$/, '$1')));
+    for (const step of [1 << 20, 1000, 37]) {
+      const got = parseCsv(text, () => step);
+      expect(got.rows).toEqual(expected);
+      expect(got.lines[9999]).toBe(10_001 + Math.floor(9999 / 997) + 1);
+    }
   });
 });
 

@@ -21,6 +21,8 @@ export interface BuiltColumns {
   /** Number of columns in the file (all of them, owned or not). */
   width: number;
   columns: BuiltColumn[];
+  /** The sha256 hex of the raw bytes, when {@link BuildOptions.hash} was set. */
+  hex?: string;
 }
 
 /** Options for {@link buildColumns}. */
@@ -33,6 +35,8 @@ export interface BuildOptions {
   owned?: ReadonlySet<number>;
   /** Called with the bytes read so far (about every 16 MiB). */
   onBytes?: (bytes: number) => void;
+  /** Also hash the raw bytes as they are read (sha256; see {@link BuiltColumns.hex}). */
+  hash?: boolean;
 }
 
 /** The columns of one read of a table, fed by the CSV or JSON readers. */
@@ -52,7 +56,7 @@ class TableBuilder {
     private readonly only?: ReadonlySet<string>,
   ) {}
 
-  /** Rows per block: 65,536, or fewer for wide tables (about 64 MiB of buffers in all). */
+  /** Rows per block: 65,536, or fewer for wide tables (at most about 64 MiB of buffers in all). */
   private chunkRows = CHUNK_ROWS;
 
   private add(name: string, index: number): ColumnBuilder {
@@ -84,17 +88,14 @@ class TableBuilder {
           seen.set(name, i);
         });
         this.width = names.length;
-        const owned = this.owned === undefined ? names.length : this.owned.size;
-        this.chunkRows = Math.max(1024, Math.min(CHUNK_ROWS, 2 ** Math.floor(Math.log2((64 * 1024 * 1024) / (Math.max(1, owned) * 8)))));
+        // from the whole width, not the owned share: the same blocks (so the same objects) whatever the threads
+        this.chunkRows = Math.max(1024, Math.min(CHUNK_ROWS, 2 ** Math.floor(Math.log2((64 * 1024 * 1024) / (Math.max(1, names.length) * 8)))));
         this.csvTargets = names.map((raw, i) => (this.wanted(i, raw.trim()) ? this.add(raw.trim(), i) : null));
       },
-      record: (buf, starts, ends, flags, count) => {
+      records: (batch) => {
         const targets = this.csvTargets;
-        for (let k = 0; k < count; k++) {
-          const b = targets[k];
-          if (b !== null) b.addField(buf, starts[k], ends[k], (flags[k] & 2) !== 0);
-        }
-        this.rows++;
+        for (let k = 0; k < targets.length; k++) targets[k]?.addBatch(batch, k);
+        this.rows += batch.count;
       },
     };
   }
@@ -156,8 +157,9 @@ export function sourceError(err: SourceBytesError, path: string, label: string):
   });
 }
 
-function readAll(table: TableBuilder, rawPath: string, format: DatasetFormat, label: string, onBytes?: (bytes: number) => void): void {
-  const source = new ByteSource(rawPath, { hash: false });
+/** Reads the whole raw copy into `table`; returns the sha256 hex of its bytes when `hash`. */
+function readAll(table: TableBuilder, rawPath: string, format: DatasetFormat, label: string, onBytes?: (bytes: number) => void, hash = false): string | undefined {
+  const source = new ByteSource(rawPath, { hash });
   let next = 1 << 24;
   try {
     table.run(format, (buf, off, len) => {
@@ -168,6 +170,7 @@ function readAll(table: TableBuilder, rawPath: string, format: DatasetFormat, la
       }
       return n;
     });
+    return hash ? source.digest() : undefined;
   } catch (err) {
     table.close();
     if (err instanceof SourceBytesError) throw sourceError(err, rawPath, label);
@@ -178,15 +181,15 @@ function readAll(table: TableBuilder, rawPath: string, format: DatasetFormat, la
 }
 
 /**
- * Reads the raw copy once and builds the owned columns: each is streamed into its own columnar
+ * Reads the raw copy once (hashing it too, when asked) and builds the owned columns: each is streamed into its own columnar
  * file, re-read as strings if it turned from numbers to text mid-file, then typed, summarised
  * and finished (hashed as written). Used directly, and by each import worker for its share of
  * the columns.
  */
 export function buildColumns(o: BuildOptions): BuiltColumns {
   const table = new TableBuilder(o.work, o.label, o.owned);
-  readAll(table, o.rawPath, o.format, o.label, o.onBytes);
-  if (table.rows === 0) return { rows: 0, width: table.width, columns: [] };
+  const hex = readAll(table, o.rawPath, o.format, o.label, o.onBytes, o.hash);
+  if (table.rows === 0) return { rows: 0, width: table.width, columns: [], hex };
   const rescan = table.builders.filter(({ b }) => b.needsRescan);
   const replacement = new Map<ColumnBuilder, ColumnBuilder>();
   if (rescan.length > 0) {
@@ -199,5 +202,5 @@ export function buildColumns(o: BuildOptions): BuiltColumns {
     const { meta, column } = finalizeColumn(use);
     return { index, column, path: use.path, hex: use.finishFile(meta) };
   });
-  return { rows: table.rows, width: table.width, columns };
+  return { rows: table.rows, width: table.width, columns, hex };
 }

@@ -2,6 +2,7 @@ import { ByteDict } from '../../core/byte-dict.js';
 import { FirstPass, HyperLogLog, fnv1a } from '../../core/stats.js';
 import { isMissingBytes, lastNumber, parseDateBytes, parseNumberBytes } from '../../core/values.js';
 import { type BlockRef, type ColumnarColumnMeta, ColumnarWriter } from '../columnar.js';
+import { type CsvBatch, ValueKind } from './csv.js';
 
 /** Rows per block. */
 export const CHUNK_ROWS = 1 << 16;
@@ -140,6 +141,33 @@ export class ColumnBuilder {
     }
   }
 
+  /**
+   * Adds column `col` of a CSV batch: numbers and dates are read by the tokenizer
+   * ({@link CsvBatch.values}) a run at a time, and only the fields it leaves (the first value,
+   * strings, the slow path) come through {@link addField}; the same values as field by field.
+   */
+  addBatch(batch: CsvBatch, col: number): void {
+    const { count, width, buf, starts, ends, flags } = batch;
+    let r = 0;
+    while (r < count) {
+      const st = this.state;
+      if (st === ColState.Number || st === ColState.Date) {
+        const stop = batch.values(st === ColState.Number ? ValueKind.Number : ValueKind.Date, col, r);
+        if (stop > r) {
+          this.rows += stop - r;
+          this.missing += batch.missing;
+          if (batch.fraction) this.integerSyntax = false;
+          this.pushFloats(batch.out, r, stop);
+          r = stop;
+          if (r === count) return;
+        }
+      }
+      const at = r * width + col;
+      this.addField(buf, starts[at], ends[at], (flags[at] & 2) !== 0);
+      r++;
+    }
+  }
+
   private unescape(buf: Uint8Array, s: number, e: number): Buffer {
     if (this.scratch.length < e - s) this.scratch = Buffer.allocUnsafe(e - s);
     let w = 0;
@@ -172,6 +200,19 @@ export class ColumnBuilder {
     if (this.f64 === null) this.f64 = new Float64Array(this.chunkRows);
     this.f64[this.fpos++] = x;
     if (this.fpos === this.chunkRows) this.flushFloat();
+  }
+
+  /** Appends `values[from..to)`. */
+  private pushFloats(values: Float64Array, from: number, to: number): void {
+    let i = from;
+    while (i < to) {
+      if (this.f64 === null) this.f64 = new Float64Array(this.chunkRows);
+      const n = Math.min(to - i, this.chunkRows - this.fpos);
+      this.f64.set(values.subarray(i, i + n), this.fpos);
+      this.fpos += n;
+      i += n;
+      if (this.fpos === this.chunkRows) this.flushFloat();
+    }
   }
 
   private flushFloat(): void {

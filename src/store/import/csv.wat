@@ -1,7 +1,8 @@
 ;; The CSV tokenizer of src/store/import/csv.ts in WebAssembly, compiled at build time by
 ;; scripts/wasm.js into csv.generated.ts (base64). Unquoted fields are scanned sixteen bytes at
 ;; a time (SIMD). One call parses one record; the JavaScript side keeps the header, ragged row
-;; and error handling.
+;; and error handling. `batch` parses many records of a known width in one call; `values` then
+;; reads one column of such a batch as numbers or dates, in the same way as core/values.ts.
 (module
   (memory (export "memory") 1)
 
@@ -18,7 +19,7 @@
   ;;   -3: text after a closing quote (state[2]: the line of that text);
   ;;   -4: more than $cap fields.
   ;; Without $last a record that reaches $end is incomplete: nothing is consumed.
-  (func (export "next")
+  (func $next (export "next")
     (param $buf i32) (param $end i32) (param $last i32) (param $delim i32) (param $st i32)
     (param $starts i32) (param $ends i32) (param $flags i32) (param $cap i32) (result i32)
     (local $i i32) (local $line i32) (local $recStart i32) (local $recLine i32)
@@ -161,4 +162,304 @@
         (local.set $nf (i32.const -1))))
     (i32.store (local.get $st) (i32.sub (local.get $i) (local.get $buf)))
     (i32.store offset=4 (local.get $st) (local.get $line))
-    (local.get $nf)))
+    (local.get $nf))
+
+  ;; Parses up to $max records of exactly $width fields each: record r's fields go to
+  ;; starts/ends/flags at r * $width, its first line to lines[r]. Stops before a record that is
+  ;; incomplete, an error, or of another width (nothing of it consumed: a call to `next` then
+  ;; reports it). Returns the number of records parsed.
+  (func (export "batch")
+    (param $buf i32) (param $end i32) (param $last i32) (param $delim i32) (param $st i32)
+    (param $starts i32) (param $ends i32) (param $flags i32) (param $lines i32)
+    (param $width i32) (param $max i32) (result i32)
+    (local $r i32) (local $pos i32) (local $line i32) (local $nf i32) (local $at i32)
+    (block $stop
+      (loop $records
+        (br_if $stop (i32.ge_u (local.get $r) (local.get $max)))
+        (local.set $pos (i32.load (local.get $st)))
+        (local.set $line (i32.load offset=4 (local.get $st)))
+        (local.set $at (i32.mul (local.get $r) (local.get $width)))
+        (local.set $nf (call $next (local.get $buf) (local.get $end) (local.get $last) (local.get $delim) (local.get $st)
+          (i32.add (local.get $starts) (i32.shl (local.get $at) (i32.const 2)))
+          (i32.add (local.get $ends) (i32.shl (local.get $at) (i32.const 2)))
+          (i32.add (local.get $flags) (local.get $at))
+          (local.get $width)))
+        (if (i32.ne (local.get $nf) (local.get $width))
+          (then
+            (i32.store (local.get $st) (local.get $pos))
+            (i32.store offset=4 (local.get $st) (local.get $line))
+            (br $stop)))
+        (i32.store (i32.add (local.get $lines) (i32.shl (local.get $r) (i32.const 2))) (i32.load offset=8 (local.get $st)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $records)))
+    (local.get $r))
+
+  ;; Powers of ten 1e0..1e22 (all exact in float64) at POW10, filled at instantiation.
+  (global $POW10 i32 (i32.const 1024))
+  (func $init
+    (local $k i32) (local $p f64)
+    (local.set $p (f64.const 1))
+    (loop $fill
+      (f64.store (i32.add (global.get $POW10) (i32.shl (local.get $k) (i32.const 3))) (local.get $p))
+      (local.set $p (f64.mul (local.get $p) (f64.const 10)))
+      (local.set $k (i32.add (local.get $k) (i32.const 1)))
+      (br_if $fill (i32.le_u (local.get $k) (i32.const 22)))))
+  (start $init)
+
+  ;; Lower-case ASCII.
+  (func $lower (param $c i32) (result i32)
+    (select (i32.add (local.get $c) (i32.const 32)) (local.get $c)
+      (i32.lt_u (i32.sub (local.get $c) (i32.const 65)) (i32.const 26))))
+
+  ;; True when [$a, $b) (trimmed, 1 to 4 bytes) is NA, N/A, null, NaN or ? (any case).
+  (func $isMissing (param $a i32) (param $b i32) (result i32)
+    (local $len i32) (local $c0 i32) (local $c1 i32) (local $c2 i32)
+    (local.set $len (i32.sub (local.get $b) (local.get $a)))
+    (if (i32.eq (local.get $len) (i32.const 1))
+      (then (return (i32.eq (i32.load8_u (local.get $a)) (i32.const 63)))))
+    (local.set $c0 (call $lower (i32.load8_u (local.get $a))))
+    (local.set $c1 (call $lower (i32.load8_u offset=1 (local.get $a))))
+    (if (i32.eq (local.get $len) (i32.const 2))
+      (then (return (i32.and (i32.eq (local.get $c0) (i32.const 110)) (i32.eq (local.get $c1) (i32.const 97))))))
+    (local.set $c2 (call $lower (i32.load8_u offset=2 (local.get $a))))
+    (if (i32.eq (local.get $len) (i32.const 3))
+      (then (return (i32.and (i32.eq (local.get $c0) (i32.const 110))
+        (i32.or
+          (i32.and (i32.eq (local.get $c1) (i32.const 47)) (i32.eq (local.get $c2) (i32.const 97)))
+          (i32.and (i32.eq (local.get $c1) (i32.const 97)) (i32.eq (local.get $c2) (i32.const 110))))))))
+    (i32.and
+      (i32.and (i32.eq (local.get $c0) (i32.const 110)) (i32.eq (local.get $c1) (i32.const 117)))
+      (i32.and (i32.eq (local.get $c2) (i32.const 108)) (i32.eq (call $lower (i32.load8_u offset=3 (local.get $a))) (i32.const 108)))))
+
+  ;; The decimal number in [$a, $b) (trimmed, non-empty), as core/values.ts parseNumberBytes
+  ;; computes it on its exact fast path (a power of ten within 1e22, and here at most 15
+  ;; digits in all, so at most 15 significant ones): the value, and in $st (offset 20) 1 for a
+  ;; fraction or an exponent. NaN when the bytes are not a number or need the slow path (the
+  ;; caller hands those to JavaScript, which gives the same value for what is read here).
+  (func $number (param $a i32) (param $b i32) (param $st i32) (result f64)
+    (local $i i32) (local $c i32) (local $neg i32) (local $mant i64) (local $d0 i32) (local $dot i32)
+    (local $ndig i32) (local $fracDigits i32) (local $exp i32) (local $eneg i32) (local $e0 i32) (local $e10 i32)
+    (local $v f64)
+    (local.set $i (local.get $a))
+    (local.set $c (i32.load8_u (local.get $i)))
+    (if (i32.or (i32.eq (local.get $c) (i32.const 45)) (i32.eq (local.get $c) (i32.const 43)))
+      (then
+        (local.set $neg (i32.eq (local.get $c) (i32.const 45)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))))
+    ;; digits with at most one point among them ($mant wraps past 19 digits: then the slow path)
+    (local.set $d0 (local.get $i))
+    (local.set $dot (i32.const -1))
+    (block $digitsEnd
+      (loop $digits
+        (br_if $digitsEnd (i32.ge_u (local.get $i) (local.get $b)))
+        (local.set $c (i32.sub (i32.load8_u (local.get $i)) (i32.const 48)))
+        (if (i32.le_u (local.get $c) (i32.const 9))
+          (then
+            (local.set $mant (i64.add (i64.mul (local.get $mant) (i64.const 10)) (i64.extend_i32_u (local.get $c))))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $digits)))
+        ;; '.' is 46, so $c is -2
+        (br_if $digitsEnd (i32.or (i32.ne (local.get $c) (i32.const -2)) (i32.ge_s (local.get $dot) (i32.const 0))))
+        (local.set $dot (local.get $i))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $digits)))
+    (local.set $ndig (i32.sub (i32.sub (local.get $i) (local.get $d0)) (i32.ge_s (local.get $dot) (i32.const 0))))
+    (if (i32.eqz (local.get $ndig)) (then (return (f64.const nan))))
+    (if (i32.ge_s (local.get $dot) (i32.const 0))
+      (then (local.set $fracDigits (i32.sub (i32.sub (local.get $i) (local.get $dot)) (i32.const 1)))))
+    (if (i32.lt_u (local.get $i) (local.get $b))
+      (then
+        (if (i32.ne (i32.or (i32.load8_u (local.get $i)) (i32.const 32)) (i32.const 101)) (then (return (f64.const nan))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (if (i32.lt_u (local.get $i) (local.get $b))
+          (then
+            (local.set $c (i32.load8_u (local.get $i)))
+            (if (i32.or (i32.eq (local.get $c) (i32.const 45)) (i32.eq (local.get $c) (i32.const 43)))
+              (then
+                (local.set $eneg (i32.eq (local.get $c) (i32.const 45)))
+                (local.set $i (i32.add (local.get $i) (i32.const 1)))))))
+        (local.set $e0 (local.get $i))
+        (block $expEnd
+          (loop $expLoop
+            (br_if $expEnd (i32.ge_u (local.get $i) (local.get $b)))
+            (local.set $c (i32.sub (i32.load8_u (local.get $i)) (i32.const 48)))
+            (br_if $expEnd (i32.gt_u (local.get $c) (i32.const 9)))
+            (local.set $exp (i32.add (i32.mul (local.get $exp) (i32.const 10)) (local.get $c)))
+            (if (i32.gt_s (local.get $exp) (i32.const 100000)) (then (local.set $exp (i32.const 100000))))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $expLoop)))
+        (if (i32.or (i32.eq (local.get $i) (local.get $e0)) (i32.ne (local.get $i) (local.get $b))) (then (return (f64.const nan))))
+        (if (local.get $eneg) (then (local.set $exp (i32.sub (i32.const 0) (local.get $exp)))))
+        (local.set $dot (i32.const 0))))
+    (local.set $e10 (i32.sub (local.get $exp) (local.get $fracDigits)))
+    ;; the slow path is JavaScript's
+    (if (i32.or (i32.gt_u (local.get $ndig) (i32.const 15)) (i32.gt_u (i32.add (local.get $e10) (i32.const 22)) (i32.const 44)))
+      (then (return (f64.const nan))))
+    (local.set $v (f64.convert_i64_u (local.get $mant)))
+    (if (i32.ge_s (local.get $e10) (i32.const 0))
+      (then (local.set $v (f64.mul (local.get $v) (f64.load (i32.add (global.get $POW10) (i32.shl (local.get $e10) (i32.const 3)))))))
+      (else (local.set $v (f64.div (local.get $v) (f64.load (i32.add (global.get $POW10) (i32.shl (i32.sub (i32.const 0) (local.get $e10)) (i32.const 3))))))))
+    ;; a point or an exponent: not whole-number syntax
+    (if (i32.ge_s (local.get $dot) (i32.const 0)) (then (i32.store offset=20 (local.get $st) (i32.const 1))))
+    (select (f64.neg (local.get $v)) (local.get $v) (local.get $neg)))
+
+  ;; $n decimal digits at $i, all before $b: their value, or -1.
+  (func $digitsAt (param $i i32) (param $n i32) (param $b i32) (result i32)
+    (local $v i32) (local $c i32) (local $end i32)
+    (local.set $end (i32.add (local.get $i) (local.get $n)))
+    (if (i32.gt_u (local.get $end) (local.get $b)) (then (return (i32.const -1))))
+    (block $done
+      (loop $d
+        (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+        (local.set $c (i32.sub (i32.load8_u (local.get $i)) (i32.const 48)))
+        (if (i32.gt_u (local.get $c) (i32.const 9)) (then (return (i32.const -1))))
+        (local.set $v (i32.add (i32.mul (local.get $v) (i32.const 10)) (local.get $c)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $d)))
+    (local.get $v))
+
+  ;; The ISO 8601 date or date-time in [$a, $b) (trimmed), as epoch milliseconds, the same way
+  ;; as core/values.ts parseDateBytes; NaN when it is not one.
+  (func $date (param $a i32) (param $b i32) (result f64)
+    (local $sep i32) (local $y i32) (local $mo i32) (local $d i32) (local $dim i32)
+    (local $h i32) (local $mi i32) (local $s i32) (local $ms i32) (local $offset i32) (local $i i32)
+    (local $f0 i32) (local $frac i32) (local $scale i32) (local $c i32) (local $oh i32) (local $om i32)
+    (local $yy i32) (local $era i32) (local $yoe i32) (local $doy i32) (local $days i32)
+    (if (i32.lt_s (i32.sub (local.get $b) (local.get $a)) (i32.const 10)) (then (return (f64.const nan))))
+    (local.set $sep (i32.load8_u offset=4 (local.get $a)))
+    (if (i32.or (i32.and (i32.ne (local.get $sep) (i32.const 45)) (i32.ne (local.get $sep) (i32.const 47)))
+          (i32.ne (i32.load8_u offset=7 (local.get $a)) (local.get $sep)))
+      (then (return (f64.const nan))))
+    (local.set $y (call $digitsAt (local.get $a) (i32.const 4) (local.get $b)))
+    (local.set $mo (call $digitsAt (i32.add (local.get $a) (i32.const 5)) (i32.const 2) (local.get $b)))
+    (local.set $d (call $digitsAt (i32.add (local.get $a) (i32.const 8)) (i32.const 2) (local.get $b)))
+    (if (i32.or (i32.or (i32.lt_s (local.get $y) (i32.const 0)) (i32.lt_s (local.get $mo) (i32.const 1)))
+          (i32.or (i32.gt_s (local.get $mo) (i32.const 12)) (i32.lt_s (local.get $d) (i32.const 1))))
+      (then (return (f64.const nan))))
+    ;; days in the month: 28 + (0x3bbeecc >> 2*mo) & 3 (31 28 31 30 31 30 31 31 30 31 30 31), 29 for a leap February
+    (local.set $dim (i32.add (i32.const 28) (i32.and (i32.shr_u (i32.const 0x3bbeecc) (i32.shl (local.get $mo) (i32.const 1))) (i32.const 3))))
+    (if (i32.and (i32.eq (local.get $mo) (i32.const 2))
+          (i32.or
+            (i32.and (i32.eqz (i32.rem_u (local.get $y) (i32.const 4))) (i32.ne (i32.rem_u (local.get $y) (i32.const 100)) (i32.const 0)))
+            (i32.eqz (i32.rem_u (local.get $y) (i32.const 400)))))
+      (then (local.set $dim (i32.const 29))))
+    (if (i32.gt_s (local.get $d) (local.get $dim)) (then (return (f64.const nan))))
+    (local.set $i (i32.add (local.get $a) (i32.const 10)))
+    (if (i32.lt_u (local.get $i) (local.get $b))
+      (then
+        (local.set $c (i32.load8_u (local.get $i)))
+        (if (i32.and (i32.ne (local.get $c) (i32.const 84)) (i32.ne (local.get $c) (i32.const 32))) (then (return (f64.const nan))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (if (i32.or (i32.lt_s (i32.sub (local.get $b) (local.get $i)) (i32.const 5)) (i32.ne (i32.load8_u offset=2 (local.get $i)) (i32.const 58)))
+          (then (return (f64.const nan))))
+        (local.set $h (call $digitsAt (local.get $i) (i32.const 2) (local.get $b)))
+        (local.set $mi (call $digitsAt (i32.add (local.get $i) (i32.const 3)) (i32.const 2) (local.get $b)))
+        (if (i32.or (i32.or (i32.lt_s (local.get $h) (i32.const 0)) (i32.gt_s (local.get $h) (i32.const 23)))
+              (i32.or (i32.lt_s (local.get $mi) (i32.const 0)) (i32.gt_s (local.get $mi) (i32.const 59))))
+          (then (return (f64.const nan))))
+        (local.set $i (i32.add (local.get $i) (i32.const 5)))
+        (if (i32.and (i32.lt_u (local.get $i) (local.get $b)) (i32.eq (i32.load8_u (local.get $i)) (i32.const 58)))
+          (then
+            (local.set $s (call $digitsAt (i32.add (local.get $i) (i32.const 1)) (i32.const 2) (local.get $b)))
+            (if (i32.or (i32.lt_s (local.get $s) (i32.const 0)) (i32.gt_s (local.get $s) (i32.const 59))) (then (return (f64.const nan))))
+            (local.set $i (i32.add (local.get $i) (i32.const 3)))
+            (if (i32.and (i32.lt_u (local.get $i) (local.get $b)) (i32.eq (i32.load8_u (local.get $i)) (i32.const 46)))
+              (then
+                (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                (local.set $f0 (local.get $i))
+                (local.set $scale (i32.const 1))
+                (block $fracEnd
+                  (loop $fracLoop
+                    (br_if $fracEnd (i32.ge_u (local.get $i) (local.get $b)))
+                    (local.set $c (i32.sub (i32.load8_u (local.get $i)) (i32.const 48)))
+                    (br_if $fracEnd (i32.gt_u (local.get $c) (i32.const 9)))
+                    (if (i32.lt_u (i32.sub (local.get $i) (local.get $f0)) (i32.const 3))
+                      (then
+                        (local.set $frac (i32.add (i32.mul (local.get $frac) (i32.const 10)) (local.get $c)))
+                        (local.set $scale (i32.mul (local.get $scale) (i32.const 10)))))
+                    (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                    (br $fracLoop)))
+                (if (i32.eq (local.get $i) (local.get $f0)) (then (return (f64.const nan))))
+                (local.set $ms (i32.mul (local.get $frac) (i32.div_u (i32.const 1000) (local.get $scale))))))))
+        (if (i32.lt_u (local.get $i) (local.get $b))
+          (then
+            (local.set $c (i32.load8_u (local.get $i)))
+            (if (i32.and (i32.eq (local.get $c) (i32.const 90)) (i32.eq (i32.add (local.get $i) (i32.const 1)) (local.get $b)))
+              (then (local.set $i (local.get $b)))
+              (else
+                (if (i32.and (i32.or (i32.eq (local.get $c) (i32.const 43)) (i32.eq (local.get $c) (i32.const 45)))
+                      (i32.and (i32.eq (i32.sub (local.get $b) (local.get $i)) (i32.const 6)) (i32.eq (i32.load8_u offset=3 (local.get $i)) (i32.const 58))))
+                  (then
+                    (local.set $oh (call $digitsAt (i32.add (local.get $i) (i32.const 1)) (i32.const 2) (local.get $b)))
+                    (local.set $om (call $digitsAt (i32.add (local.get $i) (i32.const 4)) (i32.const 2) (local.get $b)))
+                    (if (i32.or (i32.lt_s (local.get $oh) (i32.const 0)) (i32.lt_s (local.get $om) (i32.const 0))) (then (return (f64.const nan))))
+                    (local.set $offset (i32.add (i32.mul (local.get $oh) (i32.const 60)) (local.get $om)))
+                    (if (i32.eq (local.get $c) (i32.const 45)) (then (local.set $offset (i32.sub (i32.const 0) (local.get $offset))))))
+                  (else (return (f64.const nan))))))))))
+    ;; days from 1970-01-01 (Howard Hinnant's days_from_civil, floor division for year -1)
+    (local.set $yy (i32.sub (local.get $y) (i32.le_u (local.get $mo) (i32.const 2))))
+    (local.set $era (i32.div_s (select (local.get $yy) (i32.sub (local.get $yy) (i32.const 399)) (i32.ge_s (local.get $yy) (i32.const 0))) (i32.const 400)))
+    (local.set $yoe (i32.sub (local.get $yy) (i32.mul (local.get $era) (i32.const 400))))
+    (local.set $doy (i32.sub (i32.add (i32.div_u (i32.add (i32.mul (i32.const 153)
+      (i32.add (local.get $mo) (select (i32.const -3) (i32.const 9) (i32.gt_u (local.get $mo) (i32.const 2))))) (i32.const 2)) (i32.const 5))
+      (local.get $d)) (i32.const 1)))
+    (local.set $days (i32.sub (i32.add (i32.mul (local.get $era) (i32.const 146097))
+      (i32.add (i32.sub (i32.add (i32.mul (local.get $yoe) (i32.const 365)) (i32.div_u (local.get $yoe) (i32.const 4))) (i32.div_u (local.get $yoe) (i32.const 100))) (local.get $doy)))
+      (i32.const 719468)))
+    (f64.add
+      (f64.mul (f64.convert_i32_s (local.get $days)) (f64.const 86400000))
+      (f64.convert_i32_s (i32.add (i32.mul (i32.add (i32.mul (i32.sub (i32.add (i32.mul (local.get $h) (i32.const 60)) (local.get $mi)) (local.get $offset)) (i32.const 60)) (local.get $s)) (i32.const 1000)) (local.get $ms)))))
+
+  ;; Reads column $col of records [$from, $to) of a batch as numbers ($kind 0) or dates
+  ;; ($kind 1) into out[r] (float64), missing markers (empty, NA, N/A, null, NaN, ?; spaces
+  ;; and tabs trimmed) as NaN. Stops at the first field it cannot read (not a number or date,
+  ;; doubled quotes, or a number for the slow path) and returns its record index ($to when
+  ;; all were read). Adds the missing values to state offset 16 (i32) and sets offset 20 to 1
+  ;; when a number has a fraction or an exponent.
+  (func (export "values")
+    (param $kind i32) (param $buf i32) (param $starts i32) (param $ends i32) (param $flags i32)
+    (param $width i32) (param $col i32) (param $from i32) (param $to i32) (param $out i32) (param $st i32) (result i32)
+    (local $r i32) (local $at i32) (local $a i32) (local $b i32) (local $c i32) (local $x f64) (local $missing i32)
+    (local.set $r (local.get $from))
+    (local.set $at (i32.add (i32.mul (local.get $from) (local.get $width)) (local.get $col)))
+    (block $stop
+      (loop $records
+        (br_if $stop (i32.ge_u (local.get $r) (local.get $to)))
+        (br_if $stop (i32.and (i32.load8_u (i32.add (local.get $flags) (local.get $at))) (i32.const 2)))
+        (local.set $a (i32.add (local.get $buf) (i32.load (i32.add (local.get $starts) (i32.shl (local.get $at) (i32.const 2))))))
+        (local.set $b (i32.add (local.get $buf) (i32.load (i32.add (local.get $ends) (i32.shl (local.get $at) (i32.const 2))))))
+        (block $trimmed
+          (loop $left
+            (br_if $trimmed (i32.ge_u (local.get $a) (local.get $b)))
+            (local.set $c (i32.load8_u (local.get $a)))
+            (br_if $trimmed (i32.and (i32.ne (local.get $c) (i32.const 32)) (i32.ne (local.get $c) (i32.const 9))))
+            (local.set $a (i32.add (local.get $a) (i32.const 1)))
+            (br $left)))
+        (block $trimmedR
+          (loop $right
+            (br_if $trimmedR (i32.le_u (local.get $b) (local.get $a)))
+            (local.set $c (i32.load8_u (i32.sub (local.get $b) (i32.const 1))))
+            (br_if $trimmedR (i32.and (i32.ne (local.get $c) (i32.const 32)) (i32.ne (local.get $c) (i32.const 9))))
+            (local.set $b (i32.sub (local.get $b) (i32.const 1)))
+            (br $right)))
+        ;; (every missing marker but the empty one starts with n, N or ?)
+        (if (if (result i32) (i32.eq (local.get $a) (local.get $b))
+              (then (i32.const 1))
+              (else (if (result i32) (i32.and (i32.le_u (i32.sub (local.get $b) (local.get $a)) (i32.const 4))
+                      (i32.or (i32.eq (i32.or (i32.load8_u (local.get $a)) (i32.const 32)) (i32.const 110)) (i32.eq (i32.load8_u (local.get $a)) (i32.const 63))))
+                (then (call $isMissing (local.get $a) (local.get $b)))
+                (else (i32.const 0)))))
+          (then
+            (local.set $x (f64.const nan))
+            (local.set $missing (i32.add (local.get $missing) (i32.const 1))))
+          (else
+            (local.set $x (if (result f64) (local.get $kind)
+              (then (call $date (local.get $a) (local.get $b)))
+              (else (call $number (local.get $a) (local.get $b) (local.get $st)))))
+            (br_if $stop (f64.ne (local.get $x) (local.get $x)))))
+        (f64.store (i32.add (local.get $out) (i32.shl (local.get $r) (i32.const 3))) (local.get $x))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (local.set $at (i32.add (local.get $at) (local.get $width)))
+        (br $records)))
+    (i32.store offset=16 (local.get $st) (i32.add (i32.load offset=16 (local.get $st)) (local.get $missing)))
+    (local.get $r)))
