@@ -186,6 +186,20 @@ describe('importDataset with worker threads', () => {
     expect(code.levels[code.codes[70_000]]).toBe('X9');
   });
 
+  it('a wide table (smaller blocks) gives the same column objects with two threads as with one', async () => {
+    const w = await makeWorkspace();
+    const v = await makeWorkspace();
+    cleanup = () => (w.cleanup(), v.cleanup());
+    const width = 600; // blocks of 8,192 rows (16,384 for a share of 300): the block size follows the width
+    const lines = [Array.from({ length: width }, (_, k) => `c${k}`).join(',')];
+    for (let r = 0; r < 9_000; r++) lines.push(Array.from({ length: width }, (_, k) => (r * (k + 1)) % 97).join(','));
+    const text = lines.join('\n') + '\n';
+    const one = (await importDataset(w.root, w.write('wide.csv', text), { threads: 1 })).dataset;
+    const two = (await importDataset(v.root, v.write('wide.csv', text), { threads: 2 })).dataset;
+    expect(two.objects).toEqual(one.objects);
+    expect(two.columns).toEqual(one.columns);
+  });
+
   it('errors found in a worker surface as the same user-facing errors', async () => {
     const w = await makeWorkspace();
     cleanup = w.cleanup;
