@@ -89,3 +89,24 @@ export async function makeCliWorkspace(): Promise<{ dir: string; ws: string; cle
   if (r.exitCode !== 0) throw new Error(`bfly init failed: ${r.stderr}`);
   return { dir: t.dir, ws, cleanup: t.cleanup };
 }
+
+/** A seeded uniform random number generator in [0, 1) (an LCG: fast, repeatable). */
+export function seededRandom(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+/** A CsvParser ReadFn that yields `text`'s UTF-8 bytes. */
+export function bytesReader(text: string): (buf: Buffer, off: number, len: number) => number {
+  const data = Buffer.from(text);
+  let pos = 0;
+  return (buf, off, len) => {
+    const n = Math.min(len, data.length - pos);
+    data.copy(buf, off, pos, pos + n);
+    pos += n;
+    return n;
+  };
+}

@@ -1,10 +1,24 @@
 import { fnv1a } from './stats.js';
 
+/** A dictionary of byte strings → dense ids in first-seen order, with occurrence counts. */
+export interface StringDict {
+  /** Number of distinct entries. */
+  readonly size: number;
+  /** Occurrences of each id (index by id: it may be longer than `size`). */
+  readonly counts: Float64Array;
+  /** The id of `buf[s..e)`, inserting it if new; counts one occurrence. */
+  add(buf: Uint8Array, s: number, e: number): number;
+  /** The 32-bit FNV-1a hash of entry `id` (as used for HyperLogLog). */
+  hashOf(id: number): number;
+  /** The UTF-8 text of entry `id`. */
+  text(id: number): string;
+}
+
 /**
  * A dictionary of byte strings → dense ids (first-seen order) with occurrence counts. Lookups
  * hash and compare bytes, so repeated category values never become JS strings on the hot path.
  */
-export class ByteDict {
+export class ByteDict implements StringDict {
   // Small to start (a wide table has one per column); everything doubles as it fills.
   private arena: Buffer = Buffer.alloc(1024);
   private arenaLen = 0;

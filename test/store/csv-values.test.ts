@@ -1,16 +1,9 @@
 // The tokenizer's column readers (csv.wat `values`) against core/values.ts: every value they
 // read must be exactly what JavaScript reads, and what they leave must be left to JavaScript.
 import { describe, expect, it } from 'vitest';
+import { bytesReader, seededRandom } from '../helpers.js';
 import { isMissingBytes, lastNumber, parseDateBytes, parseNumberBytes } from '../../src/core/values.js';
 import { type CsvBatch, CsvParser, ValueKind } from '../../src/store/import/csv.js';
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 
 /** What JavaScript makes of one field: NaN and missing, a value, or null (not a number/date). */
 function reference(kind: number, field: Buffer, escaped: boolean): { missing: boolean; value: number; fraction: boolean } | null {
@@ -73,16 +66,7 @@ function check(kind: number, fields: string[]): Outcome {
       }
       row += batch.count;
     },
-  }, 'values.csv').run((() => {
-    const data = Buffer.from(text);
-    let pos = 0;
-    return (buf: Buffer, off: number, len: number) => {
-      const n = Math.min(len, data.length - pos);
-      data.copy(buf, off, pos, pos + n);
-      pos += n;
-      return n;
-    };
-  })());
+  }, 'values.csv').run(bytesReader(text));
   return out;
 }
 
@@ -94,7 +78,7 @@ function digits(rnd: () => number, n: number): string {
 
 describe('CsvBatch.values', () => {
   it('reads numbers exactly as parseNumberBytes does, and leaves the slow path and non-numbers to it', () => {
-    const rnd = rng(7);
+    const rnd = seededRandom(7);
     const pick = <T,>(xs: T[]): T => xs[Math.floor(rnd() * xs.length)];
     const fields: string[] = [];
     for (let i = 0; i < 30000; i++) {
@@ -124,7 +108,7 @@ describe('CsvBatch.values', () => {
   });
 
   it('reads dates exactly as parseDateBytes does', () => {
-    const rnd = rng(11);
+    const rnd = seededRandom(11);
     const pick = <T,>(xs: T[]): T => xs[Math.floor(rnd() * xs.length)];
     const two = (n: number) => String(n).padStart(2, '0');
     const fields: string[] = [];

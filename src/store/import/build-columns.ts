@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import type { DatasetColumn, DatasetFormat } from '../../core/dataset.js';
 import { ValidationError } from '../../core/errors.js';
-import { CHUNK_ROWS, ColumnBuilder } from './column-builder.js';
+import type { StringDict } from '../../core/byte-dict.js';
+import { CHUNK_ROWS, ColumnBuilder, DICT_CAP } from './column-builder.js';
 import { CsvParser, type CsvHandlers, type ReadFn } from './csv.js';
 import { finalizeColumn } from './finalize.js';
 import { parseJsonArray, parseJsonLines } from './json.js';
@@ -59,8 +60,11 @@ class TableBuilder {
   /** Rows per block: 65,536, or fewer for wide tables (at most about 64 MiB of buffers in all). */
   private chunkRows = CHUNK_ROWS;
 
+  /** Makes a column's string dictionary (in the CSV tokenizer's memory when reading CSV). */
+  private newDict?: () => StringDict;
+
   private add(name: string, index: number): ColumnBuilder {
-    const b = new ColumnBuilder(name, join(this.work, `col-${index}${this.only ? '-r' : ''}`), this.only !== undefined, this.chunkRows);
+    const b = new ColumnBuilder(name, join(this.work, `col-${index}${this.only ? '-r' : ''}`), this.only !== undefined, this.chunkRows, this.newDict);
     this.builders.push({ index, b });
     this.byName.set(name, b);
     return b;
@@ -131,7 +135,11 @@ class TableBuilder {
   }
 
   run(format: DatasetFormat, read: ReadFn): void {
-    if (format === 'csv' || format === 'tsv') new CsvParser(format === 'csv' ? 44 : 9, this.csvHandlers(), this.label).run(read);
+    if (format === 'csv' || format === 'tsv') {
+      const parser = new CsvParser(format === 'csv' ? 44 : 9, this.csvHandlers(), this.label);
+      this.newDict = () => parser.newDict(DICT_CAP);
+      parser.run(read);
+    }
     else if (format === 'json') parseJsonArray(read, this.onObject, this.label);
     else parseJsonLines(read, this.onObject, this.label);
     for (const { b } of this.builders) b.finish();

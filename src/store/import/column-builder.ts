@@ -1,8 +1,8 @@
-import { ByteDict } from '../../core/byte-dict.js';
+import { ByteDict, type StringDict } from '../../core/byte-dict.js';
 import { FirstPass, HyperLogLog, fnv1a } from '../../core/stats.js';
 import { isMissingBytes, lastNumber, parseDateBytes, parseNumberBytes } from '../../core/values.js';
 import { type BlockRef, type ColumnarColumnMeta, ColumnarWriter } from '../columnar.js';
-import { type CsvBatch, ValueKind } from './csv.js';
+import { type CsvBatch, ValueKind, WasmDict } from './csv.js';
 
 /** Rows per block. */
 export const CHUNK_ROWS = 1 << 16;
@@ -42,7 +42,8 @@ export class ColumnBuilder {
   /** Count, sum, min, max and distinct values of the float blocks, taken as they are written. */
   firstPass = new FirstPass();
 
-  readonly dict = new ByteDict();
+  /** The column's distinct strings. */
+  readonly dict: StringDict;
   bytesMode = false;
   hll: HyperLogLog | null = null;
   private ids: Int32Array | null = null;
@@ -61,7 +62,13 @@ export class ColumnBuilder {
     forceString = false,
     /** Rows per block: smaller for wide tables, so buffers stay within a fixed budget. */
     readonly chunkRows = CHUNK_ROWS,
+    /**
+     * Makes the string dictionary (the CSV reader's lives in its tokenizer's memory). Made
+     * here, before any field: making one can grow that memory, which detaches its views.
+     */
+    newDict: () => StringDict = () => new ByteDict(),
   ) {
+    this.dict = newDict();
     this.out = new ColumnarWriter(path);
     this.state = forceString ? ColState.String : ColState.Unknown;
   }
@@ -147,7 +154,7 @@ export class ColumnBuilder {
    * strings, the slow path) come through {@link addField}; the same values as field by field.
    */
   addBatch(batch: CsvBatch, col: number): void {
-    const { count, width, buf, starts, ends, flags } = batch;
+    const { count, width } = batch;
     let r = 0;
     while (r < count) {
       const st = this.state;
@@ -161,9 +168,20 @@ export class ColumnBuilder {
           r = stop;
           if (r === count) return;
         }
+      } else if (st === ColState.String && !this.bytesMode && this.dict instanceof WasmDict) {
+        const { stop, missing } = this.dict.ids(col, r);
+        if (stop > r) {
+          this.rows += stop - r;
+          this.missing += missing;
+          this.pushIds(batch.ids, r, stop);
+          if (this.dict.size >= DICT_CAP) this.toBytesMode();
+          r = stop;
+          if (r === count) return;
+        }
       }
+      // views afresh: a dictionary may have grown the memory
       const at = r * width + col;
-      this.addField(buf, starts[at], ends[at], (flags[at] & 2) !== 0);
+      this.addField(batch.buf, batch.starts[at], batch.ends[at], (batch.flags[at] & 2) !== 0);
       r++;
     }
   }
@@ -228,16 +246,34 @@ export class ColumnBuilder {
     if (this.spos === this.chunkRows) this.flushStrings();
   }
 
+  /** Appends dictionary ids `ids[from..to)` (-1: missing). */
+  private pushIds(ids: Int32Array, from: number, to: number): void {
+    let i = from;
+    while (i < to) {
+      this.ids ??= new Int32Array(this.chunkRows);
+      const n = Math.min(to - i, this.chunkRows - this.spos);
+      this.ids.set(ids.subarray(i, i + n), this.spos);
+      this.spos += n;
+      i += n;
+      if (this.spos === this.chunkRows) this.flushStrings();
+    }
+  }
+
+  /** The dictionary is full: from here on the column keeps raw bytes (and estimates distinct values). */
+  private toBytesMode(): void {
+    this.flushStrings();
+    this.bytesMode = true;
+    this.lens = new Int32Array(this.chunkRows);
+    this.bbuf = Buffer.allocUnsafe(1 << 16);
+    this.hll = new HyperLogLog();
+    for (let id = 0; id < this.dict.size; id++) this.hll.add(this.dict.hashOf(id));
+  }
+
   private pushString(buf: Uint8Array, s: number, e: number): void {
     if (!this.bytesMode) {
       (this.ids ??= new Int32Array(this.chunkRows))[this.spos++] = this.dict.add(buf, s, e);
       if (this.dict.size >= DICT_CAP) {
-        this.flushStrings();
-        this.bytesMode = true;
-        this.lens = new Int32Array(this.chunkRows);
-        this.bbuf = Buffer.allocUnsafe(1 << 16);
-        this.hll = new HyperLogLog();
-        for (let id = 0; id < this.dict.size; id++) this.hll.add(this.dict.hashOf(id));
+        this.toBytesMode();
         return;
       }
     } else {

@@ -1,4 +1,5 @@
 import { ValidationError } from '../../core/errors.js';
+import type { StringDict } from '../../core/byte-dict.js';
 import { type WasmMemory, wasmInstance } from '../../core/wasm.js';
 import { CSV_WASM } from './csv.generated.js';
 
@@ -33,6 +34,9 @@ interface CsvWasm {
   next(buf: number, end: number, last: number, delim: number, st: number, starts: number, ends: number, flags: number, cap: number): number;
   batch(buf: number, end: number, last: number, delim: number, st: number, starts: number, ends: number, flags: number, lines: number, width: number, max: number): number;
   values(kind: number, buf: number, starts: number, ends: number, flags: number, width: number, col: number, from: number, to: number, out: number, st: number): number;
+  dictAdd(d: number, s: number, e: number): number;
+  dictRehash(d: number, table: number, mask: number): void;
+  dictIds(buf: number, starts: number, ends: number, flags: number, width: number, col: number, from: number, to: number, d: number, out: number): number;
 }
 
 /** Fields in one batch (records x width) and records in one batch, at most. */
@@ -50,6 +54,8 @@ const FLAGS = ENDS + BATCH_FIELDS * 4;
 const LINES = FLAGS + BATCH_FIELDS;
 const OUT = LINES + BATCH_RECORDS * 4;
 const BUF = OUT + BATCH_RECORDS * 8;
+/** Dictionaries live past the largest buffer (memory grows as they do; they are never freed). */
+const HEAP = BUF + MAX_RECORD_BYTES + 65536;
 
 /** What {@link CsvBatch.values} reads a column as. */
 export const ValueKind = { Number: 0, Date: 1 } as const;
@@ -67,20 +73,66 @@ export class CsvBatch {
   lines = new Int32Array(0);
   /** Values read by {@link values}, by record index. */
   out = new Float64Array(0);
+  /** Ids given by {@link WasmDict.ids}, by record index. */
+  ids = new Int32Array(0);
+  /** The whole memory. */
+  u8 = new Uint8Array(0);
+  i32 = new Int32Array(0);
   width = 0;
   count = 0;
   /** Missing markers met by the last {@link values} call. */
   missing = 0;
   /** Whether a number read by the last {@link values} call had a fraction or an exponent. */
   fraction = false;
-  private state = new Int32Array(0);
+  /** The tokenizer's state (i32s; see csv.wat). */
+  state = new Int32Array(0);
+  private bufSize = 0;
+  private heapTop = HEAP;
 
-  constructor(private readonly wasm: CsvWasm & { memory: WasmMemory }) {}
+  constructor(readonly wasm: CsvWasm & { memory: WasmMemory }) {}
 
-  /** Re-makes the views after the memory grew. */
-  views(size: number): void {
+  /**
+   * Makes the read buffer `size` bytes, growing the memory if needed. Growing detaches every
+   * view: callers take `buf` and the rest afresh from here after anything that may allocate.
+   */
+  resize(size: number): void {
+    this.bufSize = size;
+    this.grow(BUF + size);
+  }
+
+  private scratchAt = 0;
+  private scratchCap = 0;
+
+  /** A reusable region of at least `bytes` (for bytes that come from outside the memory). */
+  scratch(bytes: number): number {
+    if (bytes > this.scratchCap) {
+      this.scratchCap = Math.max(bytes, 256, this.scratchCap * 2);
+      this.scratchAt = this.alloc(this.scratchCap);
+    }
+    return this.scratchAt;
+  }
+
+  /** `bytes` of zeroed memory for a dictionary (8-byte aligned). */
+  alloc(bytes: number): number {
+    const at = this.heapTop;
+    this.heapTop += Math.ceil(bytes / 8) * 8;
+    this.grow(this.heapTop);
+    return at;
+  }
+
+  private grow(need: number): void {
+    const memory = this.wasm.memory;
+    // in big steps: each growth detaches and re-makes the views
+    if (memory.buffer.byteLength < need) memory.grow(Math.ceil(Math.max(need - memory.buffer.byteLength, memory.buffer.byteLength / 4) / 65536));
+    if (this.u8.buffer !== memory.buffer || this.buf.length !== this.bufSize) this.views();
+  }
+
+  private views(): void {
     const buffer = this.wasm.memory.buffer;
-    this.buf = Buffer.from(buffer, BUF, size);
+    this.u8 = new Uint8Array(buffer);
+    this.i32 = new Int32Array(buffer);
+    this.ids = new Int32Array(buffer, OUT, BATCH_RECORDS);
+    this.buf = Buffer.from(buffer, BUF, this.bufSize);
     this.starts = new Int32Array(buffer, STARTS, BATCH_FIELDS);
     this.ends = new Int32Array(buffer, ENDS, BATCH_FIELDS);
     this.flags = new Uint8Array(buffer, FLAGS, BATCH_FIELDS);
@@ -107,6 +159,125 @@ export class CsvBatch {
 }
 
 /**
+ * A dictionary of byte strings in the tokenizer's memory (csv.wat): the same ids, counts and
+ * hashes as core/byte-dict.ts ByteDict, but a batch's column is looked up in one call
+ * ({@link ids}) rather than a JavaScript call per field.
+ */
+export class WasmDict implements StringDict {
+  /** Descriptor address (see csv.wat). */
+  private readonly d: number;
+  private countsCache: Float64Array | null = null;
+
+  constructor(
+    private readonly batch: CsvBatch,
+    /** {@link ids} stops after the field that brings the size to this. */
+    cap: number,
+  ) {
+    // every allocation first: one may grow the memory, which detaches the views
+    this.d = batch.alloc(64);
+    const table = batch.alloc(128 * 4);
+    const entries = batch.alloc(64 * 16);
+    const arena = batch.alloc(1024);
+    for (const [k, v] of [[0, table], [1, 127], [2, entries], [3, 64], [5, arena], [6, 1024], [9, cap]]) this.setField(k, v);
+  }
+
+  private field(k: number): number {
+    return this.batch.i32[(this.d >> 2) + k];
+  }
+
+  private setField(k: number, v: number): void {
+    this.batch.i32[(this.d >> 2) + k] = v;
+  }
+
+  /** Number of distinct entries. */
+  get size(): number {
+    return this.field(4);
+  }
+
+  /** Makes room for one more entry of `len` bytes. */
+  private grow(len: number): void {
+    const size = this.size;
+    if (size >= this.field(3)) {
+      const cap = this.field(3) * 2;
+      const entries = this.batch.alloc(cap * 16);
+      const old = this.field(2);
+      this.batch.u8.copyWithin(entries, old, old + size * 16);
+      this.setField(2, entries);
+      this.setField(3, cap);
+    }
+    if (this.field(7) + len > this.field(6)) {
+      const cap = Math.max(this.field(6) * 2, this.field(7) + len);
+      const arena = this.batch.alloc(cap);
+      const old = this.field(5);
+      this.batch.u8.copyWithin(arena, old, old + this.field(7));
+      this.setField(5, arena);
+      this.setField(6, cap);
+    }
+    const slots = this.field(1) + 1;
+    if ((size + 1) * 2 > slots) this.batch.wasm.dictRehash(this.d, this.batch.alloc(slots * 2 * 4), slots * 2 - 1);
+  }
+
+  /** The id of `buf[s..e)`, inserting it if new; counts one occurrence. */
+  add(buf: Uint8Array, s: number, e: number): number {
+    this.countsCache = null;
+    let at: number;
+    if (buf.buffer === this.batch.u8.buffer) at = buf.byteOffset + s;
+    else {
+      // bytes from elsewhere (an unescaped field): copied into the memory first
+      at = this.batch.scratch(e - s);
+      this.batch.u8.set(buf.subarray(s, e), at);
+    }
+    for (;;) {
+      const id = this.batch.wasm.dictAdd(this.d, at, at + (e - s));
+      if (id >= 0) return id;
+      this.grow(e - s);
+    }
+  }
+
+  /**
+   * Ids of column `col` of the batch's records `from..count` into {@link CsvBatch.ids}, -1 for
+   * a missing marker (spaces and tabs trimmed), until a field with doubled quotes or the cap;
+   * returns the record index it stopped at, and the missing markers met.
+   */
+  ids(col: number, from: number): { stop: number; missing: number } {
+    this.countsCache = null;
+    const b = this.batch;
+    let r = from;
+    let missing = 0;
+    for (;;) {
+      r = b.wasm.dictIds(BUF, STARTS, ENDS, FLAGS, b.width, col, r, b.count, this.d, OUT);
+      missing += this.field(8);
+      const at = r * b.width + col;
+      if (r === b.count || this.size >= this.field(9) || (b.flags[at] & 2) !== 0) return { stop: r, missing };
+      this.grow(b.ends[at] - b.starts[at]); // the field did not fit: make room, go on from it
+    }
+  }
+
+  /** The hash of entry `id` (as used for HyperLogLog). */
+  hashOf(id: number): number {
+    return this.batch.i32[(this.field(2) >> 2) + id * 4 + 2] >>> 0;
+  }
+
+  /** The UTF-8 text of entry `id`. */
+  text(id: number): string {
+    const e = (this.field(2) >> 2) + id * 4;
+    const start = this.field(5) + this.batch.i32[e];
+    return Buffer.from(this.batch.u8.buffer, start, this.batch.i32[e + 1]).toString('utf8');
+  }
+
+  /** Occurrences of each id. */
+  get counts(): Float64Array {
+    if (this.countsCache === null || this.countsCache.length !== this.size) {
+      const out = new Float64Array(this.size);
+      const e = this.field(2) >> 2;
+      for (let id = 0; id < out.length; id++) out[id] = this.batch.i32[e + id * 4 + 3] >>> 0;
+      this.countsCache = out;
+    }
+    return this.countsCache;
+  }
+}
+
+/**
  * A byte-level RFC 4180 parser (any single-byte delimiter; quoted fields may hold delimiters,
  * doubled quotes and newlines; CRLF or LF line ends; a UTF-8 BOM is skipped; blank lines are
  * skipped). Ragged rows, unclosed quotes and text after a closing quote are errors that name
@@ -129,11 +300,13 @@ export class CsvParser {
 
   /** A buffer of `size` bytes in the tokenizer's memory (growing it detaches the old views). */
   private buffer(size: number): Buffer {
-    const memory = this.wasm.memory;
-    const need = BUF + size;
-    if (memory.buffer.byteLength < need) memory.grow(Math.ceil((need - memory.buffer.byteLength) / 65536));
-    this.batch.views(size);
+    this.batch.resize(size);
     return this.batch.buf;
+  }
+
+  /** A dictionary in this parser's memory, for a column's strings (see {@link WasmDict}). */
+  newDict(cap: number): WasmDict {
+    return new WasmDict(this.batch, cap);
   }
 
   /** Parses everything `read` yields. */
@@ -159,6 +332,7 @@ export class CsvParser {
       if (first && filled >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) pos = 3;
       if (first && (filled >= 3 || last)) first = false;
       pos = this.parse(buf, pos, filled, last);
+      buf = this.batch.buf; // the handlers may have grown the memory
       if (last) break;
       if (pos > 0) {
         buf.copy(buf, 0, pos, filled);
@@ -177,7 +351,7 @@ export class CsvParser {
 
   /** Parses complete records in `buf[pos..end)`; returns where the first incomplete one starts. */
   private parse(buf: Buffer, pos: number, end: number, last: boolean): number {
-    const st = new Int32Array(this.wasm.memory.buffer, ST, 3);
+    let st = this.batch.state;
     st[0] = pos;
     st[1] = this.line;
     const { next, batch } = this.wasm;
@@ -196,6 +370,7 @@ export class CsvParser {
           this.batch.width = width;
           this.batch.count = n;
           many.call(this.handlers, this.batch);
+          st = this.batch.state; // the handler may have grown the memory
           if (n === max) continue;
         }
       }
@@ -205,7 +380,8 @@ export class CsvParser {
       if (nf === -3) this.error('BAD_QUOTE', 'unexpected text after a closing quote', 'quote the whole field, and double any quote inside it ("")', st[2]);
       if (nf === -4) this.error('TOO_MANY_COLUMNS', `more than ${MAX_COLUMNS} fields`, 'is the delimiter right? pass --format', st[2]);
       this.line = st[1];
-      this.emit(buf, nf, st[2]);
+      this.emit(this.batch.buf, nf, st[2]);
+      st = this.batch.state;
     }
     this.line = st[1];
     return st[0];

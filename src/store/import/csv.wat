@@ -462,4 +462,149 @@
         (local.set $at (i32.add (local.get $at) (local.get $width)))
         (br $records)))
     (i32.store offset=16 (local.get $st) (i32.add (i32.load offset=16 (local.get $st)) (local.get $missing)))
-    (local.get $r)))
+    (local.get $r))
+
+  ;; Dictionaries of byte strings (the CSV side of core/byte-dict.ts): dense ids in first-seen
+  ;; order with occurrence counts, in memory that JavaScript allocates. A descriptor (i32s):
+  ;; 0 table (i32 slots: id + 1, 0 empty), 4 mask, 8 entries (16 bytes each: arena offset,
+  ;; length, fnv1a hash, count), 12 entry capacity, 16 size, 20 arena, 24 arena capacity,
+  ;; 28 arena used, 32 missing values met by the last dictIds call, 36 the size at which
+  ;; dictIds stops (the caller's cap).
+
+  ;; FNV-1a (32 bits) of [$s, $e), as core/stats.ts fnv1a.
+  (func $fnv (param $s i32) (param $e i32) (result i32)
+    (local $h i32)
+    (local.set $h (i32.const 0x811c9dc5))
+    (block $done
+      (loop $bytes
+        (br_if $done (i32.ge_u (local.get $s) (local.get $e)))
+        (local.set $h (i32.mul (i32.xor (local.get $h) (i32.load8_u (local.get $s))) (i32.const 0x01000193)))
+        (local.set $s (i32.add (local.get $s) (i32.const 1)))
+        (br $bytes)))
+    (local.get $h))
+
+  ;; The id of [$s, $s + $len) with hash $h (its count + 1), else a new entry for it: its id,
+  ;; or -1 when the table, the entries or the arena are too small (nothing changed).
+  (func $lookup (param $d i32) (param $s i32) (param $len i32) (param $h i32) (result i32)
+    (local $table i32) (local $mask i32) (local $slot i32) (local $v i32) (local $ent i32) (local $k i32)
+    (local $arena i32) (local $size i32) (local $used i32)
+    (local.set $table (i32.load (local.get $d)))
+    (local.set $mask (i32.load offset=4 (local.get $d)))
+    (local.set $arena (i32.load offset=20 (local.get $d)))
+    (local.set $slot (i32.and (local.get $h) (local.get $mask)))
+    (block $absent
+      (loop $probe
+        (local.set $v (i32.load (i32.add (local.get $table) (i32.shl (local.get $slot) (i32.const 2)))))
+        (br_if $absent (i32.eqz (local.get $v)))
+        (local.set $ent (i32.add (i32.load offset=8 (local.get $d)) (i32.shl (i32.sub (local.get $v) (i32.const 1)) (i32.const 4))))
+        (if (i32.and (i32.eq (i32.load offset=8 (local.get $ent)) (local.get $h)) (i32.eq (i32.load offset=4 (local.get $ent)) (local.get $len)))
+          (then
+            (local.set $k (i32.const 0))
+            (block $differ
+              (loop $cmp
+                (if (i32.ge_u (local.get $k) (local.get $len))
+                  (then
+                    (i32.store offset=12 (local.get $ent) (i32.add (i32.load offset=12 (local.get $ent)) (i32.const 1)))
+                    (return (i32.sub (local.get $v) (i32.const 1)))))
+                (br_if $differ (i32.ne
+                  (i32.load8_u (i32.add (i32.add (local.get $arena) (i32.load (local.get $ent))) (local.get $k)))
+                  (i32.load8_u (i32.add (local.get $s) (local.get $k)))))
+                (local.set $k (i32.add (local.get $k) (i32.const 1)))
+                (br $cmp)))))
+        (local.set $slot (i32.and (i32.add (local.get $slot) (i32.const 1)) (local.get $mask)))
+        (br $probe)))
+    ;; absent: room for one more (the table at most half full afterwards)?
+    (local.set $size (i32.load offset=16 (local.get $d)))
+    (local.set $used (i32.load offset=28 (local.get $d)))
+    (if (i32.or
+          (i32.or (i32.ge_u (local.get $size) (i32.load offset=12 (local.get $d)))
+                  (i32.gt_u (i32.add (local.get $used) (local.get $len)) (i32.load offset=24 (local.get $d))))
+          (i32.gt_u (i32.shl (i32.add (local.get $size) (i32.const 1)) (i32.const 1)) (i32.add (local.get $mask) (i32.const 1))))
+      (then (return (i32.const -1))))
+    (memory.copy (i32.add (local.get $arena) (local.get $used)) (local.get $s) (local.get $len))
+    (local.set $ent (i32.add (i32.load offset=8 (local.get $d)) (i32.shl (local.get $size) (i32.const 4))))
+    (i32.store (local.get $ent) (local.get $used))
+    (i32.store offset=4 (local.get $ent) (local.get $len))
+    (i32.store offset=8 (local.get $ent) (local.get $h))
+    (i32.store offset=12 (local.get $ent) (i32.const 1))
+    (i32.store (i32.add (local.get $table) (i32.shl (local.get $slot) (i32.const 2))) (i32.add (local.get $size) (i32.const 1)))
+    (i32.store offset=16 (local.get $d) (i32.add (local.get $size) (i32.const 1)))
+    (i32.store offset=28 (local.get $d) (i32.add (local.get $used) (local.get $len)))
+    (local.get $size))
+
+  ;; The id of [$s, $e) in dictionary $d, counted once more or added; -1: grow it and call again.
+  (func (export "dictAdd") (param $d i32) (param $s i32) (param $e i32) (result i32)
+    (call $lookup (local.get $d) (local.get $s) (i32.sub (local.get $e) (local.get $s)) (call $fnv (local.get $s) (local.get $e))))
+
+  ;; Re-inserts every entry of $d into the empty table $table of $mask + 1 slots, which it then uses.
+  (func (export "dictRehash") (param $d i32) (param $table i32) (param $mask i32)
+    (local $id i32) (local $size i32) (local $slot i32)
+    (local.set $size (i32.load offset=16 (local.get $d)))
+    (block $done
+      (loop $entries
+        (br_if $done (i32.ge_u (local.get $id) (local.get $size)))
+        (local.set $slot (i32.and (i32.load offset=8 (i32.add (i32.load offset=8 (local.get $d)) (i32.shl (local.get $id) (i32.const 4)))) (local.get $mask)))
+        (block $free
+          (loop $probe
+            (br_if $free (i32.eqz (i32.load (i32.add (local.get $table) (i32.shl (local.get $slot) (i32.const 2))))))
+            (local.set $slot (i32.and (i32.add (local.get $slot) (i32.const 1)) (local.get $mask)))
+            (br $probe)))
+        (i32.store (i32.add (local.get $table) (i32.shl (local.get $slot) (i32.const 2))) (i32.add (local.get $id) (i32.const 1)))
+        (local.set $id (i32.add (local.get $id) (i32.const 1)))
+        (br $entries)))
+    (i32.store (local.get $d) (local.get $table))
+    (i32.store offset=4 (local.get $d) (local.get $mask)))
+
+  ;; Column $col of records [$from, $to) of a batch as dictionary ids into out[r] (i32), the
+  ;; way ColumnBuilder.addField does for a string column: a missing marker (after trimming
+  ;; spaces and tabs) is -1 and counted at descriptor offset 32; any other field, untrimmed,
+  ;; gets its id. Stops at a field with doubled quotes, at one that does not fit (grow the
+  ;; dictionary, call again), and after the field that brings the size to the cap; returns
+  ;; the index of the first record not done.
+  (func (export "dictIds")
+    (param $buf i32) (param $starts i32) (param $ends i32) (param $flags i32)
+    (param $width i32) (param $col i32) (param $from i32) (param $to i32) (param $d i32) (param $out i32) (result i32)
+    (local $r i32) (local $at i32) (local $s i32) (local $e i32) (local $a i32) (local $b i32) (local $c i32) (local $id i32) (local $missing i32)
+    (local.set $r (local.get $from))
+    (local.set $at (i32.add (i32.mul (local.get $from) (local.get $width)) (local.get $col)))
+    (block $stop
+      (loop $records
+        (br_if $stop (i32.ge_u (local.get $r) (local.get $to)))
+        (br_if $stop (i32.and (i32.load8_u (i32.add (local.get $flags) (local.get $at))) (i32.const 2)))
+        (local.set $s (i32.add (local.get $buf) (i32.load (i32.add (local.get $starts) (i32.shl (local.get $at) (i32.const 2))))))
+        (local.set $e (i32.add (local.get $buf) (i32.load (i32.add (local.get $ends) (i32.shl (local.get $at) (i32.const 2))))))
+        (local.set $a (local.get $s))
+        (local.set $b (local.get $e))
+        (block $trimmed
+          (loop $left
+            (br_if $trimmed (i32.ge_u (local.get $a) (local.get $b)))
+            (local.set $c (i32.load8_u (local.get $a)))
+            (br_if $trimmed (i32.and (i32.ne (local.get $c) (i32.const 32)) (i32.ne (local.get $c) (i32.const 9))))
+            (local.set $a (i32.add (local.get $a) (i32.const 1)))
+            (br $left)))
+        (block $trimmedR
+          (loop $right
+            (br_if $trimmedR (i32.le_u (local.get $b) (local.get $a)))
+            (local.set $c (i32.load8_u (i32.sub (local.get $b) (i32.const 1))))
+            (br_if $trimmedR (i32.and (i32.ne (local.get $c) (i32.const 32)) (i32.ne (local.get $c) (i32.const 9))))
+            (local.set $b (i32.sub (local.get $b) (i32.const 1)))
+            (br $right)))
+        (if (if (result i32) (i32.eq (local.get $a) (local.get $b))
+              (then (i32.const 1))
+              (else (if (result i32) (i32.le_u (i32.sub (local.get $b) (local.get $a)) (i32.const 4))
+                (then (call $isMissing (local.get $a) (local.get $b)))
+                (else (i32.const 0)))))
+          (then
+            (local.set $id (i32.const -1))
+            (local.set $missing (i32.add (local.get $missing) (i32.const 1))))
+          (else
+            (local.set $id (call $lookup (local.get $d) (local.get $s) (i32.sub (local.get $e) (local.get $s)) (call $fnv (local.get $s) (local.get $e))))
+            (br_if $stop (i32.lt_s (local.get $id) (i32.const 0)))))
+        (i32.store (i32.add (local.get $out) (i32.shl (local.get $r) (i32.const 2))) (local.get $id))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (local.set $at (i32.add (local.get $at) (local.get $width)))
+        (br_if $stop (i32.ge_u (i32.load offset=16 (local.get $d)) (i32.load offset=36 (local.get $d))))
+        (br $records)))
+    (i32.store offset=32 (local.get $d) (local.get $missing))
+    (local.get $r))
+)

@@ -55,11 +55,12 @@ export function finalizeColumn(b: ColumnBuilder): { meta: ColumnarColumnMeta; co
   }
   // Strings.
   const texts = Array.from({ length: b.dict.size }, (_, id) => b.dict.text(id));
+  const counts = b.dict.counts;
   const distinct = b.bytesMode ? b.hll!.estimate() : b.dict.size;
   const words = b.bytesMode ? [] : texts.map((t) => t.trim().toLowerCase());
   if (words.length > 0 && words.every((v) => TRUE_WORDS.includes(v) || FALSE_WORDS.includes(v))) {
     const trueLevels = words.flatMap((v, id) => (TRUE_WORDS.includes(v) ? [id] : []));
-    const t = trueLevels.reduce((sum, id) => sum + b.dict.counts[id], 0);
+    const t = trueLevels.reduce((sum, id) => sum + counts[id], 0);
     const stats: BooleanStats = { count, missing: b.missing, true: t, false: count - t };
     return {
       meta: { name: b.name, type: 'boolean', blocks: b.blocks, levels: texts, trueLevels },
@@ -67,7 +68,7 @@ export function finalizeColumn(b: ColumnBuilder): { meta: ColumnarColumnMeta; co
     };
   }
   const isCategory = !b.bytesMode && distinct <= CATEGORY_MAX_DISTINCT && (distinct <= CATEGORY_ALWAYS || distinct <= count / 2);
-  const stats: CategoryStats = { count, missing: b.missing, distinct, ...(b.bytesMode ? { distinctApprox: true, topApprox: true } : {}), top: topEntries(texts, b.dict.counts) };
+  const stats: CategoryStats = { count, missing: b.missing, distinct, ...(b.bytesMode ? { distinctApprox: true, topApprox: true } : {}), top: topEntries(texts, counts) };
   if (isCategory) {
     return {
       meta: { name: b.name, type: 'category', blocks: b.blocks, levels: texts },
