@@ -92,9 +92,9 @@ function threadCount(format: DatasetFormat, size: number, requested?: number): n
 
 /**
  * Relative parsing cost of each column of a CSV/TSV copy, guessed from its first rows and
- * measured on the import benchmark: numbers and dates 1 (read by the tokenizer), whole
- * numbers with few distinct values 1.6 (counted exactly all the way), short repeated strings
- * 1.9 (a dictionary lookup each), long or varied strings (free text) 4.5.
+ * measured on the import benchmark: numbers 1 (read by the tokenizer), dates 1.7, whole
+ * numbers with few distinct values 1.2 (counted exactly all the way), short repeated strings
+ * 0.8 (looked up in the tokenizer's dictionary), long or varied strings (free text) 3.7.
  */
 function estimateColumnCosts(rawPath: string, format: DatasetFormat, label: string): number[] {
   const samples: string[][] = [];
@@ -124,10 +124,10 @@ function estimateColumnCosts(rawPath: string, format: DatasetFormat, label: stri
     const present = values.filter((v) => v !== '');
     if (present.length === 0) return 1;
     const distinct = new Set(present).size;
-    if (present.every((v) => !Number.isNaN(Number(v)))) return distinct <= present.length / 2 && present.every((v) => /^[-+]?\d+$/.test(v)) ? 1.6 : 1;
-    if (present.every((v) => /^\d{4}[-/]\d\d[-/]\d\d/.test(v))) return 1;
+    if (present.every((v) => !Number.isNaN(Number(v)))) return distinct <= present.length / 2 && present.every((v) => /^[-+]?\d+$/.test(v)) ? 1.2 : 1;
+    if (present.every((v) => /^\d{4}[-/]\d\d[-/]\d\d/.test(v))) return 1.7;
     const avgLength = present.reduce((n, v) => n + v.length, 0) / present.length;
-    return distinct > present.length / 2 || avgLength > 24 ? 4.5 : 1.9;
+    return distinct > present.length / 2 || avgLength > 24 ? 3.7 : 0.8;
   });
 }
 
@@ -166,14 +166,23 @@ async function flushWhile(dir: string, pending: Promise<unknown>): Promise<void>
 }
 
 /** What hashing the raw bytes costs the worker that does it, in the units of estimateColumnCosts. */
-const HASH_COST = 1.8;
+const HASH_COST = 1.4;
+
+/** Import workers, started while the raw copy is made (they take ~60 ms to load), waiting for {@link WorkerPool.run}. */
+interface WorkerPool {
+  /** Starts the parsing and collects the result. */
+  run(): Promise<{ built: BuiltColumns; hex: string }>;
+  /** Stops the workers without running them (an error came first). */
+  stop(): Promise<void>;
+}
 
 /**
- * Builds the columns in `threads` workers, each owning a share of the columns; the first also
- * hashes the raw copy as it reads it.
+ * Starts `threads` workers for the raw copy `base.rawPath`, each owning a share of the
+ * columns (estimated from the first rows of `sample`, the source file); the first one also
+ * hashes the raw copy as it reads it. They wait for {@link WorkerPool.run}.
  */
-async function buildInWorkers(base: Omit<BuildOptions, 'owned'>, threads: number): Promise<{ built: BuiltColumns; hex: string }> {
-  const costs = estimateColumnCosts(base.rawPath, base.format, base.label);
+function startWorkers(base: Omit<BuildOptions, 'owned'>, threads: number, sample: string): WorkerPool {
+  const costs = estimateColumnCosts(sample, base.format, base.label);
   const width = costs.length;
   // Largest first, each to the least-loaded worker (LPT scheduling).
   const shares: number[][] = Array.from({ length: Math.max(1, Math.min(threads, width)) }, () => []);
@@ -192,10 +201,25 @@ async function buildInWorkers(base: Omit<BuildOptions, 'owned'>, threads: number
         w.once('exit', (code) => reject(new InfraError('IMPORT_WORKER_DIED', `an import worker exited with code ${code}`, { hint: 'retry; if it keeps failing, set BFLY_IMPORT_THREADS=1' })));
       }),
   );
-  const all = Promise.allSettled(results);
-  await flushWhile(base.work, all);
+  const all = Promise.allSettled(results); // observed from the start: a worker may fail while loading
+  const stop = async (): Promise<void> => {
+    await Promise.all(workers.map((w) => w.terminate()));
+  };
+  return { stop, run: () => collect(workers, all, base.work, width, stop) };
+}
+
+/** Tells the workers to go, flushes their files meanwhile, and puts their columns together. */
+async function collect(
+  workers: Worker[],
+  all: Promise<Array<PromiseSettledResult<{ ok: boolean; result?: BuiltColumns; error?: Record<string, unknown> }>>>,
+  work: string,
+  width: number,
+  stop: () => Promise<void>,
+): Promise<{ built: BuiltColumns; hex: string }> {
+  for (const w of workers) w.postMessage('go');
+  await flushWhile(work, all);
   const settled = await all;
-  await Promise.all(workers.map((w) => w.terminate()));
+  await stop();
   const columns: BuiltColumn[] = [];
   let rows = -1;
   let hex = '';
@@ -257,6 +281,7 @@ export async function importDataset(root: string, file: string, options: ImportO
   sweepDeadTemps(root);
   const work = join(paths.tmp, tempName('import'));
   mkdirSync(work);
+  let pool: WorkerPool | undefined;
   try {
     let format: DatasetFormat;
     try {
@@ -269,21 +294,24 @@ export async function importDataset(root: string, file: string, options: ImportO
     // everything after reads that private copy, so the stored bytes are exactly the hashed
     // and parsed bytes even if the source changes meanwhile.
     const rawPath = join(work, 'raw');
+    const base = { rawPath, work, format, label, onBytes: options.onProgress && ((bytes: number) => options.onProgress!({ bytes, total: size })) };
+    const threads = threadCount(format, size, options.threads);
     try {
+      if (threads > 1) pool = startWorkers(base, threads, path);
       copyFileSync(path, rawPath, constants.COPYFILE_EXCL);
     } catch (err) {
+      await pool?.stop();
+      if (isBflyError(err)) throw err;
       throw readError(err, path, label);
     }
     // its fsync runs on the thread pool while the columns are built
     const rawSynced = syncFiles([rawPath]);
     rawSynced.catch(() => undefined); // awaited below; not awaited at all when an error comes first
     const rawBytes = statSync(rawPath).size;
-    const base = { rawPath, work, format, label, onBytes: options.onProgress && ((bytes: number) => options.onProgress!({ bytes, total: size })) };
-    const threads = threadCount(format, size, options.threads);
     let built: BuiltColumns;
     let hex: string;
-    if (threads > 1) {
-      ({ built, hex } = await buildInWorkers(base, threads));
+    if (pool !== undefined) {
+      ({ built, hex } = await pool.run());
     } else {
       built = buildColumns({ ...base, hash: true });
       hex = built.hex!;
@@ -328,6 +356,7 @@ export async function importDataset(root: string, file: string, options: ImportO
       return { dataset: manifest, created: true };
     });
   } finally {
+    await pool?.stop(); // finished, or never told to go
     rmSync(work, { recursive: true, force: true });
   }
 }
