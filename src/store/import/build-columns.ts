@@ -6,7 +6,7 @@ import { CHUNK_ROWS, ColumnBuilder, DICT_CAP } from './column-builder.js';
 import { CsvParser, type CsvHandlers, type ReadFn } from './csv.js';
 import { finalizeColumn } from './finalize.js';
 import { parseJsonArray, parseJsonLines } from './json.js';
-import { ByteSource, SourceBytesError, lineOfOffset } from './source.js';
+import { ByteSource, CopyProgress, SourceBytesError, lineOfOffset } from './source.js';
 
 /** One finished column: its manifest entry and its object file (not yet in the store). */
 export interface BuiltColumn {
@@ -22,8 +22,6 @@ export interface BuiltColumns {
   /** Number of columns in the file (all of them, owned or not). */
   width: number;
   columns: BuiltColumn[];
-  /** The sha256 hex of the raw bytes, when {@link BuildOptions.hash} was set. */
-  hex?: string;
 }
 
 /** Options for {@link buildColumns}. */
@@ -36,8 +34,8 @@ export interface BuildOptions {
   owned?: ReadonlySet<number>;
   /** Called with the bytes read so far (about every 16 MiB). */
   onBytes?: (bytes: number) => void;
-  /** Also hash the raw bytes as they are read (sha256; see {@link BuiltColumns.hex}). */
-  hash?: boolean;
+  /** The raw copy is still being made: its {@link CopyProgress} (never read past what is copied). */
+  copying?: SharedArrayBuffer;
 }
 
 /** The columns of one read of a table, fed by the CSV or JSON readers. */
@@ -165,9 +163,9 @@ export function sourceError(err: SourceBytesError, path: string, label: string):
   });
 }
 
-/** Reads the whole raw copy into `table`; returns the sha256 hex of its bytes when `hash`. */
-function readAll(table: TableBuilder, rawPath: string, format: DatasetFormat, label: string, onBytes?: (bytes: number) => void, hash = false): string | undefined {
-  const source = new ByteSource(rawPath, { hash });
+/** Reads the whole raw copy into `table` (as it is made, when `copying`). */
+function readAll(table: TableBuilder, rawPath: string, format: DatasetFormat, label: string, onBytes?: (bytes: number) => void, copying?: SharedArrayBuffer): void {
+  const source = new ByteSource(rawPath, copying && new CopyProgress(copying));
   let next = 1 << 24;
   try {
     table.run(format, (buf, off, len) => {
@@ -178,7 +176,6 @@ function readAll(table: TableBuilder, rawPath: string, format: DatasetFormat, la
       }
       return n;
     });
-    return hash ? source.digest() : undefined;
   } catch (err) {
     table.close();
     if (err instanceof SourceBytesError) throw sourceError(err, rawPath, label);
@@ -189,15 +186,15 @@ function readAll(table: TableBuilder, rawPath: string, format: DatasetFormat, la
 }
 
 /**
- * Reads the raw copy once (hashing it too, when asked) and builds the owned columns: each is streamed into its own columnar
- * file, re-read as strings if it turned from numbers to text mid-file, then typed, summarised
- * and finished (hashed as written). Used directly, and by each import worker for its share of
+ * Reads the raw copy once (following it as it is made, when asked) and builds the owned
+ * columns: each is streamed into its own columnar file, re-read as strings if it turned from
+ * numbers to text mid-file, then typed, summarised and finished (hashed as written). Used directly, and by each import worker for its share of
  * the columns.
  */
 export function buildColumns(o: BuildOptions): BuiltColumns {
   const table = new TableBuilder(o.work, o.label, o.owned);
-  const hex = readAll(table, o.rawPath, o.format, o.label, o.onBytes, o.hash);
-  if (table.rows === 0) return { rows: 0, width: table.width, columns: [], hex };
+  readAll(table, o.rawPath, o.format, o.label, o.onBytes, o.copying);
+  if (table.rows === 0) return { rows: 0, width: table.width, columns: [] };
   const rescan = table.builders.filter(({ b }) => b.needsRescan);
   const replacement = new Map<ColumnBuilder, ColumnBuilder>();
   if (rescan.length > 0) {
@@ -210,5 +207,5 @@ export function buildColumns(o: BuildOptions): BuiltColumns {
     const { meta, column } = finalizeColumn(use);
     return { index, column, path: use.path, hex: use.finishFile(meta) };
   });
-  return { rows: table.rows, width: table.width, columns, hex };
+  return { rows: table.rows, width: table.width, columns };
 }

@@ -1,4 +1,4 @@
-import { closeSync, constants, copyFileSync, existsSync, mkdirSync, openSync, readSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -16,7 +16,7 @@ import { packageRoot } from '../package-root.js';
 import { syncFiles } from '../columnar.js';
 import { type BuildOptions, type BuiltColumn, type BuiltColumns, buildColumns, sourceError } from './build-columns.js';
 import { CsvParser, fieldText } from './csv.js';
-import { ByteSource, SourceBytesError } from './source.js';
+import { ByteSource, CopyProgress, SourceBytesError, copyAndHash } from './source.js';
 
 /** Options for {@link importDataset}. */
 export interface ImportOptions {
@@ -99,7 +99,7 @@ function threadCount(format: DatasetFormat, size: number, requested?: number): n
 function estimateColumnCosts(rawPath: string, format: DatasetFormat, label: string): number[] {
   const samples: string[][] = [];
   const stop = new Error('sampled');
-  const source = new ByteSource(rawPath, { hash: false });
+  const source = new ByteSource(rawPath);
   let width = 0;
   try {
     new CsvParser(format === 'csv' ? 44 : 9, {
@@ -165,34 +165,31 @@ async function flushWhile(dir: string, pending: Promise<unknown>): Promise<void>
   }
 }
 
-/** What hashing the raw bytes costs the worker that does it, in the units of estimateColumnCosts. */
-const HASH_COST = 1.4;
-
-/** Import workers, started while the raw copy is made (they take ~60 ms to load), waiting for {@link WorkerPool.run}. */
+/** Import workers, parsing the raw copy as the main thread makes it. */
 interface WorkerPool {
-  /** Starts the parsing and collects the result. */
-  run(): Promise<{ built: BuiltColumns; hex: string }>;
-  /** Stops the workers without running them (an error came first). */
+  /** Waits for the workers and puts their columns together. */
+  run(): Promise<BuiltColumns>;
+  /** Stops the workers (an error came first, or they are done). */
   stop(): Promise<void>;
 }
 
 /**
- * Starts `threads` workers for the raw copy `base.rawPath`, each owning a share of the
- * columns (estimated from the first rows of `sample`, the source file); the first one also
- * hashes the raw copy as it reads it. They wait for {@link WorkerPool.run}.
+ * Starts `threads` workers on the raw copy `base.rawPath`, each owning a share of the columns
+ * (estimated from the first rows of `sample`, the source file). They load while the copy
+ * begins and parse it as it grows (`base.copying`).
  */
 function startWorkers(base: Omit<BuildOptions, 'owned'>, threads: number, sample: string): WorkerPool {
   const costs = estimateColumnCosts(sample, base.format, base.label);
   const width = costs.length;
   // Largest first, each to the least-loaded worker (LPT scheduling).
   const shares: number[][] = Array.from({ length: Math.max(1, Math.min(threads, width)) }, () => []);
-  const load = shares.map((_, k): number => (k === 0 ? HASH_COST : 0));
+  const load = shares.map(() => 0);
   for (const i of costs.map((_, i) => i).sort((x, y) => costs[y] - costs[x] || x - y)) {
     const k = load.indexOf(Math.min(...load));
     shares[k].push(i);
     load[k] += costs[i];
   }
-  const workers = shares.map((owned, k) => new Worker(workerScript(), { workerData: { ...base, onBytes: undefined, owned, hash: k === 0 } }));
+  const workers = shares.map((owned) => new Worker(workerScript(), { workerData: { ...base, onBytes: undefined, owned } }));
   const results = workers.map(
     (w) =>
       new Promise<{ ok: boolean; result?: BuiltColumns; error?: Record<string, unknown> }>((resolveMsg, reject) => {
@@ -205,24 +202,21 @@ function startWorkers(base: Omit<BuildOptions, 'owned'>, threads: number, sample
   const stop = async (): Promise<void> => {
     await Promise.all(workers.map((w) => w.terminate()));
   };
-  return { stop, run: () => collect(workers, all, base.work, width, stop) };
+  return { stop, run: () => collect(all, base.work, width, stop) };
 }
 
-/** Tells the workers to go, flushes their files meanwhile, and puts their columns together. */
+/** Flushes the workers' files while they run, and puts their columns together. */
 async function collect(
-  workers: Worker[],
   all: Promise<Array<PromiseSettledResult<{ ok: boolean; result?: BuiltColumns; error?: Record<string, unknown> }>>>,
   work: string,
   width: number,
   stop: () => Promise<void>,
-): Promise<{ built: BuiltColumns; hex: string }> {
-  for (const w of workers) w.postMessage('go');
+): Promise<BuiltColumns> {
   await flushWhile(work, all);
   const settled = await all;
   await stop();
   const columns: BuiltColumn[] = [];
   let rows = -1;
-  let hex = '';
   for (const s of settled) {
     if (s.status === 'rejected') throw s.reason;
     const msg = s.value;
@@ -233,18 +227,17 @@ async function collect(
     }
     if (rows !== -1 && msg.result!.rows !== rows) throw new Error('import workers disagree on the row count');
     rows = msg.result!.rows;
-    hex ||= msg.result!.hex ?? '';
     columns.push(...msg.result!.columns);
   }
   columns.sort((a, b) => a.index - b.index);
-  return { built: { rows, width, columns }, hex };
+  return { rows, width, columns };
 }
 
 /**
- * Imports a CSV/TSV/JSON/JSONL file: copies its bytes into the store in the kernel, hashes
- * them (the dataset hash), parses them, infers each column's type with the reason, computes
+ * Imports a CSV/TSV/JSON/JSONL file: copies its bytes into the store, hashing them on the way
+ * (the dataset hash), parses them, infers each column's type with the reason, computes
  * statistics, and stores one columnar object per column. Large CSV/TSV files are parsed by two
- * worker threads, each owning a share of the columns (the first also hashes). Memory does not grow
+ * worker threads, each owning a share of the columns, while the copy is made. Memory does not grow
  * with the file. Nothing becomes visible in the workspace until the manifest is written, under
  * a short lock; on any error the workspace is left exactly as it was. The same bytes twice are
  * imported once; the same name with other bytes becomes a new version (`NAME@2`).
@@ -290,32 +283,27 @@ export async function importDataset(root: string, file: string, options: ImportO
       if (isBflyError(err)) throw err;
       throw readError(err, path, label);
     }
-    // The raw object is an in-kernel copy (copy_file_range: far faster than write() here);
+    // The raw object is a copy that the main thread makes and hashes (the dataset hash);
     // everything after reads that private copy, so the stored bytes are exactly the hashed
-    // and parsed bytes even if the source changes meanwhile.
+    // and parsed bytes even if the source changes meanwhile. Workers parse it as it grows.
     const rawPath = join(work, 'raw');
     const base = { rawPath, work, format, label, onBytes: options.onProgress && ((bytes: number) => options.onProgress!({ bytes, total: size })) };
     const threads = threadCount(format, size, options.threads);
+    const copying = threads > 1 ? new CopyProgress() : undefined;
+    let hex: string;
+    let rawBytes: number;
     try {
-      if (threads > 1) pool = startWorkers(base, threads, path);
-      copyFileSync(path, rawPath, constants.COPYFILE_EXCL);
+      if (copying !== undefined) pool = startWorkers({ ...base, copying: copying.shared }, threads, path);
+      ({ hex, bytes: rawBytes } = copyAndHash(path, rawPath, copying));
     } catch (err) {
-      await pool?.stop();
+      copying?.end(false); // a worker that started before the error stops waiting for bytes
       if (isBflyError(err)) throw err;
       throw readError(err, path, label);
     }
     // its fsync runs on the thread pool while the columns are built
     const rawSynced = syncFiles([rawPath]);
     rawSynced.catch(() => undefined); // awaited below; not awaited at all when an error comes first
-    const rawBytes = statSync(rawPath).size;
-    let built: BuiltColumns;
-    let hex: string;
-    if (pool !== undefined) {
-      ({ built, hex } = await pool.run());
-    } else {
-      built = buildColumns({ ...base, hash: true });
-      hex = built.hex!;
-    }
+    const built = pool !== undefined ? await pool.run() : buildColumns(base);
     if (built.rows === 0) {
       throw new ValidationError('NO_ROWS', format === 'csv' || format === 'tsv' ? `${label} has a header but no data rows` : `${label} has no records`, { hint: 'add at least one data row' });
     }
@@ -356,7 +344,7 @@ export async function importDataset(root: string, file: string, options: ImportO
       return { dataset: manifest, created: true };
     });
   } finally {
-    await pool?.stop(); // finished, or never told to go
+    await pool?.stop(); // finished, or an error came first
     rmSync(work, { recursive: true, force: true });
   }
 }

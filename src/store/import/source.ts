@@ -1,5 +1,5 @@
-import { closeSync, openSync, readSync } from 'node:fs';
-import { createHash, type Hash } from 'node:crypto';
+import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
 
 /** Why a source's bytes were refused (the importer turns this into a user-facing error). */
@@ -22,24 +22,107 @@ function seqLen(b: number): number {
 }
 
 /**
- * Reads a file in large sequential reads and, on the way, hashes every byte (sha256) and
- * refuses NUL bytes and invalid UTF-8. One pass: the parser pulls bytes through
- * {@link ByteSource.read}.
+ * How far a file being copied has got, shared (a SharedArrayBuffer) between the thread that
+ * copies it ({@link copyAndHash}) and threads that read the copy as it grows ({@link ByteSource}).
+ */
+export class CopyProgress {
+  /** [0] bytes copied so far; [1] 0 while copying, 1 done, 2 failed. */
+  private readonly cells: BigInt64Array;
+
+  constructor(readonly shared: SharedArrayBuffer = new SharedArrayBuffer(16)) {
+    this.cells = new BigInt64Array(shared);
+  }
+
+  /** `bytes` are in the copy (written before this call). */
+  publish(bytes: number): void {
+    Atomics.store(this.cells, 0, BigInt(bytes));
+    Atomics.notify(this.cells, 0);
+  }
+
+  /** The copy is complete (`ok`) or was abandoned; wakes every reader. */
+  end(ok: boolean): void {
+    Atomics.store(this.cells, 1, ok ? 1n : 2n);
+    Atomics.notify(this.cells, 0);
+  }
+
+  /**
+   * Waits until the copy holds more than `pos` bytes or is complete; returns how many bytes
+   * past `pos` may be read (Infinity once complete). Throws if the copy was abandoned.
+   */
+  available(pos: number): number {
+    for (;;) {
+      const state = Atomics.load(this.cells, 1);
+      const bytes = Atomics.load(this.cells, 0);
+      if (state === 2n) throw new Error('the copy being read was abandoned');
+      if (state === 1n) return Infinity;
+      if (Number(bytes) > pos) return Number(bytes) - pos;
+      // woken by publish or end; the timeout covers an end that lands just before the wait
+      Atomics.wait(this.cells, 0, bytes, 20);
+    }
+  }
+}
+
+/**
+ * Copies `from` to the new file `to` (never overwriting) in 1 MiB reads and writes, hashing
+ * the bytes on the way (sha256 hex: the dataset hash) and publishing each write to `progress`,
+ * so that other threads can parse the copy while it is made.
+ */
+export function copyAndHash(from: string, to: string, progress?: CopyProgress): { hex: string; bytes: number } {
+  try {
+    const src = openSync(from, 'r');
+    try {
+      const dst = openSync(to, 'wx');
+      try {
+        const buf = Buffer.allocUnsafe(1 << 20);
+        const hash = createHash('sha256');
+        let bytes = 0;
+        for (;;) {
+          const n = readSync(src, buf, 0, buf.length, null);
+          if (n === 0) break;
+          hash.update(buf.subarray(0, n));
+          for (let off = 0; off < n; ) off += writeSync(dst, buf, off, n - off);
+          bytes += n;
+          progress?.publish(bytes);
+        }
+        progress?.end(true);
+        return { hex: hash.digest('hex'), bytes };
+      } finally {
+        closeSync(dst);
+      }
+    } finally {
+      closeSync(src);
+    }
+  } catch (err) {
+    progress?.end(false);
+    throw err;
+  }
+}
+
+/**
+ * Reads a file in large sequential reads and, on the way, refuses NUL bytes and invalid UTF-8.
+ * One pass: the parser pulls bytes through {@link ByteSource.read}. Given a {@link CopyProgress},
+ * it reads a copy that is still being made, never past what has been copied.
  */
 export class ByteSource {
-  private readonly fd: number;
-  private readonly hash: Hash | null;
+  private fd = -1;
   private carry: Buffer = Buffer.alloc(0);
   /** Bytes read so far. */
   bytes = 0;
 
-  constructor(path: string, options: { hash?: boolean } = {}) {
-    this.fd = openSync(path, 'r');
-    this.hash = options.hash === false ? null : createHash('sha256');
+  constructor(
+    private readonly path: string,
+    private readonly copying?: CopyProgress,
+  ) {
+    // a copy being made is opened once it has begun (its file may not exist yet)
+    if (copying === undefined) this.fd = openSync(path, 'r');
   }
 
   /** Reads up to `len` bytes into `buf[off..]`; 0 at end of file. */
   read(buf: Buffer, off: number, len: number): number {
+    if (this.copying !== undefined) {
+      len = Math.min(len, this.copying.available(this.bytes));
+      if (this.fd === -1) this.fd = openSync(this.path, 'r');
+    }
     const n = readSync(this.fd, buf, off, len, null);
     if (n === 0) {
       if (this.carry.length > 0) throw new SourceBytesError('utf8', this.bytes - this.carry.length);
@@ -49,7 +132,6 @@ export class ByteSource {
     const nul = region.indexOf(0);
     if (nul !== -1) throw new SourceBytesError('nul', this.bytes + nul);
     this.checkUtf8(region);
-    this.hash?.update(region);
     this.bytes += n;
     return n;
   }
@@ -83,15 +165,10 @@ export class ByteSource {
     if (cut < region.length) this.carry = Buffer.from(region.subarray(cut));
   }
 
-  /** The sha256 hex of everything read. */
-  digest(): string {
-    if (this.hash === null) throw new Error('hashing was disabled');
-    return this.hash.digest('hex');
-  }
-
   /** Closes the file. */
   close(): void {
-    closeSync(this.fd);
+    if (this.fd !== -1) closeSync(this.fd);
+    this.fd = -1;
   }
 }
 

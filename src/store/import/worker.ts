@@ -1,17 +1,14 @@
-// An import worker: once told to go, builds its share of a CSV's columns (see buildColumns)
-// and posts the result.
+// An import worker: builds its share of a CSV's columns (see buildColumns) from the raw copy
+// as the main thread makes it, and posts the result.
 import { parentPort, workerData } from 'node:worker_threads';
 import { isBflyError } from '../../core/errors.js';
 import { type BuildOptions, buildColumns } from './build-columns.js';
 
 const data = workerData as Omit<BuildOptions, 'owned'> & { owned: number[] };
-// started while the raw copy is being made: waits to be told it is there
-parentPort!.once('message', () => {
-  try {
-    const result = buildColumns({ ...data, owned: new Set(data.owned) });
-    parentPort!.postMessage({ ok: true, result });
-  } catch (err) {
-    const e = err as Error;
-    parentPort!.postMessage({ ok: false, error: isBflyError(err) ? { ...err.toJSON(), data: err.data } : { category: 'unknown', code: 'INTERNAL', message: e.message, stack: e.stack } });
-  }
-});
+try {
+  const result = buildColumns({ ...data, owned: new Set(data.owned) });
+  parentPort!.postMessage({ ok: true, result });
+} catch (err) {
+  const e = err as Error;
+  parentPort!.postMessage({ ok: false, error: isBflyError(err) ? { ...err.toJSON(), data: err.data } : { category: 'unknown', code: 'INTERNAL', message: e.message, stack: e.stack } });
+}
