@@ -64,19 +64,20 @@ export function hashF64(v: number): number {
   return mix32(U32[0] ^ Math.imul(U32[1], 0x9e3779b1));
 }
 
-const ZERO_HASH = hashF64(0);
-
 /** The loops of stats.wat. */
 interface StatsWasm {
   moments(p: number, n: number, st: number): void;
   histograms(p: number, n: number, min: number, scale: number, mean: number, counts: number, last: number, fine: number, fineScale: number, fineLast: number, ss: number): void;
   collect(p: number, n: number, min: number, fineScale: number, fineLast: number, wanted: number, slots: number): void;
   hll(p: number, n: number, regs: number): void;
+  distinct(p: number, n: number, table: number, mask: number, cap: number, count: number): number;
 }
 
 // The kernel's memory: state (f64s), HyperLogLog registers, the two histograms, the wanted
 // fine bins and their write positions, a block of values, then the values collected by bin.
 const K_ST = 0;
+/** The distinct count (i32) for `distinct`. */
+const K_COUNT = 48;
 const K_REGS = 64;
 const K_COUNTS = 4160;
 const K_FINE = 4416;
@@ -177,19 +178,45 @@ class DistinctCounter {
     }
   }
 
+  /** Adds the values (the hash table goes through the kernel's memory, after its block). */
   add(values: Float64Array): void {
-    const n = values.length;
-    // the values' bits, read in place (the same hash as hashF64, without a store per value)
-    const bits = new Uint32Array(values.buffer, values.byteOffset, n * 2);
+    const k = kernel();
     let i = 0;
-    for (; i < n && this.exact; i++) {
-      const v = values[i];
-      if (v !== v) continue;
-      this.insert(v, v === 0 ? ZERO_HASH : mix32(bits[2 * i] ^ Math.imul(bits[2 * i + 1], 0x9e3779b1)));
-      if (this.count > this.cap) this.overflow();
-      else if (this.count * 2 > this.table.length) this.grow();
+    while (i < values.length && this.exact) {
+      const n = Math.min(K_BLOCK, values.length - i);
+      k.f64.set(values.subarray(i, i + n), K_DATA / 8);
+      this.tableIn(k);
+      let j = 0;
+      for (;;) {
+        j += k.wasm.distinct(K_DATA + j * 8, n - j, K_OUT, this.mask, this.cap, K_COUNT);
+        this.count = k.i32[K_COUNT / 4];
+        const full = this.count * 2 > this.table.length;
+        if (j === n && !full && this.count <= this.cap) {
+          this.tableOut(k);
+          break;
+        }
+        this.tableOut(k);
+        if (this.count > this.cap) {
+          this.overflow();
+          break;
+        }
+        this.grow();
+        this.tableIn(k);
+        if (j === n) break;
+      }
+      i += j;
     }
-    if (i < n) hllAdd(this.hll, i === 0 ? values : values.subarray(i));
+    if (i < values.length) hllAdd(this.hll, i === 0 ? values : values.subarray(i));
+  }
+
+  private tableIn(k: StatsKernel): void {
+    k.ensure(K_OUT + this.table.length * 8);
+    k.f64.set(this.table, K_OUT / 8);
+    k.i32[K_COUNT / 4] = this.count;
+  }
+
+  private tableOut(k: StatsKernel): void {
+    this.table.set(k.f64.subarray(K_OUT / 8, K_OUT / 8 + this.table.length));
   }
 
   /**

@@ -109,4 +109,45 @@
           (then (i32.store8 (local.get $idx) (local.get $rank))))
         (br $values)))
   )
+
+  ;; Exact distinct counting (stats.ts DistinctCounter): inserts the values (not NaN; -0 as 0)
+  ;; into the open-addressing table of f64 at $table ($mask + 1 slots, NaN for empty, linear
+  ;; probing from hashF64's bits), counting new ones in the i32 at $count. Stops after the
+  ;; value that takes the count past $cap or the table past half full; returns how many
+  ;; values it took.
+  (func (export "distinct") (param $p i32) (param $n i32) (param $table i32) (param $mask i32) (param $cap i32) (param $count i32) (result i32)
+    (local $i i32) (local $v f64) (local $h i32) (local $slot i32) (local $t f64) (local $c i32) (local $half i32)
+    (local.set $c (i32.load (local.get $count)))
+    (local.set $half (i32.shr_u (i32.add (local.get $mask) (i32.const 1)) (i32.const 1)))
+    (block $done
+      (loop $values
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $v (f64.load (local.get $p)))
+        (if (f64.eq (local.get $v) (f64.const 0))
+          (then (local.set $h (i32.const 0)))
+          (else (local.set $h (i32.xor (i32.load (local.get $p)) (i32.mul (i32.load offset=4 (local.get $p)) (i32.const 0x9e3779b1))))))
+        (local.set $p (i32.add (local.get $p) (i32.const 8)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $values (f64.ne (local.get $v) (local.get $v)))
+        (local.set $h (i32.xor (local.get $h) (i32.shr_u (local.get $h) (i32.const 16))))
+        (local.set $h (i32.mul (local.get $h) (i32.const 0x85ebca6b)))
+        (local.set $h (i32.xor (local.get $h) (i32.shr_u (local.get $h) (i32.const 13))))
+        (local.set $h (i32.mul (local.get $h) (i32.const 0xc2b2ae35)))
+        (local.set $h (i32.xor (local.get $h) (i32.shr_u (local.get $h) (i32.const 16))))
+        (local.set $slot (i32.and (local.get $h) (local.get $mask)))
+        (block $placed
+          (loop $probe
+            (local.set $t (f64.load (i32.add (local.get $table) (i32.shl (local.get $slot) (i32.const 3)))))
+            (br_if $placed (f64.eq (local.get $t) (local.get $v)))
+            (if (f64.ne (local.get $t) (local.get $t))
+              (then
+                (f64.store (i32.add (local.get $table) (i32.shl (local.get $slot) (i32.const 3))) (local.get $v))
+                (local.set $c (i32.add (local.get $c) (i32.const 1)))
+                (br_if $done (i32.or (i32.gt_u (local.get $c) (local.get $cap)) (i32.gt_u (local.get $c) (local.get $half))))
+                (br $placed)))
+            (local.set $slot (i32.and (i32.add (local.get $slot) (i32.const 1)) (local.get $mask)))
+            (br $probe)))
+        (br $values)))
+    (i32.store (local.get $count) (local.get $c))
+    (local.get $i))
 )

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ByteDict } from '../../src/core/byte-dict.js';
-import { countDistinct, hashF64, HyperLogLog, numericStats } from '../../src/core/stats.js';
+import { countDistinct, FirstPass, hashF64, HyperLogLog, numericStats } from '../../src/core/stats.js';
+import { seededRandom } from '../helpers.js';
 
 function numpyLinear(sorted: number[], p: number): number {
   const h = (sorted.length - 1) * p;
@@ -105,6 +106,28 @@ describe('distinct counting', () => {
     expect(estimates.every((e) => e.approx)).toBe(true);
     expect(new Set(estimates.map((e) => e.distinct)).size).toBe(1);
     expect(Math.abs(estimates[0].distinct - 30_011) / 30_011).toBeLessThan(0.1);
+  });
+
+  it('counts exactly through every growth of its table and across blocks, up to the cap and not past it', () => {
+    const rnd = seededRandom(17);
+    // up to 65,536 distinct values (the default cap), with repeats, NaN and both zeros, in pieces of odd sizes
+    for (const distinct of [1, 63, 64, 5000, 65_535]) {
+      const values = Float64Array.from({ length: 200_000 }, () => {
+        const u = rnd();
+        return u < 0.05 ? NaN : u < 0.08 ? (rnd() < 0.5 ? 0 : -0) : Math.floor(rnd() * distinct) * 0.37 - 11;
+      });
+      const want = new Set(Array.from(values).filter((v) => v === v).map((v) => (v === 0 ? 0 : v))).size;
+      const pass = new FirstPass();
+      for (let i = 0; i < values.length; ) {
+        const n = 1 + Math.floor(rnd() * 90_000);
+        pass.add(values.subarray(i, i + n));
+        i += n;
+      }
+      expect(pass.distinct.result()).toEqual({ distinct: want, approx: false });
+    }
+    const ids = Float64Array.from({ length: 3000 }, (_, i) => i);
+    expect(countDistinct(ids, 3000)).toEqual({ distinct: 3000, approx: false });
+    expect(countDistinct(ids, 2999).approx).toBe(true);
   });
 
   it('HyperLogLog estimates within a few percent', () => {

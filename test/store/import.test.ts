@@ -9,7 +9,7 @@ import type { DatasetManifest } from '../../src/core/dataset.js';
 import { getDataset, listDatasets, resolveDataset } from '../../src/store/datasets.js';
 import { importDataset } from '../../src/store/import/import-dataset.js';
 import { readObject } from '../../src/store/objects.js';
-import { makeWorkspace, sha256File, snapshotTree, VEGA } from '../helpers.js';
+import { makeWorkspace, seededRandom, sha256File, snapshotTree, VEGA } from '../helpers.js';
 
 let cleanup: () => void = () => {};
 afterEach(() => cleanup());
@@ -52,6 +52,26 @@ describe('importDataset', () => {
     expect(Array.from(kind.codes).map((c) => (c < 0 ? null : kind.levels[c]))).toEqual(['a', 'b', 'a', null]);
     expect((cols.empty as { values: Array<string | null> }).values).toEqual([null, null, null, null]);
     expect(readObject(w.root, d.objects.raw).equals(readFileSync(file))).toBe(true);
+  });
+
+  it('top values: the ten most frequent, ties in text order, from thousands of values', async () => {
+    const w = await makeWorkspace();
+    cleanup = w.cleanup;
+    const rnd = seededRandom(23);
+    // two leaders, then forty values tied at 100 (the text decides), then 3,000 rarer ones
+    const values = [...Array(150).fill('z1'), ...Array(120).fill('z2')];
+    for (let i = 0; i < 40; i++) values.push(...Array(100).fill(`t${i}`));
+    for (let i = 0; i < 3000; i++) values.push(...Array(1 + Math.floor(rnd() * 60)).fill(`r${i}`));
+    for (let i = values.length - 1; i > 0; i--) {
+      const j = Math.floor(rnd() * (i + 1));
+      [values[i], values[j]] = [values[j], values[i]];
+    }
+    const { dataset: d } = await importDataset(w.root, w.write('top.csv', 'v\n' + values.join('\n') + '\n'));
+    const counts = new Map<string, number>();
+    for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+    const want = [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, 10).map(([value, count]) => ({ value, count }));
+    expect(want.map((t) => t.value).slice(0, 4)).toEqual(['z1', 'z2', 't0', 't1']);
+    expect((d.columns[0].stats as CategoryStats).top).toEqual(want);
   });
 
   it('the same bytes again write nothing and report the existing dataset', async () => {
