@@ -15,7 +15,7 @@ const MODULES = [
 
 const wabt = await wabtInit();
 for (const { src, out, name } of MODULES) {
-  const mod = wabt.parseWat(src, readFileSync(src, 'utf8'), { simd: true });
+  const mod = wabt.parseWat(src, readFileSync(src, 'utf8'), { simd: true, bulk_memory: true });
   mod.validate();
   const { buffer } = mod.toBinary({});
   mod.destroy();

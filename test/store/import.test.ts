@@ -161,6 +161,32 @@ describe('importDataset', () => {
     expect([vals[0], vals[1], vals[65_999], vals[66_000], vals[69_999]]).toEqual([null, 'v1', 'v65999', null, 'v69999']);
   });
 
+  it('free text read by the tokenizer (CSV) is stored exactly as the JavaScript reader stores it (JSON lines)', async () => {
+    const w = await makeWorkspace();
+    cleanup = w.cleanup;
+    const rnd = seededRandom(31);
+    const texts: Array<string | null> = [];
+    for (let i = 0; i < 150_000; i++) {
+      const u = rnd();
+      // past 65,536 distinct values the column keeps raw bytes: missing markers, doubled
+      // quotes, line breaks, repeats, multi-byte text and a field larger than a read-out
+      if (u < 0.02) texts.push(null);
+      else if (u < 0.03) texts.push(['NA', ' null ', '?', 'N/A'][i % 4]);
+      else if (u < 0.04) texts.push(`say "hi" ${i}`);
+      else if (u < 0.05) texts.push(`two\nlines ${i}`);
+      else if (u < 0.1) texts.push(`again ${i % 50}`);
+      else texts.push(i === 120_000 ? 'x'.repeat(1_100_000) : `v${i} ü ${'z'.repeat(i % 30)}`);
+    }
+    const csv = 't,i\n' + texts.map((t, i) => `${t === null ? '' : /["\n]/.test(t) ? `"${t.replaceAll('"', '""')}"` : t},${i}`).join('\n') + '\n';
+    const jsonl = texts.map((t, i) => JSON.stringify({ t, i })).join('\n') + '\n';
+    const a = (await importDataset(w.root, w.write('free.csv', csv))).dataset;
+    const b = (await importDataset(w.root, w.write('free.jsonl', jsonl))).dataset;
+    expect(a.columns[0].type).toBe('text');
+    expect(a.columns[0].missing).toBe(b.columns[0].missing);
+    expect(a.columns).toEqual(b.columns);
+    expect(a.objects.columns).toEqual(b.objects.columns);
+  });
+
   it('is deterministic: the same bytes give the same columnar object', async () => {
     const a = await makeWorkspace();
     const b = await makeWorkspace();

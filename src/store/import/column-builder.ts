@@ -48,6 +48,9 @@ export class ColumnBuilder {
   hll: HyperLogLog | null = null;
   private ids: Int32Array | null = null;
   private lens: Int32Array | null = null;
+  /** HyperLogLog registers in the tokenizer's memory, for fields appended there (merged into {@link hll} by finish). */
+  private regs = -1;
+  private regsBatch: CsvBatch | null = null;
   private bbuf = Buffer.allocUnsafe(0);
   private blen = 0;
   private spos = 0;
@@ -178,6 +181,22 @@ export class ColumnBuilder {
           r = stop;
           if (r === count) return;
         }
+      } else if (st === ColState.String && this.bytesMode && this.dict instanceof WasmDict) {
+        if (this.regs === -1) {
+          this.regs = batch.alloc(4096);
+          this.regsBatch = batch;
+        }
+        const at = batch.bytesAt(); // allocated before the views are taken
+        const to = Math.min(count, r + this.chunkRows - this.spos); // not past the block
+        const stop = batch.bytes(col, r, to, this.regs);
+        if (stop > r) {
+          this.rows += stop - r;
+          this.missing += batch.missing;
+          this.appendBytes(batch.ids, r, stop, batch.u8, at, batch.bytesUsed);
+          r = stop;
+          if (r === count) return;
+          if (r === to) continue;
+        }
       }
       // views afresh: a dictionary may have grown the memory
       const at = r * width + col;
@@ -259,6 +278,24 @@ export class ColumnBuilder {
     }
   }
 
+  /** Makes room for `len` more bytes in the block's byte buffer. */
+  private roomForBytes(len: number): void {
+    if (this.blen + len <= this.bbuf.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(this.bbuf.length * 2, this.blen + len));
+    this.bbuf.copy(bigger, 0, 0, this.blen);
+    this.bbuf = bigger;
+  }
+
+  /** Appends fields `from..to` read by CsvBatch.bytes: their lengths, and their bytes `u8[at..at + used)`. */
+  private appendBytes(lens: Int32Array, from: number, to: number, u8: Uint8Array, at: number, used: number): void {
+    this.roomForBytes(used);
+    this.bbuf.set(u8.subarray(at, at + used), this.blen);
+    this.blen += used;
+    this.lens!.set(lens.subarray(from, to), this.spos);
+    this.spos += to - from;
+    if (this.spos === this.chunkRows) this.flushStrings();
+  }
+
   /** The dictionary is full: from here on the column keeps raw bytes (and estimates distinct values). */
   private toBytesMode(): void {
     this.flushStrings();
@@ -278,11 +315,7 @@ export class ColumnBuilder {
       }
     } else {
       const len = e - s;
-      if (this.blen + len > this.bbuf.length) {
-        const bigger = Buffer.allocUnsafe(Math.max(this.bbuf.length * 2, this.blen + len));
-        this.bbuf.copy(bigger, 0, 0, this.blen);
-        this.bbuf = bigger;
-      }
+      this.roomForBytes(len);
       const bbuf = this.bbuf;
       if (len <= 64) {
         // a loop: a subarray per field (for set) costs more than copying a short string
@@ -306,6 +339,13 @@ export class ColumnBuilder {
 
   /** Writes the last partial block. */
   finish(): void {
+    if (this.regs !== -1) {
+      // registers are maxima: merging gives those of all the fields
+      const { u8 } = this.regsBatch!;
+      const registers = this.hll!.registers;
+      for (let i = 0; i < registers.length; i++) registers[i] = Math.max(registers[i], u8[this.regs + i]);
+      this.regs = -1;
+    }
     if (this.state === ColState.String) this.flushStrings();
     else if (this.state !== ColState.Rescan) this.flushFloat();
   }

@@ -37,6 +37,7 @@ interface CsvWasm {
   dictAdd(d: number, s: number, e: number): number;
   dictRehash(d: number, table: number, mask: number): void;
   dictIds(buf: number, starts: number, ends: number, flags: number, width: number, col: number, from: number, to: number, d: number, out: number): number;
+  bytes(buf: number, starts: number, ends: number, flags: number, width: number, col: number, from: number, to: number, lens: number, out: number, cap: number, regs: number, st: number): number;
 }
 
 /** Fields in one batch (records x width) and records in one batch, at most. */
@@ -155,6 +156,34 @@ export class CsvBatch {
     this.missing = st[4];
     this.fraction = st[5] !== 0;
     return stop;
+  }
+
+  /** Where {@link bytes} writes (allocated on first use), and its size. */
+  private bytesOut = -1;
+  private static readonly BYTES_CAP = 1 << 20;
+  /** Bytes written by the last {@link bytes} call, from {@link bytesAt}. */
+  bytesUsed = 0;
+
+  /**
+   * Reads column `col` of records `from..to` as raw bytes (a free-text column): lengths into
+   * {@link ids} (-1 for a missing marker), the fields' bytes one after another at
+   * `u8[bytesAt()..]` ({@link bytesUsed} of them), and their hashes into the HyperLogLog
+   * registers at `regs` (4,096 bytes from {@link alloc}). Stops at a field with doubled
+   * quotes, or one that does not fit; returns its record index, or `to`. Sets {@link missing}.
+   */
+  bytes(col: number, from: number, to: number, regs: number): number {
+    const out = this.bytesAt();
+    const st = this.state;
+    const stop = this.wasm.bytes(BUF, STARTS, ENDS, FLAGS, this.width, col, from, to, OUT, out, CsvBatch.BYTES_CAP, regs, ST);
+    this.missing = st[4];
+    this.bytesUsed = st[6];
+    return stop;
+  }
+
+  /** The address {@link bytes} writes to (may allocate: take views afterwards). */
+  bytesAt(): number {
+    if (this.bytesOut === -1) this.bytesOut = this.alloc(CsvBatch.BYTES_CAP);
+    return this.bytesOut;
   }
 }
 

@@ -555,6 +555,29 @@
     (i32.store (local.get $d) (local.get $table))
     (i32.store offset=4 (local.get $d) (local.get $mask)))
 
+  ;; Whether [$s, $e), spaces and tabs trimmed, is empty or a missing marker (as core/values.ts).
+  (func $absent (param $s i32) (param $e i32) (result i32)
+    (local $c i32)
+    (block $trimmed
+      (loop $left
+        (br_if $trimmed (i32.ge_u (local.get $s) (local.get $e)))
+        (local.set $c (i32.load8_u (local.get $s)))
+        (br_if $trimmed (i32.and (i32.ne (local.get $c) (i32.const 32)) (i32.ne (local.get $c) (i32.const 9))))
+        (local.set $s (i32.add (local.get $s) (i32.const 1)))
+        (br $left)))
+    (block $trimmedR
+      (loop $right
+        (br_if $trimmedR (i32.le_u (local.get $e) (local.get $s)))
+        (local.set $c (i32.load8_u (i32.sub (local.get $e) (i32.const 1))))
+        (br_if $trimmedR (i32.and (i32.ne (local.get $c) (i32.const 32)) (i32.ne (local.get $c) (i32.const 9))))
+        (local.set $e (i32.sub (local.get $e) (i32.const 1)))
+        (br $right)))
+    (if (result i32) (i32.eq (local.get $s) (local.get $e))
+      (then (i32.const 1))
+      (else (if (result i32) (i32.le_u (i32.sub (local.get $e) (local.get $s)) (i32.const 4))
+        (then (call $isMissing (local.get $s) (local.get $e)))
+        (else (i32.const 0))))))
+
   ;; Column $col of records [$from, $to) of a batch as dictionary ids into out[r] (i32), the
   ;; way ColumnBuilder.addField does for a string column: a missing marker (after trimming
   ;; spaces and tabs) is -1 and counted at descriptor offset 32; any other field, untrimmed,
@@ -564,7 +587,7 @@
   (func (export "dictIds")
     (param $buf i32) (param $starts i32) (param $ends i32) (param $flags i32)
     (param $width i32) (param $col i32) (param $from i32) (param $to i32) (param $d i32) (param $out i32) (result i32)
-    (local $r i32) (local $at i32) (local $s i32) (local $e i32) (local $a i32) (local $b i32) (local $c i32) (local $id i32) (local $missing i32)
+    (local $r i32) (local $at i32) (local $s i32) (local $e i32) (local $id i32) (local $missing i32)
     (local.set $r (local.get $from))
     (local.set $at (i32.add (i32.mul (local.get $from) (local.get $width)) (local.get $col)))
     (block $stop
@@ -573,27 +596,7 @@
         (br_if $stop (i32.and (i32.load8_u (i32.add (local.get $flags) (local.get $at))) (i32.const 2)))
         (local.set $s (i32.add (local.get $buf) (i32.load (i32.add (local.get $starts) (i32.shl (local.get $at) (i32.const 2))))))
         (local.set $e (i32.add (local.get $buf) (i32.load (i32.add (local.get $ends) (i32.shl (local.get $at) (i32.const 2))))))
-        (local.set $a (local.get $s))
-        (local.set $b (local.get $e))
-        (block $trimmed
-          (loop $left
-            (br_if $trimmed (i32.ge_u (local.get $a) (local.get $b)))
-            (local.set $c (i32.load8_u (local.get $a)))
-            (br_if $trimmed (i32.and (i32.ne (local.get $c) (i32.const 32)) (i32.ne (local.get $c) (i32.const 9))))
-            (local.set $a (i32.add (local.get $a) (i32.const 1)))
-            (br $left)))
-        (block $trimmedR
-          (loop $right
-            (br_if $trimmedR (i32.le_u (local.get $b) (local.get $a)))
-            (local.set $c (i32.load8_u (i32.sub (local.get $b) (i32.const 1))))
-            (br_if $trimmedR (i32.and (i32.ne (local.get $c) (i32.const 32)) (i32.ne (local.get $c) (i32.const 9))))
-            (local.set $b (i32.sub (local.get $b) (i32.const 1)))
-            (br $right)))
-        (if (if (result i32) (i32.eq (local.get $a) (local.get $b))
-              (then (i32.const 1))
-              (else (if (result i32) (i32.le_u (i32.sub (local.get $b) (local.get $a)) (i32.const 4))
-                (then (call $isMissing (local.get $a) (local.get $b)))
-                (else (i32.const 0)))))
+        (if (call $absent (local.get $s) (local.get $e))
           (then
             (local.set $id (i32.const -1))
             (local.set $missing (i32.add (local.get $missing) (i32.const 1))))
@@ -606,5 +609,52 @@
         (br_if $stop (i32.ge_u (i32.load offset=16 (local.get $d)) (i32.load offset=36 (local.get $d))))
         (br $records)))
     (i32.store offset=32 (local.get $d) (local.get $missing))
+    (local.get $r))
+
+  ;; Column $col of records [$from, $to) as raw bytes (free text; csv.ts CsvBatch.bytes): each
+  ;; field's length into $lens[r] (i32; -1 for a missing marker, as $absent) and its bytes,
+  ;; untrimmed, one after another from $out; the FNV-1a hash of each, mixed as stats.ts
+  ;; HyperLogLog.add mixes it, into the 4096 registers (u8) at $regs. Stops at a field with
+  ;; doubled quotes or one that does not fit in $cap bytes and returns its record index ($to
+  ;; when all were done). Sets state offset 16 to the missing values, 24 to the bytes written.
+  (func (export "bytes")
+    (param $buf i32) (param $starts i32) (param $ends i32) (param $flags i32)
+    (param $width i32) (param $col i32) (param $from i32) (param $to i32)
+    (param $lens i32) (param $out i32) (param $cap i32) (param $regs i32) (param $st i32) (result i32)
+    (local $r i32) (local $at i32) (local $s i32) (local $e i32) (local $len i32)
+    (local $used i32) (local $missing i32) (local $h i32) (local $idx i32) (local $rank i32)
+    (local.set $r (local.get $from))
+    (local.set $at (i32.add (i32.mul (local.get $from) (local.get $width)) (local.get $col)))
+    (block $stop
+      (loop $records
+        (br_if $stop (i32.ge_u (local.get $r) (local.get $to)))
+        (br_if $stop (i32.and (i32.load8_u (i32.add (local.get $flags) (local.get $at))) (i32.const 2)))
+        (local.set $s (i32.add (local.get $buf) (i32.load (i32.add (local.get $starts) (i32.shl (local.get $at) (i32.const 2))))))
+        (local.set $e (i32.add (local.get $buf) (i32.load (i32.add (local.get $ends) (i32.shl (local.get $at) (i32.const 2))))))
+        (if (call $absent (local.get $s) (local.get $e))
+          (then
+            (local.set $len (i32.const -1))
+            (local.set $missing (i32.add (local.get $missing) (i32.const 1))))
+          (else
+            (local.set $len (i32.sub (local.get $e) (local.get $s)))
+            (br_if $stop (i32.gt_u (i32.add (local.get $used) (local.get $len)) (local.get $cap)))
+            (memory.copy (i32.add (local.get $out) (local.get $used)) (local.get $s) (local.get $len))
+            (local.set $used (i32.add (local.get $used) (local.get $len)))
+            (local.set $h (call $fnv (local.get $s) (local.get $e)))
+            (local.set $h (i32.xor (local.get $h) (i32.shr_u (local.get $h) (i32.const 16))))
+            (local.set $h (i32.mul (local.get $h) (i32.const 0x85ebca6b)))
+            (local.set $h (i32.xor (local.get $h) (i32.shr_u (local.get $h) (i32.const 13))))
+            (local.set $h (i32.mul (local.get $h) (i32.const 0xc2b2ae35)))
+            (local.set $h (i32.xor (local.get $h) (i32.shr_u (local.get $h) (i32.const 16))))
+            (local.set $idx (i32.add (local.get $regs) (i32.shr_u (local.get $h) (i32.const 20))))
+            (local.set $rank (i32.add (i32.clz (i32.or (i32.shl (local.get $h) (i32.const 12)) (i32.const 0x800))) (i32.const 1)))
+            (if (i32.gt_u (local.get $rank) (i32.load8_u (local.get $idx)))
+              (then (i32.store8 (local.get $idx) (local.get $rank))))))
+        (i32.store (i32.add (local.get $lens) (i32.shl (local.get $r) (i32.const 2))) (local.get $len))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (local.set $at (i32.add (local.get $at) (local.get $width)))
+        (br $records)))
+    (i32.store offset=16 (local.get $st) (local.get $missing))
+    (i32.store offset=24 (local.get $st) (local.get $used))
     (local.get $r))
 )
