@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bfly, makeTempDir, REPO, VEGA } from '../helpers.js';
 
@@ -108,6 +110,24 @@ describe('bfly in pipelines and on wide tables', () => {
     const code = await new Promise((r) => child.on('exit', r));
     expect(code).toBe(0);
     expect(stderr).not.toContain('EPIPE');
+  });
+
+  it('imports from a pipe (/dev/stdin, <(...)), sniffing the format from the copy, with BFLY_IMPORT_THREADS=2 too', async () => {
+    const t = makeTempDir();
+    cleanup = t.cleanup;
+    await bfly(['init'], { cwd: t.dir });
+    const csv = 'a,b\n1,x\n2,y\n3,x\n';
+    writeFileSync(join(t.dir, 'in.txt'), csv);
+    // a shell pipe (execa's own stdin is a socket, which /dev/stdin cannot open)
+    const run = (shell: string) => execa('bash', ['-c', shell], { cwd: t.dir, reject: false, env: { BFLY: join(REPO, 'bin', 'bfly.cjs'), BFLY_IMPORT_THREADS: '2' } });
+    const r = await run('cat in.txt | node "$BFLY" dataset import /dev/stdin --name piped --json');
+    expect(r.stderr).toBe('');
+    const d = JSON.parse(r.stdout);
+    expect({ name: d.name, format: d.format, rows: d.rows, bytes: d.bytes, hash: d.hash }).toEqual({
+      name: 'piped', format: 'csv', rows: 3, bytes: csv.length, hash: `sha256:${createHash('sha256').update(csv).digest('hex')}`,
+    });
+    const jsonl = await run(`node "$BFLY" dataset import <(printf '{"a":1}\\n{"a":2}\\n') --name lines --json`);
+    expect(JSON.parse(jsonl.stdout)).toMatchObject({ format: 'jsonl', rows: 2 });
   });
 
   it('imports a 3,000-column table', async () => {

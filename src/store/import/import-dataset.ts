@@ -39,8 +39,8 @@ export interface ImportResult {
 
 const EXTENSIONS: Record<string, DatasetFormat> = { '.csv': 'csv', '.tsv': 'tsv', '.tab': 'tsv', '.json': 'json', '.jsonl': 'jsonl', '.ndjson': 'jsonl' };
 
-/** Picks the format: explicit, else by extension, else by sniffing the first bytes. */
-export function detectFormat(path: string, explicit?: string): DatasetFormat {
+/** Picks the format: explicit, else by `path`'s extension, else by sniffing the first bytes (of `bytesOf`). */
+export function detectFormat(path: string, explicit?: string, bytesOf = path): DatasetFormat {
   if (explicit !== undefined) {
     if (!(DATASET_FORMATS as readonly string[]).includes(explicit)) {
       throw new ValidationError('BAD_FORMAT', `unknown format ${JSON.stringify(explicit)}`, { hint: `use one of: ${DATASET_FORMATS.join(', ')}` });
@@ -50,7 +50,7 @@ export function detectFormat(path: string, explicit?: string): DatasetFormat {
   const byExt = EXTENSIONS[extname(path).toLowerCase()];
   if (byExt !== undefined) return byExt;
   const head = Buffer.alloc(65536);
-  const fd = openSync(path, 'r');
+  const fd = openSync(bytesOf, 'r');
   let n: number;
   try {
     n = readSync(fd, head, 0, head.length, 0);
@@ -259,10 +259,12 @@ export async function importDataset(root: string, file: string, options: ImportO
     name = derived;
   }
   let size: number;
+  let regular: boolean;
   try {
     const st = statSync(path);
     if (st.isDirectory()) throw new ValidationError('IS_A_DIRECTORY', `${label} is a directory, not a data file`, { hint: 'pass the path of a .csv, .tsv, .json or .jsonl file' });
     size = st.size;
+    regular = st.isFile();
   } catch (err) {
     if (isBflyError(err)) throw err;
     if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') {
@@ -276,30 +278,31 @@ export async function importDataset(root: string, file: string, options: ImportO
   mkdirSync(work);
   let pool: WorkerPool | undefined;
   try {
-    let format: DatasetFormat;
-    try {
-      format = detectFormat(path, options.format);
-    } catch (err) {
-      if (isBflyError(err)) throw err;
-      throw readError(err, path, label);
-    }
     // The raw object is a copy that the main thread makes and hashes (the dataset hash);
     // everything after reads that private copy, so the stored bytes are exactly the hashed
     // and parsed bytes even if the source changes meanwhile. Workers parse it as it grows.
     const rawPath = join(work, 'raw');
-    const base = { rawPath, work, format, label, onBytes: options.onProgress && ((bytes: number) => options.onProgress!({ bytes, total: size })) };
-    const threads = threadCount(format, size, options.threads);
-    const copying = threads > 1 ? new CopyProgress() : undefined;
-    let hex: string;
-    let rawBytes: number;
-    try {
-      if (copying !== undefined) pool = startWorkers({ ...base, copying: copying.shared }, threads, path);
-      ({ hex, bytes: rawBytes } = copyAndHash(path, rawPath, copying));
-    } catch (err) {
-      copying?.end(false); // a worker that started before the error stops waiting for bytes
-      if (isBflyError(err)) throw err;
-      throw readError(err, path, label);
+    // anything that reads the source: its errors say so
+    const reading = <T>(f: () => T): T => {
+      try {
+        return f();
+      } catch (err) {
+        if (isBflyError(err)) throw err;
+        throw readError(err, path, label);
+      }
+    };
+    // a pipe (`<(...)`, /dev/stdin) can be read only once: copied first, then looked at
+    let copied = regular ? undefined : reading(() => copyAndHash(path, rawPath));
+    const format = reading(() => detectFormat(path, options.format, copied === undefined ? path : rawPath));
+    const base = { rawPath, work, format, label, onBytes: options.onProgress && ((bytes: number) => options.onProgress!({ bytes, total: copied?.bytes ?? size })) };
+    if (copied === undefined) {
+      const threads = threadCount(format, size, options.threads);
+      const copying = threads > 1 ? new CopyProgress() : undefined;
+      if (copying !== undefined) pool = reading(() => startWorkers({ ...base, copying: copying.shared }, threads, path));
+      // on an error the copy is abandoned, and a worker waiting for bytes stops
+      copied = reading(() => copyAndHash(path, rawPath, copying));
     }
+    const { hex, bytes: rawBytes } = copied;
     // its fsync runs on the thread pool while the columns are built
     const rawSynced = syncFiles([rawPath]);
     rawSynced.catch(() => undefined); // awaited below; not awaited at all when an error comes first
