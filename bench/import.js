@@ -21,16 +21,29 @@ export async function benchImport(args) {
     const file = benchCsv(n);
     const mb = sizeMB(file);
     measure('sha256sum', [file]); // warm the page cache
-    const sha = measure('sha256sum', [file]);
-    for (const threads of ['1', '2']) {
-      const ws = freshWorkspace();
-      try {
-        const imp = measure(process.execPath, [BFLY, '-C', ws, 'dataset', 'import', file, '--json'], { env: { ...process.env, BFLY_IMPORT_THREADS: threads } });
-        const d = JSON.parse(imp.stdout);
-        rows.push([`${n.toLocaleString()} rows`, `${mb.toFixed(0)} MB`, threads, fmt(imp.seconds), fmt(mb / imp.seconds, 0), fmt(sha.seconds), fmt(imp.seconds / sha.seconds, 1) + 'x', fmt(imp.rssMB, 0), `${d.rows} rows, ${d.columns.length} cols`]);
-      } finally {
-        rmSync(ws, { recursive: true, force: true });
+    // medians of `runs`, sampled round-robin so that drift in the machine's speed hits all alike
+    const runs = args.includes('--quick') ? 1 : 3;
+    const sha = [];
+    const imports = { 1: [], 2: [] };
+    for (let k = 0; k < runs; k++) {
+      sha.push(measure('sha256sum', [file]));
+      for (const threads of ['1', '2']) {
+        const ws = freshWorkspace();
+        try {
+          const imp = measure(process.execPath, [BFLY, '-C', ws, 'dataset', 'import', file, '--json'], { env: { ...process.env, BFLY_IMPORT_THREADS: threads } });
+          imports[threads].push({ ...imp, dataset: JSON.parse(imp.stdout) });
+        } finally {
+          rmSync(ws, { recursive: true, force: true });
+        }
       }
+    }
+    const median = (xs) => [...xs].sort((a, b) => a.seconds - b.seconds)[(xs.length - 1) >> 1];
+    const shaS = median(sha).seconds;
+    for (const threads of ['1', '2']) {
+      const imp = median(imports[threads]);
+      const rss = Math.max(...imports[threads].map((i) => i.rssMB ?? 0));
+      const d = imp.dataset;
+      rows.push([`${n.toLocaleString()} rows`, `${mb.toFixed(0)} MB`, threads, fmt(imp.seconds), fmt(mb / imp.seconds, 0), fmt(shaS), fmt(imp.seconds / shaS, 1) + 'x', fmt(rss, 0), `${d.rows} rows, ${d.columns.length} cols`]);
     }
   }
   // A wide table: 2,000 columns x 500 rows (one object per column).
@@ -50,7 +63,7 @@ export async function benchImport(args) {
       rmSync(dir, { recursive: true, force: true });
     }
   }
-  console.log('\n## dataset import (targets: >= 100 MB/s, peak RSS <= 250 MB at any size)');
+  console.log(`\n## dataset import (targets: >= 100 MB/s, peak RSS <= 250 MB at any size); times: medians of ${args.includes('--quick') ? 1 : 3}, RSS: the largest`);
   table(['file', 'size', 'threads', 'bfly s', 'bfly MB/s', 'sha256sum s', 'bfly/sha256sum', 'bfly RSS MB', 'result'], rows);
 
   // Start-up: 100 small datasets.
