@@ -181,7 +181,7 @@ export class ColumnBuilder {
           r = stop;
           if (r === count) return;
         }
-      } else if (st === ColState.String && this.bytesMode && this.dict instanceof WasmDict) {
+      } else if (st === ColState.String && this.bytesMode) {
         if (this.regs === -1) {
           this.regs = batch.alloc(4096);
           this.regsBatch = batch;
