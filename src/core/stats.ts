@@ -39,6 +39,11 @@ export class HyperLogLog {
     if (rank > this.registers[idx]) this.registers[idx] = rank;
   }
 
+  /** Adds everything another HyperLogLog's registers have seen (registers are maxima). */
+  merge(registers: Uint8Array): void {
+    for (let i = 0; i < this.registers.length; i++) if (registers[i] > this.registers[i]) this.registers[i] = registers[i];
+  }
+
   /** The estimated number of distinct hashes added. */
   estimate(): number {
     const m = this.registers.length;
@@ -74,7 +79,8 @@ interface StatsWasm {
 }
 
 // The kernel's memory: state (f64s), HyperLogLog registers, the two histograms, the wanted
-// fine bins and their write positions, a block of values, then the values collected by bin.
+// fine bins and their write positions, a block of values, then the values collected by bin
+// (quantiles) or a distinct counter's hash table (while it counts a block).
 const K_ST = 0;
 /** The distinct count (i32) for `distinct`. */
 const K_COUNT = 48;
@@ -187,22 +193,18 @@ class DistinctCounter {
       k.f64.set(values.subarray(i, i + n), K_DATA / 8);
       this.tableIn(k);
       let j = 0;
+      // the kernel stops early only past the cap or at a half-full table
       for (;;) {
         j += k.wasm.distinct(K_DATA + j * 8, n - j, K_OUT, this.mask, this.cap, K_COUNT);
         this.count = k.i32[K_COUNT / 4];
-        const full = this.count * 2 > this.table.length;
-        if (j === n && !full && this.count <= this.cap) {
-          this.tableOut(k);
-          break;
-        }
         this.tableOut(k);
         if (this.count > this.cap) {
           this.overflow();
           break;
         }
-        this.grow();
-        this.tableIn(k);
+        if (this.count * 2 > this.table.length) this.grow();
         if (j === n) break;
+        this.tableIn(k);
       }
       i += j;
     }

@@ -152,9 +152,11 @@ export class ColumnBuilder {
   }
 
   /**
-   * Adds column `col` of a CSV batch: numbers and dates are read by the tokenizer
-   * ({@link CsvBatch.values}) a run at a time, and only the fields it leaves (the first value,
-   * strings, the slow path) come through {@link addField}; the same values as field by field.
+   * Adds column `col` of a CSV batch a run at a time in the tokenizer: numbers and dates
+   * ({@link CsvBatch.values}), strings through its dictionary ({@link WasmDict.ids}), free
+   * text as raw bytes ({@link CsvBatch.bytes}). Only the fields it leaves (the first value, a
+   * change of type, doubled quotes, the slow number path) come through {@link addField}; the
+   * same values as field by field.
    */
   addBatch(batch: CsvBatch, col: number): void {
     const { count, width } = batch;
@@ -340,10 +342,7 @@ export class ColumnBuilder {
   /** Writes the last partial block. */
   finish(): void {
     if (this.regs !== -1) {
-      // registers are maxima: merging gives those of all the fields
-      const { u8 } = this.regsBatch!;
-      const registers = this.hll!.registers;
-      for (let i = 0; i < registers.length; i++) registers[i] = Math.max(registers[i], u8[this.regs + i]);
+      this.hll!.merge(this.regsBatch!.u8.subarray(this.regs, this.regs + 4096));
       this.regs = -1;
     }
     if (this.state === ColState.String) this.flushStrings();

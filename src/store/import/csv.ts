@@ -55,7 +55,7 @@ const FLAGS = ENDS + BATCH_FIELDS * 4;
 const LINES = FLAGS + BATCH_FIELDS;
 const OUT = LINES + BATCH_RECORDS * 4;
 const BUF = OUT + BATCH_RECORDS * 8;
-/** Dictionaries live past the largest buffer (memory grows as they do; they are never freed). */
+/** Allocations (dictionaries, HyperLogLog registers, free-text read-outs) live past the largest buffer; never freed. */
 const HEAP = BUF + MAX_RECORD_BYTES + 65536;
 
 /** What {@link CsvBatch.values} reads a column as. */
@@ -74,7 +74,7 @@ export class CsvBatch {
   lines = new Int32Array(0);
   /** Values read by {@link values}, by record index. */
   out = new Float64Array(0);
-  /** Ids given by {@link WasmDict.ids}, by record index. */
+  /** Ids given by {@link WasmDict.ids}, or lengths by {@link bytes}, by record index. */
   ids = new Int32Array(0);
   /** The whole memory. */
   u8 = new Uint8Array(0);
@@ -113,7 +113,7 @@ export class CsvBatch {
     return this.scratchAt;
   }
 
-  /** `bytes` of zeroed memory for a dictionary (8-byte aligned). */
+  /** `bytes` of zeroed memory (8-byte aligned), for the parser's lifetime. */
   alloc(bytes: number): number {
     const at = this.heapTop;
     this.heapTop += Math.ceil(bytes / 8) * 8;
