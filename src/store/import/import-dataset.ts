@@ -91,15 +91,15 @@ function threadCount(format: DatasetFormat, size: number, requested?: number): n
 }
 
 /**
- * Relative parsing cost of each column of a CSV/TSV copy, guessed from its first rows and
- * measured on the import benchmark: numbers 1 (read by the tokenizer), dates 1.6, whole
+ * Relative parsing cost of each column of a CSV/TSV file (the source: the copy is not made
+ * yet), guessed from its first rows and measured on the import benchmark: numbers 1 (read by the tokenizer), dates 1.6, whole
  * numbers with few distinct values 1.1 (counted exactly all the way), short repeated strings
  * 1 (looked up in the tokenizer's dictionary), long or varied strings (free text) 1.9.
  */
-function estimateColumnCosts(rawPath: string, format: DatasetFormat, label: string): number[] {
+function estimateColumnCosts(path: string, format: DatasetFormat, label: string): number[] {
   const samples: string[][] = [];
   const stop = new Error('sampled');
-  const source = new ByteSource(rawPath);
+  const source = new ByteSource(path);
   let width = 0;
   try {
     new CsvParser(format === 'csv' ? 44 : 9, {
@@ -114,7 +114,7 @@ function estimateColumnCosts(rawPath: string, format: DatasetFormat, label: stri
     }, label).run((b, o, l) => source.read(b, o, l));
   } catch (err) {
     if (err !== stop) {
-      if (err instanceof SourceBytesError) throw sourceError(err, rawPath, label);
+      if (err instanceof SourceBytesError) throw sourceError(err, path, label);
       throw err;
     }
   } finally {
