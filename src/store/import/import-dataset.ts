@@ -92,9 +92,10 @@ function threadCount(format: DatasetFormat, size: number, requested?: number): n
 
 /**
  * Relative parsing cost of each column of a CSV/TSV file (the source: the copy is not made
- * yet), guessed from its first rows and measured on the import benchmark: numbers 1 (read by the tokenizer), dates 1.6, whole
- * numbers with few distinct values 1.1 (counted exactly all the way), short repeated strings
- * 1 (looked up in the tokenizer's dictionary), long or varied strings (free text) 1.9.
+ * yet), guessed from its first rows and measured on the import benchmark: numbers 1 (read by
+ * the tokenizer), dates 1.6, whole numbers with few distinct values 1.1 (counted exactly all
+ * the way), short repeated strings 1 (looked up in the tokenizer's dictionary), long or
+ * varied strings (free text) 1.9.
  */
 function estimateColumnCosts(path: string, format: DatasetFormat, label: string): number[] {
   const samples: string[][] = [];
