@@ -2,7 +2,7 @@ import type { GlobalOptions } from '../cli.js';
 import { compareReport, unifiedDiff } from '../core/compare.js';
 import { NotFoundError, ValidationError } from '../core/errors.js';
 import { listRunSummaries } from '../store/run-index.js';
-import { loadComparedRuns, readRunHookSource } from '../store/run-artifacts.js';
+import { loadComparedRuns } from '../store/run-artifacts.js';
 import { openWorkspace } from '../store/workspace.js';
 import { renderCompare } from '../ui/history.js';
 
@@ -26,7 +26,7 @@ export async function compareCommand(refs: string[], o: GlobalOptions & { all?: 
     const hookIds = [...new Set(runs.flatMap((r) => r.manifest.hooks.map((h) => h.id)))];
     for (const id of hookIds) {
       for (let i = 1; i < runs.length; i++) {
-        const diff = unifiedDiff(readRunHookSource(runs[0].dir, id), readRunHookSource(runs[i].dir, id), `${ids[0]}/hooks/${id}.js`, `${ids[i]}/hooks/${id}.js`);
+        const diff = unifiedDiff(runs[0].hookSource(id), runs[i].hookSource(id), `${ids[0]}/hooks/${id}.js`, `${ids[i]}/hooks/${id}.js`);
         if (diff !== '') hookDiffs.push({ hook: id, diff });
       }
     }

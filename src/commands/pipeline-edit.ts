@@ -1,10 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { readSync } from 'node:fs';
+import { mkdtempSync, readSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { GlobalOptions } from '../cli.js';
 import { InfraError } from '../core/errors.js';
 import { editPipeline } from '../store/experiments.js';
+import { checkOutputPath } from '../store/output-path.js';
 import { openWorkspace } from '../store/workspace.js';
 import { renderPipelineSummary, renderProblems } from '../ui/experiments.js';
 
@@ -22,7 +23,10 @@ function readAnswer(): string {
 export async function pipelineEditCommand(name: string, o: GlobalOptions): Promise<void> {
   const ws = await openWorkspace(o.C ?? process.cwd());
   const editor = process.env.VISUAL || process.env.EDITOR || 'vi';
-  const copy = join(tmpdir(), `bfly-${name.replace(/[^A-Za-z0-9_-]/g, '_')}-${process.pid}.pipeline.yaml`);
+  // A private folder (0700, unpredictable name): no other user can plant a link where the copy goes.
+  const dir = mkdtempSync(join(tmpdir(), 'bfly-edit-'));
+  const copy = join(dir, `${name.replace(/[^A-Za-z0-9_-]/g, '_')}.pipeline.yaml`);
+  checkOutputPath(copy, { root: ws.root, what: 'the copy to edit' });
   const p = editPipeline(ws.root, name, copy, {
     edit(path) {
       const r = spawnSync(`${editor} ${JSON.stringify(path)}`, { shell: true, stdio: 'inherit' });
@@ -36,6 +40,7 @@ export async function pipelineEditCommand(name: string, o: GlobalOptions): Promi
       return again;
     },
   });
+  rmSync(dir, { recursive: true, force: true }); // saved or unchanged: nothing to keep
   if (o.json) process.stdout.write(JSON.stringify({ changed: p !== null, pipeline: p }) + '\n');
   else process.stdout.write(p === null ? 'no changes\n' : `saved: ${renderPipelineSummary(name, p)}`);
 }

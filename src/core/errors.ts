@@ -97,6 +97,16 @@ export class PolicyError extends BflyError {
   }
 }
 
+/**
+ * The store is not what bfly wrote: a sealed file changed, a link where a folder or file
+ * belongs, a record that does not match its hash. Maps to exit code 10, like `fsck`'s findings.
+ */
+export class IntegrityError extends BflyError {
+  constructor(code: string, message: string, options?: BflyErrorOptions) {
+    super('integrity', code, message, options);
+  }
+}
+
 /** The current directory is not inside a bfly workspace. */
 export class NotAWorkspaceError extends BflyError {
   constructor(start: string) {
@@ -110,7 +120,7 @@ export class NotAWorkspaceError extends BflyError {
 /** A stored object's bytes no longer match its hash. */
 export class CorruptObjectError extends BflyError {
   constructor(hash: string, actual: string, path: string) {
-    super('infra', 'CORRUPT_OBJECT', `object ${hash} is corrupt: its bytes hash to ${actual}`, {
+    super('integrity', 'CORRUPT_OBJECT', `object ${hash} is corrupt: its bytes hash to ${actual}`, {
       hint: 'run `bfly fsck` to list every damaged object; restore the file from a backup or re-import the data',
       data: { hash, actual, path },
     });

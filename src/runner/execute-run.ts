@@ -9,7 +9,8 @@ import { getDataset } from '../store/datasets.js';
 import { getExperiment } from '../store/experiments.js';
 import { RunFolder } from '../store/run-state.js';
 import { indexRun } from '../store/run-index.js';
-import { type CreatedRun, type RunPlan, recordReusableRun } from '../store/snapshot.js';
+import { type CreatedRun, type RunPlan } from '../store/snapshot.js';
+import { recordReusableRun } from '../store/run-keys.js';
 import { BLOCK_EXECUTORS, UNCACHED_BLOCKS } from './blocks/index.js';
 import { type BlockContext, ExecutionContext, type RunInfo, RunCancelledError, blockAccess } from './context.js';
 import { EventSink } from './event-sink.js';
@@ -125,16 +126,18 @@ export async function executeRun(o: ExecuteOptions): Promise<RunManifest> {
       sink.flush();
       const started = (blockStarted = performance.now());
       const cacheable = !UNCACHED_BLOCKS.has(block.type);
-      const hit = cacheable && o.noCache !== true ? readCacheEntry(root, planned.key) : null;
+      // A hit is re-checked before it replaces computing: the entry's digest, and every blob's
+      // hash and header (a damaged or foreign blob is a miss: the block runs again).
+      const hit = cacheable && o.noCache !== true ? readCacheEntry(root, planned.key, { verify: true }) : null;
       let cached = false;
       const blockMetrics: Record<string, number> = {};
       if (hit !== null) {
-        const artifacts = hit.artifacts.map((a) => ({ ...a, data: readCachedBlob(root, a.hash) }));
+        const artifacts = hit.artifacts.map((a) => ({ ...a, data: readCachedBlob(root, hit, { artifact: a.name }) }));
         if (artifacts.every((a) => a.data !== null)) {
-          for (const [slot, hash] of Object.entries(hit.slots)) {
+          for (const slot of Object.keys(hit.slots)) {
             ctx.setLazy(slot, slotHash(planned.key, slot), () => {
-              const bytes = readCachedBlob(root, hash);
-              if (bytes === null) throw new BflyError('infra', 'CACHE_CORRUPT', `the cached ${slot} of block ${block.id} is missing or corrupt`, { hint: 'run again with --no-cache (and `bfly fsck`)' });
+              const bytes = readCachedBlob(root, hit, { slot });
+              if (bytes === null) throw new BflyError('infra', 'CACHE_CORRUPT', `the cached ${slot} of block ${block.id} changed while the run was reading it`, { hint: 'run again: a damaged cache entry is a miss, and the block runs again' });
               return decodeValue(bytes);
             });
           }

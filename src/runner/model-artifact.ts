@@ -1,6 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { sha256Hex } from '../core/hash.js';
+import { BFLY_DIR } from '../store/layout.js';
+import { readRunFile, readVerifiedRun } from '../store/run-state.js';
 import { parseJsonNumbers, stringifyJsonNumbers } from '../core/codec.js';
-import { ValidationError } from '../core/errors.js';
+import { IntegrityError, NotFoundError, ValidationError } from '../core/errors.js';
 import { BFLY_VERSION } from '../core/version.js';
 import { type FittedStage, chainMatrix } from '../ml/chain.js';
 import type { Frame } from '../ml/frame.js';
@@ -105,26 +109,66 @@ export function modelFromArtifact(artifact: ModelArtifact): LoadedModel {
   };
 }
 
+/** Parses model file bytes (from a verified read, or a file outside any run). */
+export function modelFromBytes(bytes: Uint8Array, label: string): LoadedModel {
+  let value: unknown;
+  try {
+    value = parseJsonNumbers(Buffer.from(bytes).toString('utf8'));
+  } catch {
+    throw new ValidationError('NOT_A_MODEL', `${label} is not valid JSON`, { hint: 'give the model.json of a run' });
+  }
+  return modelFromArtifact(parseModelArtifact(value, label));
+}
+
 /**
- * Loads a run's model file (`runs/<id>/artifacts/model.json`, or a copy anywhere): no
- * workspace needed.
+ * The model of a run, read for use: the run's seal and the model file's sha256 are checked
+ * first (a changed byte is an {@link IntegrityError}, never a silently different prediction).
+ */
+export function loadRunModel(root: string, id: string, name = 'model.json'): LoadedModel {
+  const run = readVerifiedRun(root, id);
+  const artifact = run.manifest.artifacts.find((a) => a.name === name);
+  if (artifact === undefined) {
+    throw new NotFoundError('NO_MODEL', `run ${id} has no model (status ${run.manifest.status})`, { hint: 'predict with a run that trained a model, e.g. <experiment>@latest', data: { run: id } });
+  }
+  return modelFromBytes(readRunFile(run, artifact.path), join(run.dir, artifact.path));
+}
+
+/**
+ * Loads a model file (`runs/<id>/artifacts/model.json`, an exported copy, or a loose file): no
+ * workspace needed. A file inside a run folder of a workspace is verified against that run's
+ * seal and hash list; an exported copy (`<dir>/artifacts/model.json` beside `<dir>/run.json`)
+ * against the exported run.json's hash. A mismatch is an {@link IntegrityError}.
  *
  * @example
- * const model = loadModel('export/model.json');
+ * const model = loadModel('export/artifacts/model.json');
  * model.predict([{ 'Beak Length (mm)': 39.1, Island: 'Torgersen', ... }]); // ['Adelie']
  */
 export function loadModel(path: string): LoadedModel {
-  let text: string;
+  let real: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(path, 'utf8');
+    real = realpathSync(path);
+    bytes = readFileSync(real);
   } catch (err) {
     throw new ValidationError('MODEL_NOT_READABLE', `cannot read ${path}: ${(err as Error).message}`, { hint: 'check the path of the model file' });
   }
-  let value: unknown;
-  try {
-    value = parseJsonNumbers(text);
-  } catch {
-    throw new ValidationError('NOT_A_MODEL', `${path} is not valid JSON`, { hint: 'give the model.json of a run' });
+  const runDir = dirname(dirname(real));
+  const rel = `${basename(dirname(real))}/${basename(real)}`;
+  const inRun = /^\d{8}-\d{9}-[0-9a-f]{6}$/.test(basename(runDir)) && basename(dirname(runDir)) === 'runs' && basename(dirname(dirname(runDir))) === BFLY_DIR;
+  if (inRun) {
+    const root = dirname(dirname(dirname(runDir)));
+    const run = readVerifiedRun(root, basename(runDir));
+    return modelFromBytes(readRunFile(run, rel), path);
   }
-  return modelFromArtifact(parseModelArtifact(value, path));
+  let exported: { files?: Array<{ path: string; hash: string }> } | null = null;
+  try {
+    exported = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as { files?: Array<{ path: string; hash: string }> };
+  } catch {
+    exported = null;
+  }
+  const listed = exported?.files?.find((f) => f.path === rel);
+  if (listed !== undefined && `sha256:${sha256Hex(bytes)}` !== listed.hash) {
+    throw new IntegrityError('MODEL_CHANGED', `${path} does not match the sha256 its run.json lists (${listed.hash.slice(0, 19)}…): it changed after export`, { hint: 'export the run again (`bfly export <run> <dir>`)', data: { path } });
+  }
+  return modelFromBytes(bytes, path);
 }

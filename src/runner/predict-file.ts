@@ -1,5 +1,6 @@
 import { csvCell } from '../core/csv.js';
-import { closeSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { writeOutputFile } from '../store/output-path.js';
 import { extname } from 'node:path';
 import { ValidationError } from '../core/errors.js';
 import { CsvParser, fieldText } from '../store/import/csv.js';
@@ -108,19 +109,15 @@ export function predictFile(model: LoadedModel, file: string, o: PredictFileOpti
 
 /**
  * {@link predictFile} into `out` (CSV, or JSON lines for `.jsonl`), written aside and renamed
- * into place: a prediction that fails leaves no half-written file.
+ * into place: a prediction that fails leaves no half-written file. `out` may not be inside the
+ * workspace store (`root`'s `.butterfly/`) nor the input file itself.
  */
-export function predictToFile(model: LoadedModel, file: string, out: string, o: Omit<PredictFileOptions, 'write' | 'format'>): { rows: number } {
-  const tmp = `${out}.bfly-${process.pid}.tmp`;
-  const fd = openSync(tmp, 'w');
-  try {
-    const r = predictFile(model, file, { ...o, format: out.endsWith('.jsonl') ? 'jsonl' : 'csv', write: (t) => writeSync(fd, t) });
-    closeSync(fd);
-    renameSync(tmp, out);
-    return r;
-  } catch (err) {
-    closeSync(fd);
-    rmSync(tmp, { force: true });
-    throw err;
-  }
+export function predictToFile(model: LoadedModel, file: string, out: string, o: Omit<PredictFileOptions, 'write' | 'format'> & { root: string | null }): { rows: number } {
+  const { root, ...rest } = o;
+  return writeOutputFile(out, { root, what: '--out', inputs: [file] }, (fd) => predictFile(model, file, { ...rest, format: out.endsWith('.jsonl') ? 'jsonl' : 'csv', write: (t) => writeAll(fd, t) }));
+}
+
+function writeAll(fd: number, text: string): void {
+  const buf = Buffer.from(text, 'utf8');
+  for (let off = 0; off < buf.length; ) off += writeSync(fd, buf, off, buf.length - off);
 }

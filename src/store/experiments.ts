@@ -1,10 +1,12 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { assertRealDir, writeNewFile } from './safe-fs.js';
+import { join } from 'node:path';
 import { isMap, isSeq, parse as parseYaml, parseDocument, stringify } from 'yaml';
 import type { Task } from '../core/catalog.js';
-import { NotFoundError, ValidationError } from '../core/errors.js';
+import { NotFoundError, ValidationError, isBflyError } from '../core/errors.js';
+import { readHookFile } from './hook-file.js';
 import { validateName } from '../core/names.js';
-import { sha256Hex } from '../core/hash.js';
+import { canonicalJson, sha256Hex } from '../core/hash.js';
 import { BFLY_VERSION } from '../core/version.js';
 import type { Pipeline } from '../core/pipeline.js';
 import { didYouMean } from '../core/suggest.js';
@@ -156,50 +158,70 @@ export function invalidPipeline(file: string, problems: PipelineProblem[]): Vali
 }
 
 /**
- * Checks a hook file path for a workspace: relative to the workspace root, inside it (no `..`
- * escape, no symlink out), an existing regular file.
+ * Checks a hook file path for a workspace the way a run will read it ({@link readHookFile}):
+ * relative, inside the workspace and outside `.butterfly/`, a regular file (not a link), UTF-8 text.
  */
 export function hookFileChecker(root: string): (path: string) => { message: string; hint?: string } | null {
-  const realRoot = realpathSync(root);
   return (path) => {
-    if (isAbsolute(path)) return { message: `hook file ${path} is an absolute path`, hint: 'give the path relative to the workspace root' };
-    const abs = resolve(root, path);
-    const rel = relative(root, abs);
-    if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) return { message: `hook file ${path} is outside the workspace`, hint: 'keep hook files inside the workspace folder' };
-    if (rel.split(sep)[0] === '.butterfly') return { message: `hook file ${path} is inside .butterfly/`, hint: 'keep hook files in your own folders of the workspace' };
-    if (!existsSync(abs)) return { message: `hook file ${path} does not exist`, hint: `create it, e.g. from templates/hooks/, relative to ${root}` };
-    const real = realpathSync(abs);
-    const realRel = relative(realRoot, real);
-    if (realRel.startsWith('..') || isAbsolute(realRel)) return { message: `hook file ${path} is a symlink to ${real}, outside the workspace`, hint: 'copy the file into the workspace instead of linking it' };
-    if (!statSync(real).isFile()) return { message: `hook file ${path} is not a file`, hint: 'point at a JavaScript file' };
-    return null;
+    try {
+      readHookFile(root, path);
+      return null;
+    } catch (err) {
+      if (!isBflyError(err)) throw err;
+      return { message: err.message, hint: err.hint };
+    }
   };
 }
 
-function validatedCachePath(root: string, exp: Experiment, text: string): string {
-  const key = sha256Hex(`${BFLY_VERSION}\0${exp.dataset.hash}\0${exp.target}\0${exp.task}\0${text}`);
+function validatedCacheKey(exp: Experiment, text: string): string {
+  return sha256Hex(`${BFLY_VERSION}\0${exp.dataset.hash}\0${exp.target}\0${exp.task}\0${text}`);
+}
+
+/** `cache/validated/<key>.json`. */
+export function validatedCachePath(root: string, key: string): string {
   return join(workspacePaths(root).cache, 'validated', `${key}.json`);
 }
 
 /**
+ * A remembered validation result, bound to what it claims: `key` (the hash of the draft text,
+ * dataset, target, task and bfly version) must be its file name and the key of the text being
+ * validated, and `digest` the sha256 of the key and the pipeline's canonical JSON. Only
+ * pipelines without hooks are remembered (a hook file can change without the text changing),
+ * so an entry that holds hooks is refused too. Null when unusable (then the text is validated again).
+ */
+export function readValidatedEntry(path: string, key: string | null): Pipeline | null {
+  try {
+    const e = JSON.parse(readFileSync(path, 'utf8')) as { v?: number; key?: string; pipeline?: Pipeline; digest?: string };
+    if (e.v !== 2 || typeof e.key !== 'string' || (key !== null && e.key !== key) || path !== join(path, '..', `${e.key}.json`)) return null;
+    if (e.digest !== validatedDigest(e.key, e.pipeline)) return null;
+    const p = e.pipeline;
+    if (p === undefined || p.apiVersion !== 'bfly/v1' || !Array.isArray(p.blocks) || p.blocks.some((b) => !Array.isArray(b.hooks) || b.hooks.length > 0)) return null;
+    return p;
+  } catch {
+    return null;
+  }
+}
+
+function validatedDigest(key: string, pipeline: unknown): string {
+  return `sha256:${sha256Hex(`${key}\0${canonicalJson(pipeline)}`)}`;
+}
+
+/**
  * Validates a pipeline text for an experiment (against its dataset, target, task and workspace).
- * A valid result without hooks is remembered in `cache/validated/` (keyed by the text, the
- * dataset, target, task and bfly version: nothing else can change the answer), which spares
- * `bfly run` the YAML parse and schema checks when the draft has not changed.
+ * A valid result without hooks is remembered in `cache/validated/` (see {@link readValidatedEntry}),
+ * which spares `bfly run` the YAML parse and schema checks when the draft has not changed.
  */
 export function validateForExperiment(root: string, exp: Experiment, text: string): ValidationResult {
-  const cached = validatedCachePath(root, exp, text);
-  try {
-    const pipeline = JSON.parse(readFileSync(cached, 'utf8')) as Pipeline;
-    if (pipeline.apiVersion === 'bfly/v1' && Array.isArray(pipeline.blocks)) return { valid: true, problems: [], pipeline };
-  } catch {
-    /* not cached (or unreadable): validate */
-  }
+  const key = validatedCacheKey(exp, text);
+  const cached = validatedCachePath(root, key);
+  const hit = readValidatedEntry(cached, key);
+  if (hit !== null) return { valid: true, problems: [], pipeline: hit };
   const result = validateUncached(root, exp, text);
   if (result.valid && result.problems.length === 0 && result.pipeline!.blocks.every((b) => b.hooks.length === 0)) {
     try {
-      mkdirSync(join(cached, '..'), { recursive: true });
-      writeFileAtomic(cached, JSON.stringify(result.pipeline), { tmpDir: workspacePaths(root).tmp, durable: false });
+      const dir = join(cached, '..');
+      if (!assertRealDir(dir, root)) mkdirSync(dir, { recursive: true });
+      writeFileAtomic(cached, JSON.stringify({ v: 2, key, pipeline: result.pipeline, digest: validatedDigest(key, result.pipeline) }), { tmpDir: workspacePaths(root).tmp, durable: false });
     } catch {
       /* a cache that cannot be written is just not used */
     }
@@ -236,13 +258,39 @@ export function renderPipelineYaml(p: Pipeline): string {
   return stringify(p, { lineWidth: 0 });
 }
 
+/**
+ * Runs a read-modify-write of an experiment's draft under its lock (`experiment-<name>`), so that
+ * concurrent writers (two `pipeline set`, a `hook add` and an edit) never lose each other's
+ * changes: each sees the draft the previous one wrote.
+ */
+export function withDraftLock<T>(root: string, name: string, purpose: string, fn: () => T): T {
+  getExperiment(root, name);
+  const dir = experimentDir(root, name);
+  if (!assertRealDir(dir, root)) throw new NotFoundError('EXPERIMENT_NOT_FOUND', `no experiment named ${JSON.stringify(name)}`);
+  return withLock(root, `experiment-${name}`, { purpose, waitMs: 30_000 }, fn);
+}
+
+/** Writes a draft text atomically (never through a link: the folder is checked, the file replaced by rename). */
+function saveDraft(root: string, name: string, text: string): void {
+  assertRealDir(experimentDir(root, name), root);
+  writeFileAtomic(pipelinePath(root, name), text, { tmpDir: workspacePaths(root).tmp });
+}
+
+/** Writes a new draft text, only if it is valid, for a caller already holding {@link withDraftLock}. */
+export function writeDraftLocked(root: string, name: string, text: string): Pipeline {
+  const r = validateForExperiment(root, getExperiment(root, name), text);
+  if (!r.valid) throw invalidPipeline(pipelinePath(root, name), r.problems);
+  saveDraft(root, name, text);
+  return r.pipeline!;
+}
+
 /** Writes a new draft pipeline text, only if it is valid (atomically). */
 export function writePipeline(root: string, name: string, text: string): Pipeline {
   const exp = getExperiment(root, name);
   const r = validateForExperiment(root, exp, text);
   const file = pipelinePath(root, name);
   if (!r.valid) throw invalidPipeline(file, r.problems);
-  writeFileAtomic(file, text, { tmpDir: workspacePaths(root).tmp });
+  withDraftLock(root, name, `saving the draft of ${name}`, () => saveDraft(root, name, text));
   return r.pipeline!;
 }
 
@@ -263,9 +311,11 @@ export interface Assignment {
  */
 export function setPipelineValues(root: string, name: string, assignments: string[]): { set: Assignment[]; pipeline: Pipeline } {
   const file = pipelinePath(root, name);
-  const r = applyAssignments(root, name, readFileSync(file, 'utf8'), assignments);
-  writeFileAtomic(file, r.text, { tmpDir: workspacePaths(root).tmp });
-  return { set: r.set, pipeline: r.pipeline };
+  return withDraftLock(root, name, `setting values in the draft of ${name}`, () => {
+    const r = applyAssignments(root, name, readFileSync(file, 'utf8'), assignments);
+    saveDraft(root, name, r.text);
+    return { set: r.set, pipeline: r.pipeline };
+  });
 }
 
 /**
@@ -355,7 +405,7 @@ export function editPipeline(root: string, name: string, tmpCopy: string, cb: Ed
   const exp = getExperiment(root, name);
   const file = pipelinePath(root, name);
   const original = readFileSync(file, 'utf8');
-  writeFileSync(tmpCopy, original);
+  writeNewFile(tmpCopy, original, 0o600);
   for (;;) {
     cb.edit(tmpCopy);
     const text = readFileSync(tmpCopy, 'utf8');
@@ -365,7 +415,14 @@ export function editPipeline(root: string, name: string, tmpCopy: string, cb: Ed
     }
     const r = validateForExperiment(root, exp, text);
     if (r.valid) {
-      writeFileAtomic(file, text, { tmpDir: workspacePaths(root).tmp });
+      // Saved only over the draft the edit started from (like kubectl edit): a change made
+      // meanwhile by another command is never overwritten.
+      withDraftLock(root, name, `saving the edited draft of ${name}`, () => {
+        if (readFileSync(file, 'utf8') !== original) {
+          throw new ValidationError('DRAFT_CHANGED', `the draft of ${name} changed while you were editing it; nothing was saved`, { hint: `your edit is kept in ${tmpCopy}; run \`bfly pipeline edit ${name}\` again and redo it there`, data: { copy: tmpCopy } });
+        }
+        saveDraft(root, name, text);
+      });
       rmSync(tmpCopy, { force: true });
       return r.pipeline!;
     }

@@ -1,22 +1,30 @@
 /**
- * `bfly fsck`: proves the store intact. Re-hashes every object, checks every ended run's seal
- * and files against its manifest, and finds temp leftovers, stale locks, index drift and broken
- * cache entries. `repair` rebuilds derived data only (index, cache, leftovers of dead
- * processes); objects and runs are never touched.
+ * `bfly fsck`: proves the store intact. Re-hashes every object, checks every run's seal
+ * wherever there is one (and that a run which ended has one), every sealed file against its
+ * manifest, cache entries against their digests and blobs, the index against its line hashes
+ * and the run folders, and finds temp leftovers, stale locks, half-finished deletions and links
+ * inside `.butterfly/`. `repair` fixes what is derived or left by a dead process (index, cache,
+ * leftovers, locks, links in derived folders, the ending of a run whose process died); objects,
+ * datasets and sealed runs are never touched.
  */
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, rmSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join, relative, sep } from 'node:path';
-import { isFinalStatus, type RunManifest } from '../core/run-manifest.js';
+import { type RunManifest, isFinalStatus } from '../core/run-manifest.js';
 import { type RunSummary, type SummaryPipeline, summarizeRun } from '../core/run-summary.js';
 import { HOST_TAG, parseTempName } from './atomic.js';
+import { checkCacheEntry } from './block-cache.js';
 import { listDatasets } from './datasets.js';
 import { membershipsOf, readBatchRecords } from './batches.js';
-import { workspacePaths } from './layout.js';
-import { breakDeadLock, findDeadLocks } from './lock.js';
-import { rebuildRunIndex, readRunIndex, summarizeRunFolder } from './run-index.js';
-import { RUN_SEAL } from './run-state.js';
-import { listRunIds } from './runs.js';
+import { readValidatedEntry } from './experiments.js';
+import { finishRunDeletions } from './gc.js';
+import { LAYOUT_DIRS, workspacePaths } from './layout.js';
+import { breakDeadLock, findDeadLocks, lockHolderAlive } from './lock.js';
+import { INDEX_FILE, rebuildRunIndex, readRunIndex, summarizeRunFolder } from './run-index.js';
+import { RUN_SEAL, RunFolder, recoverInterruptedRuns } from './run-state.js';
+import { DELETING_PREFIX, listRunIds } from './runs.js';
+import { type Entry, entries, lstatOrNull, walk } from './safe-fs.js';
+import { indexRunFolders } from './run-index.js';
 
 /** One problem fsck found. */
 export interface FsckProblem {
@@ -26,10 +34,13 @@ export interface FsckProblem {
     | 'missing_object'
     | 'bad_dataset'
     | 'bad_run'
+    | 'run_unsealed'
     | 'run_manifest_changed'
     | 'run_file_changed'
     | 'run_file_missing'
     | 'run_file_unexpected'
+    | 'half_deleted_run'
+    | 'symlink'
     | 'temp_leftover'
     | 'stale_lock'
     | 'index_drift'
@@ -38,7 +49,7 @@ export interface FsckProblem {
   /** Relative to the workspace root. */
   path: string;
   message: string;
-  /** True when `--repair` fixes it (derived data only). */
+  /** True when `--repair` fixes it (derived data, or what a dead process left). */
   repairable: boolean;
 }
 
@@ -93,34 +104,14 @@ function hashFile(path: string, keep = false): { hex: string; bytes: number; dat
   }
 }
 
-function list(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch {
-    return [];
-  }
-}
-
-function walkFiles(dir: string, base = dir): string[] {
-  const out: string[] = [];
-  let entries;
-  try {
-    entries = readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return out;
-  }
-  for (const e of entries) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...walkFiles(p, base));
-    else out.push(relative(base, p).split(sep).join('/'));
-  }
-  return out;
-}
+/** Folders whose content is derived or transient: a link there may be removed by --repair. */
+const DERIVED = new Set(['cache', 'index', 'locks', 'tmp']);
 
 /**
- * Checks the workspace at `root`. With `repair`, rebuilds the run index, drops broken cache
- * entries and stale run keys, and removes temp files and locks of dead processes; then checks
- * again and reports what is left.
+ * Checks the workspace at `root`. With `repair`, completes the ending of runs whose process
+ * died, finishes interrupted run deletions, rebuilds the run index, drops broken cache entries
+ * and stale run keys, removes links from derived folders and temp files and locks of dead
+ * processes; then checks again and reports what is left.
  */
 export async function fsck(root: string, o: { repair?: boolean } = {}): Promise<FsckReport> {
   const t0 = performance.now();
@@ -132,11 +123,27 @@ export async function fsck(root: string, o: { repair?: boolean } = {}): Promise<
   const add = (kind: FsckProblem['kind'], path: string, message: string, repairable = false): void => {
     problems.push({ kind, path: rel(path), message, repairable });
   };
+  const strange = (e: Entry, where: string): void => {
+    const derived = DERIVED.has(rel(e.path).split('/')[1] ?? '');
+    if (e.kind === 'symlink') add('symlink', e.path, `a symbolic link in ${where}: bfly never makes one and never follows it${derived ? '' : '; remove it (or put the real file or folder in its place)'}`, derived);
+    else add('symlink', e.path, `not a regular file or folder (a FIFO, socket or device) in ${where}`, derived);
+  };
+
+  // 0. The store's own folders must be real folders: nothing below is checked through a link.
+  const layoutLinks = new Set<string>();
+  for (const sub of LAYOUT_DIRS) {
+    const st = lstatOrNull(join(p.dir, sub));
+    if (st !== null && !st.isDirectory()) {
+      layoutLinks.add(sub);
+      add('symlink', join(p.dir, sub), st.isSymbolicLink() ? 'a symbolic link where bfly keeps a folder: no command writes or deletes through it; move the real folder into its place' : 'not a folder', false);
+    }
+  }
+  const usable = (sub: string): boolean => !layoutLinks.has(sub);
 
   // Datasets first, to name the owner of a damaged object.
   let datasets: ReturnType<typeof listDatasets> = [];
   try {
-    datasets = listDatasets(root);
+    if (usable('datasets')) datasets = listDatasets(root);
   } catch (err) {
     add('bad_dataset', p.datasets, `dataset manifests unreadable: ${(err as Error).message}`);
   }
@@ -144,23 +151,30 @@ export async function fsck(root: string, o: { repair?: boolean } = {}): Promise<
   for (const d of datasets) for (const h of [d.objects.raw, ...d.objects.columns]) owner.set(h.slice(7), `${d.name}@${d.version}`);
 
   // 1. Objects: each file's sha256 must be its name.
-  for (const a of list(p.objects)) {
-    const dir = join(p.objects, a);
-    if (!/^[0-9a-f]{2}$/.test(a) || !statSync(dir).isDirectory()) {
-      add('stray_object', dir, 'not an object folder (objects/ holds only ab/cdef… files)');
+  for (const a of usable('objects') ? entries(p.objects) : []) {
+    if (a.kind === 'symlink' || a.kind === 'other') {
+      strange(a, 'objects/');
       continue;
     }
-    for (const b of list(dir)) {
-      const path = join(dir, b);
-      if (!/^[0-9a-f]{62}$/.test(b)) {
-        add('stray_object', path, 'not an object name (64 hex digits)');
+    if (!/^[0-9a-f]{2}$/.test(a.name) || a.kind !== 'dir') {
+      add('stray_object', a.path, 'not an object folder (objects/ holds only ab/cdef… files)');
+      continue;
+    }
+    for (const b of entries(a.path)) {
+      if (b.kind !== 'file') {
+        if (b.kind === 'dir') add('stray_object', b.path, 'not an object (a folder)');
+        else strange(b, 'objects/');
         continue;
       }
-      const { hex, bytes } = hashFile(path);
+      if (!/^[0-9a-f]{62}$/.test(b.name)) {
+        add('stray_object', b.path, 'not an object name (64 hex digits)');
+        continue;
+      }
+      const { hex, bytes } = hashFile(b.path);
       checked.objects++;
       checked.bytesHashed += bytes;
-      const of = owner.get(a + b);
-      if (hex !== a + b) add('corrupt_object', path, `content hashes to sha256:${hex.slice(0, 12)}…, not its name: the object${of ? ` (part of dataset ${of})` : ''} is damaged; restore .butterfly/objects from a backup${of ? ' (re-importing the same file gives the same hash)' : ''}`);
+      const of = owner.get(a.name + b.name);
+      if (hex !== a.name + b.name) add('corrupt_object', b.path, `content hashes to sha256:${hex.slice(0, 12)}…, not its name: the object${of ? ` (part of dataset ${of})` : ''} is damaged; restore .butterfly/objects from a backup${of ? ' (re-importing the same file gives the same hash)' : ''}`);
     }
   }
 
@@ -168,47 +182,81 @@ export async function fsck(root: string, o: { repair?: boolean } = {}): Promise<
   const objectBytes = checked.bytesHashed;
 
   // 2. Datasets: every object a manifest names must exist.
+  for (const e of usable('datasets') ? entries(p.datasets) : []) if (e.kind === 'symlink' || e.kind === 'other') strange(e, 'datasets/');
   for (const d of datasets) {
     checked.datasets++;
     for (const h of [d.objects.raw, ...d.objects.columns]) {
       if (!existsSync(join(p.objects, h.slice(7, 9), h.slice(9)))) add('missing_object', join(p.datasets, `${d.id}.json`), `dataset ${d.name}@${d.version} needs object ${h.slice(0, 19)}…, which is missing`);
     }
   }
+  for (const e of usable('experiments') ? entries(p.experiments) : []) {
+    if (e.kind === 'symlink' || e.kind === 'other') strange(e, 'experiments/');
+    else if (e.kind === 'dir') for (const f of entries(e.path)) if (f.kind === 'symlink' || f.kind === 'other') strange(f, `experiments/${e.name}/`);
+  }
 
-  // 3. Runs: ended runs are sealed; every file matches the manifest's list.
+  // 3. Runs: a seal, wherever there is one, must match; an ended run must have one; every
+  //    sealed file must match the manifest's list.
   const summaries = new Map<string, RunSummary | null>();
-  const batches = readBatchRecords(root);
+  const batches = usable('batches') ? readBatchRecords(root) : { records: [], unreadable: [] };
   const memberships = membershipsOf(batches.records);
+  const toSeal: string[] = [];
+  const toRemove: string[] = [];
   for (const b of batches.unreadable) add('bad_batch_record', join(p.batches, b.name), `unreadable batch record (${b.error}): \`compare --batch\` and \`--where batch\` miss the runs it reused`);
-  for (const id of listRunIds(root)) {
+  for (const e of usable('runs') ? entries(p.runs) : []) {
+    if (e.name.startsWith(DELETING_PREFIX)) add('half_deleted_run', e.path, 'a run whose deletion (bfly gc) was interrupted; the rest of it is removed by the next gc', true);
+    else if (e.kind === 'symlink' || e.kind === 'other') strange(e, 'runs/');
+  }
+  for (const id of usable('runs') ? listRunIds(root) : []) {
     const dir = join(p.runs, id);
     checked.runs++;
     let m: RunManifest;
     let raw: Buffer;
+    const live = lockHolderAlive(root, `run-${id}`);
     try {
       raw = readFileSync(join(dir, 'run.json'));
       m = JSON.parse(raw.toString('utf8')) as RunManifest;
     } catch (err) {
-      add('bad_run', join(dir, 'run.json'), `unreadable run.json (${(err as Error).message.split('\n')[0]})`);
+      const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
+      if (missing && !live) {
+        add('bad_run', dir, 'a run folder without run.json (left by a crash of an older bfly before the run began): it holds no result', true);
+        toRemove.push(dir);
+      } else add('bad_run', join(dir, 'run.json'), `unreadable run.json (${(err as Error).message.split('\n')[0]})`);
       continue;
     }
-    if (!isFinalStatus(m.status)) continue; // a live run is still being written
-    checked.bytesHashed += raw.length;
-    let pipelineText: Buffer | undefined;
     let seal: string | null = null;
     try {
       seal = readFileSync(join(dir, RUN_SEAL), 'utf8').trim();
     } catch {
-      add('run_manifest_changed', join(dir, RUN_SEAL), 'the run has no seal: its run.json cannot be verified');
+      seal = null;
     }
+    if (seal === null) {
+      if (live) continue; // a live run is still being written
+      if (isFinalStatus(m.status)) {
+        const ok = filesIntact(dir, m);
+        add('run_unsealed', join(dir, RUN_SEAL), ok ? `the run ended (${m.status}) but its seal was never written (a crash while sealing); every file matches run.json, so --repair seals it` : `the run ended (${m.status}) but has no seal, and its files do not match run.json: it cannot be verified`, ok);
+        if (ok) toSeal.push(id);
+      } else {
+        add('bad_run', join(dir, 'run.json'), `the run is marked ${m.status} but no process is running it (killed without a lock?); --repair marks it interrupted and seals it`, true);
+        toSeal.push(id);
+      }
+      continue;
+    }
+    checked.bytesHashed += raw.length;
+    let pipelineText: Buffer | undefined;
     const th = process.hrtime.bigint();
     const actual = `sha256:${createHash('sha256').update(raw).digest('hex')}`;
     hashNs += process.hrtime.bigint() - th;
-    if (seal !== null && seal !== actual) add('run_manifest_changed', join(dir, 'run.json'), 'run.json changed after the run ended (its hash no longer matches the seal)');
+    if (seal !== actual) add('run_manifest_changed', join(dir, 'run.json'), `run.json changed after the run ended (its hash no longer matches the seal)${isFinalStatus(m.status) ? '' : `; it now says "${m.status}", but a sealed run can never be live again`}`);
+    else if (!isFinalStatus(m.status)) add('run_manifest_changed', join(dir, 'run.json'), `a sealed run.json says "${m.status}": a sealed run can never be live again`);
     const listed = new Set<string>();
     for (const f of m.files ?? []) {
       listed.add(f.path);
       const path = join(dir, f.path);
+      const st = lstatOrNull(path);
+      if (st !== null && !st.isFile()) {
+        add('run_file_changed', path, 'listed in run.json as a file, but it is a link or not a regular file');
+        continue;
+      }
       let got;
       try {
         got = hashFile(path, f.path === 'pipeline.json');
@@ -224,7 +272,12 @@ export async function fsck(root: string, o: { repair?: boolean } = {}): Promise<
     }
     const pj = (m.files ?? []).find((f) => f.path === 'pipeline.json');
     if (pj !== undefined && pj.hash !== m.pipelineHash) add('run_manifest_changed', join(dir, 'run.json'), `pipelineHash ${m.pipelineHash.slice(0, 19)}… is not the hash of the frozen pipeline.json`);
-    for (const f of walkFiles(dir)) if (f !== 'run.json' && f !== RUN_SEAL && !listed.has(f)) add('run_file_unexpected', join(dir, f), 'not listed in run.json: added after the run ended');
+    const found = walk(dir);
+    for (const s of found.strange) add('run_file_unexpected', s.path, `${s.kind === 'symlink' ? 'a symbolic link' : 'not a regular file'} inside a sealed run: added after the run ended`);
+    for (const f of found.files) {
+      const r = relative(dir, f.path).split(sep).join('/');
+      if (r !== 'run.json' && r !== RUN_SEAL && !listed.has(r)) add('run_file_unexpected', f.path, 'not listed in run.json: added after the run ended');
+    }
     let pipeline = null;
     try {
       pipeline = pipelineText === undefined ? undefined : (JSON.parse(pipelineText.toString('utf8')) as SummaryPipeline);
@@ -235,10 +288,11 @@ export async function fsck(root: string, o: { repair?: boolean } = {}): Promise<
   }
 
   // 4. Temp leftovers and stale locks.
-  for (const name of list(p.tmp)) {
-    const w = parseTempName(name);
+  for (const e of usable('tmp') ? entries(p.tmp) : []) {
+    const w = parseTempName(e.name);
+    if (w !== null && w.host !== HOST_TAG) continue; // another host's: not ours to judge
     let alive = false;
-    if (w !== null && w.host === HOST_TAG) {
+    if (w !== null) {
       try {
         process.kill(w.pid, 0);
         alive = true;
@@ -246,68 +300,72 @@ export async function fsck(root: string, o: { repair?: boolean } = {}): Promise<
         alive = (err as NodeJS.ErrnoException).code !== 'ESRCH';
       }
     }
-    if (w !== null && w.host !== HOST_TAG) continue; // another host's: not ours to judge
-    if (!alive) add('temp_leftover', join(p.tmp, name), w === null ? 'not a bfly temp name' : `left by process ${w.pid}, which is gone`, w !== null);
+    if (!alive) add('temp_leftover', e.path, w === null ? 'not a bfly temp name' : `left by process ${w.pid}, which is gone`, w !== null || e.kind === 'symlink');
   }
-  for (const lock of findDeadLocks(root, '')) add('stale_lock', join(p.locks, `${lock}.lock`), 'held by a process that is gone', true);
-
-  // 5. Index drift: the index must agree with the run folders.
-  const index = readRunIndex(root, true);
-  if (index.state === 'corrupt') add('index_drift', join(p.index, 'runs-v1.db'), `${index.badLines} unreadable line(s)`, true);
-  const ids = new Set(listRunIds(root));
-  for (const id of ids) {
-    const doc = index.docs.get(id);
-    const s = summaries.has(id) ? summaries.get(id)! : summarizeRunFolder(root, id, memberships);
-    if (s === null || !isFinalStatus(s.status)) continue;
-    if (doc === undefined) add('index_drift', join(p.index, 'runs-v1.db'), `run ${id} is missing from the index`, true);
-    else if (doc !== JSON.stringify(s)) add('index_drift', join(p.index, 'runs-v1.db'), `the entry of run ${id} differs from its folder`, true);
+  if (usable('locks')) {
+    for (const e of entries(p.locks)) if (e.kind === 'symlink' || e.kind === 'other') strange(e, 'locks/');
+    for (const lock of findDeadLocks(root, '')) add('stale_lock', join(p.locks, `${lock}.lock`), lock.startsWith('run-') ? 'held by a process that is gone; the next command completes that run\'s ending' : 'held by a process that is gone', true);
   }
-  for (const id of index.docs.keys()) if (!ids.has(id)) add('index_drift', join(p.index, 'runs-v1.db'), `run ${id} is indexed but its folder is gone`, true);
 
-  // 6. Cache: entries must parse and name intact blobs; run keys must name existing runs.
+  // 5. Index: every line must match its hash, and the index must agree with the run folders.
+  const indexFile = join(p.index, INDEX_FILE);
+  if (usable('index')) {
+    for (const e of entries(p.index)) if (e.kind === 'symlink' || e.kind === 'other') strange(e, 'index/');
+    const index = readRunIndex(root, true);
+    if (index.state === 'corrupt') add('index_drift', indexFile, `${index.badLines} line(s) unreadable or not matching their hash`, true);
+    const ids = new Set(usable('runs') ? listRunIds(root) : []);
+    for (const id of ids) {
+      const doc = index.docs.get(id);
+      const s = summaries.has(id) ? summaries.get(id)! : summarizeRunFolder(root, id, memberships);
+      if (s === null || !isFinalStatus(s.status) || !summaries.has(id)) continue;
+      if (doc === undefined) add('index_drift', indexFile, `run ${id} is missing from the index`, true);
+      else if (doc !== JSON.stringify(s)) add('index_drift', indexFile, `the entry of run ${id} differs from its folder`, true);
+    }
+    for (const id of index.docs.keys()) if (!ids.has(id)) add('index_drift', indexFile, `run ${id} is indexed but its folder is gone`, true);
+  }
+
+  // 6. Cache: entries must match their digest and name intact blobs written for them;
+  //    remembered validations must match theirs; run keys must name existing runs.
   const brokenEntries: string[] = [];
-  const blobOk = new Map<string, boolean>();
-  const entriesDir = join(p.cache, 'entries');
-  for (const f of walkFiles(entriesDir)) {
-    const path = join(entriesDir, f);
-    checked.cacheEntries++;
-    let why: string | null = null;
-    try {
-      const e = JSON.parse(readFileSync(path, 'utf8')) as { slots?: Record<string, string>; artifacts?: Array<{ hash: string }> };
-      for (const h of [...Object.values(e.slots ?? {}), ...(e.artifacts ?? []).map((a) => a.hash)]) {
-        const blob = join(p.cache, 'blobs', h.slice(7, 9), h.slice(9));
-        if (!blobOk.has(h)) {
-          try {
-            const { hex, bytes } = hashFile(blob);
-            checked.bytesHashed += bytes;
-            blobOk.set(h, `sha256:${hex}` === h);
-          } catch {
-            blobOk.set(h, false);
-          }
-        }
-        if (!blobOk.get(h)) why = existsSync(blob) ? `blob ${h.slice(0, 19)}… is damaged` : `blob ${h.slice(0, 19)}… is missing`;
-        if (why !== null) break;
-      }
-    } catch (err) {
-      why = `unreadable (${(err as Error).message.split('\n')[0]})`;
-    }
-    if (why !== null) {
-      add('cache_broken', path, `cache entry: ${why} (the block would just run again)`, true);
-      brokenEntries.push(path);
-    }
-  }
-  const keysDir = join(p.cache, 'run-keys');
   const staleKeys: string[] = [];
-  for (const f of walkFiles(keysDir)) {
-    const path = join(keysDir, f);
-    try {
-      const k = JSON.parse(readFileSync(path, 'utf8')) as { id?: string };
-      if (typeof k.id !== 'string' || !ids.has(k.id)) staleKeys.push(path);
-    } catch {
-      staleKeys.push(path);
+  if (usable('cache')) {
+    for (const e of entries(p.cache)) if (e.kind === 'symlink' || e.kind === 'other') strange(e, 'cache/');
+    const verified = new Map<string, boolean>();
+    const entriesWalk = walk(join(p.cache, 'entries'));
+    for (const s of entriesWalk.strange) strange(s, 'cache/entries/');
+    for (const f of entriesWalk.files) {
+      checked.cacheEntries++;
+      const th = process.hrtime.bigint();
+      const { problem } = checkCacheEntry(root, f.path, null, 'verify', verified);
+      hashNs += process.hrtime.bigint() - th;
+      if (problem !== null) {
+        add('cache_broken', f.path, `cache entry: ${problem} (the block would just run again)`, true);
+        brokenEntries.push(f.path);
+      }
     }
+    const blobWalk = walk(join(p.cache, 'blobs'));
+    for (const s of blobWalk.strange) strange(s, 'cache/blobs/');
+    const validated = walk(join(p.cache, 'validated'));
+    for (const s of validated.strange) strange(s, 'cache/validated/');
+    for (const f of validated.files) {
+      if (readValidatedEntry(f.path, null) === null) {
+        add('cache_broken', f.path, 'remembered pipeline validation does not match its key or digest (the draft would just be validated again)', true);
+        brokenEntries.push(f.path);
+      }
+    }
+    const keys = walk(join(p.cache, 'run-keys'));
+    for (const s of keys.strange) strange(s, 'cache/run-keys/');
+    const ids = new Set(usable('runs') ? listRunIds(root) : []);
+    for (const f of keys.files) {
+      try {
+        const k = JSON.parse(readFileSync(f.path, 'utf8')) as { id?: string };
+        if (typeof k.id !== 'string' || !ids.has(k.id)) staleKeys.push(f.path);
+      } catch {
+        staleKeys.push(f.path);
+      }
+    }
+    for (const path of staleKeys) add('cache_broken', path, 'run key of a run that is gone', true);
   }
-  for (const path of staleKeys) add('cache_broken', path, 'run key of a run that is gone', true);
 
   const seconds = (performance.now() - t0) / 1000;
   const hashSeconds = Number(hashNs) / 1e9;
@@ -324,23 +382,71 @@ export async function fsck(root: string, o: { repair?: boolean } = {}): Promise<
   if (!o.repair || problems.every((x) => !x.repairable)) return report;
 
   const repaired: string[] = [];
-  if (problems.some((x) => x.kind === 'index_drift')) {
-    const r = await rebuildRunIndex(root);
-    repaired.push(`rebuilt the run index (${r.runs} runs)`);
+  // What a dead process left of a run's ending: completed exactly as the next command would.
+  const ended = recoverInterruptedRuns(root);
+  for (const id of ended) repaired.push(`completed the ending of run ${id} (its process had died)`);
+  for (const id of toSeal) {
+    if (ended.includes(id)) continue;
+    const sealed = completeRunEnding(root, id);
+    if (sealed !== null) repaired.push(sealed);
+  }
+  if (ended.length + toSeal.length > 0) indexRunFolders(root, [...new Set([...ended, ...toSeal])]);
+  const half = finishRunDeletions(root);
+  if (half > 0) repaired.push(`finished removing ${half} run folder(s) whose deletion was interrupted`);
+  for (const dir of toRemove) {
+    if (lockHolderAlive(root, `run-${dir.split(sep).at(-1)}`)) continue;
+    rmSync(dir, { recursive: true, force: true });
+    repaired.push(`removed ${rel(dir)} (a folder without run.json)`);
   }
   for (const path of [...brokenEntries, ...staleKeys]) {
     rmSync(path, { force: true });
     repaired.push(`removed ${rel(path)}`);
   }
   for (const x of problems) {
-    if (x.kind === 'temp_leftover' && x.repairable) {
-      rmSync(join(root, x.path), { recursive: true, force: true });
+    if ((x.kind === 'temp_leftover' || x.kind === 'symlink') && x.repairable) {
+      // a link is removed as itself (rm never follows it)
+      rmSync(join(root, x.path), { recursive: lstatOrNull(join(root, x.path))?.isDirectory() === true, force: true });
       repaired.push(`removed ${x.path}`);
     } else if (x.kind === 'stale_lock') {
       breakDeadLock(root, x.path.split('/').at(-1)!.replace(/\.lock$/, ''));
       repaired.push(`removed ${x.path}`);
     }
   }
+  if (problems.some((x) => x.kind === 'index_drift') || ended.length + toSeal.length + half > 0) {
+    const r = await rebuildRunIndex(root);
+    repaired.push(`rebuilt the run index (${r.runs} runs)`);
+  }
   const after = await fsck(root);
   return { ...after, repaired };
+}
+
+/** True when every file run.json lists is there, a regular file, with its listed hash. */
+function filesIntact(dir: string, m: RunManifest): boolean {
+  if (!Array.isArray(m.files)) return false;
+  for (const f of m.files) {
+    const st = lstatOrNull(join(dir, f.path));
+    if (st === null || !st.isFile()) return false;
+    try {
+      if (`sha256:${hashFile(join(dir, f.path)).hex}` !== f.hash) return false;
+    } catch {
+      return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * Ends a run no process holds: a live one is marked interrupted and sealed (through the same
+ * writer as every run), an ended one with intact files gets its seal. Returns what was done.
+ */
+function completeRunEnding(root: string, id: string): string | null {
+  const dir = join(workspacePaths(root).runs, id);
+  const m = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as RunManifest;
+  if (isFinalStatus(m.status)) {
+    if (!filesIntact(dir, m)) return null;
+    RunFolder.seal(dir);
+    return `sealed run ${id} (${m.status}; every file matched run.json)`;
+  }
+  RunFolder.markInterrupted(root, m, new Date());
+  return `marked run ${id} interrupted and sealed it (it was ${m.status} with no process running it)`;
 }

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { isMap, isSeq, parseDocument } from 'yaml';
 import { type WorkspaceConfig, parseWorkspaceConfig } from '../core/config.js';
 import { NotFoundError, PolicyError, ValidationError } from '../core/errors.js';
@@ -7,9 +7,10 @@ import { sha256Hex } from '../core/hash.js';
 import { BLOCK_TYPES } from '../core/pipeline.js';
 import { didYouMean } from '../core/suggest.js';
 import { parseFlatYaml, writeConfig } from './config-file.js';
-import { getExperiment, listExperiments, pipelinePath, resolvePipeline, writePipeline } from './experiments.js';
+import { getExperiment, listExperiments, pipelinePath, resolvePipeline, withDraftLock, writeDraftLocked } from './experiments.js';
 import { workspacePaths } from './layout.js';
 import { withLock } from './lock.js';
+import { readHookFile } from './hook-file.js';
 import type { SnapshotHook } from './snapshot.js';
 
 /** The largest limits a hook entry may ask for, per profile. */
@@ -28,17 +29,13 @@ function hashOf(source: string): string {
   return `sha256:${sha256Hex(source)}`;
 }
 
-function workspaceFile(root: string, file: string): { rel: string; source: string } {
+/** A hook file named on the command line (relative to the current directory), read once, safely. */
+function workspaceFile(root: string, file: string): { rel: string; source: string; hash: string } {
   const abs = resolve(file);
   const rel = relative(root, abs);
   if (rel.startsWith('..') || isAbsolute(rel)) throw new ValidationError('HOOK_OUTSIDE', `${file} is outside the workspace`, { hint: 'hook files live inside the workspace' });
-  let source: string;
-  try {
-    source = readFileSync(abs, 'utf8');
-  } catch {
-    throw new NotFoundError('HOOK_FILE_MISSING', `no file ${file}`, { hint: 'give the path of a JavaScript file in the workspace' });
-  }
-  return { rel, source };
+  const read = readHookFile(root, rel);
+  return { rel: read.rel, source: read.source, hash: read.hash };
 }
 
 /**
@@ -46,8 +43,7 @@ function workspaceFile(root: string, file: string): { rel: string; source: strin
  * `enterprise` profile runs). Editing the file later changes its hash: it must be trusted again.
  */
 export function trustHook(root: string, file: string): { file: string; hash: string; added: boolean } {
-  const { rel, source } = workspaceFile(root, file);
-  const hash = hashOf(source);
+  const { rel, hash } = workspaceFile(root, file);
   return withLock(root, 'workspace', { purpose: 'trusting a hook', waitMs: 5000 }, () => {
     const config = readConfigSync(root);
     const list = config.trustedHooks ?? [];
@@ -59,7 +55,7 @@ export function trustHook(root: string, file: string): { file: string; hash: str
 
 /** Removes a hook file's current hash (or a given `sha256:` hash) from the trusted list. */
 export function untrustHook(root: string, fileOrHash: string): { hash: string; removed: boolean } {
-  const hash = /^sha256:[0-9a-f]{64}$/.test(fileOrHash) ? fileOrHash : hashOf(workspaceFile(root, fileOrHash).source);
+  const hash = /^sha256:[0-9a-f]{64}$/.test(fileOrHash) ? fileOrHash : workspaceFile(root, fileOrHash).hash;
   return withLock(root, 'workspace', { purpose: 'untrusting a hook', waitMs: 5000 }, () => {
     const config = readConfigSync(root);
     const list = config.trustedHooks ?? [];
@@ -95,15 +91,14 @@ export function listHooks(root: string): HookInfo[] {
       const counts: Record<string, number> = {};
       for (const h of b.hooks) {
         const n = (counts[h.kind] = (counts[h.kind] ?? -1) + 1);
-        let source: string | null = h.code ?? null;
+        let hash: string | null = h.code === undefined ? null : hashOf(h.code);
         if (h.file !== undefined) {
           try {
-            source = readFileSync(join(root, h.file), 'utf8');
+            hash = readHookFile(root, h.file).hash;
           } catch {
-            source = null;
+            hash = null;
           }
         }
-        const hash = source === null ? null : hashOf(source);
         out.push({ experiment: e.name, id: `${b.id}.${h.kind}.${n}`, block: b.id, type: `${h.kind}_${b.type}`, origin: h.file ?? 'inline', hash, trusted: hash !== null && trusted.has(hash) });
       }
     }
@@ -151,6 +146,10 @@ function parseHookType(type: string): { kind: string; stage: string } {
 export function addHook(root: string, experiment: string, type: string, source: { file?: string; code?: string }): string {
   const { kind, stage } = parseHookType(type);
   getExperiment(root, experiment);
+  return withDraftLock(root, experiment, `adding a hook to ${experiment}`, () => addHookLocked(root, experiment, kind, stage, source));
+}
+
+function addHookLocked(root: string, experiment: string, kind: string, stage: string, source: { file?: string; code?: string }): string {
   const file = pipelinePath(root, experiment);
   const doc = parseDocument(readFileSync(file, 'utf8'));
   const blocks = doc.get('blocks');
@@ -162,13 +161,18 @@ export function addHook(root: string, experiment: string, type: string, source: 
   const existing = isMap(block) ? block.get('hooks') : undefined;
   if (isSeq(existing)) existing.add(doc.createNode(entry));
   else doc.setIn(['blocks', index, 'hooks'], doc.createNode([entry]));
-  writePipeline(root, experiment, doc.toString({ lineWidth: 0 }));
+  writeDraftLocked(root, experiment, doc.toString({ lineWidth: 0 }));
   const blockId = isMap(block) ? String(block.get('id')) : stage;
   return listHooks(root).filter((h) => h.experiment === experiment && h.block === blockId && h.type === `${kind}_${stage}`).at(-1)!.id;
 }
 
 /** Removes hook `<block>.<kind>.<n>` from an experiment's draft. */
 export function removeHook(root: string, experiment: string, hookId: string): void {
+  getExperiment(root, experiment);
+  withDraftLock(root, experiment, `removing hook ${hookId} from ${experiment}`, () => removeHookLocked(root, experiment, hookId));
+}
+
+function removeHookLocked(root: string, experiment: string, hookId: string): void {
   const hooks = listHooks(root).filter((h) => h.experiment === experiment);
   const target = hooks.find((h) => h.id === hookId);
   if (target === undefined) {
@@ -186,5 +190,5 @@ export function removeHook(root: string, experiment: string, hookId: string): vo
   const at = list.items.findIndex((h) => isMap(h) && /^(before|after|override)/.exec(String(h.get('type')))?.[1] === kind && ++seen === Number(nText));
   list.items.splice(at, 1);
   if (list.items.length === 0) doc.deleteIn(['blocks', index, 'hooks']);
-  writePipeline(root, experiment, doc.toString({ lineWidth: 0 }));
+  writeDraftLocked(root, experiment, doc.toString({ lineWidth: 0 }));
 }

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeSync, readdirSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeSync, readdirSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { InfraError } from '../core/errors.js';
@@ -40,6 +40,14 @@ export function isLockHolderDead(info: LockInfo): boolean {
   return info.startTime !== null && now !== null && now !== info.startTime;
 }
 
+/** True when lock `name` exists and its holder is (or may be) alive. */
+export function lockHolderAlive(root: string, name: string): boolean {
+  const path = join(workspacePaths(root).locks, `${name}.lock`);
+  if (!existsSync(path)) return false;
+  const holder = readLockInfo(path);
+  return holder === null ? lockAgeMs(path) <= STALE_EMPTY_LOCK_MS : !isLockHolderDead(holder);
+}
+
 /** Options for {@link acquireLock}. */
 export interface LockOptions {
   /** What the holder is doing, shown to whoever waits. */
@@ -79,11 +87,19 @@ export function acquireLock(root: string, name: string, options: LockOptions): H
   let delay = 5;
   for (;;) {
     try {
-      const fd = openSync(path, 'wx', 0o644);
+      // Written whole aside, then linked into place (link fails when the lock exists): a lock
+      // file is never empty or half-written, whatever the crash point.
+      const staged = join(workspacePaths(root).tmp, tempName(`${name}.lock`));
+      const fd = openSync(staged, 'wx', 0o644);
       try {
         writeSync(fd, JSON.stringify(info));
       } finally {
         closeSync(fd);
+      }
+      try {
+        linkSync(staged, path);
+      } finally {
+        safeUnlink(staged);
       }
       let released = false;
       return {
@@ -95,7 +111,7 @@ export function acquireLock(root: string, name: string, options: LockOptions): H
         },
       };
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !existsSync(workspacePaths(root).locks)) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && (!existsSync(workspacePaths(root).locks) || !existsSync(workspacePaths(root).tmp))) {
         // locks/ and tmp/ are transient (git-ignored, absent in format 0): recreate them.
         mkdirSync(workspacePaths(root).locks, { recursive: true });
         mkdirSync(workspacePaths(root).tmp, { recursive: true });

@@ -1,19 +1,23 @@
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { CorruptObjectError, NotFoundError, ValidationError } from '../core/errors.js';
-import { sha256Hex } from '../core/hash.js';
+import { NotFoundError, ValidationError } from '../core/errors.js';
 import type { RunArtifact, RunManifest } from '../core/run.js';
-import { workspacePaths } from './layout.js';
-import { readFrozenPipeline, readRunManifest } from './run-state.js';
+import { type VerifiedRun, readFrozenPipeline, readRunFile, readRunManifest, readVerifiedRun } from './run-state.js';
+import { checkOutputPath, realTarget } from './output-path.js';
+import { writeNewFile } from './safe-fs.js';
 import { listRunIds, resolveRunRef } from './runs.js';
 import type { Pipeline } from '../core/pipeline.js';
 import type { DatasetManifest } from '../core/dataset.js';
 import { getDataset } from './datasets.js';
 
-/** A run (by any reference) with its folder. */
-export function runWithDir(root: string, ref: string): { run: RunManifest; dir: string } {
-  const id = resolveRunRef(root, ref);
-  return { run: readRunManifest(root, id), dir: join(workspacePaths(root).runs, id) };
+/**
+ * A run (by any reference) with its folder, read for use: run.json is checked against its seal
+ * (a changed run is an IntegrityError, exit 10).
+ */
+export function runWithDir(root: string, ref: string): { run: RunManifest; dir: string; sealed: boolean } {
+  const v = readVerifiedRun(root, resolveRunRef(root, ref));
+  return { run: v.manifest, dir: v.dir, sealed: v.sealed };
 }
 
 /** One artifact of a run by name (with the closest names when unknown). */
@@ -28,22 +32,28 @@ export function findArtifact(run: RunManifest, name: string): RunArtifact {
 
 /**
  * Copies a run's artifacts, its `run.json`, `pipeline.yaml` and hooks into `dest` (created;
- * must be empty or absent), verifying every file against the run's recorded sha256 as it copies.
- * A mismatch stops with a CorruptObjectError naming the file.
+ * must be empty or absent, and outside `.butterfly/`), verifying the run's seal and every file
+ * against its recorded sha256 before it is written. A mismatch stops with an IntegrityError
+ * naming the file.
  */
 export function exportRun(root: string, ref: string, dest: string): { run: string; files: string[] } {
-  const { run, dir } = runWithDir(root, ref);
-  if (existsSync(dest) && (!statSync(dest).isDirectory() || readdirSync(dest).length > 0)) throw new ValidationError('EXPORT_NOT_EMPTY', `${dest} exists and is not empty`, { hint: 'export into a new or empty folder' });
-  const files = (run.files ?? []).filter((f) => f.path.startsWith('artifacts/') || f.path === 'pipeline.yaml' || f.path.startsWith('hooks/'));
-  for (const f of files) {
-    const data = readFileSync(join(dir, f.path));
-    const actual = `sha256:${sha256Hex(data)}`;
-    if (actual !== f.hash) throw new CorruptObjectError(f.hash, actual, join(dir, f.path));
-    mkdirSync(join(dest, f.path, '..'), { recursive: true });
-    copyFileSync(join(dir, f.path), join(dest, f.path));
+  const v = readVerifiedRun(root, resolveRunRef(root, ref));
+  const target = realTarget(dest);
+  if (target.danglingLink !== null) {
+    throw new ValidationError('EXPORT_DANGLING_LINK', `${dest} is a symbolic link to ${target.path}, which does not exist`, { hint: 'create that folder first, or export into another path' });
   }
-  copyFileSync(join(dir, 'run.json'), join(dest, 'run.json'));
-  return { run: run.id, files: [...files.map((f) => f.path), 'run.json'] };
+  const real = checkOutputPath(dest, { root, what: 'the export folder' });
+  if (target.exists && (!statSync(real).isDirectory() || readdirSync(real).length > 0)) throw new ValidationError('EXPORT_NOT_EMPTY', `${dest} exists and is not empty`, { hint: 'export into a new or empty folder' });
+  const files = (v.manifest.files ?? []).filter((f) => f.path.startsWith('artifacts/') || f.path === 'pipeline.yaml' || f.path.startsWith('hooks/'));
+  const data = files.map((f) => readRunFile(v, f.path));
+  const manifest = readFileSync(join(v.dir, 'run.json'));
+  mkdirSync(real, { recursive: true });
+  files.forEach((f, i) => {
+    mkdirSync(join(real, f.path, '..'), { recursive: true });
+    writeNewFile(join(real, f.path), data[i]);
+  });
+  writeNewFile(join(real, 'run.json'), manifest);
+  return { run: v.manifest.id, files: [...files.map((f) => f.path), 'run.json'] };
 }
 
 /** Filters of {@link listRuns}. */
@@ -69,10 +79,17 @@ export function listRuns(root: string, f: RunFilter = {}): RunManifest[] {
   return out;
 }
 
-/** A run's frozen pipeline (its `pipeline.yaml`, parsed). */
+/** A run's frozen pipeline (its `pipeline.json`, or `pipeline.yaml` for older runs), verified against the run's hashes. */
 export function readRunPipeline(root: string, ref: string): { run: RunManifest; pipeline: Pipeline } {
-  const { run, dir } = runWithDir(root, ref);
-  return { run, pipeline: readFrozenPipeline(dir) as Pipeline };
+  const v = readVerifiedRun(root, resolveRunRef(root, ref));
+  return { run: v.manifest, pipeline: verifiedPipeline(v) };
+}
+
+function verifiedPipeline(v: VerifiedRun): Pipeline {
+  if (!v.sealed) return readFrozenPipeline(v.dir) as Pipeline; // a live run: nothing sealed to check yet
+  if ((v.manifest.files ?? []).some((f) => f.path === 'pipeline.json')) return JSON.parse(readRunFile(v, 'pipeline.json').toString('utf8')) as Pipeline;
+  const { parse } = createRequire(import.meta.url)('yaml') as typeof import('yaml');
+  return parse(readRunFile(v, 'pipeline.yaml').toString('utf8')) as Pipeline;
 }
 
 /** The newest run with an artifact whose sha256 starts with `hexPrefix`, and that artifact; or null. */
@@ -80,30 +97,36 @@ export function findRunByArtifact(root: string, hexPrefix: string): { run: RunMa
   const hex = hexPrefix.replace(/^sha256:/, '');
   for (const run of listRuns(root)) {
     const artifact = run.artifacts.find((a) => a.hash.slice('sha256:'.length).startsWith(hex));
-    if (artifact !== undefined) return { run, artifact };
+    if (artifact !== undefined) return { run: readVerifiedRun(root, run.id).manifest, artifact };
   }
   return null;
 }
 
-/** Runs as `compare` needs them: manifest, frozen pipeline, dataset manifest (null if gone), folder. */
-export function loadComparedRuns(root: string, refs: readonly string[]): Array<{ manifest: RunManifest; pipeline: Pipeline; dataset: DatasetManifest | null; dir: string }> {
+/** A run as `compare` needs it. */
+export interface ComparedRun {
+  manifest: RunManifest;
+  pipeline: Pipeline;
+  dataset: DatasetManifest | null;
+  dir: string;
+  /** The frozen source of hook `id` ('' when the run did not have it), verified. */
+  hookSource(id: string): string;
+}
+
+/** Runs as `compare` needs them: manifest, frozen pipeline, dataset manifest (null if gone), folder; each verified. */
+export function loadComparedRuns(root: string, refs: readonly string[]): ComparedRun[] {
   return refs.map((ref) => {
-    const { run, pipeline } = readRunPipeline(root, ref);
+    const v = readVerifiedRun(root, resolveRunRef(root, ref));
     let dataset: DatasetManifest | null = null;
     try {
-      dataset = getDataset(root, run.dataset.id);
+      dataset = getDataset(root, v.manifest.dataset.id);
     } catch {
       /* a dataset manifest that is gone only hides the schema comparison */
     }
-    return { manifest: run, pipeline, dataset, dir: join(workspacePaths(root).runs, run.id) };
+    const hookSource = (id: string): string => {
+      const path = `hooks/${id}.js`;
+      if (!v.sealed) return '';
+      return (v.manifest.files ?? []).some((f) => f.path === path) ? readRunFile(v, path).toString('utf8') : '';
+    };
+    return { manifest: v.manifest, pipeline: verifiedPipeline(v), dataset, dir: v.dir, hookSource };
   });
-}
-
-/** The frozen source of hook `id` in a run folder ('' when the run did not have it). */
-export function readRunHookSource(runDir: string, id: string): string {
-  try {
-    return readFileSync(join(runDir, 'hooks', `${id}.js`), 'utf8');
-  } catch {
-    return '';
-  }
 }

@@ -9,9 +9,10 @@
  * parses the datafile directly: nedb's loader takes about 0.9 s for 10,000 runs here (it
  * re-validates every document and rewrites the file on each load), a line parser about 0.1 s.
  */
-import { appendFileSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { appendNoFollow, writeNewFile } from './safe-fs.js';
 import { join } from 'node:path';
-import { canonicalJson } from '../core/hash.js';
+import { canonicalJson, sha256Hex } from '../core/hash.js';
 import { type RunManifest, isFinalStatus } from '../core/run-manifest.js';
 import { type RunSummary, type SummaryPipeline, summarizeRun } from '../core/run-summary.js';
 import { safeUnlink, tempPath } from './atomic.js';
@@ -21,8 +22,11 @@ import { acquireLock } from './lock.js';
 import { listRunIds } from './runs.js';
 import { readFrozenPipeline, readRunManifest } from './run-state.js';
 
-/** Bump when {@link RunSummary} changes shape: an index of another version is rebuilt. */
-const INDEX_FILE = 'runs-v1.db';
+/**
+ * Bump when {@link RunSummary} or the line format changes: an index of another version is
+ * rebuilt. v2: every line carries `_h`, the sha256 of its summary's JSON text.
+ */
+export const INDEX_FILE = 'runs-v2.db';
 
 /** Path of the run index file. */
 export function runIndexPath(root: string): string {
@@ -52,25 +56,35 @@ export function parseIndexDoc(text: string): RunSummary | null {
 }
 
 const DOC_START = '{"_id":"';
+const HASH_START = '","_h":"';
 const DELETED_START = '{"$$deleted":true,"_id":"';
 
 /**
  * Reads the index datafile (no locking needed: appends are whole lines, rewrites are renames).
- * Lines in the shape this module writes are split without parsing; others (nedb's index lines,
- * reordered keys) are parsed. A last line without its newline was cut short by a crash. With
- * `strict`, every document is parsed and checked (fsck).
+ * Every document line carries `_h`, the sha256 of its summary text, and a line whose summary
+ * does not hash to it (damaged, or edited by hand) is not used: it counts as unreadable, so the
+ * readers take that run from its folder and rebuild the index. Lines in the shape this module
+ * writes are split without parsing; others (nedb's own lines, reordered keys) are parsed. A
+ * last line without its newline was cut short by a crash. With `strict`, every document is
+ * also parsed and checked (fsck).
  */
 export function readRunIndex(root: string, strict = false): IndexRead {
   let text: string;
   try {
     text = readFileSync(runIndexPath(root), 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { docs: new Map(), state: 'missing', badLines: 0 };
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ELOOP') return { docs: new Map(), state: 'missing', badLines: 0 };
     throw err;
   }
   const docs = new Map<string, string>();
   let bad = 0;
   let start = 0;
+  const accept = (id: string, doc: string, h: unknown): void => {
+    if (typeof h !== 'string' || sha256Hex(doc) !== h || (strict && parseIndexDoc(doc)?.id !== id)) {
+      bad++;
+      docs.delete(id); // an entry that cannot be trusted is no entry: the folder has the truth
+    } else docs.set(id, doc);
+  };
   while (start < text.length) {
     let end = text.indexOf('\n', start);
     const complete = end !== -1;
@@ -79,10 +93,8 @@ export function readRunIndex(root: string, strict = false): IndexRead {
       const l = text.slice(start, end);
       const q = l.indexOf('"', DOC_START.length);
       if (!complete || l.charCodeAt(l.length - 1) !== 125 /* } */) bad++;
-      else if (l.startsWith(DOC_START) && q > 0 && l.startsWith(`","id":"`, q)) {
-        const doc = `{${l.slice(q + 2)}`;
-        if (strict && parseIndexDoc(doc)?.id !== l.slice(DOC_START.length, q)) bad++;
-        else docs.set(l.slice(DOC_START.length, q), doc);
+      else if (l.startsWith(DOC_START) && q > 0 && l.startsWith(HASH_START, q) && l.startsWith('",', q + HASH_START.length + 64)) {
+        accept(l.slice(DOC_START.length, q), `{${l.slice(q + HASH_START.length + 66)}`, l.slice(q + HASH_START.length, q + HASH_START.length + 64));
       } else if (l.startsWith(DELETED_START)) docs.delete(l.slice(DELETED_START.length, l.indexOf('"', DELETED_START.length)));
       else {
         try {
@@ -91,8 +103,10 @@ export function readRunIndex(root: string, strict = false): IndexRead {
             if (!('$$indexCreated' in d) && !('$$indexRemoved' in d)) bad++;
           } else if (d.$$deleted === true) docs.delete(d._id);
           else if (d.id === d._id && typeof d.status === 'string') {
+            const h = d._h;
             delete d._id;
-            docs.set(d.id as string, JSON.stringify(d));
+            delete d._h;
+            accept(d.id as string, JSON.stringify(d), h);
           } else bad++;
         } catch {
           bad++;
@@ -104,7 +118,11 @@ export function readRunIndex(root: string, strict = false): IndexRead {
   return { docs, state: bad > 0 ? 'corrupt' : 'ok', badLines: bad };
 }
 
-const line = (s: RunSummary): string => JSON.stringify({ _id: s.id, ...s });
+/** One index line: `_id`, then `_h` (sha256 of the summary's JSON text), then the summary's fields. */
+const line = (s: RunSummary): string => {
+  const doc = JSON.stringify(s);
+  return `{"_id":${JSON.stringify(s.id)},"_h":"${sha256Hex(doc)}",${doc.slice(1)}`;
+};
 
 function withIndexLock(root: string, waitMs: number, fn: () => void): boolean {
   let lock;
@@ -122,6 +140,16 @@ function withIndexLock(root: string, waitMs: number, fn: () => void): boolean {
   return true;
 }
 
+/** Appends lines to the index; a link in its place is replaced by a rebuilt index instead of being written through. */
+function appendIndex(root: string, text: string): void {
+  try {
+    appendNoFollow(runIndexPath(root), text);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ELOOP') throw err;
+    safeUnlink(runIndexPath(root)); // removes the link itself; the next reader rebuilds the index
+  }
+}
+
 /**
  * Adds an ended run to the index (one appended line). Best effort: if the index is busy the run
  * is picked up by the next reader.
@@ -130,14 +158,14 @@ export function indexRun(root: string, manifest: RunManifest, pipeline: SummaryP
   if (!isFinalStatus(manifest.status)) return;
   // The canonical form (keys sorted), as pipeline.json holds it, so a rebuilt entry is identical.
   const canonical = JSON.parse(canonicalJson(pipeline)) as SummaryPipeline;
-  withIndexLock(root, 2000, () => appendFileSync(runIndexPath(root), line(summarizeRun(manifest, canonical)) + '\n'));
+  withIndexLock(root, 2000, () => appendIndex(root, line(summarizeRun(manifest, canonical)) + '\n'));
 }
 
 /** Adds ended runs to the index from their folders (e.g. runs just marked interrupted). */
 export function indexRunFolders(root: string, ids: readonly string[]): void {
   const memberships = batchMemberships(root);
   const docs = ids.map((id) => summarizeRunFolder(root, id, memberships)).filter((s): s is RunSummary => s !== null && isFinalStatus(s.status));
-  if (docs.length > 0) withIndexLock(root, 2000, () => appendFileSync(runIndexPath(root), docs.map((d) => line(d) + '\n').join('')));
+  if (docs.length > 0) withIndexLock(root, 2000, () => appendIndex(root, docs.map((d) => line(d) + '\n').join('')));
 }
 
 function readPipeline(root: string, id: string): SummaryPipeline | null {
@@ -213,10 +241,10 @@ export async function listRunSummaries(root: string): Promise<RunListing> {
   const gone = [...index.docs.keys()].filter((id) => !known.has(id));
   let note: string | null = null;
   if (index.state !== 'ok' && ids.length > 0) {
-    note = index.state === 'missing' ? `the run index was missing; listed ${ids.length} runs from their folders and rebuilt it` : `the run index had ${index.badLines} unreadable line(s); listed the runs from their folders and rebuilt it`;
+    note = index.state === 'missing' ? `the run index was missing; listed ${ids.length} runs from their folders and rebuilt it` : `the run index had ${index.badLines} line(s) that were unreadable or did not match their hash; listed those runs from their folders and rebuilt it`;
     writeIndexFile(root, ids.map(summary));
   } else if (fresh.length > 0 || gone.length > 0) {
-    withIndexLock(root, 0, () => appendFileSync(runIndexPath(root), [...fresh.map(line), ...gone.map((id) => JSON.stringify({ $$deleted: true, _id: id }))].join('\n') + '\n'));
+    withIndexLock(root, 0, () => appendIndex(root, [...fresh.map(line), ...gone.map((id) => JSON.stringify({ $$deleted: true, _id: id }))].join('\n') + '\n'));
   }
   return { ids, summary, json: (id) => (parsed.has(id) ? JSON.stringify(parsed.get(id)) : index.docs.get(id)!), note };
 }
@@ -225,7 +253,7 @@ function writeIndexFile(root: string, runs: readonly RunSummary[]): void {
   withIndexLock(root, 0, () => {
     const tmp = tempPath(workspacePaths(root).tmp, INDEX_FILE);
     try {
-      appendFileSync(tmp, runs.filter((r) => isFinalStatus(r.status)).map((r) => line(r) + '\n').join(''));
+      writeNewFile(tmp, runs.filter((r) => isFinalStatus(r.status)).map((r) => line(r) + '\n').join(''));
       renameSync(tmp, runIndexPath(root));
     } finally {
       safeUnlink(tmp);
@@ -253,7 +281,7 @@ export async function rebuildRunIndex(root: string): Promise<{ runs: number; ski
   try {
     const db = Datastore.create({ filename: tmp });
     await db.load();
-    await db.insert(docs.map((s) => ({ _id: s.id, ...s })));
+    await db.insert(docs.map((s) => ({ _id: s.id, _h: sha256Hex(JSON.stringify(s)), ...s })));
     for (const fieldName of ['experiment', 'status', 'createdAt']) await db.ensureIndex({ fieldName });
     mkdirSync(workspacePaths(root).index, { recursive: true });
     renameSync(tmp, runIndexPath(root));

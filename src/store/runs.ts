@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { NotFoundError, ValidationError } from '../core/errors.js';
@@ -6,32 +6,25 @@ import { isRunId, newRunId } from '../core/run-manifest.js';
 import { didYouMean } from '../core/suggest.js';
 import { workspacePaths } from './layout.js';
 
-/** Every run id of the workspace, oldest first. */
+/** Name prefix of a run folder being deleted (`runs/.deleting-<id>-…`): never read as a run. */
+export const DELETING_PREFIX = '.deleting-';
+
+/** Every run id of the workspace, oldest first (real folders only: a link is never a run). */
 export function listRunIds(root: string): string[] {
   try {
-    return readdirSync(workspacePaths(root).runs).filter(isRunId).sort();
+    return readdirSync(workspacePaths(root).runs, { withFileTypes: true })
+      .filter((e) => e.isDirectory() && isRunId(e.name))
+      .map((e) => e.name)
+      .sort();
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
   }
 }
 
-/**
- * Creates a new, empty run folder with a fresh id (exclusive mkdir; a clash with a concurrent
- * process is retried with another suffix) and returns the id.
- */
-export function createRunFolder(root: string, now = new Date()): string {
-  const runs = workspacePaths(root).runs;
-  mkdirSync(runs, { recursive: true });
-  for (let attempt = 0; ; attempt++) {
-    const id = newRunId(now, randomBytes(3).toString('hex'));
-    try {
-      mkdirSync(join(runs, id));
-      return id;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 20) throw err;
-    }
-  }
+/** A fresh run id (not checked for use: the caller reserves it with the run's lock). */
+export function freshRunId(now = new Date()): string {
+  return newRunId(now, randomBytes(3).toString('hex'));
 }
 
 function experimentOf(root: string, id: string): string | null {

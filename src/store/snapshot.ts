@@ -1,15 +1,20 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { canonicalJson, hashJson, sha256Hex } from '../core/hash.js';
 import type { Pipeline } from '../core/pipeline.js';
 import { type PlannedBlock, type RunBinding, type RunManifest, executionKey, planBlocks } from '../core/run.js';
 import { BFLY_VERSION } from '../core/version.js';
-import { writeJsonAtomic } from './atomic.js';
+import { tempName, writeJsonAtomic } from './atomic.js';
+import { isBflyError } from '../core/errors.js';
+import { recordReusableRun, runKeyPath } from './run-keys.js';
+import { verifyRunSeal } from './run-state.js';
+import { assertRealDir, writeNewFile } from './safe-fs.js';
+import { readHookFile } from './hook-file.js';
 import { getDataset } from './datasets.js';
 import { applyAssignments, getExperiment, pipelinePath } from './experiments.js';
 import { workspacePaths } from './layout.js';
-import { createRunFolder, listRunIds } from './runs.js';
+import { freshRunId, listRunIds } from './runs.js';
 import { type HeldLock, acquireLock } from './lock.js';
 
 /** Options of {@link planRun} and {@link snapshotRun}. */
@@ -30,6 +35,8 @@ export interface SnapshotHook {
   type: 'before' | 'after' | 'override';
   hash: string;
   source: string;
+  /** The source's exact bytes (what `hash` is the sha256 of, and what the run folder keeps). */
+  bytes: Buffer;
   /** Where the source came from: a workspace file, or inline. */
   origin: string;
 }
@@ -67,8 +74,9 @@ export function planRun(root: string, experiment: string, o: RunPlanOptions): Ru
     const counts: Record<string, number> = {};
     for (const h of block.hooks) {
       const n = (counts[h.kind] = (counts[h.kind] ?? -1) + 1);
-      const source = h.file !== undefined ? readFileSync(join(root, h.file), 'utf8') : h.code!;
-      hooks.push({ id: `${block.id}.${h.kind}.${n}`, block: block.id, type: h.kind, hash: `sha256:${sha256Hex(source)}`, source, origin: h.file ?? 'inline' });
+      // read once: these exact bytes are hashed, frozen into the run and run
+      const read = h.file !== undefined ? readHookFile(root, h.file) : { bytes: Buffer.from(h.code!, 'utf8'), source: h.code! };
+      hooks.push({ id: `${block.id}.${h.kind}.${n}`, block: block.id, type: h.kind, hash: `sha256:${sha256Hex(read.bytes)}`, source: read.source, bytes: read.bytes, origin: h.file ?? 'inline' });
     }
   }
   const pipelineHash = `sha256:${hashJson(pipeline)}`;
@@ -94,27 +102,13 @@ function hookHashesByBlock(hooks: SnapshotHook[]): Record<string, string[]> {
   return out;
 }
 
-function keyIndexPath(root: string, key: string, experiment: string): string {
-  return join(workspacePaths(root).cache, 'run-keys', `${sha256Hex(`${experiment}\0${key}`)}.json`);
-}
-
-/**
- * Remembers a succeeded run under its execution key (`cache/run-keys/`), so that
- * {@link findReusableRun} answers without reading every run. Derived data: losing it only
- * costs a scan.
- */
-export function recordReusableRun(root: string, run: { id: string; experiment: string; executionKey: string }): void {
-  const path = keyIndexPath(root, run.executionKey, run.experiment);
-  mkdirSync(join(path, '..'), { recursive: true });
-  writeJsonAtomic(path, { id: run.id, experiment: run.experiment, executionKey: run.executionKey }, { tmpDir: workspacePaths(root).tmp, durable: false });
-}
-
 function succeededWithKey(root: string, id: string, key: string, experiment: string | undefined): boolean {
   try {
     const run = JSON.parse(readFileSync(join(workspacePaths(root).runs, id, 'run.json'), 'utf8')) as { executionKey?: string; status?: string; experiment?: string };
-    return run.executionKey === key && run.status === 'succeeded' && (experiment === undefined || run.experiment === experiment);
+    // only a sealed, intact run is returned in place of running
+    return run.executionKey === key && run.status === 'succeeded' && (experiment === undefined || run.experiment === experiment) && verifyRunSeal(root, id) === 'sealed';
   } catch {
-    return false; // a run folder without a readable run.json is not reusable
+    return false; // unreadable, or changed after it ended: not reusable
   }
 }
 
@@ -126,7 +120,7 @@ function succeededWithKey(root: string, id: string, key: string, experiment: str
 export function findReusableRun(root: string, key: string, experiment?: string): string | null {
   if (experiment !== undefined) {
     try {
-      const hit = JSON.parse(readFileSync(keyIndexPath(root, key, experiment), 'utf8')) as { id?: string };
+      const hit = JSON.parse(readFileSync(runKeyPath(root, key, experiment), 'utf8')) as { id?: string };
       if (typeof hit.id === 'string' && succeededWithKey(root, hit.id, key, experiment)) return hit.id;
     } catch {
       /* not indexed */
@@ -153,50 +147,79 @@ export interface CreatedRun {
 }
 
 /**
- * Freezes a plan into a new run folder before any block runs: takes the run's lock, then writes
- * `pipeline.yaml` (the resolved pipeline), `pipeline.json` (its canonical JSON, whose sha256 is
- * the run's pipelineHash), `hooks/<id>.js` (each hook's exact source) and
- * `run.json` (status `created`, hashes, execution key, environment), written last and
- * atomically.
+ * Freezes a plan into a new run folder before any block runs. The folder is built in `tmp/` and
+ * renamed into `runs/` whole, so a run folder never lacks its run.json, whatever the crash
+ * point: `pipeline.yaml` (the resolved pipeline), `pipeline.json` (its canonical JSON, whose
+ * sha256 is the run's pipelineHash), `hooks/<id>.js` (each hook's exact source) and `run.json`
+ * (status `created`, hashes, execution key, environment). The run's lock, taken first, reserves
+ * its id.
  */
 export function snapshotRun(root: string, plan: RunPlan, now = new Date()): CreatedRun {
-  const id = createRunFolder(root, now);
-  const dir = join(workspacePaths(root).runs, id);
-  const lock = acquireLock(root, `run-${id}`, { purpose: `running ${plan.experiment} (run ${id})` });
-  try {
-    writeFileSync(join(dir, 'pipeline.yaml'), `# frozen snapshot of experiment ${plan.experiment}'s pipeline for run ${id}\n${stringify(plan.pipeline, { lineWidth: 0 })}`);
-    // The exact bytes behind pipelineHash (canonical JSON): fsck checks it, tools read it fast.
-    writeFileSync(join(dir, 'pipeline.json'), canonicalJson(plan.pipeline));
-    if (plan.hooks.length > 0) {
-      mkdirSync(join(dir, 'hooks'));
-      for (const h of plan.hooks) writeFileSync(join(dir, 'hooks', `${h.id}.js`), h.source);
+  const p = workspacePaths(root);
+  if (!assertRealDir(p.runs, root)) mkdirSync(p.runs, { recursive: true });
+  for (let attempt = 0; ; attempt++) {
+    const id = freshRunId(now);
+    const dir = join(p.runs, id);
+    let lock: HeldLock;
+    try {
+      lock = acquireLock(root, `run-${id}`, { purpose: `running ${plan.experiment} (run ${id})` });
+    } catch (err) {
+      if (attempt < 20 && isBflyError(err) && err.code === 'LOCKED') continue; // another process took this id
+      throw err;
     }
-    const manifest: RunManifest = {
-      id,
-      experiment: plan.experiment,
-      status: 'created',
-      reused: false,
-      seed: plan.seed,
-      batch: plan.batch ?? null,
-      dataset: plan.dataset,
-      binding: plan.binding,
-      pipelineHash: plan.pipelineHash,
-      hooks: plan.hooks.map((h) => ({ id: h.id, block: h.block, type: h.type, hash: h.hash, origin: h.origin })),
-      executionKey: plan.executionKey,
-      env: { bfly: BFLY_VERSION, node: process.version, platform: `${process.platform}-${process.arch}`, backend: plan.backend },
-      createdAt: now.toISOString(),
-      startedAt: null,
-      endedAt: null,
-      durationMs: null,
-      blocks: plan.blocks.map((b) => ({ ...b, status: 'pending', durationMs: null, cached: false })),
-      metrics: {},
-      artifacts: [],
-      error: null,
-    };
-    writeJsonAtomic(join(dir, 'run.json'), manifest, { tmpDir: workspacePaths(root).tmp });
-    return { id, dir, manifest, lock };
-  } catch (err) {
-    lock.release();
-    throw err;
+    if (existsSync(dir)) {
+      lock.release();
+      continue;
+    }
+    const staging = join(p.tmp, tempName(`run-${id}`));
+    try {
+      mkdirSync(staging);
+      writeNewFile(join(staging, 'pipeline.yaml'), `# frozen snapshot of experiment ${plan.experiment}'s pipeline for run ${id}\n${stringify(plan.pipeline, { lineWidth: 0 })}`);
+      // The exact bytes behind pipelineHash (canonical JSON): fsck checks it, tools read it fast.
+      writeNewFile(join(staging, 'pipeline.json'), canonicalJson(plan.pipeline));
+      if (plan.hooks.length > 0) {
+        mkdirSync(join(staging, 'hooks'));
+        for (const h of plan.hooks) writeNewFile(join(staging, 'hooks', `${h.id}.js`), h.bytes);
+      }
+      const manifest: RunManifest = {
+        id,
+        experiment: plan.experiment,
+        status: 'created',
+        reused: false,
+        seed: plan.seed,
+        batch: plan.batch ?? null,
+        dataset: plan.dataset,
+        binding: plan.binding,
+        pipelineHash: plan.pipelineHash,
+        hooks: plan.hooks.map((h) => ({ id: h.id, block: h.block, type: h.type, hash: h.hash, origin: h.origin })),
+        executionKey: plan.executionKey,
+        env: { bfly: BFLY_VERSION, node: process.version, platform: `${process.platform}-${process.arch}`, backend: plan.backend },
+        createdAt: now.toISOString(),
+        startedAt: null,
+        endedAt: null,
+        durationMs: null,
+        blocks: plan.blocks.map((b) => ({ ...b, status: 'pending', durationMs: null, cached: false })),
+        metrics: {},
+        artifacts: [],
+        error: null,
+      };
+      writeJsonAtomic(join(staging, 'run.json'), manifest, { tmpDir: p.tmp });
+      try {
+        renameSync(staging, dir);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if ((code === 'ENOTEMPTY' || code === 'EEXIST') && attempt < 20) {
+          rmSync(staging, { recursive: true, force: true });
+          lock.release();
+          continue;
+        }
+        throw err;
+      }
+      return { id, dir, manifest, lock };
+    } catch (err) {
+      rmSync(staging, { recursive: true, force: true });
+      lock.release();
+      throw err;
+    }
   }
 }

@@ -10,6 +10,7 @@ import { BFLY_VERSION, FORMAT_VERSION } from '../core/version.js';
 import { readRawConfig, renderConfigYaml, writeConfig } from './config-file.js';
 import { BFLY_DIR, LAYOUT_DIRS, type WorkspacePaths, workspacePaths } from './layout.js';
 import { withLock } from './lock.js';
+import { assertRealDir, lstatOrNull, symlinkError } from './safe-fs.js';
 import { MIGRATIONS, type Migration, planMigrations } from './migrations.js';
 
 /** An open workspace. */
@@ -103,8 +104,22 @@ export async function initWorkspace(dir: string, options: InitOptions = {}): Pro
   return { root, paths: workspacePaths(root), config };
 }
 
+/**
+ * Refuses a workspace whose own folders (objects/, runs/, cache/, …) or config.yaml are
+ * symbolic links: every command writes or deletes under them, and bfly never does that through
+ * a link. Throws an IntegrityError naming the first one.
+ */
+export function checkLayout(root: string): void {
+  const p = workspacePaths(root);
+  for (const sub of LAYOUT_DIRS) assertRealDir(join(p.dir, sub), root);
+  const st = lstatOrNull(p.config);
+  if (st !== null && st.isSymbolicLink()) throw symlinkError(p.config, root);
+}
+
 /** Options for {@link openWorkspace}. */
 export interface OpenOptions {
+  /** Check that the store's own folders are real folders (default true; fsck reports instead). */
+  checkLayout?: boolean;
   /** Migrate an older format in place (default true). */
   migrate?: boolean;
   /** The migration registry (tests pass their own). */
@@ -125,6 +140,13 @@ export async function openWorkspace(start: string, options: OpenOptions = {}): P
   const root = findWorkspaceRoot(start);
   if (root === null) throw new NotAWorkspaceError(resolve(start));
   const paths = workspacePaths(root);
+  let layoutOk = true;
+  try {
+    checkLayout(root);
+  } catch (err) {
+    if (options.checkLayout !== false) throw err;
+    layoutOk = false; // fsck reports it; nothing below may write through a link
+  }
   const current = options.formatVersion ?? FORMAT_VERSION;
   let raw = (await readRawConfig(root)) as Record<string, unknown>;
   const version = raw !== null && typeof raw === 'object' ? raw.formatVersion : undefined;
@@ -154,6 +176,7 @@ export async function openWorkspace(start: string, options: OpenOptions = {}): P
   }
   const config = parseWorkspaceConfig(raw, paths.config);
   // A run whose process died is marked `interrupted` by the next command that opens the workspace.
+  if (!layoutOk) return { root, paths, config };
   const marked = recoverInterruptedRuns(root);
   if (marked.length > 0) indexRunFolders(root, marked);
   return { root, paths, config };

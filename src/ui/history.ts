@@ -202,7 +202,9 @@ export function renderGc(r: GcReport): string {
     ...(r.cacheBlobs.count > 0 ? [`${verb} ${r.cacheBlobs.count} unreferenced cache blob(s), ${fmtBytes(r.cacheBlobs.bytes)}`] : []),
     ...(r.runKeys > 0 ? [`${verb} ${r.runKeys} run key(s) of runs that are gone`] : []),
     ...(r.tempFiles > 0 ? [`${verb} ${r.tempFiles} temp leftover(s) of dead processes`] : []),
+    ...(r.halfDeleted > 0 ? [`${r.dryRun ? 'would finish' : 'finished'} removing ${r.halfDeleted} run folder(s) an earlier gc had begun to remove`] : []),
   ];
-  if (parts.length === 0) return 'nothing to collect: every object, cache entry and run is in use (freed 0 B)\n';
-  return [...parts, `${r.dryRun ? 'would free' : 'freed'} ${fmtBytes(r.freedBytes)}`].join('\n') + '\n';
+  const skipped = r.skipped.map((x) => `skipped ${x.path}: ${x.why} (see bfly fsck)`);
+  if (parts.length === 0) return [...skipped, 'nothing to collect: every object, cache entry and run is in use (freed 0 B)'].join('\n') + '\n';
+  return [...parts, ...skipped, `${r.dryRun ? 'would free' : 'freed'} ${fmtBytes(r.freedBytes)}`].join('\n') + '\n';
 }

@@ -114,7 +114,7 @@ describe('bfly pipeline', () => {
     const r = await run(['pipeline', 'validate', 'penguins']);
     expect(r.exitCode).toBe(4);
     expect(r.stdout).toMatch(/hooks\[0\]\.file: hook file \.\.\/evil\.js is outside the workspace/);
-    expect(r.stdout).toMatch(/hooks\[1\]\.file: hook file hooks\/evil\.js is a symlink to .*evil\.js, outside the workspace/);
+    expect(r.stdout).toMatch(/hooks\[1\]\.file: hook file hooks\/evil\.js is a symbolic link/);
     writeFileSync(file(), good);
   });
 

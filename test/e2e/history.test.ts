@@ -90,18 +90,29 @@ describe('the run index', () => {
     // the rebuilt file is a real nedb-promises datafile
     const { default: Datastore } = await import('nedb-promises');
     const copy = join(dir, 'copy.db');
-    writeFileSync(copy, readFileSync(bf('index', 'runs-v1.db')));
+    writeFileSync(copy, readFileSync(bf('index', 'runs-v2.db')));
     const docs = await Datastore.create({ filename: copy }).find({ experiment: 'fast', status: 'failed' });
     expect(docs.map((d) => d._id)).toEqual([failed]);
     // truncated in the middle of a line
-    const size = readFileSync(bf('index', 'runs-v1.db')).length;
-    truncateSync(bf('index', 'runs-v1.db'), Math.floor(size / 2));
+    const size = readFileSync(bf('index', 'runs-v2.db')).length;
+    truncateSync(bf('index', 'runs-v2.db'), Math.floor(size / 2));
     const fsck = await run(['fsck', '--json']);
     expect(fsck.exitCode).toBe(10);
     expect(fsck.json().problems.every((p: { kind: string; repairable: boolean }) => p.kind === 'index_drift' && p.repairable)).toBe(true);
     const healed = await run(['runs', '--json']);
     expect(healed.stdout).toBe(before);
-    expect(healed.stderr).toMatch(/unreadable line/);
+    expect(healed.stderr).toMatch(/unreadable or did not match their hash/);
+    expect((await run(['fsck'])).exitCode).toBe(0);
+    // an entry edited in place (a metric changed, its hash left alone) is not used by queries
+    const text = readFileSync(bf('index', 'runs-v2.db'), 'utf8');
+    const id: string = JSON.parse(before)[0].id;
+    const edited = text.split('\n').map((l) => (l.includes(`"_id":"${id}"`) ? l.replace(/"seed":\d+/, '"seed":987654') : l)).join('\n');
+    expect(edited).not.toBe(text);
+    writeFileSync(bf('index', 'runs-v2.db'), edited);
+    const q = await run(['runs', '--where', 'seed == 987654', '--json']);
+    expect(q.json()).toEqual([]);
+    expect(q.stderr).toMatch(/did not match their hash/);
+    expect((await run(['runs', '--json'])).stdout).toBe(before);
     expect((await run(['fsck'])).exitCode).toBe(0);
   });
 });

@@ -201,7 +201,7 @@ describe('artifacts, export, open', () => {
     const file = join(ws, '.butterfly', 'runs', m.id, 'artifacts', 'metrics.json');
     writeFileSync(file, readFileSync(file, 'utf8').replace('"task"', '"tusk"'));
     const t = await run(['export', m.id, join(dir, 'export2')]);
-    expect(t.exitCode).toBe(9);
-    expect(t.stderr).toMatch(/corrupt/);
+    expect(t.exitCode).toBe(10);
+    expect(t.stderr).toMatch(/artifacts\/metrics\.json changed/);
   }, 60_000);
 });

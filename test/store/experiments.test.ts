@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -41,22 +42,30 @@ describe('createExperiment', () => {
 });
 
 describe('hook file checks', () => {
-  it('inside the workspace, existing, no .. escape, no symlink out, not in .butterfly/', () => {
+  it('inside the workspace, existing, a regular file (no link, no .. escape, no folder linked out), not in .butterfly/, UTF-8 text', () => {
     mkdirSync(join(w.root, 'hooks'));
     writeFileSync(join(w.root, 'hooks', 'ok.js'), 'export default () => {}');
     writeFileSync(join(w.files, 'outside.js'), '');
     symlinkSync(join(w.files, 'outside.js'), join(w.root, 'hooks', 'link.js'));
     symlinkSync(join(w.root, 'hooks', 'ok.js'), join(w.root, 'hooks', 'inner-link.js'));
+    symlinkSync(w.files, join(w.root, 'linked-dir'));
+    writeFileSync(join(w.root, 'hooks', 'binary.js'), Buffer.from([0x65, 0x78, 0xff, 0xfe]));
+    writeFileSync(join(w.root, 'hooks', 'nul.js'), 'export default 1;\0');
+    execFileSync('mkfifo', [join(w.root, 'hooks', 'fifo.js')]);
     const check = hookFileChecker(w.root);
     expect(check('hooks/ok.js')).toBeNull();
-    expect(check('hooks/inner-link.js')).toBeNull();
+    expect(check('hooks/inner-link.js')!.message).toMatch(/is a symbolic link/);
     expect(check('../files/outside.js')!.message).toMatch(/outside the workspace/);
     expect(check('hooks/../../files/outside.js')!.message).toMatch(/outside the workspace/);
-    expect(check('hooks/link.js')!.message).toMatch(/symlink to .*outside the workspace/);
+    expect(check('hooks/link.js')!.message).toMatch(/is a symbolic link/);
+    expect(check('linked-dir/outside.js')!.message).toMatch(/resolves to .*outside the workspace/);
     expect(check(join(w.root, 'hooks', 'ok.js'))!.message).toMatch(/absolute path/);
     expect(check('hooks/missing.js')!.message).toMatch(/does not exist/);
     expect(check('.butterfly/config.yaml')!.message).toMatch(/inside \.butterfly/);
-    expect(check('hooks')!.message).toMatch(/not a file/);
+    expect(check('hooks')!.message).toMatch(/not a regular file/);
+    expect(check('hooks/fifo.js')!.message).toMatch(/not a regular file/); // and it did not hang
+    expect(check('hooks/binary.js')!.message).toMatch(/not valid UTF-8/);
+    expect(check('hooks/nul.js')!.message).toMatch(/NUL bytes/);
   });
 });
 

@@ -1,9 +1,9 @@
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NotFoundError, ValidationError } from '../../src/core/errors.js';
 import { workspacePaths } from '../../src/store/layout.js';
-import { createRunFolder, listRunIds, resolveRunRef } from '../../src/store/runs.js';
+import { freshRunId, listRunIds, resolveRunRef } from '../../src/store/runs.js';
 import { makeWorkspace } from '../helpers.js';
 
 let cleanup: () => void = () => {};
@@ -13,7 +13,8 @@ async function withRuns(specs: Array<[string, string]>): Promise<{ root: string;
   const w = await makeWorkspace();
   cleanup = w.cleanup;
   const ids = specs.map(([when, exp]) => {
-    const id = createRunFolder(w.root, new Date(when));
+    const id = freshRunId(new Date(when));
+    mkdirSync(join(workspacePaths(w.root).runs, id));
     writeFileSync(join(workspacePaths(w.root).runs, id, 'run.json'), JSON.stringify({ id, experiment: exp }));
     return id;
   });
@@ -21,11 +22,13 @@ async function withRuns(specs: Array<[string, string]>): Promise<{ root: string;
 }
 
 describe('run folders and references', () => {
-  it('creates distinct folders even in the same millisecond, listed oldest first', async () => {
+  it('lists run folders oldest first, and never a link, a file or a folder being deleted', async () => {
     const { root, ids } = await withRuns([['2026-01-02T00:00:00Z', 'a'], ['2026-01-01T00:00:00Z', 'b']]);
-    const same = Array.from({ length: 50 }, () => createRunFolder(root, new Date('2026-01-03T00:00:00Z')));
-    expect(new Set(same).size).toBe(50);
-    expect(listRunIds(root).slice(0, 2)).toEqual([ids[1], ids[0]]);
+    const runs = workspacePaths(root).runs;
+    symlinkSync(join(runs, ids[0]), join(runs, freshRunId(new Date('2026-01-05T00:00:00Z'))));
+    writeFileSync(join(runs, freshRunId(new Date('2026-01-06T00:00:00Z'))), '{}');
+    mkdirSync(join(runs, `.deleting-${ids[0]}`));
+    expect(listRunIds(root)).toEqual([ids[1], ids[0]]);
   });
 
   it('resolves an id, a unique prefix, @latest and <experiment>@latest', async () => {

@@ -1,10 +1,11 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ValidationError } from '../../src/core/errors.js';
 import { createExperiment, pipelinePath, setPipelineValues } from '../../src/store/experiments.js';
 import { importDataset } from '../../src/store/import/import-dataset.js';
 import { workspacePaths } from '../../src/store/layout.js';
+import { RunFolder } from '../../src/store/run-state.js';
 import { findReusableRun, planRun, snapshotRun } from '../../src/store/snapshot.js';
 import { makeWorkspace, snapshotTree, VEGA } from '../helpers.js';
 
@@ -65,11 +66,31 @@ describe('snapshotRun', () => {
     const run = snapshotRun(w.root, plan);
     run.lock.release();
     expect(findReusableRun(w.root, plan.executionKey)).toBeNull();
+    // an unsealed run.json that says succeeded is not enough
     const file = join(workspacePaths(w.root).runs, run.id, 'run.json');
     writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), status: 'succeeded' }));
+    expect(findReusableRun(w.root, plan.executionKey)).toBeNull();
+    writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), status: 'created' }));
+    const folder = new RunFolder(w.root, run.manifest);
+    run.manifest.status = 'succeeded';
+    folder.finish();
     expect(findReusableRun(w.root, plan.executionKey)).toBe(run.id);
     expect(findReusableRun(w.root, plan.executionKey, 'p')).toBe(run.id);
     expect(findReusableRun(w.root, plan.executionKey, 'other')).toBeNull();
     expect(findReusableRun(w.root, planRun(w.root, 'p', { backend: 'js', seed: 1 }).executionKey)).toBeNull();
+    // a sealed run edited afterwards is never returned in place of running
+    chmodSync(file, 0o644);
+    writeFileSync(file, readFileSync(file, 'utf8').replace('"seed": 42', '"seed": 43'));
+    expect(findReusableRun(w.root, plan.executionKey, 'p')).toBeNull();
+  });
+
+  it('gives runs made in the same millisecond distinct folders, each complete from the start', () => {
+    const plan = planRun(w.root, 'p', { backend: 'js' });
+    const at = new Date('2026-01-03T00:00:00Z');
+    const runs = Array.from({ length: 40 }, () => snapshotRun(w.root, plan, at));
+    for (const r of runs) r.lock.release();
+    expect(new Set(runs.map((r) => r.id)).size).toBe(40);
+    for (const r of runs) expect(JSON.parse(readFileSync(join(r.dir, 'run.json'), 'utf8')).id).toBe(r.id);
+    expect(readdirSync(workspacePaths(w.root).tmp)).toEqual([]);
   });
 });
