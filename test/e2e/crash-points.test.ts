@@ -64,13 +64,15 @@ function durable(ws: string): Record<string, string> {
 interface Command {
   name: string;
   args: string[];
+  /** Environment for the command (not for the checks). */
+  env?: Record<string, string>;
   /** Paths (as in {@link durable}) the command may remove whole. */
   mayRemove?: (path: string) => boolean;
 }
 
-async function trace(ws: string, args: string[]): Promise<number> {
+async function trace(ws: string, args: string[], env: Record<string, string> = {}): Promise<number> {
   const file = join(tmp.dir, `trace-${Math.random().toString(16).slice(2)}.txt`);
-  await crashRun(ws, args, { CRASH_TRACE: file });
+  await crashRun(ws, args, { ...env, CRASH_TRACE: file });
   if (!existsSync(file)) return 0;
   const perPid = new Map<string, number>();
   for (const l of readFileSync(file, 'utf8').trim().split('\n')) perPid.set(l.split(' ')[0], (perPid.get(l.split(' ')[0]) ?? 0) + 1);
@@ -86,7 +88,7 @@ async function trial(cmd: Command, n: number): Promise<string[]> {
   };
   try {
     const before = durable(ws);
-    await crashRun(ws, cmd.args, { CRASH_N: String(n) });
+    await crashRun(ws, cmd.args, { ...cmd.env, CRASH_N: String(n) });
     let check = await bfly(['-C', ws, 'fsck', '--json']);
     if (check.exitCode !== 0) {
       const problems = JSON.parse(check.stdout).problems as Array<{ kind: string; path: string; repairable: boolean }>;
@@ -101,7 +103,7 @@ async function trial(cmd: Command, n: number): Promise<string[]> {
       if (after[k] === undefined && cmd.mayRemove?.(k)) continue;
       fail(`${k} changed (${v} -> ${after[k] ?? 'gone'})`);
     }
-    const again = await bfly(['-C', ws, ...cmd.args]);
+    const again = await bfly(['-C', ws, ...cmd.args], { env: cmd.env });
     if (again.exitCode !== 0) fail(`the command failed on retry (exit ${again.exitCode}): ${again.stderr.slice(0, 400)}`);
     check = await bfly(['-C', ws, 'fsck', '--json']);
     if (check.exitCode !== 0) fail(`fsck after the retry: ${check.stdout.slice(0, 600)}`);
@@ -122,7 +124,7 @@ function points(count: number, every: number): number[] {
 async function runAll(cmd: Command, every = 1): Promise<{ count: number; tried: number; failures: string[] }> {
   const ws = join(tmp.dir, `${cmd.name}-trace`);
   execFileSync('cp', ['-a', template, ws]);
-  const count = await trace(ws, cmd.args);
+  const count = await trace(ws, cmd.args, cmd.env);
   rmSync(ws, { recursive: true, force: true });
   const ns = points(count, every);
   const failures: string[] = [];
@@ -179,7 +181,7 @@ const oldRuns = (path: string): boolean => path.startsWith('runs/') && !!templat
 
 const COMMANDS: Array<[Command, number]> = [
   [{ name: 'import', args: ['dataset', 'import', '<cars>'] }, 1],
-  [{ name: 'import-mid', args: ['dataset', 'import', '<mid>'] }, 1],
+  [{ name: 'import-2-threads', args: ['dataset', 'import', '<mid>'], env: { BFLY_IMPORT_THREADS: '2' } }, 1],
   [{ name: 'run', args: ['run', 't', '--force', '--set', 'blocks.model_selection.config.cv=3'] }, 1],
   [{ name: 'batch', args: ['run', 't', '--grid', 'blocks.model_selection.config.cv=3,5', '--jobs', '2'] }, 2],
   [{ name: 'gc', args: ['gc', '--keep-failed-days', '0'], mayRemove: (p) => p.startsWith('objects/') || oldRuns(p) }, 1],
