@@ -24,9 +24,9 @@ export async function pipelineEditCommand(name: string, o: GlobalOptions): Promi
   const ws = await openWorkspace(o.C ?? process.cwd());
   const editor = process.env.VISUAL || process.env.EDITOR || 'vi';
   // A private folder (0700, unpredictable name): no other user can plant a link where the copy goes.
+  checkOutputPath(join(tmpdir(), 'bfly-edit'), { root: ws.root, what: 'the copy to edit (in $TMPDIR)' });
   const dir = mkdtempSync(join(tmpdir(), 'bfly-edit-'));
   const copy = join(dir, `${name.replace(/[^A-Za-z0-9_-]/g, '_')}.pipeline.yaml`);
-  checkOutputPath(copy, { root: ws.root, what: 'the copy to edit' });
   const p = editPipeline(ws.root, name, copy, {
     edit(path) {
       const r = spawnSync(`${editor} ${JSON.stringify(path)}`, { shell: true, stdio: 'inherit' });
