@@ -106,7 +106,8 @@ writeFileSync(cliFile, `${LOADER}\n${lazyRequire}`);
 const selfContained = ['run'];
 await build({ ...common, packages: 'external', entryPoints: Object.fromEntries(commands.filter((c) => !selfContained.includes(c)).map((c) => [c, `src/commands/${c}.ts`])), outdir: 'dist/cli/commands', outExtension: { '.js': '.cjs' }, plugins: [inkView] });
 await build({ ...common, minify: !process.env.BFLY_NO_MINIFY, mainFields: ['module', 'main'], entryPoints: Object.fromEntries(selfContained.map((c) => [c, `src/commands/${c}.ts`])), outdir: 'dist/cli/commands', outExtension: { '.js': '.cjs' }, plugins: [inkView] });
-// The import worker runs in its own thread: one self-contained file.
-await build({ ...common, entryPoints: { 'import-worker': 'src/store/import/worker.ts', 'forest-worker': 'src/runner/forest-worker.ts' }, outdir: 'dist/cli', outExtension: { '.js': '.cjs' } });
+// The import and forest workers run in their own threads, the hook host in its own process:
+// one self-contained file each.
+await build({ ...common, entryPoints: { 'import-worker': 'src/store/import/worker.ts', 'forest-worker': 'src/runner/forest-worker.ts', 'hook-host': 'src/runner/hooks/host.ts' }, outdir: 'dist/cli', outExtension: { '.js': '.cjs' } });
 // The big run bundle gets a V8 code cache (see LOADER).
 for (const c of selfContained) writeCodeCache(`dist/cli/commands/${c}.cjs`);

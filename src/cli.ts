@@ -3,6 +3,7 @@ import type { BflyError, ErrorCategory } from './core/errors.js';
 import type { PipelineProblem } from './core/validate-pipeline.js';
 import { renderProblems } from './ui/experiments.js';
 import { BFLY_VERSION } from './core/version.js';
+import { printable } from './core/printable.js';
 
 /**
  * Exit codes: the ONE place errors become process exit codes. Documented in the README.
@@ -44,7 +45,7 @@ export function reportError(err: unknown): number {
       const { code, category, message, hint } = err.toJSON();
       process.stderr.write(JSON.stringify({ error: { code, category, message, hint: hint ?? null, ...(err.data && Object.keys(err.data).length ? { data: err.data } : {}) } }) + '\n');
     } else {
-      process.stderr.write(`bfly: error: ${err.message}\n${err.hint ? `  hint: ${err.hint}\n` : ''}`);
+      process.stderr.write(`bfly: error: ${printable(err.message, { newlines: true })}\n${err.hint ? `  hint: ${printable(err.hint, { newlines: true })}\n` : ''}`);
       const { problems, file } = err.data as { problems?: PipelineProblem[]; file?: string };
       if (Array.isArray(problems) && problems.length > 1) process.stderr.write(renderProblems(file ?? 'pipeline.yaml', problems));
     }
@@ -54,7 +55,7 @@ export function reportError(err: unknown): number {
   if (jsonMode) {
     process.stderr.write(JSON.stringify({ error: { code: 'INTERNAL', category: 'unknown', message: e.message, hint: 'this is a bug in bfly: please report it with the command you ran' } }) + '\n');
   } else {
-    process.stderr.write(`bfly: internal error: ${e.message}\n  hint: this is a bug in bfly; please report it with the command you ran${process.env.BFLY_DEBUG ? '' : ' (set BFLY_DEBUG=1 for the stack)'}\n`);
+    process.stderr.write(`bfly: internal error: ${printable(e.message, { newlines: true })}\n  hint: this is a bug in bfly; please report it with the command you ran${process.env.BFLY_DEBUG ? '' : ' (set BFLY_DEBUG=1 for the stack)'}\n`);
     if (process.env.BFLY_DEBUG) process.stderr.write(`${e.stack}\n`);
   }
   return EXIT_CODES.unknown;

@@ -4,8 +4,6 @@ import { type ErrorCategory, ValidationError } from '../core/errors.js';
 import type { RunEvent } from '../core/events.js';
 import { type BatchEvent, runBatch } from '../runner/batch.js';
 import { previewRun, runExperiment } from '../runner/run-experiment.js';
-import { spawn } from 'node:child_process';
-import { resolvePipeline } from '../store/experiments.js';
 import { openWorkspace } from '../store/workspace.js';
 import { type BatchView, plainBatchLine, reduceBatchView, renderBatchSummary } from '../ui/batch.js';
 import { plainEventLine, renderPreview, renderRunResult } from '../ui/run.js';
@@ -22,25 +20,6 @@ export interface RunCommandOptions extends GlobalOptions {
   grid?: string[];
   seeds?: string;
   jobs?: string;
-}
-
-function draftHasHooks(root: string, experiment: string): boolean {
-  try {
-    return resolvePipeline(root, experiment).blocks.some((b) => b.hooks.length > 0);
-  } catch {
-    return false; // the real run reports why the draft is invalid
-  }
-}
-
-function rerunWithoutSnapshot(): Promise<number> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--no-node-snapshot', ...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit' });
-    // Ctrl-C reaches the child too (same process group): it cancels the run; we wait for it.
-    const ignore = (): void => {};
-    process.on('SIGINT', ignore);
-    process.on('SIGTERM', () => child.kill('SIGTERM'));
-    child.on('exit', (code, signal) => resolve(code ?? (signal === 'SIGINT' ? 130 : 1)));
-  });
 }
 
 /** `bfly run <exp> --grid ... --seeds ... [--jobs N]`: a batch; the category of the first failed run, if any. */
@@ -93,10 +72,6 @@ async function runBatchCommand(root: string, experiment: string, o: RunCommandOp
 /** `bfly run <experiment>`: returns the category of a failed run (its exit code), or 'cancelled'. */
 export async function runCommand(experiment: string, o: RunCommandOptions): Promise<ErrorCategory | 'cancelled' | undefined> {
   const ws = await openWorkspace(o.C ?? process.cwd());
-  if (!o.dryRun && !process.execArgv.includes('--no-node-snapshot') && draftHasHooks(ws.root, experiment)) {
-    // isolated-vm (the hook sandbox) needs Node started with --no-node-snapshot: run again so.
-    process.exit(await rerunWithoutSnapshot());
-  }
   if ((o.grid?.length ?? 0) > 0 || o.seeds !== undefined) {
     return runBatchCommand(ws.root, experiment, o);
   }

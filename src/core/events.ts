@@ -21,6 +21,8 @@ export const runEvent = z.discriminatedUnion('type', [
   z.object({ ...base, type: z.literal('hook_finished'), block: z.string(), hook: z.string(), durationMs: z.number().nonnegative(), ok: z.boolean() }),
   z.object({ ...base, type: z.literal('artifact_written'), name: z.string(), path: z.string(), hash: z.string(), bytes: z.number().int().nonnegative() }),
   z.object({ ...base, type: z.literal('log'), level: z.enum(['debug', 'info', 'warn', 'error']), message: z.string(), block: z.string().optional() }),
+  /** Hooks' log lines went over a limit (of one hook call, or of the whole run); later ones are dropped. */
+  z.object({ ...base, type: z.literal('log_truncated'), block: z.string(), hook: z.string(), scope: z.enum(['hook', 'run']), limitBytes: z.number().int().nonnegative(), limitLines: z.number().int().nonnegative() }),
   z.object({
     ...base,
     type: z.literal('run_finished'),

@@ -232,6 +232,11 @@ export function fieldValue(doc: unknown, path: string): unknown {
   if (path === 'dataset') path = 'dataset.name';
   else if (path === 'batch') path = 'batches';
   else if (path === 'target' || path === 'task' || path === 'metric') path = `binding.${path}`;
+  else if (path.startsWith('metrics.')) {
+    // a metric name may hold dots (hook metrics: hook.<name>); summaries keep them as `·`
+    const metrics = doc !== null && typeof doc === 'object' ? (doc as { metrics?: Record<string, unknown> }).metrics : undefined;
+    return metrics?.[path.slice('metrics.'.length).replaceAll('.', '·')];
+  }
   let v: unknown = doc;
   for (const part of path.split('.')) {
     if (v === null || typeof v !== 'object') return undefined;

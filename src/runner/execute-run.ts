@@ -16,7 +16,7 @@ import { type BlockContext, ExecutionContext, type RunInfo, RunCancelledError, b
 import { EventSink } from './event-sink.js';
 import { datasetSlot } from './frames.js';
 import { retryTransient } from './retry.js';
-import { HOOK_DEFAULTS, type RunnableHook, runBlockWithHooks } from './hooks/run-hooks.js';
+import { HOOK_DEFAULTS, LogBudget, type RunnableHook, runBlockWithHooks } from './hooks/run-hooks.js';
 
 /** Options of {@link executeRun}. */
 export interface ExecuteOptions {
@@ -85,6 +85,7 @@ export async function executeRun(o: ExecuteOptions): Promise<RunManifest> {
   let current: BlockSpec | null = null;
   let blockStarted = 0;
   const hookMetrics: Record<string, number> = {};
+  const logBudget = new LogBudget();
   try {
     sink.emit({ type: 'run_created', experiment: manifest.experiment, executionKey: manifest.executionKey });
     manifest.status = 'running';
@@ -185,6 +186,8 @@ export async function executeRun(o: ExecuteOptions): Promise<RunManifest> {
             now: HOOK_CLOCK,
             metrics: blockMetrics,
             emitHook: (e) => sink.emit({ ...e, block: block.id }),
+            logBudget,
+            emitTruncated: (e) => sink.emit({ type: 'log_truncated', block: block.id, ...e }),
           });
         }
         for (const [slot, value] of access.written) ctx.set(slot, slotHash(planned.key, slot), value);

@@ -1,3 +1,4 @@
+import { printable } from '../core/printable.js';
 import { type BooleanStats, type CategoryStats, type DatasetColumn, type DatasetManifest, type DatetimeStats, type NumericStats, datasetLabel } from '../core/dataset.js';
 import { fmtBytes, fmtNumber, fmtPercent, renderTable, sparkline, truncate } from './format.js';
 
@@ -53,13 +54,13 @@ export function renderDatasetShow(d: DatasetManifest): string {
     const hist = (c.type === 'number' || c.type === 'integer') && s.histogram ? sparkline(s.histogram.counts) : '';
     return [truncate(c.name, 28), c.type, fmtPercent(c.missing, d.rows), hist, summary(c)];
   });
-  const why = d.columns.map((c) => `  ${truncate(c.name, 28)}: ${c.type} — ${c.reason}`).join('\n');
+  const why = d.columns.map((c) => printable(`  ${truncate(c.name, 28)}: ${c.type} — ${c.reason}`)).join('\n');
   return head + '\n' + renderTable(['COLUMN', 'TYPE', 'MISSING', 'HISTOGRAM', 'SUMMARY'], rows, ['left', 'left', 'right', 'left', 'left']) + `\nwhy these types:\n${why}\n`;
 }
 
 /** What `bfly dataset import` prints. */
 export function renderImportResult(d: DatasetManifest, created: boolean): string {
   if (!created) return `already imported as ${datasetLabel(d)} (${d.hash}); nothing changed\n`;
-  const cols = d.columns.map((c) => `  ${truncate(c.name, 28).padEnd(28)}  ${c.type.padEnd(8)}  ${c.reason}`).join('\n');
+  const cols = d.columns.map((c) => `  ${truncate(printable(c.name), 28).padEnd(28)}  ${c.type.padEnd(8)}  ${printable(c.reason)}`).join('\n');
   return `imported ${datasetLabel(d)}: ${d.rows.toLocaleString('en-US')} rows × ${d.columns.length} columns, ${fmtBytes(d.bytes)} ${d.format}\n  hash ${d.hash}\n${cols}\n`;
 }

@@ -1,3 +1,4 @@
+import { printable } from '../core/printable.js';
 import { datasetLabel } from '../core/dataset.js';
 import type { BlockDoc, ModelDoc } from '../core/describe-blocks.js';
 import type { Pipeline } from '../core/pipeline.js';
@@ -56,7 +57,7 @@ export function renderExperimentList(list: ExperimentView[]): string {
 
 /** Problems as `file:line:col: path: message` lines, compiler style. */
 export function renderProblems(file: string, problems: PipelineProblem[]): string {
-  return problems.map((p) => `${file}:${p.line}:${p.column}: ${p.path === '' ? '' : `${p.path}: `}${p.message}${p.hint ? `\n    hint: ${p.hint}` : ''}`).join('\n') + '\n';
+  return problems.map((p) => printable(`${file}:${p.line}:${p.column}: ${p.path === '' ? '' : `${p.path}: `}${p.message}`) + (p.hint ? `\n    hint: ${printable(p.hint)}` : '')).join('\n') + '\n';
 }
 
 /** A one-line summary of a valid pipeline. */

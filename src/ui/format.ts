@@ -1,4 +1,5 @@
 /** Small formatting helpers shared by the text renderers. */
+import { printable } from '../core/printable.js';
 
 /** A number in at most ~4 significant digits (1234.5 -> "1,234.5", 0.00012 -> "1.2e-4"). */
 export function fmtNumber(n: number | null | undefined): string {
@@ -72,8 +73,12 @@ export function truncate(s: string, width: number): string {
 /** Column alignment for {@link renderTable}. */
 export type Align = 'left' | 'right';
 
-/** An aligned plain-text table with a header row. */
-export function renderTable(headers: string[], rows: string[][], align: Align[] = []): string {
+/**
+ * An aligned plain-text table with a header row. Every cell is made {@link printable}: cells
+ * carry user data (column names, category values, hook metric names), never terminal codes.
+ */
+export function renderTable(headers: string[], rawRows: string[][], align: Align[] = []): string {
+  const rows = rawRows.map((r) => r.map((c) => printable(c)));
   const widths = headers.map((h, i) => Math.max(displayWidth(h), ...rows.map((r) => displayWidth(r[i] ?? ''))));
   const pad = (s: string, i: number): string => {
     const gap = ' '.repeat(widths[i] - displayWidth(s));

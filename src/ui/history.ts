@@ -1,6 +1,7 @@
 import { METRICS } from '../core/metrics-info.js';
 import type { CompareRow, NoiseVerdict, SeedGroup } from '../core/compare.js';
 import { ValidationError } from '../core/errors.js';
+import { printable } from '../core/printable.js';
 import { checkField, fieldValue } from '../core/query.js';
 import type { RunManifest } from '../core/run.js';
 import { type RunSummary, varyingParams } from '../core/run-summary.js';
@@ -92,7 +93,7 @@ export function renderRunShow(run: RunManifest, dir: string): string {
     `folder      ${dir}`,
     '',
   ];
-  if (run.error) out.push(`error       ${run.error.category}${run.error.block ? ` in block ${run.error.block}` : ''}${run.error.hook ? `, hook ${run.error.hook}` : ''}: ${run.error.message}`, ...(run.error.hint ? [`  hint: ${run.error.hint}`] : []), '');
+  if (run.error) out.push(printable(`error       ${run.error.category}${run.error.block ? ` in block ${run.error.block}` : ''}${run.error.hook ? `, hook ${run.error.hook}` : ''}: ${run.error.message}`), ...(run.error.hint ? [`  hint: ${printable(run.error.hint)}`] : []), '');
   if (Object.keys(run.metrics).length > 0) out.push(renderMetricsTable(run));
   out.push(renderTable(['block', 'type', 'status', 'time', 'cached'], run.blocks.map((b) => [b.id, b.type, b.status, b.durationMs === null ? '-' : fmtDuration(b.durationMs), b.cached ? 'cached' : ''])));
   if (run.hooks.length > 0) out.push('', renderTable(['hook', 'block', 'type', 'source', 'sha256'], run.hooks.map((h) => [h.id, h.block, h.type, h.origin, h.hash])));

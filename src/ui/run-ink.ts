@@ -2,7 +2,8 @@ import { Box, Text } from 'ink';
 import { createElement as h, useEffect, useState } from 'react';
 import type { RunEvent } from '../core/events.js';
 import { renderLive } from './ink-live.js';
-import { fmtDuration } from './run.js';
+import { printable } from '../core/printable.js';
+import { fmtDuration, truncationNote } from './run.js';
 import { fmtNumber } from './format.js';
 
 interface BlockView {
@@ -38,7 +39,9 @@ export function reduceRunView(v: RunView, e: RunEvent, now: number): RunView {
     case 'block_finished':
       return patch(e.block, { status: e.status, cached: e.cached, durationMs: e.durationMs, progress: null });
     case 'log':
-      return e.block !== undefined && e.level !== 'debug' ? patch(e.block, { note: e.message }) : v;
+      return e.block !== undefined && e.level !== 'debug' ? patch(e.block, { note: printable(e.message) }) : v;
+    case 'log_truncated':
+      return patch(e.block, { note: truncationNote(e) });
     case 'run_finished':
       return { ...v, finished: { status: e.status, metrics: e.metrics, durationMs: e.durationMs } };
     default:

@@ -2,7 +2,8 @@ import { METRICS } from '../core/metrics-info.js';
 import type { RunEvent } from '../core/events.js';
 import type { RunManifest } from '../core/run.js';
 import type { RunPreview } from '../runner/run-experiment.js';
-import { fmtNumber, renderTable } from './format.js';
+import { printable } from '../core/printable.js';
+import { fmtBytes, fmtNumber, grouped, renderTable } from './format.js';
 
 /** Milliseconds as "850 ms", "2.4 s", "1 m 05 s". */
 export function fmtDuration(ms: number | null | undefined): string {
@@ -31,7 +32,7 @@ export function renderRunResult(run: RunManifest): string {
   const head = `run ${run.id} ${run.status} in ${fmtDuration(run.durationMs)}${cached > 0 ? ` (${cached} block${cached === 1 ? '' : 's'} from cache)` : ''}\n`;
   if (run.status !== 'succeeded') {
     const e = run.error;
-    return `${head}${e ? `${e.block ? `block ${e.block}: ` : ''}${e.message}\n${e.hint ? `  hint: ${e.hint}\n` : ''}` : ''}`;
+    return `${head}${e ? `${printable(`${e.block ? `block ${e.block}: ` : ''}${e.message}`)}\n${e.hint ? `  hint: ${printable(e.hint)}\n` : ''}` : ''}`;
   }
   const artifacts = run.artifacts.length > 0 ? `artifacts: .butterfly/runs/${run.id}/artifacts/ (${run.artifacts.map((a) => a.name).join(', ')})\n` : '';
   return `${head}${renderMetricsTable(run)}${artifacts}`;
@@ -46,6 +47,11 @@ export function renderPreview(p: RunPreview): string {
     '',
   ];
   return lines.join('\n') + '\n' + renderTable(['block', 'type', 'would', 'why'], p.steps.map((s) => [s.id, s.type, s.action === 'cached' ? 'use cache' : 'run', s.reason]));
+}
+
+/** What a `log_truncated` event says. */
+export function truncationNote(e: { hook: string; scope: 'hook' | 'run'; limitBytes: number; limitLines: number }): string {
+  return `log of ${e.scope === 'hook' ? `hook ${e.hook}` : 'this run\'s hooks'} cut at its limit (${grouped(String(e.limitLines))} lines or ${fmtBytes(e.limitBytes)}${e.scope === 'hook' ? ' per hook call' : ' per run'}); later lines are dropped`;
 }
 
 const ICON: Record<string, string> = { succeeded: '✔', failed: '✖', cancelled: '■', cached: '↺' };
@@ -63,7 +69,9 @@ export function plainEventLine(e: RunEvent): string | null {
     case 'block_finished':
       return `${e.cached ? ICON.cached : ICON[e.status]} ${e.block} ${e.cached ? 'from cache' : e.status} ${fmtDuration(e.durationMs)}`;
     case 'log':
-      return e.level === 'debug' ? null : `    ${e.level === 'info' ? '' : `${e.level}: `}${e.message}`;
+      return e.level === 'debug' ? null : `    ${e.level === 'info' ? '' : `${e.level}: `}${printable(e.message)}`;
+    case 'log_truncated':
+      return `    warn: ${truncationNote(e)}`;
     default:
       return null;
   }

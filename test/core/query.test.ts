@@ -3,7 +3,7 @@ import { unifiedDiff } from '../../src/core/compare.js';
 import { parseQuery, parseSort, sortBy } from '../../src/core/query.js';
 
 const runs = [
-  { id: 'a', experiment: 'p', status: 'succeeded', seed: 1, createdAt: '2026-11-01T00:00:00Z', batch: null, batches: [], dataset: { name: 'penguins' }, binding: { target: 'Species' }, metrics: { accuracy: 0.9, log_loss: 0.3 }, params: { train: { model: 'best' }, split: { test_size: 0.2 } } },
+  { id: 'a', experiment: 'p', status: 'succeeded', seed: 1, createdAt: '2026-11-01T00:00:00Z', batch: null, batches: [], dataset: { name: 'penguins' }, binding: { target: 'Species' }, metrics: { accuracy: 0.9, log_loss: 0.3, 'hook·test_rows': 86 }, params: { train: { model: 'best' }, split: { test_size: 0.2 } } },
   { id: 'b', experiment: 'p', status: 'failed', seed: 2, createdAt: '2026-11-02T00:00:00Z', batch: 'b1', batches: ['b1'], dataset: { name: 'penguins' }, binding: { target: 'Species' }, metrics: {}, params: { train: { model: 'gradient_boosting' }, split: { test_size: 0.3 } } },
   { id: 'c', experiment: 'q', status: 'succeeded', seed: 3, createdAt: '2026-11-03T00:00:00Z', batch: 'b1', batches: ['b1', 'b2'], dataset: { name: 'cars' }, binding: { target: 'mpg' }, metrics: { accuracy: 0.95, log_loss: 0.2 }, params: { train: { model: 'gradient_boosting' }, split: { test_size: 0.2 } } },
 ];
@@ -12,6 +12,7 @@ const ids = (where: string) => runs.filter((r) => parseQuery(where).test(r)).map
 describe('--where', () => {
   it('compares numbers, strings, booleans and null; combines with and/or/not and parentheses', () => {
     expect(ids('metrics.accuracy > 0.9')).toEqual(['c']);
+    expect(ids('metrics.hook.test_rows == 86')).toEqual(['a']); // a hook metric: hook.<name>
     expect(ids('metrics.accuracy >= 0.9')).toEqual(['a', 'c']);
     expect(ids('metrics.accuracy < 1')).toEqual(['a', 'c']); // a missing metric compares false
     expect(ids('params.train.model == "gradient_boosting" and status == "succeeded"')).toEqual(['c']);

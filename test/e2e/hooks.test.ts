@@ -6,16 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bfly, makeCliWorkspace, REPO, VEGA } from '../helpers.js';
 
-const FAST = `apiVersion: bfly/v1
-seed: 42
-blocks:
-  - {id: split, type: split}
-  - {id: features, type: features}
-  - {id: preprocess, type: preprocess}
-  - {id: model_selection, type: model_selection, config: {cv: 3, candidates: [{model: logistic_regression}]}}
-  - {id: train, type: train}
-  - {id: evaluate, type: evaluate}
-`;
+const FAST = readFileSync(join(REPO, 'test', 'fixtures', 'logistic-pipeline.yaml'), 'utf8');
 // The runnable examples of examples/hooks/ are the hooks under test.
 const RATIO = readFileSync(join(REPO, 'examples', 'hooks', 'beak-ratio.js'), 'utf8');
 const RULE = readFileSync(join(REPO, 'examples', 'hooks', 'rule-model.js'), 'utf8');
@@ -90,12 +81,14 @@ describe('hooks in a run', () => {
     const b = last((await run(['run', 'dice', '--force', '--no-cache', '--json'])).stdout);
     const c = last((await run(['run', 'dice', '--force', '--json'])).stdout);
     const d = last((await run(['run', 'dice', '--seed', '7', '--json'])).stdout);
-    expect(a.metrics.dice).toBeGreaterThan(0);
-    expect(b.metrics.dice).toBe(a.metrics.dice);
-    expect(c.metrics.dice).toBe(a.metrics.dice);
+    // hook metrics live under hook.<name>
+    expect(a.metrics['hook.dice']).toBeGreaterThan(0);
+    expect(a.metrics.dice).toBeUndefined();
+    expect(b.metrics['hook.dice']).toBe(a.metrics['hook.dice']);
+    expect(c.metrics['hook.dice']).toBe(a.metrics['hook.dice']);
     expect(c.blocks[0].cached).toBe(true);
-    expect(d.metrics.dice).not.toBe(a.metrics.dice);
-    expect(a.metrics.year).toBe(2020);
+    expect(d.metrics['hook.dice']).not.toBe(a.metrics['hook.dice']);
+    expect(a.metrics['hook.year']).toBe(2020);
   }, 60_000);
 
   it('a hook that throws fails the run as user_code, naming the hook and its line', async () => {

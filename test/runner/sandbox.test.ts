@@ -140,6 +140,86 @@ describe('hook sandbox', () => {
   });
 });
 
+describe('hostile hooks (issue #18, point 7)', () => {
+  it('every time and locale source is the frozen, seeded one: no prototype chain or Intl call reaches the real clock, zone or locale', async () => {
+    const src = `export default () => ({
+      protoNow: typeof Object.getPrototypeOf(Date).now,
+      ctorNow: new Date().constructor.now(),
+      protoCtorNow: Object.getPrototypeOf(new Date()).constructor.now(),
+      dateCall: Date(),
+      subclass: new (class extends Date {})().getTime(),
+      intlNow: new Intl.DateTimeFormat('en-US', { dateStyle: 'full', timeStyle: 'long', timeZone: 'UTC' }).format(),
+      intlParts: new Intl.DateTimeFormat().formatToParts().map((p) => p.value).join(''),
+      zone: Intl.DateTimeFormat().resolvedOptions().timeZone,
+      offset: new Date().getTimezoneOffset(),
+      local: new Date(2020, 5, 1, 12).toISOString(),
+      localeString: new Date().toLocaleString(),
+      number: (1234.5).toLocaleString(),
+      locale: new Intl.NumberFormat().resolvedOptions().locale,
+      collate: ['b', 'a', 'B', 'ä'].sort(new Intl.Collator().compare).join(''),
+    })`;
+    const out = (await run(src)) as Record<string, unknown>;
+    expect(out).toMatchObject({
+      protoNow: 'undefined',
+      ctorNow: base.now,
+      protoCtorNow: base.now,
+      subclass: base.now,
+      zone: 'UTC',
+      offset: 0,
+      local: '2020-06-01T12:00:00.000Z',
+      number: '1,234.5',
+      locale: 'en-US',
+      localeString: '1/1/2026, 12:00:00 AM',
+    });
+    expect(out.dateCall).toMatch(/^Thu Jan 01 2026 00:00:00 GMT\+0000/);
+    expect(out.intlNow).toMatch(/Thursday, January 1, 2026 at 12:00:00 AM UTC/);
+    expect(out.intlParts).toBe('1/1/2026');
+    // the same in a host started under another zone and locale: the sandbox does not inherit them
+    const { closeHookHost } = await import('../../src/runner/hooks/sandbox.js');
+    const saved = { TZ: process.env.TZ, LANG: process.env.LANG, LC_ALL: process.env.LC_ALL };
+    closeHookHost();
+    Object.assign(process.env, { TZ: 'Asia/Tokyo', LANG: 'de_DE.UTF-8', LC_ALL: 'de_DE.UTF-8' });
+    try {
+      expect(await run(src)).toEqual(out);
+    } finally {
+      for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+      closeHookHost();
+    }
+  });
+
+  it('no host helper is reachable from module top level or the hook', async () => {
+    const src = `const top = Object.getOwnPropertyNames(globalThis).filter((n) => n.startsWith('__bfly'));
+      export default () => [top, Object.getOwnPropertyNames(globalThis).filter((n) => n.startsWith('__bfly')), typeof globalThis.__bflyHydrate];`;
+    expect(await run(src)).toEqual([[], [], 'undefined']);
+  });
+
+  it('a log flood is cut in the isolate at the call limit, once, and the host receives at most the limit', async () => {
+    const got: string[] = [];
+    let truncated = 0;
+    const capabilities = { log: (_l: string, m: string) => got.push(m), metric: () => {}, truncated: () => truncated++ };
+    const t0 = performance.now();
+    const out = await run("export default () => { for (let i = 0; i < 100000; i++) bfly.log('A'.repeat(10000)); return 'done'; }", { capabilities, logLimit: { bytes: 200_000, lines: 1000 }, timeoutMs: 10_000 });
+    expect(out).toBe('done');
+    expect(truncated).toBe(1);
+    expect(got.length).toBe(20); // 20 lines of 10,000 fill 200,000 bytes
+    expect(got.reduce((n, m) => n + m.length, 0)).toBeLessThanOrEqual(200_000);
+    expect(performance.now() - t0).toBeLessThan(10_000);
+  }, 20_000);
+
+  it('a hook that exhausts its memory in a way V8 cannot recover from kills only the sandbox process; the next call works', async () => {
+    for (let i = 0; i < 3; i++) {
+      await rejects('export default () => { const m = new Map(); for (let i = 0; ; i++) m.set(i, String(i)); }', 'memory', /memory limit of 32 MB/);
+      expect(await run('export default () => 1 + 1')).toBe(2);
+    }
+  }, 60_000);
+
+  it('bfly.metric refuses names that are not metric names', async () => {
+    await rejects("export default () => bfly.metric('\\u001b[31mred', 1)", 'threw', /not a metric name/);
+    await rejects("export default () => { for (let i = 0; i < 2000; i++) bfly.metric('m' + i, i); }", 'threw', /at most 1000 metrics/);
+  });
+});
+
 describe('hook templates (templates/hooks/)', () => {
   it('each template runs as shipped and returns what its kind may return', async () => {
     const { readFileSync } = await import('node:fs');

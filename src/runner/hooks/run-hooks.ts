@@ -1,4 +1,5 @@
 import { BflyError } from '../../core/errors.js';
+import { printable } from '../../core/printable.js';
 import { BLOCKS, type BlockSpec, type HookKind } from '../../core/pipeline.js';
 import { writeEvaluation } from '../blocks/evaluate.js';
 import type { BlockContext } from '../context.js';
@@ -11,6 +12,39 @@ const MODEL_STAGES: ReadonlySet<string> = new Set(['model_selection', 'train', '
 
 /** Default limits of one hook call. */
 export const HOOK_DEFAULTS = { timeoutMs: 10_000, memoryMb: 128 } as const;
+
+/** What all the hooks of one run may log together; one call may log {@link HOOK_LOG_LIMIT}. */
+export const RUN_LOG_LIMIT = { bytes: 4 << 20, lines: 50_000 } as const;
+
+/** A run's budget of hook log lines and bytes, shared by every hook call of the run. */
+export class LogBudget {
+  private bytes = 0;
+  private lines = 0;
+  /** Set once the run's limit is reached. */
+  exhausted = false;
+
+  constructor(readonly limit: { bytes: number; lines: number } = RUN_LOG_LIMIT) {}
+
+  /** True when `message` fits (and counts it); false once the limit is reached. */
+  take(message: string): boolean {
+    if (this.exhausted) return false;
+    if (this.lines + 1 > this.limit.lines || this.bytes + message.length > this.limit.bytes) {
+      this.exhausted = true;
+      return false;
+    }
+    this.lines++;
+    this.bytes += message.length;
+    return true;
+  }
+}
+
+/** Hook metrics live in their own namespace: `bfly.metric('accuracy', 1)` is `hook.accuracy`, never the computed accuracy. */
+export const HOOK_METRIC_PREFIX = 'hook.';
+
+/** A metric name a hook may report: letters, digits, `_`, `.`, `-`, starting with a letter or `_`, at most 64. */
+export function isHookMetricName(name: string): boolean {
+  return /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/.test(name);
+}
 
 /** A hook as the engine runs it: frozen source and limits. */
 export interface RunnableHook {
@@ -35,12 +69,18 @@ export interface HookedBlock {
   /** The run's fixed clock for hooks. */
   now: number;
   emitHook: (e: { type: 'hook_started'; hook: string } | { type: 'hook_finished'; hook: string; durationMs: number; ok: boolean }) => void;
-  /** Metrics hooks report (`bfly.metric` or an after hook's `metrics`). */
+  /** Metrics hooks report (`bfly.metric` or an after hook's `metrics`), as `hook.<name>`. */
   metrics: Record<string, number>;
+  /** The run's log budget (shared by every block's hooks). */
+  logBudget: LogBudget;
+  /** Tells that hook logs were cut (one call's, or the run's). */
+  emitTruncated: (e: { hook: string; scope: 'hook' | 'run'; limitBytes: number; limitLines: number }) => void;
 }
 
-function hookFailure(h: RunnableHook, err: unknown): BflyError {
-  if (err instanceof BflyError) return err;
+function hookFailure(h: RunnableHook, raw: unknown): BflyError {
+  if (raw instanceof BflyError) return raw;
+  // what the hook threw is user text: escaped before it reaches a terminal, a log or run.json
+  const err = raw instanceof HookError ? new HookError(printable(raw.message), raw.kind, raw.hookStack === undefined ? undefined : printable(raw.hookStack, { newlines: true })) : raw;
   if (err instanceof HookError) {
     const limit = err.kind === 'timeout' ? `; raise \`timeoutMs\` in the hook entry (now ${h.timeoutMs})` : err.kind === 'memory' ? `; raise \`memoryMb\` in the hook entry (now ${h.memoryMb})` : '';
     const where = err.hookStack?.split('\n').find((l) => l.includes(h.origin === 'inline' ? h.id : h.origin))?.trim();
@@ -49,7 +89,7 @@ function hookFailure(h: RunnableHook, err: unknown): BflyError {
       data: { hook: h.id, stack: err.hookStack },
     });
   }
-  return new BflyError('user_code', 'HOOK_FAILED', `hook ${h.id} failed: ${err instanceof Error ? err.message : String(err)}`, { data: { hook: h.id } });
+  return new BflyError('user_code', 'HOOK_FAILED', `hook ${h.id} failed: ${printable(err instanceof Error ? err.message : String(err))}`, { data: { hook: h.id } });
 }
 
 /**
@@ -81,6 +121,7 @@ export async function runBlockWithHooks(b: HookedBlock): Promise<void> {
     }
     return out;
   };
+  let runCut = b.logBudget.exhausted;
   const call = async (h: RunnableHook, extra: Record<string, unknown>): Promise<Record<string, unknown> | undefined> => {
     b.emitHook({ type: 'hook_started', hook: h.id });
     const t0 = performance.now();
@@ -97,10 +138,17 @@ export async function runBlockWithHooks(b: HookedBlock): Promise<void> {
         timeoutMs: h.timeoutMs,
         memoryMb: h.memoryMb,
         capabilities: {
-          log: (level, message) => ctx.log(level, `[${h.id}] ${message}`),
-          metric: (name, value) => {
-            if (Number.isFinite(value)) b.metrics[name] = value;
+          log: (level, message) => {
+            if (b.logBudget.take(message)) ctx.log(level, `[${h.id}] ${printable(message)}`);
+            else if (!runCut) {
+              runCut = true;
+              b.emitTruncated({ hook: h.id, scope: 'run', limitBytes: b.logBudget.limit.bytes, limitLines: b.logBudget.limit.lines });
+            }
           },
+          metric: (name, value) => {
+            if (isHookMetricName(name) && Number.isFinite(value)) b.metrics[HOOK_METRIC_PREFIX + name] = value;
+          },
+          truncated: (limit) => b.emitTruncated({ hook: h.id, scope: 'hook', limitBytes: limit.bytes, limitLines: limit.lines }),
         },
       });
       ok = true;
@@ -174,8 +222,9 @@ export async function runBlockWithHooks(b: HookedBlock): Promise<void> {
     for (const [slot, view] of slotsOf(r, 'outputs', h, info.writes)) b.write(slot, viewToSlot(slot, view, b.written.get(slot), h.id, vctx()));
     if (r?.metrics !== undefined) {
       for (const [name, v] of Object.entries(r.metrics as object)) {
+        if (!isHookMetricName(name)) throw new BflyError('user_code', 'HOOK_BAD_RESULT', `hook ${h.id}: ${JSON.stringify(printable(name))} is not a metric name`, { hint: 'letters, digits, _ . - (starting with a letter or _), at most 64 characters', data: { hook: h.id } });
         if (typeof v !== 'number' || !Number.isFinite(v)) throw new BflyError('user_code', 'HOOK_BAD_RESULT', `hook ${h.id}: metric ${name} is not a finite number`, { data: { hook: h.id } });
-        b.metrics[name] = v;
+        b.metrics[HOOK_METRIC_PREFIX + name] = v;
       }
     }
   }

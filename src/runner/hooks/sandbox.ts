@@ -1,22 +1,13 @@
-import { createRequire } from 'node:module';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { accessSync, constants, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { deserialize, serialize } from 'node:v8';
 import { BflyError } from '../../core/errors.js';
-
-type Ivm = typeof import('isolated-vm');
-
-let ivm: Ivm | null = null;
-
-/** isolated-vm, loaded on first use (a native module: only runs with hooks pay for it). */
-function loadIvm(): Ivm {
-  if (ivm !== null) return ivm;
-  try {
-    ivm = createRequire(import.meta.url)('isolated-vm') as Ivm;
-    return ivm;
-  } catch (err) {
-    throw new BflyError('infra', 'SANDBOX_MISSING', `hooks run in isolated-vm, which is not installed or did not build (${(err as Error).message.split('\n')[0]})`, {
-      hint: 'install it with `npm install isolated-vm@5.0.4` (it compiles with g++ and python3), or remove the hooks',
-    });
-  }
-}
+import { packageRoot } from '../../store/package-root.js';
+import type { HostCall, HostFailure } from './host.js';
+import { PAYLOAD_MIN_BYTES, readPayload, typedBytes, writePayload } from './payload.js';
 
 /**
  * Values copied into the sandbox only when hook code reads them: placed in a hook's input, it
@@ -36,6 +27,8 @@ export class Lazy {
 export interface HookCapabilities {
   log(level: 'info' | 'warn' | 'error', message: string): void;
   metric(name: string, value: number): void;
+  /** The call's log went over its limit: later lines of this call are dropped (called once). */
+  truncated?(limit: { bytes: number; lines: number }): void;
 }
 
 /** One call of a hook. */
@@ -56,8 +49,13 @@ export interface HookCall {
   now: number;
   memoryMb: number;
   timeoutMs: number;
+  /** Log lines and bytes one call may write (default {@link HOOK_LOG_LIMIT}); more are dropped, counted in the isolate. */
+  logLimit?: { bytes: number; lines: number };
   capabilities: HookCapabilities;
 }
+
+/** What one hook call may log by default. */
+export const HOOK_LOG_LIMIT = { bytes: 1 << 20, lines: 10_000 } as const;
 
 /** Why a hook failed: it threw, or it exceeded a limit. */
 export class HookError extends Error {
@@ -69,84 +67,6 @@ export class HookError extends Error {
     super(message);
     this.name = 'HookError';
   }
-}
-
-/**
- * Code run in every fresh context before the hook: the seeded Math.random (xoshiro128**), a
- * frozen clock, and no WebAssembly, SharedArrayBuffer, Atomics, eval, WeakRef or
- * FinalizationRegistry. The host
- * callbacks are wrapped so hook code only ever sees plain functions taking strings and numbers.
- */
-function prelude(seed: number, now: number): string {
-  return `
-'use strict';
-(() => {
-  let s = [${seed >>> 0} ^ 0x9e3779b9, 0x243f6a88, 0xb7e15162, ${(seed * 2654435761) >>> 0}];
-  const rotl = (x, k) => (x << k) | (x >>> (32 - k));
-  const next = () => {
-    const r = Math.imul(rotl(Math.imul(s[1], 5), 7), 9) >>> 0;
-    const t = s[1] << 9;
-    s[2] ^= s[0]; s[3] ^= s[1]; s[1] ^= s[2]; s[0] ^= s[3]; s[2] ^= t; s[3] = rotl(s[3], 11);
-    return r / 4294967296;
-  };
-  for (let i = 0; i < 16; i++) next();
-  Object.defineProperty(Math, 'random', { value: next, writable: false, configurable: false });
-  const RealDate = Date;
-  const NOW = ${now};
-  class FrozenDate extends RealDate {
-    constructor(...args) { super(...(args.length === 0 ? [NOW] : args)); }
-    static now() { return NOW; }
-  }
-  globalThis.Date = FrozenDate;
-  // No compiled code, shared memory, eval, or garbage-collector-timed callbacks (not deterministic).
-  for (const name of ['WebAssembly', 'SharedArrayBuffer', 'Atomics', 'eval', 'WeakRef', 'FinalizationRegistry']) delete globalThis[name];
-  const log = globalThis.__bflyLog;
-  const metric = globalThis.__bflyMetric;
-  const fetch = globalThis.__bflyFetch;
-  delete globalThis.__bflyLog;
-  delete globalThis.__bflyMetric;
-  delete globalThis.__bflyFetch;
-  // Replaces lazy markers by objects whose properties are fetched (copied) on first read.
-  const hydrate = (v) => {
-    if (v === null || typeof v !== 'object' || ArrayBuffer.isView(v)) return v;
-    if (typeof v.$bflyLazy === 'number' && Array.isArray(v.names)) {
-      const id = v.$bflyLazy;
-      const out = {};
-      for (const k of Object.keys(v.eager)) out[k] = hydrate(v.eager[k]);
-      for (const name of v.names) {
-        Object.defineProperty(out, name, {
-          enumerable: true,
-          configurable: true,
-          get() {
-            const value = fetch(id, name);
-            Object.defineProperty(out, name, { value, writable: true, enumerable: true, configurable: true });
-            return value;
-          },
-          set(value) {
-            Object.defineProperty(out, name, { value, writable: true, enumerable: true, configurable: true });
-          },
-        });
-      }
-      return out;
-    }
-    for (const k of Object.keys(v)) v[k] = hydrate(v[k]);
-    return v;
-  };
-  globalThis.__bflyHydrate = hydrate;
-  const text = (args) => args.map((a) => (typeof a === 'string' ? a : (() => { try { return JSON.stringify(a); } catch { return String(a); } })())).join(' ');
-  const console = Object.freeze({
-    log: (...a) => log('info', text(a)),
-    info: (...a) => log('info', text(a)),
-    warn: (...a) => log('warn', text(a)),
-    error: (...a) => log('error', text(a)),
-  });
-  globalThis.console = console;
-  globalThis.bfly = Object.freeze({
-    log: (...a) => log('info', text(a)),
-    metric: (name, value) => metric(String(name), Number(value)),
-  });
-})();
-`;
 }
 
 /** The input with each {@link Lazy} replaced by a marker the prelude turns into getters. */
@@ -163,84 +83,249 @@ function markLazy(value: unknown, lazies: Lazy[]): unknown {
   return out;
 }
 
-/** The distinct ArrayBuffers of every typed array in a value. */
-function typedArrayBuffers(value: unknown): ArrayBuffer[] {
-  const out = new Set<ArrayBuffer>();
-  const walk = (v: unknown): void => {
-    if (v === null || typeof v !== 'object') return;
-    if (ArrayBuffer.isView(v)) {
-      if (v.buffer instanceof ArrayBuffer && v.byteOffset === 0 && v.byteLength === v.buffer.byteLength) out.add(v.buffer);
-      return;
-    }
-    for (const x of Array.isArray(v) ? v : Object.values(v)) walk(x);
-  };
-  walk(value);
-  return [...out];
+/** Path of the hook host script: the CLI's bundle when built, else the compiled module. */
+function hostScript(): string {
+  const bundled = join(packageRoot(), 'dist', 'cli', 'hook-host.cjs');
+  return existsSync(bundled) ? bundled : join(packageRoot(), 'dist', 'runner', 'hooks', 'host.js');
 }
 
-function limitError(err: unknown, call: HookCall, disposedByTimer: boolean): HookError {
-  const message = err instanceof Error ? err.message : String(err);
-  if (disposedByTimer || /timed out/i.test(message)) {
-    return new HookError(`exceeded its time limit of ${call.timeoutMs / 1000} s`, 'timeout');
+/** Reads `[u32 length][v8 payload]` frames from a stream (chunks are joined once per frame). */
+class FrameReader {
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  /** The length of the frame being read, once its 4 bytes are in. */
+  private need = -1;
+  constructor(private readonly onFrame: (msg: Record<string, unknown>) => void) {}
+  push(chunk: Buffer): void {
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    for (;;) {
+      if (this.need === -1) {
+        if (this.buffered < 4) return;
+        if (this.chunks[0].length < 4) this.chunks = [Buffer.concat(this.chunks)];
+        this.need = this.chunks[0].readUInt32LE(0);
+      }
+      if (this.buffered < 4 + this.need) return;
+      const all = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.buffered);
+      const msg = deserialize(all.subarray(4, 4 + this.need)) as Record<string, unknown>;
+      const rest = all.subarray(4 + this.need);
+      this.chunks = rest.length > 0 ? [rest] : [];
+      this.buffered = rest.length;
+      this.need = -1;
+      this.onFrame(msg);
+    }
   }
-  if (/memory limit|disposed/i.test(message)) {
-    return new HookError(`exceeded its memory limit of ${call.memoryMb} MB`, 'memory');
-  }
-  const stack = err instanceof Error ? err.stack : undefined;
-  return new HookError(message, 'threw', stack);
+}
+
+interface Pending {
+  id: number;
+  call: HookCall;
+  lazies: Lazy[];
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+  timer: NodeJS.Timeout;
 }
 
 /**
- * Runs one hook call in a fresh isolate (disposed afterwards: nothing survives between calls):
- * compiles the source as an ES module (no imports resolve), calls its default export with a
- * copy of `input`, awaits the result and returns a copy of it. The isolate has a memory limit;
- * the call is bounded by isolated-vm's timeout for synchronous code and by an outer timer that
- * disposes the isolate, which also ends awaited promises that never settle.
+ * A child process that runs hook calls (see host.ts), started on the first call and reused;
+ * a new one replaces it after it dies (a hook over its memory limit, a crash, a kill).
+ * While no call is running it does not keep the bfly process alive.
+ */
+class HookHost {
+  private child: ChildProcess | null = null;
+  private ready: Promise<void> | null = null;
+  private pending: Pending | null = null;
+  private stderr = '';
+  private nextId = 1;
+
+  private payloadDir: string | null = null;
+
+  /** The private folder (0700; tmpfs where there is one) for payload files, made on first use and removed at exit. */
+  private payloads(): string {
+    if (this.payloadDir !== null) return this.payloadDir;
+    let base = tmpdir();
+    try {
+      accessSync('/dev/shm', constants.W_OK);
+      base = '/dev/shm';
+    } catch {
+      /* no tmpfs: the system temp folder */
+    }
+    const dir = mkdtempSync(join(base, 'bfly-hooks-'));
+    this.payloadDir = dir;
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    return dir;
+  }
+
+  private start(): Promise<void> {
+    const env: NodeJS.ProcessEnv = { BFLY_HOOK_HOST: '1', BFLY_HOOK_PAYLOADS: this.payloads(), TZ: 'UTC', LC_ALL: 'C', LANG: 'C' };
+    if (process.env.NODE_ICU_DATA !== undefined) env.NODE_ICU_DATA = process.env.NODE_ICU_DATA;
+    const child = spawn(process.execPath, ['--no-node-snapshot', hostScript()], { stdio: ['ignore', 'ignore', 'pipe', 'ipc', 'pipe', 'pipe'], serialization: 'advanced', env });
+    this.child = child;
+    this.stderr = '';
+    child.stderr!.on('data', (d: Buffer) => {
+      this.stderr = (this.stderr + d.toString('utf8')).slice(-4000);
+    });
+    const ready = new Promise<void>((resolve, reject) => {
+      const reader = new FrameReader((msg) => {
+        if (msg.type === 'ready') resolve();
+        else if (msg.type === 'fatal') reject(sandboxMissing(String(msg.message)));
+        else this.onFrame(msg);
+      });
+      (child.stdio[4] as Readable).on('data', (d: Buffer) => reader.push(d));
+      child.once('error', (err) => reject(sandboxMissing(err.message)));
+      child.once('exit', (code, signal) => {
+        if (this.child === child) {
+          this.child = null;
+          this.ready = null;
+        }
+        reject(sandboxMissing(`the hook host exited (${signal ?? code}) before it was ready: ${this.stderr.trim().split('\n').at(-1) ?? ''}`));
+        this.onExit(code, signal);
+      });
+    });
+    return ready;
+  }
+
+  private idle(child: ChildProcess): void {
+    child.unref();
+    child.channel?.unref();
+    for (const s of [...(child.stdio as unknown as unknown[]).slice(2)]) (s as unknown as { unref?: () => void } | null)?.unref?.();
+  }
+
+  private busy(child: ChildProcess): void {
+    child.ref();
+    child.channel?.ref();
+    for (const s of [...(child.stdio as unknown as unknown[]).slice(2)]) (s as unknown as { ref?: () => void } | null)?.ref?.();
+  }
+
+  private onFrame(msg: Record<string, unknown>): void {
+    const p = this.pending;
+    if (p === null || msg.id !== p.id) return;
+    const caps = p.call.capabilities;
+    if (msg.type === 'log') caps.log(msg.level as 'info' | 'warn' | 'error', String(msg.message));
+    else if (msg.type === 'metric') caps.metric(String(msg.name), Number(msg.value));
+    else if (msg.type === 'truncated') caps.truncated?.(p.call.logLimit ?? HOOK_LOG_LIMIT);
+    else if (msg.type === 'fetch') {
+      let value: unknown;
+      try {
+        value = p.lazies[msg.lazy as number]?.produce[msg.name as string]?.();
+      } catch {
+        value = undefined;
+      }
+      const body = serialize(typedBytes(value) >= PAYLOAD_MIN_BYTES ? { file: writePayload(this.payloads(), value) } : { value });
+      const head = Buffer.allocUnsafe(4);
+      head.writeUInt32LE(body.length, 0);
+      const out = (this.child?.stdio as unknown as unknown[] | undefined)?.[5] as Writable | undefined;
+      out?.write(head);
+      out?.write(body);
+    } else if (msg.type === 'result') {
+      this.settle();
+      if (msg.ok === true) {
+        try {
+          p.resolve(typeof msg.file === 'string' ? readPayload(msg.file) : msg.value);
+        } catch (err) {
+          p.reject(new HookError(`could not read the hook's result back: ${(err as Error).message}`, 'threw'));
+        }
+      }
+      else {
+        const f = msg.failure as HostFailure;
+        // after a memory failure the host exits (V8 may not recover): the next call starts a new one
+        if (f.kind === 'memory') this.close();
+        p.reject(new HookError(f.message, f.kind, f.stack));
+      }
+    }
+  }
+
+  private settle(): void {
+    const p = this.pending;
+    if (p === null) return;
+    clearTimeout(p.timer);
+    this.pending = null;
+    if (this.child !== null) this.idle(this.child);
+  }
+
+  private onExit(code: number | null, signal: NodeJS.Signals | null): void {
+    const p = this.pending;
+    if (p === null) return;
+    this.settle();
+    const oom = /heap out of memory|heap_oom|Last few GCs|allocation failed|memory limit/i.test(this.stderr);
+    if (oom || signal === 'SIGSEGV' || signal === 'SIGABRT' || signal === 'SIGBUS' || signal === 'SIGTRAP') {
+      p.reject(new HookError(`exceeded its memory limit of ${p.call.memoryMb} MB (the sandbox process ${oom ? 'ran out of memory' : `crashed with ${signal}`}; bfly itself is unaffected)`, 'memory'));
+    } else p.reject(new HookError(`the sandbox process ended while running it (${signal ?? `exit code ${code}`})`, 'threw'));
+  }
+
+  /** Runs one call in the host (one at a time; callers await each call). */
+  async call(call: HookCall): Promise<unknown> {
+    if (this.pending !== null) throw new Error('one hook call at a time');
+    if (this.child === null || this.ready === null) this.ready = this.start();
+    const child = this.child!;
+    // held open while a call runs (or the host starts); an idle host never keeps bfly alive
+    this.busy(child);
+    try {
+      await this.ready;
+    } catch (err) {
+      this.idle(child);
+      throw err;
+    }
+    const lazies: Lazy[] = [];
+    const input = markLazy(call.input, lazies);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      // The isolate enforces the limits; this only catches a host that stopped answering.
+      const timer = setTimeout(() => {
+        if (this.pending?.id !== id) return;
+        this.settle();
+        child.kill('SIGKILL');
+        reject(new HookError(`exceeded its time limit of ${call.timeoutMs / 1000} s`, 'timeout'));
+      }, call.timeoutMs + 5000);
+      this.pending = { id, call, lazies, resolve, reject, timer };
+      const msg: HostCall = { type: 'call', id, source: call.source, filename: call.filename, input, transfer: call.transfer === true, seed: call.seed, now: call.now, memoryMb: call.memoryMb, timeoutMs: call.timeoutMs, logLimit: call.logLimit ?? HOOK_LOG_LIMIT };
+      child.send(msg, (err) => {
+        if (err !== null && err !== undefined && this.pending?.id === id) {
+          this.settle();
+          reject(new HookError(`could not reach the sandbox process: ${err.message}`, 'threw'));
+        }
+      });
+    });
+  }
+
+  /** Stops the host (a later call starts a new one). */
+  close(): void {
+    const child = this.child;
+    this.child = null;
+    this.ready = null;
+    child?.kill('SIGKILL');
+  }
+
+  /** Stops the host and removes its payload folder. */
+  dispose(): void {
+    this.close();
+    if (this.payloadDir !== null) rmSync(this.payloadDir, { recursive: true, force: true });
+    this.payloadDir = null;
+  }
+}
+
+function sandboxMissing(why: string): BflyError {
+  return new BflyError('infra', 'SANDBOX_MISSING', `hooks run in isolated-vm, which is not installed or did not start (${why})`, {
+    hint: 'install it with `npm install isolated-vm@5.0.4` (it compiles with g++ and python3), or remove the hooks',
+  });
+}
+
+let host: HookHost | null = null;
+
+/**
+ * Runs one hook call in the sandbox: a fresh isolate (disposed afterwards: nothing survives
+ * between calls) inside the hook host process, never in this one. Compiles the source as an ES
+ * module (no imports resolve), calls its default export with a copy of `input` (lazy parts
+ * fetched on first read), awaits the result and returns a copy of it. A hook that exhausts its
+ * memory, or crashes the host, fails with a {@link HookError}; this process carries on.
  */
 export async function callHook(call: HookCall): Promise<unknown> {
-  const { Isolate, Callback, ExternalCopy } = loadIvm();
-  const isolate = new Isolate({ memoryLimit: call.memoryMb });
-  let disposedByTimer = false;
-  const timer = setTimeout(() => {
-    disposedByTimer = true;
-    if (!isolate.isDisposed) isolate.dispose();
-  }, call.timeoutMs + 50);
-  try {
-    const context = await isolate.createContext();
-    const global = context.global;
-    await global.set('__bflyLog', new Callback((level: string, message: string) => call.capabilities.log(level === 'warn' || level === 'error' ? level : 'info', String(message).slice(0, 10_000))));
-    await global.set('__bflyMetric', new Callback((name: string, value: number) => call.capabilities.metric(String(name), Number(value))));
-    const lazies: Lazy[] = [];
-    const marked = markLazy(call.input, lazies);
-    await global.set(
-      '__bflyFetch',
-      new Callback((id: number, name: string) => {
-        const produce = lazies[id]?.produce[name];
-        if (produce === undefined) return undefined;
-        const value = produce();
-        const transferList = typedArrayBuffers(value);
-        return new ExternalCopy(value, { transferList }).copyInto({ release: true, transferIn: transferList.length > 0 });
-      }),
-    );
-    await context.eval(prelude(call.seed, call.now), { timeout: call.timeoutMs });
-    const mod = await isolate.compileModule(call.source, { filename: call.filename });
-    await mod.instantiate(context, (specifier) => {
-      throw new Error(`hooks cannot import modules (${specifier}); everything a hook gets is in its context argument`);
-    });
-    await mod.evaluate({ timeout: call.timeoutMs });
-    const fn = await mod.namespace.get('default', { reference: true });
-    if (fn.typeof !== 'function') throw new HookError('the hook must `export default` a function (ctx) => …', 'invalid');
-    const transferList = call.transfer === true ? typedArrayBuffers(marked) : [];
-    const arg = new ExternalCopy(marked, { transferList }).copyInto({ release: true, transferIn: transferList.length > 0 });
-    const hydrate = await global.get('__bflyHydrate', { reference: true });
-    await global.delete('__bflyHydrate');
-    const ctxRef = await hydrate.apply(undefined, [arg], { timeout: call.timeoutMs, result: { reference: true } });
-    return await fn.apply(undefined, [ctxRef.derefInto()], { timeout: call.timeoutMs, result: { copy: true, promise: true } });
-  } catch (err) {
-    if (err instanceof HookError) throw err;
-    throw limitError(err, call, disposedByTimer);
-  } finally {
-    clearTimeout(timer);
-    if (!isolate.isDisposed) isolate.dispose();
-  }
+  host ??= new HookHost();
+  return host.call(call);
+}
+
+/** Stops the hook host process, if one is running (tests, benchmarks, long-lived embedders). */
+export function closeHookHost(): void {
+  host?.dispose();
+  host = null;
 }
