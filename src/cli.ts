@@ -108,10 +108,11 @@ export function buildProgram(): Command {
       .command('import <file>')
       .description('hash, parse and freeze a CSV/TSV/JSON/JSONL file')
       .option('--name <name>', 'dataset name (default: the file name)')
-      .addOption(new Option('--format <format>', 'input format (default: from the extension, then the content)').choices(['csv', 'tsv', 'json', 'jsonl'])),
+      .addOption(new Option('--format <format>', 'input format (default: from the extension, then the content)').choices(['csv', 'tsv', 'json', 'jsonl']))
+      .option('--max-bytes <size>', 'refuse a source larger than this, e.g. 64GiB (default: none for a file, 16GiB for a pipe or device)'),
   ).action(async (file: string, _o, cmd: Command) => {
     const { datasetImportCommand } = await import('./commands/dataset-import.js');
-    await datasetImportCommand(file, opts(cmd));
+    actionCategory = (await datasetImportCommand(file, opts(cmd))) ?? undefined;
   });
   common(dataset.command('list').alias('ls').description('list the datasets')).action(async (_o, cmd: Command) => {
     const { datasetListCommand } = await import('./commands/dataset-list.js');

@@ -1,8 +1,8 @@
-import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bfly, makeTempDir, snapshotTree } from '../helpers.js';
+import { BFLY, bfly, makeTempDir, snapshotTree } from '../helpers.js';
 
 let dir: string;
 let ws: string;
@@ -134,6 +134,58 @@ describe('dataset import refuses bad input and leaves .butterfly/ byte-for-byte 
       expect(await refused(ok, ['--name', name]), JSON.stringify(name)).toMatchObject({ exitCode: 4, error: { code: 'BAD_NAME' } });
     }
   });
+});
+
+describe('imports from pipes and devices are bounded, and a signal leaves nothing behind', () => {
+  it('/dev/zero is refused at its first byte, not copied', async () => {
+    const t0 = Date.now();
+    const { exitCode, error } = await refused('/dev/zero', ['--format', 'csv']);
+    expect(exitCode).toBe(4);
+    expect(error).toMatchObject({ code: 'NUL_BYTE', message: expect.stringMatching(/byte 0/) });
+    expect(Date.now() - t0).toBeLessThan(10_000);
+  });
+
+  it('a stream past --max-bytes, and a file larger than --max-bytes, are refused with the limit named', async () => {
+    const before = snapshotTree(join(ws, '.butterfly'));
+    const r = spawnSync('sh', ['-c', `yes 'a,b' | "${process.execPath}" "${BFLY}" -C "${ws}" dataset import /dev/stdin --name y --max-bytes 5MB --json`], { encoding: 'utf8' });
+    expect(r.status).toBe(4);
+    expect(JSON.parse(r.stderr).error).toMatchObject({ code: 'SOURCE_TOO_LARGE', message: expect.stringMatching(/5000000 bytes/) });
+    expect(snapshotTree(join(ws, '.butterfly'))).toEqual(before);
+    const big = file('big.csv', Buffer.alloc(3 << 20, 'x,y\n'));
+    expect((await refused(big, ['--max-bytes', '1MiB'])).error.code).toBe('SOURCE_TOO_LARGE');
+    expect((await refused(big, ['--max-bytes', 'lots'])).error.code).toBe('BAD_SIZE');
+  });
+
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    it(`${signal} during an endless stream stops it (exit 130) and removes its temp copy`, async () => {
+      const before = snapshotTree(join(ws, '.butterfly'));
+      const fifo = join(dir, `stream-${signal}`);
+      execFileSync('mkfifo', [fifo]);
+      const writer = spawn('sh', ['-c', `yes 'a,b' > "${fifo}"`], { stdio: 'ignore' });
+      const child = spawn(process.execPath, [BFLY, '-C', ws, 'dataset', 'import', fifo, '--name', 'endless', '--format', 'csv'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      try {
+        let err = '';
+        child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+        const tmp = join(ws, '.butterfly', 'tmp');
+        const started = Date.now();
+        // wait until it has copied a few MB
+        for (;;) {
+          const copied = readdirSync(tmp).reduce((n, d) => n + (statSync(join(tmp, d)).isDirectory() ? readdirSync(join(tmp, d)).reduce((m, f) => m + statSync(join(tmp, d, f)).size, 0) : 0), 0);
+          if (copied > 4 << 20 || Date.now() - started > 20_000) break;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        child.kill(signal);
+        const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+        expect(code).toBe(130);
+        expect(err).toMatch(/cancelled: nothing was imported/);
+        expect(snapshotTree(join(ws, '.butterfly'))).toEqual(before);
+      } finally {
+        child.kill('SIGKILL');
+        writer.kill('SIGKILL');
+        spawnSync('pkill', ['-f', `yes a,b`]);
+      }
+    }, 60_000);
+  }
 });
 
 describe('dataset import accepts awkward but valid input', () => {

@@ -2,11 +2,11 @@
 // readers never read past what the copier has published, wake when it publishes more, and
 // stop when it gives up.
 import { createHash } from 'node:crypto';
-import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ByteSource, CopyProgress, copyAndHash } from '../../src/store/import/source.js';
+import { ByteSource, CopyProgress, SourceBytesError, copyAndHash } from '../../src/store/import/source.js';
 import { makeTempDir } from '../helpers.js';
 
 let cleanup: () => void = () => {};
@@ -62,7 +62,7 @@ describe('a copy read as it is made', () => {
     }
   });
 
-  it('copyAndHash copies the bytes, returns their sha256, publishes them, and never overwrites', () => {
+  it('copyAndHash copies the bytes, returns their sha256, publishes them, and never overwrites', async () => {
     const t = makeTempDir();
     cleanup = t.cleanup;
     const from = join(t.dir, 'in.csv');
@@ -70,11 +70,27 @@ describe('a copy read as it is made', () => {
     writeFileSync(from, data);
     const progress = new CopyProgress();
     const to = join(t.dir, 'raw');
-    expect(copyAndHash(from, to, progress)).toEqual({ hex: createHash('sha256').update(data).digest('hex'), bytes: data.length });
+    expect(await copyAndHash(from, to, { progress })).toEqual({ hex: createHash('sha256').update(data).digest('hex'), bytes: data.length });
     expect(readFileSync(to).equals(data)).toBe(true);
     expect(progress.available(data.length)).toBe(Infinity);
     const again = new CopyProgress();
-    expect(() => copyAndHash(from, to, again)).toThrow(/EEXIST/);
+    await expect(copyAndHash(from, to, { progress: again })).rejects.toThrow(/EEXIST/);
     expect(() => again.available(0)).toThrow(/abandoned/);
+  });
+
+  it('copyAndHash stops at the first NUL byte, past maxBytes, and when aborted: never copying the rest', async () => {
+    const t = makeTempDir();
+    cleanup = t.cleanup;
+    const nul = await copyAndHash('/dev/zero', join(t.dir, 'zero')).catch((e: unknown) => e);
+    expect(nul).toBeInstanceOf(SourceBytesError);
+    expect((nul as SourceBytesError).offset).toBe(0);
+    const big = join(t.dir, 'big.csv');
+    writeFileSync(big, Buffer.alloc(5 << 20, 'x,y\n'));
+    const over = await copyAndHash(big, join(t.dir, 'over'), { maxBytes: 2 << 20 }).catch((e: unknown) => e);
+    expect(over).toMatchObject({ why: 'too_large' });
+    expect(statSync(join(t.dir, 'over')).size).toBeLessThanOrEqual(2 << 20);
+    const controller = new AbortController();
+    controller.abort();
+    expect(await copyAndHash(big, join(t.dir, 'stopped'), { signal: controller.signal }).catch((e: unknown) => e)).toMatchObject({ why: 'cancelled' });
   });
 });

@@ -16,7 +16,7 @@ import { packageRoot } from '../package-root.js';
 import { syncFiles } from '../columnar.js';
 import { type BuildOptions, type BuiltColumn, type BuiltColumns, buildColumns, sourceError } from './build-columns.js';
 import { CsvParser, fieldText } from './csv.js';
-import { ByteSource, CopyProgress, SourceBytesError, copyAndHash } from './source.js';
+import { ByteSource, CopyProgress, CopyStopped, SourceBytesError, copyAndHash } from './source.js';
 
 /** Options for {@link importDataset}. */
 export interface ImportOptions {
@@ -28,6 +28,23 @@ export interface ImportOptions {
   onProgress?: (progress: { bytes: number; total: number }) => void;
   /** Parser threads for CSV/TSV (default: 2 for files of 32 MiB or more, else 1). */
   threads?: number;
+  /**
+   * The most bytes to import (default: no limit for a regular file, whose size is known;
+   * {@link STREAM_MAX_BYTES} for a pipe or device, which could be endless).
+   */
+  maxBytes?: number;
+  /** Aborting it stops the import (between reads); nothing is left in the workspace. */
+  signal?: AbortSignal;
+}
+
+/** How much a pipe or a device may bring by default (`--max-bytes` changes it). */
+export const STREAM_MAX_BYTES = 16 * 1024 ** 3;
+
+/** The import was cancelled (a signal); the workspace is as it was. */
+export class ImportCancelled extends Error {
+  constructor() {
+    super('the import was cancelled');
+  }
 }
 
 /** What {@link importDataset} returns. */
@@ -273,6 +290,13 @@ export async function importDataset(root: string, file: string, options: ImportO
     }
     throw readError(err, path, label);
   }
+  const maxBytes = options.maxBytes ?? (regular ? undefined : STREAM_MAX_BYTES);
+  const tooLarge = (): ValidationError =>
+    new ValidationError('SOURCE_TOO_LARGE', `${label} is larger than the import limit of ${maxBytes} bytes${regular ? '' : ` (a ${options.maxBytes === undefined ? 'pipe or device: its default limit' : 'limit set with --max-bytes'})`}`, {
+      hint: regular ? 'raise it with --max-bytes, e.g. --max-bytes 64GiB' : 'raise it with --max-bytes if the stream is really that large, e.g. --max-bytes 64GiB; an endless device (/dev/zero, /dev/urandom) is not a table',
+      data: { path, maxBytes },
+    });
+  if (maxBytes !== undefined && regular && size > maxBytes) throw tooLarge();
   const paths = workspacePaths(root);
   sweepDeadTemps(root);
   const work = join(paths.tmp, tempName('import'));
@@ -292,8 +316,19 @@ export async function importDataset(root: string, file: string, options: ImportO
         throw readError(err, path, label);
       }
     };
+    const copy = async (progress?: CopyProgress): Promise<{ hex: string; bytes: number }> => {
+      try {
+        return await copyAndHash(path, rawPath, { progress, maxBytes, signal: options.signal });
+      } catch (err) {
+        if (err instanceof CopyStopped) throw err.why === 'cancelled' ? new ImportCancelled() : tooLarge();
+        // a NUL byte stops the copy where it is: its line is counted in what was copied
+        if (err instanceof SourceBytesError) throw sourceError(err, rawPath, label);
+        if (isBflyError(err)) throw err;
+        throw readError(err, path, label);
+      }
+    };
     // a pipe (`<(...)`, /dev/stdin) can be read only once: copied first, then looked at
-    let copied = regular ? undefined : reading(() => copyAndHash(path, rawPath));
+    let copied = regular ? undefined : await copy();
     const format = reading(() => detectFormat(path, options.format, copied === undefined ? path : rawPath));
     const base = { rawPath, work, format, label, onBytes: options.onProgress && ((bytes: number) => options.onProgress!({ bytes, total: copied?.bytes ?? size })) };
     if (copied === undefined) {
@@ -301,8 +336,9 @@ export async function importDataset(root: string, file: string, options: ImportO
       const copying = threads > 1 ? new CopyProgress() : undefined;
       if (copying !== undefined) pool = reading(() => startWorkers({ ...base, copying: copying.shared }, threads, path));
       // on an error the copy is abandoned, and a worker waiting for bytes stops
-      copied = reading(() => copyAndHash(path, rawPath, copying));
+      copied = await copy(copying);
     }
+    if (options.signal?.aborted) throw new ImportCancelled();
     const { hex, bytes: rawBytes } = copied;
     // its fsync runs on the thread pool while the columns are built
     const rawSynced = syncFiles([rawPath]);

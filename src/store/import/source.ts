@@ -1,4 +1,5 @@
-import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
 
@@ -62,35 +63,67 @@ export class CopyProgress {
   }
 }
 
+/** Why a copy stopped early: the source grew past its byte limit, or the import was cancelled. */
+export class CopyStopped extends Error {
+  constructor(
+    readonly why: 'too_large' | 'cancelled',
+    readonly bytes: number,
+  ) {
+    super(why === 'too_large' ? `the source is larger than ${bytes} bytes` : 'cancelled');
+  }
+}
+
+/** Options of {@link copyAndHash}. */
+export interface CopyOptions {
+  /** Published after each write, for threads that parse the copy as it grows. */
+  progress?: CopyProgress;
+  /** Stop with {@link CopyStopped} ('too_large') past this many bytes. */
+  maxBytes?: number;
+  /** Stop with {@link CopyStopped} ('cancelled') when aborted (checked between reads). */
+  signal?: AbortSignal;
+}
+
 /**
  * Copies `from` to the new file `to` (never overwriting) in 1 MiB reads and writes, hashing
- * the bytes on the way (sha256 hex: the dataset hash) and publishing each write to `progress`,
- * so that other threads can parse the copy while it is made.
+ * the bytes on the way (sha256 hex: the dataset hash) and publishing each write to
+ * `o.progress`, so that other threads can parse the copy while it is made. Asynchronous reads
+ * and writes, so that a signal can stop it between two of them. A NUL byte stops it at once
+ * ({@link SourceBytesError}: no text file has one, and a stream such as /dev/zero is refused at
+ * its first byte instead of being copied whole); so do `maxBytes` and `signal`.
  */
-export function copyAndHash(from: string, to: string, progress?: CopyProgress): { hex: string; bytes: number } {
+export async function copyAndHash(from: string, to: string, o: CopyOptions = {}): Promise<{ hex: string; bytes: number }> {
+  const progress = o.progress;
   try {
-    const src = openSync(from, 'r');
+    const src = await open(from, 'r');
     try {
-      const dst = openSync(to, 'wx');
+      const dst = await open(to, 'wx');
       try {
         const buf = Buffer.allocUnsafe(1 << 20);
         const hash = createHash('sha256');
         let bytes = 0;
         for (;;) {
-          const n = readSync(src, buf, 0, buf.length, null);
+          if (o.signal?.aborted) throw new CopyStopped('cancelled', bytes);
+          const { bytesRead: n } = await src.read(buf, 0, buf.length, null);
           if (n === 0) break;
+          const nul = buf.subarray(0, n).indexOf(0);
+          if (nul !== -1) {
+            // the bytes before it go into the copy, so that the error can name the NUL's line
+            for (let off = 0; off < nul; ) off += (await dst.write(buf, off, nul - off)).bytesWritten;
+            throw new SourceBytesError('nul', bytes + nul);
+          }
+          if (o.maxBytes !== undefined && bytes + n > o.maxBytes) throw new CopyStopped('too_large', o.maxBytes);
           hash.update(buf.subarray(0, n));
-          for (let off = 0; off < n; ) off += writeSync(dst, buf, off, n - off);
+          for (let off = 0; off < n; ) off += (await dst.write(buf, off, n - off)).bytesWritten;
           bytes += n;
           progress?.publish(bytes);
         }
         progress?.end(true);
         return { hex: hash.digest('hex'), bytes };
       } finally {
-        closeSync(dst);
+        await dst.close();
       }
     } finally {
-      closeSync(src);
+      await src.close();
     }
   } catch (err) {
     progress?.end(false);
