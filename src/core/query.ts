@@ -107,6 +107,11 @@ export function checkField(path: string, src: string, col: number, flag: string)
 
 const KEYWORDS = new Set(['and', 'or', 'not', 'in', 'true', 'false', 'null']);
 
+/** The longest `--where` expression (its evaluation recurses once per `and`/`or`). */
+export const MAX_QUERY_LENGTH = 10_000;
+/** How deep parentheses and `not` may nest. */
+export const MAX_QUERY_DEPTH = 64;
+
 /** A parsed `--where` expression. */
 export interface Query {
   source: string;
@@ -120,7 +125,9 @@ export interface Query {
  * parseQuery('metrics.roc_auc > 0.9 and not status in ["failed"]').test(summary)
  */
 export function parseQuery(src: string, flag = '--where'): Query {
+  if (src.length > MAX_QUERY_LENGTH) fail(src.slice(0, 80), `the expression is ${src.length} characters long; at most ${MAX_QUERY_LENGTH}`, 1, flag);
   const toks = tokenize(src, flag);
+  let depth = 0;
   let p = 0;
   const peek = (): Token => toks[p];
   const isWord = (t: Token, w: string): boolean => t.type === 'ident' && t.text.toLowerCase() === w;
@@ -190,17 +197,27 @@ export function parseQuery(src: string, flag = '--where'): Query {
     return { kind: 'truthy', arg: left };
   };
 
+  const nest = <T>(t: Token, f: () => T): T => {
+    if (++depth > MAX_QUERY_DEPTH) fail(src, `nested more than ${MAX_QUERY_DEPTH} levels deep (parentheses and "not")`, t.col, flag);
+    try {
+      return f();
+    } finally {
+      depth--;
+    }
+  };
   const unary = (): Node => {
     const t = peek();
     if (isWord(t, 'not')) {
       p++;
-      return { kind: 'not', arg: unary() };
+      return nest(t, () => ({ kind: 'not', arg: unary() }));
     }
     if (t.text === '(' && t.type === 'punct') {
       p++;
-      const e = or();
-      expect(')', '")"');
-      return e;
+      return nest(t, () => {
+        const e = or();
+        expect(')', '")"');
+        return e;
+      });
     }
     return compare();
   };

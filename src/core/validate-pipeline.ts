@@ -103,6 +103,30 @@ function hintFor(value: string, candidates: readonly string[]): string | undefin
   return close.length > 0 ? `did you mean ${close.map((c) => `\`${c}\``).join(' or ')}?` : `expected one of: ${candidates.join(', ')}`;
 }
 
+/** The largest pipeline text validated (pipelines are a few kilobytes). */
+export const MAX_PIPELINE_BYTES = 1 << 20;
+/** At most this many problems are listed (the rest are counted). */
+export const MAX_PROBLEMS = 100;
+
+/** Keys that appear twice in one map, anywhere in the document, found in one pass. */
+function duplicateKeys(root: unknown): Array<{ key: string; pos: number }> {
+  const out: Array<{ key: string; pos: number }> = [];
+  const stack: unknown[] = [root];
+  while (stack.length > 0 && out.length < MAX_PROBLEMS) {
+    const node = stack.pop();
+    if (isMap(node)) {
+      const seen = new Set<unknown>();
+      for (const pair of node.items) {
+        const k = isScalar(pair.key) ? pair.key.value : pair.key;
+        if (seen.has(k)) out.push({ key: String(k), pos: (pair.key as Node | null)?.range?.[0] ?? 0 });
+        seen.add(k);
+        stack.push(pair.value);
+      }
+    } else if (isSeq(node)) for (const item of node.items) stack.push(item);
+  }
+  return out;
+}
+
 const RANK: Record<BlockType, number> = Object.fromEntries(BLOCK_TYPES.map((t, i) => [t, i])) as Record<BlockType, number>;
 
 /**
@@ -116,17 +140,31 @@ const RANK: Record<BlockType, number> = Object.fromEntries(BLOCK_TYPES.map((t, i
  * if (!r.valid) for (const p of r.problems) console.log(`${p.line}:${p.column} ${p.path}: ${p.message}`);
  */
 export function validatePipelineText(text: string, ctx: ValidationContext = {}): ValidationResult {
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
   const problems: PipelineProblem[] = [];
-  if (doc.errors.length > 0) {
-    for (const e of doc.errors) {
-      const p = lc.linePos(e.pos[0]);
-      problems.push({ path: '', line: p.line, column: p.col, message: `YAML syntax: ${e.message.split('\n')[0]}`, hint: 'fix the YAML syntax (indentation, colons, quotes)' });
-    }
+  if (text.length > MAX_PIPELINE_BYTES) {
+    problems.push({ path: '', line: 1, column: 1, message: `the pipeline is ${text.length} characters long; a pipeline may be at most ${MAX_PIPELINE_BYTES}`, hint: 'a pipeline describes blocks, not data: start again from `bfly experiment create` or a template' });
     return { valid: false, problems };
   }
-  const raw = doc.toJS() as unknown;
+  const lc = new LineCounter();
+  // uniqueKeys off: the yaml library checks it in quadratic time (300,000 keys took minutes);
+  // duplicateKeys() below does it in one pass.
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: false });
+  const syntax = (pos: number, message: string): void => {
+    const p = lc.linePos(pos);
+    const deep = /call stack/i.test(message);
+    problems.push({ path: '', line: p.line, column: p.col, message: deep ? 'YAML syntax: nested too deeply' : `YAML syntax: ${message.split('\n')[0]}`, hint: deep ? `a pipeline nests at most a few levels` : 'fix the YAML syntax (indentation, colons, quotes)' });
+  };
+  for (const e of doc.errors) syntax(e.pos[0], e.message);
+  if (problems.length === 0) for (const d of duplicateKeys(doc.contents)) syntax(d.pos, `map keys must be unique: \`${d.key}\` appears again`);
+  if (problems.length > 0) return { valid: false, problems: problems.slice(0, MAX_PROBLEMS) };
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: 100 }) as unknown;
+  } catch (err) {
+    // a "billion laughs" document: aliases that expand exponentially
+    problems.push({ path: '', line: 1, column: 1, message: `YAML aliases expand too much (${(err as Error).message.split('\n')[0]})`, hint: 'write the values out instead of using &anchors and *aliases' });
+    return { valid: false, problems };
+  }
   const names: string[] = []; // display name per block index
   const pathText = (path: readonly Seg[]): string => {
     let out = '';
@@ -138,8 +176,18 @@ export function validatePipelineText(text: string, ctx: ValidationContext = {}):
     }
     return out;
   };
+  let omitted = 0;
   const add = (path: readonly Seg[], message: string, hint?: string, key = false): void => {
+    // locating a problem scans its map: reporting is capped so that a huge bad file stays linear
+    if (problems.length >= MAX_PROBLEMS) {
+      omitted++;
+      return;
+    }
     problems.push({ path: pathText(path), ...locate(doc, lc, path, key), message, ...(hint === undefined ? {} : { hint }) });
+  };
+  const result = (r: ValidationResult): ValidationResult => {
+    if (omitted > 0) r.problems.push({ path: '', line: 1, column: 1, message: `…and ${omitted} more problem${omitted === 1 ? '' : 's'} (only the first ${MAX_PROBLEMS} are listed)`, hint: 'fix these first, then validate again' });
+    return r;
   };
   const addZod = (schema: z.ZodType, value: unknown, prefix: readonly Seg[]): unknown => {
     const r = schema.safeParse(value);
@@ -164,7 +212,7 @@ export function validatePipelineText(text: string, ctx: ValidationContext = {}):
 
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     add([], 'a pipeline must be a mapping with apiVersion, seed and blocks', 'start from `bfly experiment create`, or see `bfly blocks`');
-    return { valid: false, problems };
+    return result({ valid: false, problems });
   }
   const top = addZod(pipelineEnvelope, raw, []) as { apiVersion: 'bfly/v1'; seed: number; blocks: unknown[] } | undefined;
   const rawBlocks = Array.isArray((raw as { blocks?: unknown }).blocks) ? ((raw as { blocks: unknown[] }).blocks) : [];
@@ -311,7 +359,7 @@ export function validatePipelineText(text: string, ctx: ValidationContext = {}):
   });
 
   problems.sort((a, b) => a.line - b.line || a.column - b.column);
-  if (problems.length > 0 || top === undefined) return { valid: false, problems };
+  if (problems.length > 0 || top === undefined) return result({ valid: false, problems });
   return { valid: true, problems, pipeline: { apiVersion: top.apiVersion, seed: top.seed, blocks: blocks as BlockSpec[] } };
 }
 

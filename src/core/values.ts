@@ -30,6 +30,16 @@ export function isMissingBytes(buf: Uint8Array, a: number, b: number): boolean {
   return false;
 }
 
+/** True when trimmed bytes spell an infinity: `inf` or `infinity`, any case, optionally signed. */
+export function isInfinityBytes(buf: Uint8Array, a: number, b: number): boolean {
+  if (a < b && (buf[a] === 43 || buf[a] === 45)) a++;
+  const len = b - a;
+  if (len !== 3 && len !== 8) return false;
+  const word = 'infinity';
+  for (let i = 0; i < len; i++) if (lower(buf[a + i]) !== word.charCodeAt(i)) return false;
+  return true;
+}
+
 /**
  * Parses a decimal number (optional sign, digits, optional fraction, optional exponent) from
  * trimmed bytes; NaN when the bytes are not exactly a number. Uses the exact fast path

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseWorkspaceConfig, type WorkspaceConfig } from '../core/config.js';
-import { InfraError, ValidationError } from '../core/errors.js';
+import { InfraError } from '../core/errors.js';
+import { parseYamlText } from '../core/yaml-text.js';
 import { writeFileAtomic } from './atomic.js';
 import { workspacePaths } from './layout.js';
 
@@ -65,12 +66,8 @@ export async function readRawConfig(root: string): Promise<unknown> {
   }
   const flat = parseFlatYaml(text);
   if (flat !== null) return flat;
-  const { parse } = await import('yaml');
-  try {
-    return parse(text);
-  } catch (err) {
-    throw new ValidationError('BAD_CONFIG', `${file} is not valid YAML: ${(err as Error).message}`, { cause: err, hint: 'fix the YAML syntax by hand' });
-  }
+  const { parseDocument } = await import('yaml');
+  return parseYamlText(text, file, parseDocument, 1 << 20);
 }
 
 /** Reads and checks the workspace config (no migration). */

@@ -6,6 +6,7 @@ import type { Task } from '../core/catalog.js';
 import { NotFoundError, ValidationError, isBflyError } from '../core/errors.js';
 import { readHookFile } from './hook-file.js';
 import { validateName } from '../core/names.js';
+import { parseYamlText } from '../core/yaml-text.js';
 import { canonicalJson, sha256Hex } from '../core/hash.js';
 import { BFLY_VERSION } from '../core/version.js';
 import type { Pipeline } from '../core/pipeline.js';
@@ -94,7 +95,7 @@ export function getExperiment(root: string, name: string): ExperimentInfo {
   }
   const text = readFileSync(file, 'utf8');
   // bfly writes flat YAML (nested values as JSON); an older or hand-edited file takes the full parser.
-  const exp = (parseFlatYaml(text) ?? parseYaml(text)) as Experiment;
+  const exp = (parseFlatYaml(text) ?? parseYamlText(text, file, parseDocument, 64 << 10)) as Experiment;
   return { ...exp, pipelinePath: pipelinePath(root, name) };
 }
 
@@ -367,15 +368,33 @@ export function applyAssignments(root: string, name: string, text: string, assig
   return { text: r.text, set: parsed.map((a, i) => ({ path: a.path, value: values[i] })), pipeline: r.pipeline! };
 }
 
-/** `blocks.train.config.model` -> `['blocks', 4, 'config', 'model']` (blocks by id or index). */
+/** The deepest `--set` path, in segments (a pipeline nests a few levels). */
+const MAX_PATH_SEGMENTS = 32;
+/** Names that would reach an object's prototype instead of a key. */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * `blocks.train.config.model` -> `['blocks', 4, 'config', 'model']` (blocks by id or index). An
+ * index must name an item that exists (or the next one, to append); `__proto__`-like keys, empty
+ * segments and paths over 32 segments are refused.
+ */
 function docPathOf(doc: ReturnType<typeof parseDocument>, pathText: string): Array<string | number> {
   const out: Array<string | number> = [];
-  for (const seg of pathText.split('.')) {
-    if (seg === '') throw new ValidationError('BAD_ASSIGNMENT', `empty segment in path ${JSON.stringify(pathText)}`, { hint: 'e.g. blocks.train.config.model' });
+  const bad = (why: string, hint = 'e.g. blocks.train.config.model'): never => {
+    throw new ValidationError('BAD_PATH', `${why} in path ${JSON.stringify(pathText.length > 200 ? `${pathText.slice(0, 200)}…` : pathText)}`, { hint });
+  };
+  const segments = pathText.split('.');
+  if (segments.length > MAX_PATH_SEGMENTS) bad(`${segments.length} segments (at most ${MAX_PATH_SEGMENTS})`);
+  for (const seg of segments) {
+    if (seg === '') bad('an empty segment');
+    if (FORBIDDEN_KEYS.has(seg)) bad(`\`${seg}\` is not a key bfly sets`, 'name a config field (see `bfly blocks`)');
     const parent = out.length === 0 ? doc.contents : doc.getIn(out, true);
     if (isSeq(parent)) {
-      if (/^\d+$/.test(seg)) out.push(Number(seg));
-      else {
+      if (/^\d+$/.test(seg)) {
+        const index = Number(seg);
+        if (!Number.isSafeInteger(index) || index > parent.items.length) bad(`index ${seg} is past the end of a list of ${parent.items.length}`, out.length === 1 && out[0] === 'blocks' ? `blocks are 0 to ${parent.items.length - 1}, or name one by id` : `use 0 to ${parent.items.length} (${parent.items.length} appends)`);
+        out.push(index);
+      } else {
         const ids = parent.items.map((it) => (isMap(it) ? it.get('id') : undefined));
         const idx = ids.indexOf(seg);
         if (idx === -1) {

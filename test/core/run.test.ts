@@ -41,6 +41,7 @@ describe('run events', () => {
       { type: 'hook_finished', runId: 'r', at, block: 'train', hook: 'h1', durationMs: 3, ok: true },
       { type: 'artifact_written', runId: 'r', at, name: 'model', path: 'artifacts/model.json', hash: 'sha256:x', bytes: 10 },
       { type: 'log', runId: 'r', at, level: 'info', message: 'hello' },
+      { type: 'log_truncated', runId: 'r', at, block: 'train', hook: 'train.before.0', scope: 'hook', limitBytes: 1048576, limitLines: 10000 },
       { type: 'run_finished', runId: 'r', at, status: 'succeeded', metrics: { accuracy: 0.9 }, durationMs: 100 },
     ];
     for (const e of events) expect(parseRunEvent(JSON.stringify(e))).toEqual(e);

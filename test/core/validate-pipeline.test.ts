@@ -42,7 +42,7 @@ describe('validatePipelineText', () => {
     const p = validatePipelineText('a: [1, 2\n', ctx).problems;
     expect(p[0].message).toMatch(/^YAML syntax/);
     expect(p[0].line).toBeGreaterThan(0);
-    expect(problems('seed: 1\nseed: 2\n')[0]).toMatch(/2:1 : YAML syntax: Map keys must be unique/);
+    expect(problems('seed: 1\nseed: 2\n')[0]).toMatch(/2:1 : YAML syntax: map keys must be unique: `seed` appears again/);
   });
 
   it('reports ALL problems at once, each with its line, column, path and a did-you-mean', () => {

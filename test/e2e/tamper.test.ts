@@ -264,6 +264,56 @@ describe('tampered sealed data is never used silently', () => {
   });
 });
 
+describe('hook files swapped while runs start (time of check, time of use)', () => {
+  it('a hook file or its folder swapped for a link to a file outside, over and over: no run executes or freezes the outside file', async () => {
+    const secret = 'export default () => { bfly.log("OUTSIDE-RAN"); } // SECRET-CONTENT';
+    const outsideDir = join(dir, 'outside-hooks');
+    mkdirSync(outsideDir);
+    writeFileSync(join(outsideDir, 'swap.js'), secret);
+    const hooksDir = join(ws, 'hooks');
+    mkdirSync(hooksDir, { recursive: true });
+    const inside = 'export default () => { bfly.log("inside ran"); }\n';
+    writeFileSync(join(hooksDir, 'swap.js'), inside);
+    expect((await run(['experiment', 'create', 'swap', '--dataset', 'penguins', '--target', 'Species', '--template', join(dir, 'tiny.yaml')])).exitCode).toBe(0);
+    expect((await run(['hook', 'add', 'swap', 'before_train', '--file', join(hooksDir, 'swap.js')])).exitCode).toBe(0);
+    // the swapper: renames a link or a regular file into place, alternately, as fast as it can
+    let flip = 0;
+    const swapper = setInterval(() => {
+      try {
+        if (flip++ % 2 === 0) {
+          symlinkSync(join(outsideDir, 'swap.js'), join(hooksDir, '.link'));
+          renameSync(join(hooksDir, '.link'), join(hooksDir, 'swap.js'));
+        } else {
+          writeFileSync(join(hooksDir, '.real'), inside);
+          renameSync(join(hooksDir, '.real'), join(hooksDir, 'swap.js'));
+        }
+      } catch {
+        /* a lost race with itself: try again next tick */
+      }
+    }, 1);
+    const outcomes = new Map<number, number>();
+    try {
+      for (let i = 0; i < 25; i++) {
+        const r = await run(['run', 'swap', '--force', '--no-cache', '--json']);
+        outcomes.set(r.exitCode, (outcomes.get(r.exitCode) ?? 0) + 1);
+        expect(r.stdout + r.stderr).not.toContain('OUTSIDE-RAN');
+        expect([0, 4, 5]).toContain(r.exitCode);
+      }
+    } finally {
+      clearInterval(swapper);
+    }
+    writeFileSync(join(hooksDir, 'swap.js'), inside);
+    for (const id of readdirSync(bf('runs'))) {
+      const hooks = bf('runs', id, 'hooks');
+      if (!existsSync(hooks)) continue;
+      for (const f of readdirSync(hooks)) expect(readFileSync(join(hooks, f), 'utf8')).not.toContain('SECRET-CONTENT');
+      expect(readFileSync(bf('runs', id, 'events.jsonl'), 'utf8')).not.toContain('OUTSIDE-RAN');
+    }
+    expect(outcomes.get(0) ?? 0).toBeGreaterThan(0); // the swapper did not just block every run
+    expect((await run(['fsck'])).exitCode).toBe(0);
+  }, 120_000);
+});
+
 describe('concurrent writers of one draft', () => {
   it('eight `pipeline set` at once: every change is kept', async () => {
     const sets = ['seed=7', 'blocks.split.config.test_size=0.3', 'blocks.split.config.shuffle=false', 'blocks.preprocess.config.scale=minmax', 'blocks.preprocess.config.drop_constant=false', 'blocks.preprocess.config.encode.max_levels=20', 'blocks.preprocess.config.encode.min_frequency=0.02', 'blocks.model_selection.config.cv=3'];

@@ -1,9 +1,9 @@
 import { csvCell } from '../../core/csv.js';
+import { BflyError } from '../../core/errors.js';
 import { classificationMetrics, flatMetrics } from '../../ml/metrics.js';
 import type { BlockContext } from '../context.js';
 import { type ModelArtifact, modelFromArtifact } from '../model-artifact.js';
 import type { MetricsSlot, PartSlot, PredictionsSlot } from '../slots.js';
-
 
 /** The predictions as CSV: dataset row, actual, predicted, and one probability column per class. */
 export function predictionsCsv(p: PredictionsSlot): string {
@@ -37,6 +37,18 @@ export function writeEvaluation(ctx: BlockContext, test: PartSlot, predicted: Fl
   const all = flatMetrics(test.y, k > 0 ? proba! : predicted, k);
   const values: Record<string, number> = {};
   for (const [name, v] of Object.entries(all)) if (c.metrics === undefined || c.metrics.includes(name)) values[name] = v;
+  // A run never succeeds with a metric that is not a number (JSON would write it as null).
+  for (const [name, v] of Object.entries(values)) {
+    if (Number.isFinite(v)) continue;
+    if (name === ctx.run.binding.metric) {
+      throw new BflyError('framework', 'METRIC_NOT_FINITE', `the experiment's metric ${name} is ${v} on the test rows: the predictions or the targets hold non-finite values`, {
+        hint: 'check the model (`bfly show` the leaderboard) and any hook that returns predictions; an extreme target value can also overflow',
+        data: { metric: name, value: String(v) },
+      });
+    }
+    delete values[name];
+    ctx.log('warn', `${name} is ${v} on these test rows and is left out of the metrics`);
+  }
   const metrics: MetricsSlot = {
     task: k > 0 ? 'classification' : 'regression',
     metric: ctx.run.binding.metric,

@@ -1,9 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DatasetColumn, DatasetFormat } from '../../core/dataset.js';
 import { ValidationError } from '../../core/errors.js';
 import type { StringDict } from '../../core/byte-dict.js';
 import { CHUNK_ROWS, ColumnBuilder, DICT_CAP } from './column-builder.js';
-import { CsvParser, type CsvHandlers, type ReadFn } from './csv.js';
+import { MAX_COLUMNS, CsvParser, type CsvHandlers, type ReadFn } from './csv.js';
 import { finalizeColumn } from './finalize.js';
 import { parseJsonArray, parseJsonLines } from './json.js';
 import { ByteSource, CopyProgress, SourceBytesError, lineOfOffset } from './source.js';
@@ -89,6 +90,7 @@ class TableBuilder {
           }
           seen.set(name, i);
         });
+        if (names.length > maxColumns()) throw tooManyColumns(this.label, `line ${line} has ${names.length} columns`);
         this.width = names.length;
         // from the whole width, not the owned share: the same blocks (so the same objects) whatever the threads
         this.chunkRows = Math.max(1024, Math.min(CHUNK_ROWS, 2 ** Math.floor(Math.log2((64 * 1024 * 1024) / (Math.max(1, names.length) * 8)))));
@@ -104,28 +106,33 @@ class TableBuilder {
 
   onObject = (obj: Record<string, unknown>): void => {
     const row = this.rows;
-    for (const key of Object.keys(obj)) {
+    const keys = Object.keys(obj);
+    // counted before any column is made: making 20,000 column files only to refuse them costs seconds
+    if (this.width + keys.length > maxColumns() && this.width + keys.filter((k) => !this.byName.has(k)).length > maxColumns()) throw tooManyColumns(this.label, `record ${row + 1} brings the table past ${maxColumns()} columns (keys)`);
+    for (const key of keys) {
       let b = this.byName.get(key);
       if (b === undefined) {
         if (key.trim() === '') {
           throw new ValidationError('EMPTY_COLUMN_NAME', `${this.label}: record ${row + 1} has a key that is empty`, { hint: 'give every field a name', data: { record: row + 1 } });
         }
         if (this.only !== undefined && !this.only.has(key)) continue;
+        if (this.width >= maxColumns()) throw tooManyColumns(this.label, `record ${row + 1} brings the table past ${maxColumns()} columns (keys)`);
         b = this.add(key, this.width++);
         for (let r = 0; r < row; r++) b.addMissing();
       }
-      this.addJsonValue(b, obj[key]);
+      this.addJsonValue(b, obj[key], row + 1);
     }
     this.rows++;
     for (const { b } of this.builders) if (b.rows < this.rows) b.addMissing();
   };
 
-  private addJsonValue(b: ColumnBuilder, v: unknown): void {
-    if (v === null || v === undefined || (typeof v === 'number' && !Number.isFinite(v))) {
+  private addJsonValue(b: ColumnBuilder, v: unknown, row: number): void {
+    if (v === null || v === undefined) {
       b.addMissing();
       return;
     }
-    const text = typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v);
+    // 1e400 parses as Infinity: it reaches the column as "Infinity", which a numeric column refuses
+    const text = typeof v === 'string' ? v : typeof v === 'object' ? nestedJson(v, this.label, row, b.name) : String(v);
     const need = Buffer.byteLength(text);
     if (need > this.scratch.length) this.scratch = Buffer.allocUnsafe(need * 2);
     const n = this.scratch.write(text, 0);
@@ -185,6 +192,49 @@ function readAll(table: TableBuilder, rawPath: string, format: DatasetFormat, la
   }
 }
 
+let columnLimit: number | null = null;
+
+/**
+ * The most columns an import takes: {@link MAX_COLUMNS}, and fewer when the process may not
+ * open that many files (each column is written to its own file while the table is read).
+ */
+export function maxColumns(): number {
+  if (columnLimit !== null) return columnLimit;
+  let files = Infinity;
+  try {
+    const m = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    if (m !== null) files = Number(m[1]);
+  } catch {
+    /* no /proc: the fixed limit */
+  }
+  columnLimit = Math.max(16, Math.min(MAX_COLUMNS, files - 256));
+  return columnLimit;
+}
+
+function tooManyColumns(label: string, what: string): ValidationError {
+  const limit = maxColumns();
+  return new ValidationError('TOO_MANY_COLUMNS', `${label}: ${what}; an import takes at most ${limit} columns${limit < MAX_COLUMNS ? ' here (each column is a file being written, and this process may open only so many: ulimit -n)' : ''}`, {
+    hint: limit < MAX_COLUMNS ? 'raise the open-file limit (ulimit -n), or split the table' : 'is the delimiter right (--format)? Otherwise split the table',
+    data: { limit },
+  });
+}
+
+/** The deepest nesting a JSON value may have (kept as JSON text in its column). */
+export const MAX_JSON_DEPTH = 64;
+
+/** A nested JSON value as text, after checking its depth without recursion (100,000 nested arrays must not overflow the stack). */
+function nestedJson(v: object, label: string, record: number, column: string): string {
+  const stack: Array<[unknown, number]> = [[v, 1]];
+  while (stack.length > 0) {
+    const [x, d] = stack.pop()!;
+    if (d > MAX_JSON_DEPTH) {
+      throw new ValidationError('NESTED_TOO_DEEP', `${label}: record ${record}, key ${JSON.stringify(column)}: the value nests more than ${MAX_JSON_DEPTH} levels deep`, { hint: 'flatten the value, or keep it as a string', data: { record, column } });
+    }
+    if (x !== null && typeof x === 'object') for (const y of Array.isArray(x) ? x : Object.values(x)) if (y !== null && typeof y === 'object') stack.push([y, d + 1]);
+  }
+  return JSON.stringify(v);
+}
+
 /**
  * Reads the raw copy once (following it as it is made, when asked) and builds the owned
  * columns: each is streamed into its own columnar file, re-read as strings if it turned from
@@ -204,7 +254,7 @@ export function buildColumns(o: BuildOptions): BuiltColumns {
   }
   const columns = table.builders.map(({ index, b }) => {
     const use = replacement.get(b) ?? b;
-    const { meta, column } = finalizeColumn(use);
+    const { meta, column } = finalizeColumn(use, o.label);
     return { index, column, path: use.path, hex: use.finishFile(meta) };
   });
   return { rows: table.rows, width: table.width, columns };

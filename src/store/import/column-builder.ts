@@ -1,6 +1,6 @@
 import { ByteDict, type StringDict } from '../../core/byte-dict.js';
 import { FirstPass, HyperLogLog, fnv1a } from '../../core/stats.js';
-import { isMissingBytes, lastNumber, parseDateBytes, parseNumberBytes } from '../../core/values.js';
+import { isInfinityBytes, isMissingBytes, lastNumber, parseDateBytes, parseNumberBytes } from '../../core/values.js';
 import { type BlockRef, type ColumnarColumnMeta, ColumnarWriter } from '../columnar.js';
 import { type CsvBatch, ValueKind, WasmDict } from './csv.js';
 
@@ -113,9 +113,11 @@ export class ColumnBuilder {
     this.rows++;
     switch (this.state) {
       case ColState.Number: {
-        const x = parseNumberBytes(buf, a, b);
+        let x = parseNumberBytes(buf, a, b);
+        if (x !== x && isInfinityBytes(buf, a, b)) x = Infinity;
         if (x === x) {
           if (!lastNumber.integerSyntax) this.integerSyntax = false;
+          if (x === Infinity || x === -Infinity) this.noteInfinite(buf, a, b);
           this.pushFloat(x);
         } else this.toRescan();
         return;
@@ -130,10 +132,12 @@ export class ColumnBuilder {
         return;
       }
       case ColState.Unknown: {
-        const x = parseNumberBytes(buf, a, b);
+        let x = parseNumberBytes(buf, a, b);
+        if (x !== x && isInfinityBytes(buf, a, b)) x = Infinity;
         if (x === x) {
           this.state = ColState.Number;
           this.integerSyntax = lastNumber.integerSyntax;
+          if (x === Infinity || x === -Infinity) this.noteInfinite(buf, a, b);
           this.pushFloat(x);
           return;
         }
@@ -205,6 +209,17 @@ export class ColumnBuilder {
       this.addField(batch.buf, batch.starts[at], batch.ends[at], (batch.flags[at] & 2) !== 0);
       r++;
     }
+  }
+
+  /**
+   * The first number of this column beyond a 64-bit float's range (`1e400`) or written as an
+   * infinity (`Infinity`, `-inf`): a numeric column holding one is refused when it is finished
+   * (a text column keeps such words as text).
+   */
+  firstInfinite: { row: number; text: string } | null = null;
+
+  private noteInfinite(buf: Uint8Array, a: number, b: number): void {
+    if (this.firstInfinite === null) this.firstInfinite = { row: this.rows, text: Buffer.from(buf.subarray(a, Math.min(b, a + 40))).toString('utf8') };
   }
 
   private unescape(buf: Uint8Array, s: number, e: number): Buffer {

@@ -1,4 +1,5 @@
 import type { BooleanStats, CategoryStats, ColumnType, DatasetColumn, DatetimeStats } from '../../core/dataset.js';
+import { ValidationError } from '../../core/errors.js';
 import { numericStatsFromBlocks } from '../../core/stats.js';
 import { FALSE_WORDS, TRUE_WORDS } from '../../core/values.js';
 import type { ColumnarColumnMeta } from '../columnar.js';
@@ -37,7 +38,14 @@ function topEntries(texts: string[], counts: Float64Array): Array<{ value: strin
  * manifest entry (type, why, statistics). Numeric columns are read back one at a time for
  * exact statistics; string columns need nothing more than their dictionary.
  */
-export function finalizeColumn(b: ColumnBuilder): { meta: ColumnarColumnMeta; column: DatasetColumn } {
+export function finalizeColumn(b: ColumnBuilder, label: string): { meta: ColumnarColumnMeta; column: DatasetColumn } {
+  if (b.state === ColState.Number && b.firstInfinite !== null) {
+    const { row, text } = b.firstInfinite;
+    throw new ValidationError('NUMBER_OUT_OF_RANGE', `${label}: column ${JSON.stringify(b.name)}, data row ${row}: ${JSON.stringify(text)} is beyond the range of a 64-bit number (about ±1.8e308)`, {
+      hint: 'write a finite number, or leave the field empty (or NA) if the value is unknown; bfly never turns it into a silent missing value or an infinity',
+      data: { column: b.name, row, value: text },
+    });
+  }
   const rows = b.rows;
   const count = rows - b.missing;
   if (b.state === ColState.Unknown) {
