@@ -11,7 +11,7 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 export async function benchHooks(args) {
   const quick = args.includes('--quick');
-  const { callHook } = await dist('runner/hooks/sandbox.js');
+  const { callHook, closeHookHost } = await dist('runner/hooks/sandbox.js');
   const { slotToView, viewToSlot } = await dist('runner/hooks/views.js');
   const ivm = createRequire(join(ROOT, 'package.json'))('isolated-vm');
   const rows = [];
@@ -27,6 +27,10 @@ export async function benchHooks(args) {
   }
   rows.push(['isolate + context create and dispose (median)', fmt(median(bare)) + ' ms', '10 ms', fmt(median(bare) / 10) + 'x', `${reps} times`]);
   const base = { filename: 'bench.js', input: {}, seed: 1, now: 0, memoryMb: 128, timeoutMs: 10_000, capabilities: { log() {}, metric() {} } };
+  // hooks run in a separate host process, started on a run's first hook call
+  const t0 = performance.now();
+  await callHook({ ...base, source: 'export default () => 1' });
+  rows.push(['first call of a run: starts the hook host process', fmt(performance.now() - t0) + ' ms', '', '', 'once per run with hooks']);
   const trivial = [];
   for (let i = 0; i < reps; i++) {
     const t0 = performance.now();
@@ -58,6 +62,7 @@ export async function benchHooks(args) {
     }
     rows.push([`${label}, ${n.toLocaleString()} rows x ${d} (train + test)`, fmt(median(times), 0) + ' ms', '100 ms', fmt(median(times) / 100) + 'x', `${fmt((n * d * 8) / 1e6, 0)} MB of columns`]);
   }
+  closeHookHost();
   console.log('\n## hooks (npm run bench -- hooks)\n');
   table(['measure', 'bfly', 'target', 'ratio', 'notes'], rows);
 }
