@@ -91,6 +91,11 @@ export async function runCommand(experiment: string, o: RunCommandOptions): Prom
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // A batch worker whose batch died (kill -9) ends its run cleanly, as cancelled, rather than
+  // run on for nobody (or die at its next write to the closed pipe).
+  const parent = process.ppid;
+  const orphaned = process.env.BFLY_WORKER === '1' ? setInterval(() => process.ppid !== parent && controller.abort(), 250) : null;
+  orphaned?.unref();
   let onEvent: ((e: RunEvent) => void) | undefined;
   let finish = async (): Promise<void> => {};
   if (o.json) {
@@ -116,6 +121,7 @@ export async function runCommand(experiment: string, o: RunCommandOptions): Prom
     if (run.status === 'cancelled') return 'cancelled';
     return (run.error?.category as ErrorCategory | undefined) ?? 'unknown';
   } finally {
+    if (orphaned !== null) clearInterval(orphaned);
     await finish();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

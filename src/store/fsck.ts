@@ -19,9 +19,9 @@ import { membershipsOf, readBatchRecords } from './batches.js';
 import { readValidatedEntry } from './experiments.js';
 import { finishRunDeletions } from './gc.js';
 import { LAYOUT_DIRS, workspacePaths } from './layout.js';
-import { breakDeadLock, findDeadLocks, lockHolderAlive } from './lock.js';
+import { breakDeadLock, findDeadLocks, isProcessAlive, lockHolderAlive } from './lock.js';
 import { INDEX_FILE, rebuildRunIndex, readRunIndex, summarizeRunFolder } from './run-index.js';
-import { RUN_SEAL, RunFolder, recoverInterruptedRuns } from './run-state.js';
+import { RUN_SEAL, RunFolder, recoverInterruptedRuns, withRecoveryLock } from './run-state.js';
 import { DELETING_PREFIX, listRunIds } from './runs.js';
 import { type Entry, entries, lstatOrNull, walk } from './safe-fs.js';
 import { indexRunFolders } from './run-index.js';
@@ -291,15 +291,7 @@ export async function fsck(root: string, o: { repair?: boolean } = {}): Promise<
   for (const e of usable('tmp') ? entries(p.tmp) : []) {
     const w = parseTempName(e.name);
     if (w !== null && w.host !== HOST_TAG) continue; // another host's: not ours to judge
-    let alive = false;
-    if (w !== null) {
-      try {
-        process.kill(w.pid, 0);
-        alive = true;
-      } catch (err) {
-        alive = (err as NodeJS.ErrnoException).code !== 'ESRCH';
-      }
-    }
+    const alive = w !== null && isProcessAlive(w.pid);
     if (!alive) add('temp_leftover', e.path, w === null ? 'not a bfly temp name' : `left by process ${w.pid}, which is gone`, w !== null || e.kind === 'symlink');
   }
   if (usable('locks')) {
@@ -387,8 +379,10 @@ export async function fsck(root: string, o: { repair?: boolean } = {}): Promise<
   for (const id of ended) repaired.push(`completed the ending of run ${id} (its process had died)`);
   for (const id of toSeal) {
     if (ended.includes(id)) continue;
-    const sealed = completeRunEnding(root, id);
-    if (sealed !== null) repaired.push(sealed);
+    withRecoveryLock(root, id, () => {
+      const sealed = completeRunEnding(root, id);
+      if (sealed !== null) repaired.push(sealed);
+    });
   }
   if (ended.length + toSeal.length > 0) indexRunFolders(root, [...new Set([...ended, ...toSeal])]);
   const half = finishRunDeletions(root);
@@ -441,6 +435,7 @@ function filesIntact(dir: string, m: RunManifest): boolean {
  */
 function completeRunEnding(root: string, id: string): string | null {
   const dir = join(workspacePaths(root).runs, id);
+  if (readFileSafe(join(dir, RUN_SEAL)) !== null || lockHolderAlive(root, `run-${id}`)) return null; // ended meanwhile, or alive after all
   const m = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as RunManifest;
   if (isFinalStatus(m.status)) {
     if (!filesIntact(dir, m)) return null;
@@ -449,4 +444,12 @@ function completeRunEnding(root: string, id: string): string | null {
   }
   RunFolder.markInterrupted(root, m, new Date());
   return `marked run ${id} interrupted and sealed it (it was ${m.status} with no process running it)`;
+}
+
+function readFileSafe(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
 }

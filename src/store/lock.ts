@@ -28,14 +28,30 @@ export function processStartTime(pid: number): number | null {
   }
 }
 
+/**
+ * True when process `pid` of this host exists and has not exited. A zombie (exited, not yet
+ * reaped: common in containers whose init does not reap orphans) is not alive, though
+ * `kill(pid, 0)` still succeeds on it.
+ */
+export function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return true; // no /proc: kill(0) is all there is
+  }
+}
+
 /** True when the process that wrote `info` is certainly gone (same host only). */
 export function isLockHolderDead(info: LockInfo): boolean {
   if (info.hostname !== hostname()) return false;
-  try {
-    process.kill(info.pid, 0);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ESRCH';
-  }
+  if (!isProcessAlive(info.pid)) return true;
   const now = processStartTime(info.pid);
   return info.startTime !== null && now !== null && now !== info.startTime;
 }
@@ -213,13 +229,7 @@ export function sweepDeadTemps(root: string): number {
   for (const name of names) {
     const writer = parseTempName(name);
     if (writer === null || writer.host !== HOST_TAG || writer.pid === process.pid) continue;
-    let alive = true;
-    try {
-      process.kill(writer.pid, 0);
-    } catch (err) {
-      alive = (err as NodeJS.ErrnoException).code !== 'ESRCH';
-    }
-    if (!alive) {
+    if (!isProcessAlive(writer.pid)) {
       removeTree(join(tmp, name));
       removed++;
     }

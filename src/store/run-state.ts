@@ -6,7 +6,7 @@ import { sha256Hex } from '../core/hash.js';
 import { type RunManifest, isFinalStatus } from '../core/run-manifest.js';
 import { writeJsonAtomic } from './atomic.js';
 import { workspacePaths } from './layout.js';
-import { breakDeadLock, findDeadLocks, lockHolderAlive, sweepDeadTemps } from './lock.js';
+import { type HeldLock, acquireLock, breakDeadLock, findDeadLocks, lockHolderAlive, sweepDeadTemps } from './lock.js';
 import { recordReusableRun } from './run-keys.js';
 import { appendNoFollow, assertRealDir, entries, freezeTree, lstatOrNull, writeNewFile } from './safe-fs.js';
 
@@ -302,20 +302,45 @@ export function recoverInterruptedRuns(root: string, now = new Date()): string[]
   const ended: string[] = [];
   for (const lock of findDeadLocks(root, 'run-')) {
     const id = lock.slice('run-'.length);
-    const dir = join(workspacePaths(root).runs, id);
-    const st = lstatOrNull(dir);
-    try {
-      if (st !== null && st.isDirectory() && lstatOrNull(join(dir, 'run.json')) !== null) recoverRun(root, id, dir, now, ended);
-    } catch (err) {
-      // A damaged or tampered run is not this function's to fix: fsck names it.
-      if (!isBflyError(err) && !(err instanceof SyntaxError)) throw err;
-    }
-    // No folder: killed before the staged run was moved into runs/ (tmp/ holds the leftover).
-    breakDeadLock(root, lock);
+    // Several processes may find the same dead run at once (a batch and its other workers, the
+    // next command): one recovers it, under `recover-<id>`; the others leave it alone.
+    withRecoveryLock(root, id, () => {
+      if (!findDeadLocks(root, `run-${id}`).includes(lock)) return; // recovered meanwhile
+      const dir = join(workspacePaths(root).runs, id);
+      const st = lstatOrNull(dir);
+      try {
+        if (st !== null && st.isDirectory() && lstatOrNull(join(dir, 'run.json')) !== null) recoverRun(root, id, dir, now, ended);
+      } catch (err) {
+        // A damaged or tampered run is not this function's to fix: fsck names it.
+        if (!isBflyError(err) && !(err instanceof SyntaxError)) throw err;
+      }
+      // No folder: killed before the staged run was moved into runs/ (tmp/ holds the leftover).
+      breakDeadLock(root, lock);
+    });
   }
   // The dead process may have left temp files of half-done atomic writes.
   if (ended.length > 0) sweepDeadTemps(root);
   return ended;
+}
+
+/**
+ * Runs `fn` holding `recover-<id>`, the lock that makes the recovery of a run exclusive; does
+ * nothing when another live process holds it. A recoverer that died leaves a dead lock, which
+ * the next one breaks.
+ */
+export function withRecoveryLock(root: string, id: string, fn: () => void): void {
+  let held: HeldLock;
+  try {
+    held = acquireLock(root, `recover-${id}`, { purpose: `completing the ending of run ${id}` });
+  } catch (err) {
+    if (isBflyError(err) && err.code === 'LOCKED') return;
+    throw err;
+  }
+  try {
+    fn();
+  } finally {
+    held.release();
+  }
 }
 
 function recoverRun(root: string, id: string, dir: string, now: Date, ended: string[]): void {

@@ -5,7 +5,7 @@
 // asked to remove, gone whole); `fsck` is clean, or `fsck --repair` makes it clean; the same
 // command then succeeds; and fsck is clean again.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BFLY, REPO, VEGA, bfly, makeTempDir, snapshotTree } from '../helpers.js';
@@ -42,16 +42,25 @@ function bf(ws: string, ...p: string[]): string {
 async function crashRun(ws: string, args: string[], env: Record<string, string>): Promise<number | null> {
   const child = spawn(process.execPath, [BFLY, ...args], { cwd: ws, env: { ...process.env, NO_COLOR: '1', LD_PRELOAD: shim, ...env }, stdio: 'ignore', detached: true });
   const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
-  // orphaned workers of a killed batch finish (or die) on their own: wait for them
-  for (let i = 0; i < 600; i++) {
-    try {
-      process.kill(-child.pid!, 0);
-    } catch {
-      break;
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  // Workers of a killed batch (their own process groups) notice and end their runs: wait for
+  // every process that names this workspace, so that the checks see a quiet store.
+  for (let i = 0; i < 600 && processesOf(ws).length > 0; i++) await new Promise((r) => setTimeout(r, 50));
   return code;
+}
+
+/** Pids of live processes whose command line names `ws` (a bfly started with -C ws, or in it). */
+function processesOf(ws: string): number[] {
+  const out: number[] = [];
+  for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      const cwd = readlinkSync(`/proc/${pid}/cwd`);
+      if (cmd.includes(BFLY) && (cmd.includes(ws) || cwd === ws)) out.push(Number(pid));
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return out;
 }
 
 /** What must never change: dataset manifests, objects, and every run folder (content and modes). */
@@ -90,6 +99,7 @@ async function trial(cmd: Command, n: number): Promise<string[]> {
     const before = durable(ws);
     await crashRun(ws, cmd.args, { ...cmd.env, CRASH_N: String(n) });
     let check = await bfly(['-C', ws, 'fsck', '--json']);
+    const firstCheck = `${check.stdout.slice(0, 300)} tmp=${readdirSync(bf(ws, 'tmp')).join(',')} procs=${processesOf(ws).join(',')}`;
     if (check.exitCode !== 0) {
       const problems = JSON.parse(check.stdout).problems as Array<{ kind: string; path: string; repairable: boolean }>;
       const fatal = problems.filter((p) => !p.repairable);
@@ -103,13 +113,16 @@ async function trial(cmd: Command, n: number): Promise<string[]> {
       if (after[k] === undefined && cmd.mayRemove?.(k)) continue;
       fail(`${k} changed (${v} -> ${after[k] ?? 'gone'})`);
     }
+    const beforeRetry = `tmp=${readdirSync(bf(ws, 'tmp')).join(',')} procs=${processesOf(ws).join(',')}`;
     const again = await bfly(['-C', ws, ...cmd.args], { env: cmd.env });
     if (again.exitCode !== 0) fail(`the command failed on retry (exit ${again.exitCode}): ${again.stderr.slice(0, 400)}`);
     check = await bfly(['-C', ws, 'fsck', '--json']);
-    if (check.exitCode !== 0) fail(`fsck after the retry: ${check.stdout.slice(0, 600)}`);
+    if (check.exitCode !== 0) fail(`fsck after the retry: ${check.stdout.slice(0, 600)} (after the crash: ${firstCheck}; before the retry: ${beforeRetry})`);
   } finally {
+    if (failures.length > 0 && process.env.BFLY_KEEP_CRASH) execFileSync('cp', ['-a', ws, join(process.env.BFLY_KEEP_CRASH, `${cmd.name}-${n}`)]);
     rmSync(ws, { recursive: true, force: true });
   }
+  if (failures.length > 0) console.log(failures.join('\n'));
   return failures;
 }
 
