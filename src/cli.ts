@@ -8,7 +8,7 @@ import { printable } from './core/printable.js';
 /**
  * Exit codes: the ONE place errors become process exit codes. Documented in the README.
  */
-export const EXIT_CODES: Record<ErrorCategory | 'ok' | 'usage' | 'cancelled', number> = {
+export const EXIT_CODES: Record<ErrorCategory | 'ok' | 'usage' | 'cancelled' | 'timed_out', number> = {
   ok: 0,
   unknown: 1,
   usage: 2,
@@ -20,6 +20,7 @@ export const EXIT_CODES: Record<ErrorCategory | 'ok' | 'usage' | 'cancelled', nu
   framework: 8,
   infra: 9,
   integrity: 10,
+  timed_out: 124,
   cancelled: 130,
 };
 
@@ -32,7 +33,7 @@ export interface GlobalOptions {
 
 let jsonMode = false;
 /** Set by an action that printed its own result but must still exit non-zero (e.g. validate). */
-let actionCategory: ErrorCategory | 'cancelled' | undefined;
+let actionCategory: ErrorCategory | 'cancelled' | 'timed_out' | undefined;
 
 function isBfly(err: unknown): err is BflyError {
   return typeof err === 'object' && err !== null && 'category' in err && 'code' in err && typeof (err as { toJSON?: unknown }).toJSON === 'function';
@@ -43,7 +44,7 @@ export function reportError(err: unknown): number {
   if (isBfly(err)) {
     if (jsonMode) {
       const { code, category, message, hint } = err.toJSON();
-      process.stderr.write(JSON.stringify({ error: { code, category, message, hint: hint ?? null, ...(err.data && Object.keys(err.data).length ? { data: err.data } : {}) } }) + '\n');
+      process.stderr.write(JSON.stringify({ schemaVersion: 1, error: { code, category, message, hint: hint ?? null, ...(err.data && Object.keys(err.data).length ? { data: err.data } : {}) } }) + '\n');
     } else {
       process.stderr.write(`bfly: error: ${printable(err.message, { newlines: true })}\n${err.hint ? `  hint: ${printable(err.hint, { newlines: true })}\n` : ''}`);
       const { problems, file } = err.data as { problems?: PipelineProblem[]; file?: string };
@@ -53,7 +54,7 @@ export function reportError(err: unknown): number {
   }
   const e = err instanceof Error ? err : new Error(String(err));
   if (jsonMode) {
-    process.stderr.write(JSON.stringify({ error: { code: 'INTERNAL', category: 'unknown', message: e.message, hint: 'this is a bug in bfly: please report it with the command you ran' } }) + '\n');
+    process.stderr.write(JSON.stringify({ schemaVersion: 1, error: { code: 'INTERNAL', category: 'unknown', message: e.message, hint: 'this is a bug in bfly: please report it with the command you ran' } }) + '\n');
   } else {
     process.stderr.write(`bfly: internal error: ${printable(e.message, { newlines: true })}\n  hint: this is a bug in bfly; please report it with the command you ran${process.env.BFLY_DEBUG ? '' : ' (set BFLY_DEBUG=1 for the stack)'}\n`);
     if (process.env.BFLY_DEBUG) process.stderr.write(`${e.stack}\n`);
@@ -146,6 +147,29 @@ export function buildProgram(): Command {
     await experimentShowCommand(name, opts(cmd));
   });
 
+  common(experiment.command('set <name> <assignments...>').description('change the metric or description, e.g. metric=f1_macro description="baseline"')).action(async (name: string, assignments: string[], _o, cmd: Command) => {
+    const { experimentSetCommand } = await import('./commands/experiment-change.js');
+    await experimentSetCommand(name, assignments, opts(cmd));
+  });
+  common(experiment.command('rename <name> <new-name>').description('rename an experiment; its earlier runs are listed under both names')).action(async (name: string, to: string, _o, cmd: Command) => {
+    const { experimentRenameCommand } = await import('./commands/experiment-change.js');
+    await experimentRenameCommand(name, to, opts(cmd));
+  });
+  common(experiment.command('rm <name>').description('remove an experiment without runs; --archive moves one with runs aside, keeping them readable').option('--archive', 'move it to experiments/.archive/ (needed when it has runs)')).action(async (name: string, _o, cmd: Command) => {
+    const { experimentRmCommand } = await import('./commands/experiment-change.js');
+    await experimentRmCommand(name, opts(cmd));
+  });
+
+  const config = program.command('config').description("read and change the workspace's name and profile");
+  common(config.command('get [key]').description('print the workspace config, or one key')).action(async (key: string | undefined, _o, cmd: Command) => {
+    const { configGetCommand } = await import('./commands/config.js');
+    await configGetCommand(key, opts(cmd));
+  });
+  common(config.command('set <assignment>').description('set name=… or profile=internal_fast|enterprise (enterprise -> internal_fast needs --force)').option('--force', 'allow leaving the enterprise profile')).action(async (assignment: string, _o, cmd: Command) => {
+    const { configSetCommand } = await import('./commands/config.js');
+    await configSetCommand(assignment, opts(cmd));
+  });
+
   const pipeline = program.command('pipeline').description("read, check and change an experiment's draft pipeline");
   common(pipeline.command('validate <experiment>').description('report every problem with file:line:column and a fix')).action(async (name: string, _o, cmd: Command) => {
     const { pipelineValidateCommand } = await import('./commands/pipeline-validate.js');
@@ -158,6 +182,18 @@ export function buildProgram(): Command {
   common(pipeline.command('edit <experiment>').description('open the draft in $VISUAL/$EDITOR; only a valid result is saved')).action(async (name: string, _o, cmd: Command) => {
     const { pipelineEditCommand } = await import('./commands/pipeline-edit.js');
     await pipelineEditCommand(name, opts(cmd));
+  });
+  common(pipeline.command('history <experiment>').description('every saved revision of the draft: when, how, by whom, and the runs that used it')).action(async (name: string, _o, cmd: Command) => {
+    const { pipelineHistoryCommand } = await import('./commands/pipeline-history.js');
+    await pipelineHistoryCommand(name, opts(cmd));
+  });
+  common(pipeline.command('diff <experiment> [revisions...]').description('a unified diff: the draft against its latest run (default), a revision against the draft, or two revisions')).action(async (name: string, revs: string[], _o, cmd: Command) => {
+    const { pipelineDiffCommand } = await import('./commands/pipeline-diff.js');
+    await pipelineDiffCommand(name, revs, opts(cmd));
+  });
+  common(pipeline.command('restore <experiment> <revision>').description('make an earlier revision the draft again (saved as a new revision)')).action(async (name: string, rev: string, _o, cmd: Command) => {
+    const { pipelineRestoreCommand } = await import('./commands/pipeline-restore.js');
+    await pipelineRestoreCommand(name, rev, opts(cmd));
   });
   common(pipeline.command('set <experiment> <assignments...>').description('set values, e.g. blocks.model_selection.config.cv=10 (comments kept)')).action(async (name: string, assignments: string[], _o, cmd: Command) => {
     const { pipelineSetCommand } = await import('./commands/pipeline-set.js');
@@ -172,6 +208,8 @@ export function buildProgram(): Command {
       .option('--force', 'run even if a succeeded run has the same execution key')
       .option('--no-cache', 'execute every block; do not reuse or store block outputs')
       .option('--dry-run', 'print which blocks would run or come from cache, and why; run nothing')
+      .option('--no-wait', 'when an identical run (same execution key) is executing, fail naming it instead of waiting for its result')
+      .option('--timeout <duration>', 'stop the run (status timed_out, exit 124) when it takes longer, e.g. 90s, 10m, 1h30m')
       .option('-q, --quiet', 'print only the run id and status')
       .option('--grid <path=v1,v2>', 'run every value (repeatable: the cartesian product), e.g. blocks.model_selection.config.cv=3,5', collect, [])
       .option('--seeds <list>', 'run each grid point once per seed, e.g. 1-5 or 1,2,7')
@@ -264,6 +302,21 @@ export function buildProgram(): Command {
   common(program.command('fsck').description('verify the store: re-hash objects, check runs against their manifests, find leftovers, stale locks and index drift').option('--repair', 'rebuild derived data (index, cache, leftovers of dead processes); never touches objects or runs')).action(async (_o, cmd: Command) => {
     const { fsckCommand } = await import('./commands/fsck.js');
     actionCategory = (await fsckCommand(opts(cmd))) ?? undefined;
+  });
+  common(
+    program
+      .command('log')
+      .description('the audit log: every state-changing action, who did it and when (hash-chained; `bfly fsck` checks it)')
+      .option('--since <when>', 'only entries since a date or a duration ago (30m, 12h, 7d)')
+      .option('--experiment <name>', 'only entries about this experiment')
+      .option('--limit <n>', 'only the last n entries'),
+  ).action(async (_o, cmd: Command) => {
+    const { logCommand } = await import('./commands/log.js');
+    await logCommand(opts(cmd));
+  });
+  common(program.command('migrate').description("upgrade an older workspace to this bfly's format (every other command refuses an older format)").option('--dry-run', 'only say what would change')).action(async (_o, cmd: Command) => {
+    const { migrateCommand } = await import('./commands/migrate.js');
+    await migrateCommand(opts(cmd));
   });
   common(program.command('reindex').description('rebuild the run index from the run folders alone')).action(async (_o, cmd: Command) => {
     const { reindexCommand } = await import('./commands/reindex.js');

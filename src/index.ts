@@ -13,17 +13,17 @@ import type { DatasetManifest } from './core/dataset.js';
 import * as datasets from './store/datasets.js';
 import * as importer from './store/import/import-dataset.js';
 import * as experiments from './store/experiments.js';
-import { type InitOptions, type OpenOptions, type Workspace, initWorkspace, openWorkspace } from './store/workspace.js';
+import { type InitOptions, type MigrationReport, type OpenOptions, type Workspace, initWorkspace, migrateWorkspace, openWorkspace } from './store/workspace.js';
 import type { Pipeline } from './core/pipeline.js';
 import type { ValidationResult } from './core/validate-pipeline.js';
 import type { RunEvent } from './core/events.js';
 import type { RunManifest } from './core/run.js';
-import { readRunManifest } from './store/run-state.js';
+import { readVerifiedRun } from './store/run-state.js';
 import { resolveRunRef } from './store/runs.js';
 import { ValidationError } from './core/errors.js';
 
-export { initWorkspace, openWorkspace };
-export type { Workspace, InitOptions, OpenOptions };
+export { initWorkspace, openWorkspace, migrateWorkspace };
+export type { Workspace, InitOptions, OpenOptions, MigrationReport };
 export type { ImportOptions, ImportResult } from './store/import/import-dataset.js';
 export type { DatasetManifest, DatasetColumn, ColumnType, DatasetFormat, NumericStats, CategoryStats, BooleanStats, DatetimeStats } from './core/dataset.js';
 export type { WorkspaceConfig, Profile } from './core/config.js';
@@ -224,7 +224,8 @@ export async function previewRun(ws: Workspace | string, experiment: string, opt
  */
 export async function getRun(ws: Workspace | string, ref: string): Promise<RunManifest> {
   const root = await rootOf(ws);
-  return readRunManifest(root, resolveRunRef(root, ref));
+  // checked against its seal, like every read of a run for use
+  return readVerifiedRun(root, resolveRunRef(root, ref)).manifest;
 }
 
 export type { RunSummary, RunSelection } from './core/run-summary.js';
@@ -317,6 +318,49 @@ export async function gc(ws: Workspace | string, options: { dryRun?: boolean; ke
  * await reindex(ws);
  */
 export async function reindex(ws: Workspace | string): Promise<{ runs: number; skipped: string[] }> {
-  const { rebuildRunIndex } = await import('./store/run-index.js');
-  return rebuildRunIndex(await rootOf(ws));
+  const { reindexWorkspace } = await import('./store/run-index.js');
+  return reindexWorkspace(await rootOf(ws));
+}
+
+export type { AuditEntry, AuditRead } from './store/audit.js';
+export type { DraftRevision, DraftDiff } from './store/draft-history.js';
+
+/**
+ * The audit log, checked: every entry (oldest first) and each break of its hash chain.
+ *
+ * @example
+ * const { entries, problems } = await readAuditLog(ws);
+ */
+export async function readAuditLog(ws: Workspace | string): Promise<import('./store/audit.js').AuditRead> {
+  const { readAudit } = await import('./store/audit.js');
+  return readAudit(await rootOf(ws));
+}
+
+/** Every saved revision of an experiment's draft (what `bfly pipeline history` lists). */
+export async function draftHistory(ws: Workspace | string, experiment: string): Promise<import('./store/draft-history.js').DraftRevision[]> {
+  const root = await rootOf(ws);
+  experiments.getExperiment(root, experiment);
+  const { listDraftRevisions } = await import('./store/draft-history.js');
+  return listDraftRevisions(root, experiment);
+}
+
+/** Restores revision `rev` of an experiment's draft as a new revision (`bfly pipeline restore`). */
+export async function restorePipeline(ws: Workspace | string, experiment: string, rev: number): Promise<{ revision: import('./store/draft-history.js').DraftRevision; restored: number; pipeline: Pipeline }> {
+  return experiments.restorePipeline(await rootOf(ws), experiment, rev);
+}
+
+/** Changes an experiment's metric or description, e.g. `['metric=f1_macro']` (`bfly experiment set`). */
+export async function setExperiment(ws: Workspace | string, experiment: string, assignments: string[]): Promise<{ experiment: experiments.ExperimentInfo; changed: Record<string, { from: unknown; to: unknown }> }> {
+  return experiments.setExperiment(await rootOf(ws), experiment, assignments);
+}
+
+/** Renames an experiment (`bfly experiment rename`). */
+export async function renameExperiment(ws: Workspace | string, from: string, to: string): Promise<experiments.ExperimentInfo> {
+  return experiments.renameExperiment(await rootOf(ws), from, to);
+}
+
+/** Sets the workspace's `name` or `profile` (`bfly config set`; leaving enterprise needs `force`). */
+export async function setConfigValue(ws: Workspace | string, assignment: string, options: { force?: boolean } = {}): Promise<{ key: string; from: unknown; to: unknown }> {
+  const { setConfigValue: set } = await import('./store/hooks.js');
+  return set(await rootOf(ws), assignment, options);
 }

@@ -1,4 +1,5 @@
 import type { GlobalOptions } from '../cli.js';
+import { jsonLine } from '../ui/json.js';
 import { describeBlocks, describeModels } from '../core/describe-blocks.js';
 import { renderBlocks } from '../ui/experiments.js';
 
@@ -6,5 +7,5 @@ import { renderBlocks } from '../ui/experiments.js';
 export async function blocksCommand(o: GlobalOptions): Promise<void> {
   const blocks = describeBlocks();
   const models = describeModels();
-  process.stdout.write(o.json ? JSON.stringify({ blocks, models }) + '\n' : renderBlocks(blocks, models));
+  process.stdout.write(o.json ? jsonLine({ blocks, models }) : renderBlocks(blocks, models));
 }

@@ -1,4 +1,5 @@
 import type { GlobalOptions } from '../cli.js';
+import { jsonLine } from '../ui/json.js';
 import { compareReport, unifiedDiff } from '../core/compare.js';
 import { NotFoundError, ValidationError } from '../core/errors.js';
 import { listRunSummaries } from '../store/run-index.js';
@@ -31,6 +32,6 @@ export async function compareCommand(refs: string[], o: GlobalOptions & { all?: 
       }
     }
   }
-  if (o.json) process.stdout.write(JSON.stringify({ runs: ids, rows: shown, groups: noise.groups, noise: noise.verdicts, ...(o.hooks ? { hookDiffs } : {}) }) + '\n');
+  if (o.json) process.stdout.write(jsonLine({ runs: ids, rows: shown, groups: noise.groups, noise: noise.verdicts, ...(o.hooks ? { hookDiffs } : {}) }));
   else process.stdout.write(renderCompare(ids, shown, { hiddenSame: o.all ? null : rows.filter((r) => !r.differs && r.section !== 'timing').length, noise, durations: runs.map((r) => r.manifest.durationMs), hookDiffs: o.hooks ? hookDiffs : null }));
 }

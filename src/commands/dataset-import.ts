@@ -1,4 +1,5 @@
 import type { GlobalOptions } from '../cli.js';
+import { jsonLine } from '../ui/json.js';
 import { parseByteSize } from '../core/byte-size.js';
 import type { DatasetFormat } from '../core/dataset.js';
 import { ImportCancelled, importDataset } from '../store/import/import-dataset.js';
@@ -29,7 +30,7 @@ export async function datasetImportCommand(file: string, o: GlobalOptions & { na
       onProgress: tty ? ({ bytes, total }) => process.stderr.write(`\rimporting ${file}: ${fmtBytes(bytes)} of ${fmtBytes(total)}`) : undefined,
     });
     if (tty) process.stderr.write('\r\x1b[K');
-    if (o.json) process.stdout.write(JSON.stringify({ ...dataset, created }) + '\n');
+    if (o.json) process.stdout.write(jsonLine({ ...dataset, created }));
     else process.stdout.write(renderImportResult(dataset, created));
     return undefined;
   } catch (err) {

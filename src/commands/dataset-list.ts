@@ -1,4 +1,5 @@
 import type { GlobalOptions } from '../cli.js';
+import { jsonLine } from '../ui/json.js';
 import { listDatasets } from '../store/datasets.js';
 import { openWorkspace } from '../store/workspace.js';
 import { renderDatasetList } from '../ui/datasets.js';
@@ -7,5 +8,5 @@ import { renderDatasetList } from '../ui/datasets.js';
 export async function datasetListCommand(o: GlobalOptions): Promise<void> {
   const ws = await openWorkspace(o.C ?? process.cwd());
   const all = listDatasets(ws.root);
-  process.stdout.write(o.json ? JSON.stringify(all) + '\n' : renderDatasetList(all));
+  process.stdout.write(o.json ? jsonLine(all) : renderDatasetList(all));
 }

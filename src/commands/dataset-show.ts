@@ -1,4 +1,5 @@
 import type { GlobalOptions } from '../cli.js';
+import { jsonLine } from '../ui/json.js';
 import { getDataset } from '../store/datasets.js';
 import { openWorkspace } from '../store/workspace.js';
 import { renderDatasetShow } from '../ui/datasets.js';
@@ -7,5 +8,5 @@ import { renderDatasetShow } from '../ui/datasets.js';
 export async function datasetShowCommand(ref: string, o: GlobalOptions): Promise<void> {
   const ws = await openWorkspace(o.C ?? process.cwd());
   const d = getDataset(ws.root, ref);
-  process.stdout.write(o.json ? JSON.stringify(d) + '\n' : renderDatasetShow(d));
+  process.stdout.write(o.json ? jsonLine(d) : renderDatasetShow(d));
 }

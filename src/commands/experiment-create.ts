@@ -1,4 +1,5 @@
 import type { GlobalOptions } from '../cli.js';
+import { jsonLine } from '../ui/json.js';
 import type { Task } from '../core/catalog.js';
 import { createExperiment } from '../store/experiments.js';
 import { openWorkspace } from '../store/workspace.js';
@@ -8,5 +9,5 @@ import { experimentJson, renderExperimentCreated } from '../ui/experiments.js';
 export async function experimentCreateCommand(name: string, o: GlobalOptions & { dataset: string; target: string; task?: Task | 'auto'; metric?: string; template?: string }): Promise<void> {
   const ws = await openWorkspace(o.C ?? process.cwd());
   const e = createExperiment(ws.root, { name, dataset: o.dataset, target: o.target, task: o.task, metric: o.metric, template: o.template });
-  process.stdout.write(o.json ? JSON.stringify(experimentJson(e)) + '\n' : renderExperimentCreated(e));
+  process.stdout.write(o.json ? jsonLine(experimentJson(e)) : renderExperimentCreated(e));
 }

@@ -1,4 +1,5 @@
 import type { GlobalOptions } from '../cli.js';
+import { jsonLine } from '../ui/json.js';
 import { listExperiments } from '../store/experiments.js';
 import { openWorkspace } from '../store/workspace.js';
 import { experimentJson, renderExperimentList } from '../ui/experiments.js';
@@ -7,5 +8,5 @@ import { experimentJson, renderExperimentList } from '../ui/experiments.js';
 export async function experimentListCommand(o: GlobalOptions): Promise<void> {
   const ws = await openWorkspace(o.C ?? process.cwd());
   const list = listExperiments(ws.root);
-  process.stdout.write(o.json ? JSON.stringify(list.map(experimentJson)) + '\n' : renderExperimentList(list));
+  process.stdout.write(o.json ? jsonLine(list.map(experimentJson)) : renderExperimentList(list));
 }

@@ -1,4 +1,5 @@
 import type { GlobalOptions } from '../cli.js';
+import { jsonLine } from '../ui/json.js';
 import { getExperiment, validateExperimentPipeline } from '../store/experiments.js';
 import { openWorkspace } from '../store/workspace.js';
 import { experimentJson, renderExperiment } from '../ui/experiments.js';
@@ -9,5 +10,5 @@ export async function experimentShowCommand(name: string, o: GlobalOptions): Pro
   const e = getExperiment(ws.root, name);
   const v = validateExperimentPipeline(ws.root, name);
   const summary = { valid: v.valid, problems: v.problems.length, blocks: v.pipeline?.blocks.map((b) => b.id) ?? [] };
-  process.stdout.write(o.json ? JSON.stringify({ ...experimentJson(e), pipeline: summary }) + '\n' : renderExperiment(e, summary));
+  process.stdout.write(o.json ? jsonLine({ ...experimentJson(e), pipeline: summary }) : renderExperiment(e, summary));
 }

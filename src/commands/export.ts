@@ -1,4 +1,5 @@
 import type { GlobalOptions } from '../cli.js';
+import { jsonLine } from '../ui/json.js';
 import { exportRun } from '../store/run-artifacts.js';
 import { openWorkspace } from '../store/workspace.js';
 
@@ -6,5 +7,5 @@ import { openWorkspace } from '../store/workspace.js';
 export async function exportCommand(ref: string, dest: string, o: GlobalOptions): Promise<void> {
   const ws = await openWorkspace(o.C ?? process.cwd());
   const r = exportRun(ws.root, ref, dest);
-  process.stdout.write(o.json ? JSON.stringify({ ...r, dir: dest }) + '\n' : `exported run ${r.run} to ${dest}: ${r.files.length} files, each checked against its sha256\n`);
+  process.stdout.write(o.json ? jsonLine({ ...r, dir: dest }) : `exported run ${r.run} to ${dest}: ${r.files.length} files, each checked against its sha256\n`);
 }

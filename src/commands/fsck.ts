@@ -1,4 +1,5 @@
 import type { GlobalOptions } from '../cli.js';
+import { jsonLine } from '../ui/json.js';
 import { fsck } from '../store/fsck.js';
 import { openWorkspace } from '../store/workspace.js';
 import { renderFsck } from '../ui/history.js';
@@ -8,6 +9,6 @@ export async function fsckCommand(o: GlobalOptions & { repair?: boolean }): Prom
   // a store whose own folders are links is reported, not refused: fsck is how the user finds out
   const ws = await openWorkspace(o.C ?? process.cwd(), { checkLayout: false });
   const report = await fsck(ws.root, { repair: o.repair });
-  process.stdout.write(o.json ? JSON.stringify(report) + '\n' : renderFsck(report));
+  process.stdout.write(o.json ? jsonLine(report) : renderFsck(report));
   return report.ok ? null : 'integrity';
 }

@@ -1,4 +1,5 @@
 import type { GlobalOptions } from '../cli.js';
+import { jsonLine } from '../ui/json.js';
 import { listHooks, readConfigSync } from '../store/hooks.js';
 import { openWorkspace } from '../store/workspace.js';
 import { renderTable } from '../ui/format.js';
@@ -8,7 +9,7 @@ export async function hookListCommand(o: GlobalOptions): Promise<void> {
   const ws = await openWorkspace(o.C ?? process.cwd());
   const hooks = listHooks(ws.root);
   if (o.json) {
-    process.stdout.write(JSON.stringify(hooks) + '\n');
+    process.stdout.write(jsonLine(hooks));
     return;
   }
   const profile = readConfigSync(ws.root).profile;

@@ -1,4 +1,5 @@
 import type { GlobalOptions } from '../cli.js';
+import { jsonLine } from '../ui/json.js';
 import { removeHook } from '../store/hooks.js';
 import { openWorkspace } from '../store/workspace.js';
 
@@ -6,5 +7,5 @@ import { openWorkspace } from '../store/workspace.js';
 export async function hookRmCommand(experiment: string, id: string, o: GlobalOptions): Promise<void> {
   const ws = await openWorkspace(o.C ?? process.cwd());
   removeHook(ws.root, experiment, id);
-  process.stdout.write(o.json ? JSON.stringify({ experiment, removed: id }) + '\n' : `removed hook ${id} from ${experiment}\n`);
+  process.stdout.write(o.json ? jsonLine({ experiment, removed: id }) : `removed hook ${id} from ${experiment}\n`);
 }

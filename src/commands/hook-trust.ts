@@ -1,4 +1,5 @@
 import type { GlobalOptions } from '../cli.js';
+import { jsonLine } from '../ui/json.js';
 import { trustHook, untrustHook } from '../store/hooks.js';
 import { openWorkspace } from '../store/workspace.js';
 
@@ -7,9 +8,9 @@ export async function hookTrustCommand(file: string, trust: boolean, o: GlobalOp
   const ws = await openWorkspace(o.C ?? process.cwd());
   if (trust) {
     const r = trustHook(ws.root, file);
-    process.stdout.write(o.json ? JSON.stringify(r) + '\n' : `${r.added ? 'trusted' : 'already trusted'}: ${r.file} ${r.hash}\n`);
+    process.stdout.write(o.json ? jsonLine(r) : `${r.added ? 'trusted' : 'already trusted'}: ${r.file} ${r.hash}\n`);
   } else {
     const r = untrustHook(ws.root, file);
-    process.stdout.write(o.json ? JSON.stringify(r) + '\n' : `${r.removed ? 'no longer trusted' : 'was not trusted'}: ${r.hash}\n`);
+    process.stdout.write(o.json ? jsonLine(r) : `${r.removed ? 'no longer trusted' : 'was not trusted'}: ${r.hash}\n`);
   }
 }

@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { jsonLine } from '../ui/json.js';
 import { join } from 'node:path';
 import type { GlobalOptions } from '../cli.js';
 import { findArtifact } from '../store/run-artifacts.js';
@@ -18,7 +19,7 @@ export async function openCommand(ref: string, artifact: string | undefined, o: 
     readRunFile(v, a.path); // what is opened is what the run sealed
     path = join(v.dir, a.path);
   }
-  process.stdout.write(o.json ? JSON.stringify({ run: run.id, path }) + '\n' : `${path}\n`);
+  process.stdout.write(o.json ? jsonLine({ run: run.id, path }) : `${path}\n`);
   const opener = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? null : 'xdg-open';
   if (!o.json && process.stdout.isTTY && opener !== null && spawnSync('sh', ['-c', `command -v ${opener}`], { stdio: 'ignore' }).status === 0) {
     spawn(opener, [path], { detached: true, stdio: 'ignore' }).unref();

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { jsonLine } from '../ui/json.js';
 import { mkdtempSync, readSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,6 +42,6 @@ export async function pipelineEditCommand(name: string, o: GlobalOptions): Promi
     },
   });
   rmSync(dir, { recursive: true, force: true }); // saved or unchanged: nothing to keep
-  if (o.json) process.stdout.write(JSON.stringify({ changed: p !== null, pipeline: p }) + '\n');
+  if (o.json) process.stdout.write(jsonLine({ changed: p !== null, pipeline: p }));
   else process.stdout.write(p === null ? 'no changes\n' : `saved: ${renderPipelineSummary(name, p)}`);
 }

@@ -1,4 +1,5 @@
 import type { GlobalOptions } from '../cli.js';
+import { jsonLine } from '../ui/json.js';
 import { loadRunModel } from '../runner/model-artifact.js';
 import { predictFile, predictToFile } from '../runner/predict-file.js';
 import { resolveRunRef } from '../store/runs.js';
@@ -15,5 +16,5 @@ export async function predictCommand(ref: string, file: string, o: GlobalOptions
     return;
   }
   const { rows } = predictToFile(model, file, o.out, { proba: o.proba, id: o.id, root: ws.root });
-  process.stdout.write(o.json ? JSON.stringify({ run: id, rows, out: o.out }) + '\n' : `wrote ${rows} predictions of run ${id} to ${o.out}\n`);
+  process.stdout.write(o.json ? jsonLine({ run: id, rows, out: o.out }) : `wrote ${rows} predictions of run ${id} to ${o.out}\n`);
 }

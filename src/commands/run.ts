@@ -1,4 +1,6 @@
 import type { GlobalOptions } from '../cli.js';
+import { jsonLine } from '../ui/json.js';
+import { parseDuration } from '../core/duration.js';
 import { parseSeeds } from '../core/batch.js';
 import { type ErrorCategory, ValidationError } from '../core/errors.js';
 import type { RunEvent } from '../core/events.js';
@@ -20,6 +22,8 @@ export interface RunCommandOptions extends GlobalOptions {
   grid?: string[];
   seeds?: string;
   jobs?: string;
+  wait?: boolean;
+  timeout?: string;
 }
 
 /** `bfly run <exp> --grid ... --seeds ... [--jobs N]`: a batch; the category of the first failed run, if any. */
@@ -39,7 +43,7 @@ async function runBatchCommand(root: string, experiment: string, o: RunCommandOp
   process.on('SIGTERM', onSignal);
   let onEvent: (e: BatchEvent) => void = () => {};
   let finish = async (): Promise<void> => {};
-  if (o.json) onEvent = (e) => process.stdout.write(JSON.stringify(e) + '\n');
+  if (o.json) onEvent = (e) => process.stdout.write(jsonLine(e));
   else if (!o.quiet && process.stderr.isTTY && !process.env.CI) {
     const { renderBatchLive } = await import('../ui/batch-ink.js');
     const live = renderBatchLive(process.stderr);
@@ -70,7 +74,9 @@ async function runBatchCommand(root: string, experiment: string, o: RunCommandOp
 }
 
 /** `bfly run <experiment>`: returns the category of a failed run (its exit code), or 'cancelled'. */
-export async function runCommand(experiment: string, o: RunCommandOptions): Promise<ErrorCategory | 'cancelled' | undefined> {
+export async function runCommand(experiment: string, o: RunCommandOptions): Promise<ErrorCategory | 'cancelled' | 'timed_out' | undefined> {
+  const timeoutMs = o.timeout === undefined ? undefined : parseDuration(o.timeout);
+  if (timeoutMs === null) throw new ValidationError('BAD_TIMEOUT', `--timeout must be a duration such as 90s, 10m or 1h30m, not ${JSON.stringify(o.timeout)}`, { hint: 'e.g. --timeout 10m' });
   const ws = await openWorkspace(o.C ?? process.cwd());
   if ((o.grid?.length ?? 0) > 0 || o.seeds !== undefined) {
     return runBatchCommand(ws.root, experiment, o);
@@ -78,7 +84,7 @@ export async function runCommand(experiment: string, o: RunCommandOptions): Prom
   const options = { seed: o.seed, sets: o.set ?? [], force: o.force === true, noCache: o.cache === false, batch: o.batchId };
   if (o.dryRun) {
     const preview = previewRun(ws.root, experiment, options);
-    process.stdout.write(o.json ? JSON.stringify(preview) + '\n' : renderPreview(preview));
+    process.stdout.write(o.json ? jsonLine(preview) : renderPreview(preview));
     return undefined;
   }
   const controller = new AbortController();
@@ -99,7 +105,7 @@ export async function runCommand(experiment: string, o: RunCommandOptions): Prom
   let onEvent: ((e: RunEvent) => void) | undefined;
   let finish = async (): Promise<void> => {};
   if (o.json) {
-    onEvent = (e) => process.stdout.write(JSON.stringify(e) + '\n');
+    onEvent = (e) => process.stdout.write(jsonLine(e));
   } else if (!o.quiet && process.stderr.isTTY && !process.env.CI) {
     const { renderRunLive } = await import('../ui/run-ink.js');
     const live = renderRunLive(process.stderr);
@@ -112,13 +118,17 @@ export async function runCommand(experiment: string, o: RunCommandOptions): Prom
     };
   }
   try {
-    const { run } = await runExperiment(ws.root, experiment, { ...options, signal: controller.signal, onEvent });
+    const onWait = (f: { purpose: string; pid: number }): void => {
+      if (!o.json) process.stderr.write(`waiting: an identical run (same execution key) is executing, ${f.purpose}, pid ${f.pid}; its result will be returned (Ctrl-C stops waiting)\n`);
+    };
+    const { run } = await runExperiment(ws.root, experiment, { ...options, wait: o.wait !== false, onWait, timeoutMs, signal: controller.signal, onEvent });
     await finish();
-    if (o.json) process.stdout.write(JSON.stringify(run) + '\n');
+    if (o.json) process.stdout.write(jsonLine(run));
     else if (o.quiet) process.stdout.write(`${run.id} ${run.status}\n`);
     else (run.status === 'succeeded' ? process.stdout : process.stderr).write(renderRunResult(run));
     if (run.status === 'succeeded') return undefined;
     if (run.status === 'cancelled') return 'cancelled';
+    if (run.status === 'timed_out') return 'timed_out';
     return (run.error?.category as ErrorCategory | undefined) ?? 'unknown';
   } finally {
     if (orphaned !== null) clearInterval(orphaned);

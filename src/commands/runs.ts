@@ -1,4 +1,6 @@
 import type { GlobalOptions } from '../cli.js';
+import { jsonLine } from '../ui/json.js';
+import { formerNamesOf } from '../store/experiments.js';
 import { ValidationError } from '../core/errors.js';
 import { FINAL_RUN_STATUSES } from '../core/run-manifest.js';
 import { selectRuns } from '../core/run-summary.js';
@@ -28,9 +30,10 @@ export async function runsCommand(o: GlobalOptions & { experiment?: string; stat
   const runs = listing.ids.map(listing.summary);
   // A table for people shows the first 50 unless told otherwise; JSON has everything.
   const tableLimit = o.json || limit !== undefined ? limit : TABLE_LIMIT;
-  const matching = selectRuns(runs, { experiment: o.experiment, status: o.status, where: o.where, sort: o.sort });
+  const formerNames = o.experiment === undefined ? [] : formerNamesOf(ws.root, o.experiment);
+  const matching = selectRuns(runs, { experiment: o.experiment, formerNames, status: o.status, where: o.where, sort: o.sort });
   const shown = tableLimit === undefined ? matching : matching.slice(0, tableLimit);
-  if (o.json) process.stdout.write(JSON.stringify(shown) + '\n');
+  if (o.json) process.stdout.write(jsonLine(shown));
   else if (shown.length === 0) process.stdout.write(runs.length === 0 ? 'no runs yet (start one with `bfly run <experiment>`)\n' : `no runs match (of ${runs.length})\n`);
   else process.stdout.write(renderRunsTable(shown, { columns }) + (matching.length > shown.length && limit === undefined ? `(${matching.length - shown.length} more not shown: --limit N shows more, --where narrows)\n` : ''));
 }

@@ -1,4 +1,5 @@
 import type { GlobalOptions } from '../cli.js';
+import { jsonLine } from '../ui/json.js';
 import { runWithDir } from '../store/run-artifacts.js';
 import { openWorkspace } from '../store/workspace.js';
 import { renderRunShow } from '../ui/history.js';
@@ -7,5 +8,5 @@ import { renderRunShow } from '../ui/history.js';
 export async function showCommand(ref: string, o: GlobalOptions): Promise<void> {
   const ws = await openWorkspace(o.C ?? process.cwd());
   const { run, dir } = runWithDir(ws.root, ref);
-  process.stdout.write(o.json ? JSON.stringify({ ...run, dir }) + '\n' : renderRunShow(run, dir));
+  process.stdout.write(o.json ? jsonLine({ ...run, dir }) : renderRunShow(run, dir));
 }

@@ -67,6 +67,8 @@ export interface DatasetColumn {
 
 /** `datasets/<id>.json`: what `bfly dataset show --json` prints. */
 export interface DatasetManifest {
+  /** The manifest's schema version ({@link DATASET_SCHEMA_VERSION}). */
+  schemaVersion?: number;
   id: string;
   name: string;
   version: number;
@@ -82,7 +84,12 @@ export interface DatasetManifest {
   objects: { raw: string; columns: string[] };
   /** Missing markers recognised on import. */
   missingMarkers: string[];
+  /** `sha256:` of the canonical JSON of every other field: a manifest is written once, sealed. */
+  seal?: string;
 }
+
+/** The schema version of dataset manifests this bfly writes. */
+export const DATASET_SCHEMA_VERSION = 1;
 
 /** Missing-value markers (compared case-insensitively after trimming spaces); empty also counts. */
 export const MISSING_MARKERS = ['', 'NA', 'N/A', 'null', 'NaN', '?'] as const;

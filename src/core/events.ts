@@ -5,7 +5,10 @@ export const RUN_STATUSES = ['created', 'running', 'succeeded', 'failed', 'cance
 /** One of {@link RUN_STATUSES}. */
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
-const base = { runId: z.string(), at: z.string() };
+/** The schema version of run events ({@link runEvent}); absent in events of format-1 runs. */
+export const EVENT_SCHEMA_VERSION = 1;
+
+const base = { schemaVersion: z.literal(EVENT_SCHEMA_VERSION).optional(), runId: z.string(), at: z.string() };
 
 /**
  * Every event of a run, one zod-typed union: appended to `runs/<id>/events.jsonl` and rendered
@@ -16,7 +19,7 @@ export const runEvent = z.discriminatedUnion('type', [
   z.object({ ...base, type: z.literal('run_started'), blocks: z.array(z.object({ id: z.string(), type: z.string() })) }),
   z.object({ ...base, type: z.literal('block_started'), block: z.string(), blockType: z.string() }),
   z.object({ ...base, type: z.literal('block_progress'), block: z.string(), done: z.number().int().nonnegative(), total: z.number().int().positive(), label: z.string().optional() }),
-  z.object({ ...base, type: z.literal('block_finished'), block: z.string(), durationMs: z.number().nonnegative(), cached: z.boolean(), status: z.enum(['succeeded', 'failed', 'cancelled']) }),
+  z.object({ ...base, type: z.literal('block_finished'), block: z.string(), durationMs: z.number().nonnegative(), cached: z.boolean(), status: z.enum(['succeeded', 'failed', 'cancelled', 'timed_out']) }),
   z.object({ ...base, type: z.literal('hook_started'), block: z.string(), hook: z.string() }),
   z.object({ ...base, type: z.literal('hook_finished'), block: z.string(), hook: z.string(), durationMs: z.number().nonnegative(), ok: z.boolean() }),
   z.object({ ...base, type: z.literal('artifact_written'), name: z.string(), path: z.string(), hash: z.string(), bytes: z.number().int().nonnegative() }),

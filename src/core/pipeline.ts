@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseDuration } from './duration.js';
 import { METRICS, MODELS } from './catalog.js';
 
 /** The `apiVersion` this bfly reads and writes. */
@@ -141,12 +142,16 @@ export const hookEntry = z
   })
   .refine((h) => (h.file === undefined) !== (h.code === undefined), { message: 'a hook needs exactly one of `file` or `code`' });
 
+/** A time limit: `90s`, `10m`, `1h30m`, or a number of seconds. */
+const duration = z.union([z.number(), z.string()]).refine((v) => parseDuration(v) !== null, 'a duration such as 90s, 10m or 1h30m (or a number of seconds)');
+
 /** One block of a pipeline, before its config is checked against its type. */
 export const blockEnvelope = z.strictObject({
   id: z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, 'ids start with a letter and use letters, digits, _ and -').max(64).describe('unique name of the block in the pipeline (letters, digits, _ and -); used in paths and hook ids'),
   type: z.enum(BLOCK_TYPES).describe('what the block does (one section below each)'),
   config: z.record(z.string(), z.unknown()).nullable().default({}).describe("the block type's settings; omitted fields take their defaults"),
   hooks: z.array(z.unknown()).default([]).describe('JavaScript hooks before, after or instead of the block'),
+  timeout: duration.optional().describe('stop the run (status timed_out) when this block takes longer, e.g. 90s, 10m, 1h'),
 });
 
 /** The pipeline document, before blocks are checked one by one. */
@@ -154,6 +159,7 @@ export const pipelineEnvelope = z.strictObject({
   apiVersion: z.literal(PIPELINE_API_VERSION).describe('the format version; always bfly/v1'),
   seed: z.number().int().min(0).max(2 ** 32 - 1).default(42).describe('seed of every random choice in a run'),
   blocks: z.array(z.unknown()).min(1).describe('the blocks, executed in this order (at least one)'),
+  timeout: duration.optional().describe('stop the run (status timed_out) when it takes longer in all, e.g. 30m, 2h'),
 });
 
 /** A hook after validation. */
@@ -171,6 +177,8 @@ export interface BlockSpec {
   type: BlockType;
   config: Record<string, unknown>;
   hooks: HookSpec[];
+  /** Time limit of the block, as written (see core/duration.ts); absent: none. */
+  timeout?: string | number;
 }
 
 /** A validated pipeline with every default filled in. */
@@ -178,4 +186,6 @@ export interface Pipeline {
   apiVersion: typeof PIPELINE_API_VERSION;
   seed: number;
   blocks: BlockSpec[];
+  /** Time limit of the whole run, as written; absent: none. */
+  timeout?: string | number;
 }

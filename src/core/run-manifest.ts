@@ -4,12 +4,15 @@
  */
 import type { PlannedBlock, RunBinding } from './run.js';
 
+/** The schema version of run.json this bfly writes. */
+export const RUN_SCHEMA_VERSION = 1;
+
 /** Statuses a run ends in: its folder is frozen then. */
 export const FINAL_RUN_STATUSES = ['succeeded', 'failed', 'cancelled', 'timed_out', 'interrupted'] as const;
 
 /** One block's entry in `run.json`. */
 export interface RunBlock extends PlannedBlock {
-  status: 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted' | 'skipped';
+  status: 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'timed_out' | 'interrupted' | 'skipped';
   durationMs: number | null;
   cached: boolean;
 }
@@ -38,6 +41,8 @@ export interface RunError {
 
 /** `runs/<id>/run.json` (and `bfly run --json`'s result). */
 export interface RunManifest {
+  /** The schema version of run.json ({@link RUN_SCHEMA_VERSION}); absent in runs of format 1. */
+  schemaVersion?: number;
   id: string;
   experiment: string;
   status: 'created' | 'running' | (typeof FINAL_RUN_STATUSES)[number];
@@ -45,6 +50,8 @@ export interface RunManifest {
   seed: number;
   /** The batch (`bfly run --grid/--seeds`) this run belongs to; absent or null for single runs. */
   batch?: string | null;
+  /** The revision of the experiment's draft the run snapshotted (`bfly pipeline history`). */
+  draftRevision?: number | null;
   dataset: { id: string; name: string; hash: string };
   binding: RunBinding;
   pipelineHash: string;

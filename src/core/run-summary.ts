@@ -7,6 +7,8 @@ import type { RunManifest } from './run-manifest.js';
 
 /** One run as listed, filtered and sorted by `bfly runs`. */
 export interface RunSummary {
+  /** The summary's schema version (what `bfly runs --json` prints). */
+  schemaVersion: number;
   id: string;
   experiment: string;
   status: RunManifest['status'];
@@ -61,6 +63,7 @@ export function summarizeRun(m: RunManifest, pipeline: SummaryPipeline | null, m
   const metrics: Record<string, number> = {};
   for (const [k, v] of Object.entries(m.metrics ?? {})) if (typeof v === 'number' && Number.isFinite(v)) metrics[k.replaceAll('.', '·')] = v;
   return {
+    schemaVersion: 1,
     id: m.id,
     experiment: m.experiment,
     status: m.status,
@@ -87,6 +90,8 @@ export function summarizeRun(m: RunManifest, pipeline: SummaryPipeline | null, m
 /** What {@link selectRuns} keeps and in which order. */
 export interface RunSelection {
   experiment?: string;
+  /** Earlier names of that experiment (its runs made before a rename carry them). */
+  formerNames?: string[];
   status?: string;
   /** A `--where` expression (see core/query.ts). */
   where?: string;
@@ -99,7 +104,8 @@ export interface RunSelection {
 export function selectRuns(runs: readonly RunSummary[], s: RunSelection): RunSummary[] {
   const q = s.where === undefined ? null : parseQuery(s.where);
   const keys = s.sort === undefined ? null : parseSort(s.sort);
-  let out = runs.filter((r) => (s.experiment === undefined || r.experiment === s.experiment) && (s.status === undefined || r.status === s.status) && (q === null || q.test(r)));
+  const names = s.experiment === undefined ? null : [s.experiment, ...(s.formerNames ?? [])];
+  let out = runs.filter((r) => (names === null || names.includes(r.experiment)) && (s.status === undefined || r.status === s.status) && (q === null || q.test(r)));
   out = out.reverse(); // newest first, and the tie order of an explicit sort
   if (keys !== null) out = sortBy(out, keys);
   return s.limit === undefined ? out : out.slice(0, s.limit);

@@ -13,6 +13,8 @@ export interface PipelineProblem {
   column: number;
   message: string;
   hint?: string;
+  /** The file `line` and `column` refer to, when not the pipeline file (a hook's source). */
+  file?: string;
 }
 
 /** What the pipeline is checked against. */
@@ -214,7 +216,7 @@ export function validatePipelineText(text: string, ctx: ValidationContext = {}):
     add([], 'a pipeline must be a mapping with apiVersion, seed and blocks', 'start from `bfly experiment create`, or see `bfly blocks`');
     return result({ valid: false, problems });
   }
-  const top = addZod(pipelineEnvelope, raw, []) as { apiVersion: 'bfly/v1'; seed: number; blocks: unknown[] } | undefined;
+  const top = addZod(pipelineEnvelope, raw, []) as { apiVersion: 'bfly/v1'; seed: number; blocks: unknown[]; timeout?: string | number } | undefined;
   const rawBlocks = Array.isArray((raw as { blocks?: unknown }).blocks) ? ((raw as { blocks: unknown[] }).blocks) : [];
 
   // Names for paths first, so every message can say blocks.<id>.
@@ -229,7 +231,7 @@ export function validatePipelineText(text: string, ctx: ValidationContext = {}):
   });
 
   const blocks: Array<BlockSpec | null> = rawBlocks.map((b, i) => {
-    const env = addZod(blockEnvelope, b, ['blocks', i]) as { id: string; type: BlockType; config: Record<string, unknown> | null; hooks: unknown[] } | undefined;
+    const env = addZod(blockEnvelope, b, ['blocks', i]) as { id: string; type: BlockType; config: Record<string, unknown> | null; hooks: unknown[]; timeout?: string | number } | undefined;
     if (env === undefined) return null;
     const info = BLOCKS[env.type];
     const config = addZod(info.config, env.config ?? {}, ['blocks', i, 'config']) as Record<string, unknown> | undefined;
@@ -266,7 +268,7 @@ export function validatePipelineText(text: string, ctx: ValidationContext = {}):
       hooks.push({ kind: m[1] as HookKind, ...(entry.file !== undefined ? { file: entry.file } : { code: entry.code }), ...(entry.timeoutMs !== undefined ? { timeoutMs: entry.timeoutMs } : {}), ...(entry.memoryMb !== undefined ? { memoryMb: entry.memoryMb } : {}) });
     });
     if (config === undefined || hooks.length !== env.hooks.length) return null;
-    return { id: env.id, type: env.type, config, hooks };
+    return { id: env.id, type: env.type, config, hooks, ...(env.timeout !== undefined ? { timeout: env.timeout } : {}) };
   });
 
   // Unique ids; one block of single-instance types.
@@ -360,7 +362,7 @@ export function validatePipelineText(text: string, ctx: ValidationContext = {}):
 
   problems.sort((a, b) => a.line - b.line || a.column - b.column);
   if (problems.length > 0 || top === undefined) return result({ valid: false, problems });
-  return { valid: true, problems, pipeline: { apiVersion: top.apiVersion, seed: top.seed, blocks: blocks as BlockSpec[] } };
+  return { valid: true, problems, pipeline: { apiVersion: top.apiVersion, seed: top.seed, blocks: blocks as BlockSpec[], ...(top.timeout !== undefined ? { timeout: top.timeout } : {}) } };
 }
 
 function isPrep(t: BlockType): boolean {

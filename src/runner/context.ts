@@ -67,6 +67,15 @@ export class RunCancelledError extends Error {
   }
 }
 
+/** Thrown at the next check once a time limit of the run or its block has passed. */
+export class RunTimedOutError extends RunCancelledError {
+  constructor() {
+    super();
+    this.message = 'the run took longer than its time limit';
+    this.name = 'RunTimedOutError';
+  }
+}
+
 /** What a run tells every block about itself (read-only). */
 export interface RunInfo {
   id: string;

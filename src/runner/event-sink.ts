@@ -1,7 +1,7 @@
-import type { RunEvent } from '../core/events.js';
+import { EVENT_SCHEMA_VERSION, type RunEvent } from '../core/events.js';
 import type { RunFolder } from '../store/run-state.js';
 
-type Body<E> = E extends RunEvent ? Omit<E, 'runId' | 'at'> : never;
+type Body<E> = E extends RunEvent ? Omit<E, 'runId' | 'at' | 'schemaVersion'> : never;
 /** An event before the sink stamps it with the run id and time. */
 export type EventBody = Body<RunEvent>;
 
@@ -31,7 +31,7 @@ export class EventSink {
       if (t - (this.lastProgress.get(body.block) ?? -Infinity) < PROGRESS_INTERVAL_MS) return;
       this.lastProgress.set(body.block, t);
     }
-    const event = { runId: this.runId, at: new Date(this.now()).toISOString(), ...body } as RunEvent;
+    const event = { schemaVersion: EVENT_SCHEMA_VERSION, runId: this.runId, at: new Date(this.now()).toISOString(), ...body } as RunEvent;
     this.pending.push(JSON.stringify(event));
     if (this.listener !== undefined) {
       try {

@@ -7,12 +7,14 @@ import { readCacheEntry, readCachedBlob, writeCacheEntry } from '../store/block-
 import { loadDatasetColumns } from '../store/dataset-columns.js';
 import { getDataset } from '../store/datasets.js';
 import { getExperiment } from '../store/experiments.js';
-import { RunFolder } from '../store/run-state.js';
+import { RunFolder, sealOf } from '../store/run-state.js';
+import { appendAudit } from '../store/audit.js';
 import { indexRun } from '../store/run-index.js';
 import { type CreatedRun, type RunPlan } from '../store/snapshot.js';
 import { recordReusableRun } from '../store/run-keys.js';
 import { BLOCK_EXECUTORS, UNCACHED_BLOCKS } from './blocks/index.js';
-import { type BlockContext, ExecutionContext, type RunInfo, RunCancelledError, blockAccess } from './context.js';
+import { type BlockContext, ExecutionContext, type RunInfo, RunCancelledError, RunTimedOutError, blockAccess } from './context.js';
+import { formatDuration, parseDuration } from '../core/duration.js';
 import { EventSink } from './event-sink.js';
 import { datasetSlot } from './frames.js';
 import { retryTransient } from './retry.js';
@@ -29,6 +31,8 @@ export interface ExecuteOptions {
   noCache?: boolean;
   /** Aborting it cancels the run (noticed between folds, trees, blocks). */
   signal?: AbortSignal;
+  /** A time limit for this execution (`bfly run --timeout`), over the pipeline's own. */
+  timeoutMs?: number;
   onEvent?: (e: RunEvent) => void;
 }
 
@@ -86,6 +90,20 @@ export async function executeRun(o: ExecuteOptions): Promise<RunManifest> {
   let blockStarted = 0;
   const hookMetrics: Record<string, number> = {};
   const logBudget = new LogBudget();
+  // Time limits: the run's (--timeout, else the pipeline's `timeout`) and each block's. When one
+  // passes, `stop` aborts what is running (a hook's sandbox process is killed) and the run ends
+  // timed_out at the next check.
+  const stop = new AbortController();
+  let timedOut: { scope: 'run' | 'block'; limitMs: number; block: string | null } | null = null;
+  const runLimitMs = o.timeoutMs ?? (plan.pipeline.timeout === undefined ? null : parseDuration(plan.pipeline.timeout));
+  const expire = (t: NonNullable<typeof timedOut>): void => {
+    timedOut ??= t;
+    stop.abort();
+  };
+  const runTimer = runLimitMs === null ? null : setTimeout(() => expire({ scope: 'run', limitMs: runLimitMs, block: current?.id ?? null }), runLimitMs);
+  let blockTimer: NodeJS.Timeout | null = null;
+  const onCancel = (): void => stop.abort();
+  o.signal?.addEventListener('abort', onCancel);
   try {
     sink.emit({ type: 'run_created', experiment: manifest.experiment, executionKey: manifest.executionKey });
     manifest.status = 'running';
@@ -113,6 +131,7 @@ export async function executeRun(o: ExecuteOptions): Promise<RunManifest> {
       retryTransient(() => datasetSlot(loadDatasetColumns(root, getDataset(root, plan.dataset.id)), plan.binding.target, plan.binding.task as 'classification' | 'regression')),
     );
     const checkCancelled = (): void => {
+      if (timedOut !== null) throw new RunTimedOutError();
       if (o.signal?.aborted) throw new RunCancelledError();
     };
 
@@ -122,6 +141,9 @@ export async function executeRun(o: ExecuteOptions): Promise<RunManifest> {
       const planned = plan.blocks[i];
       const entry = manifest.blocks[i];
       entry.status = 'running';
+      if (blockTimer !== null) clearTimeout(blockTimer);
+      const blockLimitMs = block.timeout === undefined ? null : parseDuration(block.timeout);
+      blockTimer = blockLimitMs === null ? null : setTimeout(() => expire({ scope: 'block', limitMs: blockLimitMs, block: block.id }), blockLimitMs);
       folder.save();
       sink.emit({ type: 'block_started', block: block.id, blockType: block.type });
       sink.flush();
@@ -188,6 +210,7 @@ export async function executeRun(o: ExecuteOptions): Promise<RunManifest> {
             emitHook: (e) => sink.emit({ ...e, block: block.id }),
             logBudget,
             emitTruncated: (e) => sink.emit({ type: 'log_truncated', block: block.id, ...e }),
+            signal: stop.signal,
           });
         }
         for (const [slot, value] of access.written) ctx.set(slot, slotHash(planned.key, slot), value);
@@ -209,20 +232,36 @@ export async function executeRun(o: ExecuteOptions): Promise<RunManifest> {
     manifest.metrics = { ...(metrics?.values ?? {}), ...hookMetrics };
     manifest.status = 'succeeded';
   } catch (err) {
-    const cancelled = err instanceof RunCancelledError;
-    manifest.status = cancelled ? 'cancelled' : 'failed';
-    manifest.error = cancelled
-      ? { category: 'cancelled', code: 'CANCELLED', block: current?.id ?? null, hook: null, message: 'the run was cancelled', hint: `run \`bfly run ${manifest.experiment}\` again to finish it: blocks that finished come from the cache` }
-      : classifyError(err, current, `.butterfly/runs/${manifest.id}`);
+    // a time limit wins over whatever the interrupted block threw on its way out
+    const expired = timedOut as { scope: 'run' | 'block'; limitMs: number; block: string | null } | null;
+    const cancelled = expired === null && (err instanceof RunCancelledError || o.signal?.aborted === true);
+    manifest.status = expired !== null ? 'timed_out' : cancelled ? 'cancelled' : 'failed';
+    manifest.error =
+      expired !== null
+        ? {
+            category: 'timed_out',
+            code: expired.scope === 'run' ? 'RUN_TIMEOUT' : 'BLOCK_TIMEOUT',
+            block: current?.id ?? expired.block,
+            hook: null,
+            message: expired.scope === 'run' ? `the run took longer than its time limit of ${formatDuration(expired.limitMs)}` : `block ${expired.block} took longer than its time limit of ${formatDuration(expired.limitMs)}`,
+            hint: expired.scope === 'run' ? 'raise `timeout` in the pipeline (or `bfly run --timeout`), or make the pipeline cheaper; blocks that finished come from the cache' : `raise \`timeout\` of block ${expired.block}, or make it cheaper`,
+          }
+        : cancelled
+          ? { category: 'cancelled', code: 'CANCELLED', block: current?.id ?? null, hook: null, message: 'the run was cancelled', hint: `run \`bfly run ${manifest.experiment}\` again to finish it: blocks that finished come from the cache` }
+          : classifyError(err, current, `.butterfly/runs/${manifest.id}`);
     const entry = manifest.blocks.find((b) => b.status === 'running');
-    if (entry !== undefined) Object.assign(entry, { status: cancelled ? 'cancelled' : 'failed', durationMs: Math.round(performance.now() - blockStarted) });
+    if (entry !== undefined) Object.assign(entry, { status: expired !== null ? 'timed_out' : cancelled ? 'cancelled' : 'failed', durationMs: Math.round(performance.now() - blockStarted) });
     for (const b of manifest.blocks) if (b.status === 'pending') b.status = 'skipped';
     try {
       folder.writeLog('error.log', `${manifest.error.category}: ${manifest.error.message}\n${err instanceof Error ? (err.stack ?? '') : String(err)}\n`);
     } catch {
       /* the log is best effort; the manifest below carries the error */
     }
-    if (current !== null) sink.emit({ type: 'block_finished', block: current.id, durationMs: Math.round(performance.now() - blockStarted), cached: false, status: cancelled ? 'cancelled' : 'failed' });
+    if (current !== null) sink.emit({ type: 'block_finished', block: current.id, durationMs: Math.round(performance.now() - blockStarted), cached: false, status: expired !== null ? 'timed_out' : cancelled ? 'cancelled' : 'failed' });
+  } finally {
+    if (runTimer !== null) clearTimeout(runTimer);
+    if (blockTimer !== null) clearTimeout(blockTimer);
+    o.signal?.removeEventListener('abort', onCancel);
   }
   const ended = Date.now();
   manifest.endedAt = new Date(ended).toISOString();
@@ -231,6 +270,7 @@ export async function executeRun(o: ExecuteOptions): Promise<RunManifest> {
     sink.emit({ type: 'run_finished', status: manifest.status, metrics: manifest.metrics, durationMs: manifest.durationMs, error: manifest.error });
     sink.flush();
     folder.finish();
+    appendAudit(root, { action: 'run.end', target: { run: manifest.id, experiment: manifest.experiment, executionKey: manifest.executionKey, runJson: sealOf(created.dir) }, outcome: manifest.status });
     if (manifest.status === 'succeeded') recordReusableRun(root, manifest);
     indexRun(root, manifest, plan.pipeline);
   } finally {

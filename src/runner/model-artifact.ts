@@ -22,6 +22,8 @@ export const MODEL_FORMAT_VERSION = 1;
  */
 export interface ModelArtifact {
   format: typeof MODEL_FORMAT;
+  /** The model file's schema version (the same number as `version`, named as in every other file). */
+  schemaVersion?: number;
   version: number;
   bfly: string;
   task: 'classification' | 'regression';
@@ -37,7 +39,7 @@ export interface ModelArtifact {
 
 /** Builds an artifact (the run fills in `lineage`). */
 export function modelArtifact(a: Omit<ModelArtifact, 'format' | 'version' | 'bfly'>): ModelArtifact {
-  return { format: MODEL_FORMAT, version: MODEL_FORMAT_VERSION, bfly: BFLY_VERSION, ...a };
+  return { format: MODEL_FORMAT, schemaVersion: MODEL_FORMAT_VERSION, version: MODEL_FORMAT_VERSION, bfly: BFLY_VERSION, ...a };
 }
 
 /** The artifact's bytes: canonical JSON (same model, same bytes). */

@@ -8,6 +8,11 @@ import { listRuns } from '../store/run-artifacts.js';
 import { checkHookPolicy } from '../store/hooks.js';
 import { listRunIds } from '../store/runs.js';
 import { readRunManifest } from '../store/run-state.js';
+import { type HeldLock, acquireLock } from '../store/lock.js';
+import { currentDraftRevision } from '../store/experiments.js';
+import { sha256Hex } from '../core/hash.js';
+import { InfraError, isBflyError } from '../core/errors.js';
+import { RunCancelledError } from './context.js';
 import { type RunPlan, findReusableRun, planRun, snapshotRun } from '../store/snapshot.js';
 import { pipelineBackend } from './backend.js';
 import { UNCACHED_BLOCKS } from './blocks/index.js';
@@ -29,6 +34,15 @@ export interface RunOptions {
   onEvent?: (e: RunEvent) => void;
   /** The batch this run belongs to (see runBatch); recorded in run.json. */
   batch?: string;
+  /**
+   * When a run with the same execution key is executing right now (another process): wait for
+   * it and return it (default), or, with `false`, fail at once naming it (`RUN_IN_FLIGHT`).
+   */
+  wait?: boolean;
+  /** A time limit for this execution, in ms (over the pipeline's `timeout`; not part of the execution key). */
+  timeoutMs?: number;
+  /** Told once when this call waits for an identical run in flight. */
+  onWait?: (inFlight: { purpose: string; pid: number; since: string }) => void;
 }
 
 /** What {@link runExperiment} returns. */
@@ -36,6 +50,8 @@ export interface RunResult {
   /** The run's manifest (`run.json`); `reused` is true when an earlier run was returned. */
   run: RunManifest;
   reused: boolean;
+  /** True when the run returned was executing when this call started (it waited for it). */
+  deduplicated?: boolean;
 }
 
 /** One block of a dry-run plan. */
@@ -129,14 +145,57 @@ export function previewRun(root: string, experiment: string, o: Pick<RunOptions,
  */
 export async function runExperiment(root: string, experiment: string, o: RunOptions = {}): Promise<RunResult> {
   const plan = planFor(root, experiment, o);
+  let keyLock: HeldLock | null = null;
   if (o.force !== true) {
     const existing = findReusableRun(root, plan.executionKey, experiment);
     if (existing !== null) return { run: { ...readRunManifest(root, existing), reused: true }, reused: true };
+    // One execution per key at a time: a second identical run waits for the first and returns it.
+    const lock = await holdExecutionKey(root, experiment, plan.executionKey, o);
+    keyLock = lock.held;
+    const finished = findReusableRun(root, plan.executionKey, experiment);
+    if (finished !== null) {
+      keyLock.release();
+      return { run: { ...readRunManifest(root, finished), reused: true }, reused: true, ...(lock.waited ? { deduplicated: true } : {}) };
+    }
   }
-  const created = snapshotRun(root, { ...plan, batch: o.batch ?? null });
-  const pipelineYaml = readFileSync(join(created.dir, 'pipeline.yaml'), 'utf8');
-  const run = await executeRun({ root, plan, created, pipelineYaml, noCache: o.noCache, signal: o.signal, onEvent: o.onEvent });
-  return { run, reused: false };
+  try {
+    const draftRevision = currentDraftRevision(root, experiment).rev;
+    const created = snapshotRun(root, { ...plan, batch: o.batch ?? null, draftRevision });
+    keyLock?.relabel(`running ${experiment} (run ${created.id})`);
+    const pipelineYaml = readFileSync(join(created.dir, 'pipeline.yaml'), 'utf8');
+    const run = await executeRun({ root, plan, created, pipelineYaml, noCache: o.noCache, signal: o.signal, onEvent: o.onEvent, timeoutMs: o.timeoutMs });
+    return { run, reused: false };
+  } finally {
+    keyLock?.release();
+  }
+}
+
+/**
+ * Takes the lock of an execution key (`key-<hash>`), waiting while another live process holds
+ * it (its run is executing), unless `o.wait` is false: then a `RUN_IN_FLIGHT` error names it.
+ */
+async function holdExecutionKey(root: string, experiment: string, key: string, o: RunOptions): Promise<{ held: HeldLock; waited: boolean }> {
+  const name = `key-${sha256Hex(`${experiment}\0${key}`).slice(0, 32)}`;
+  let waited = false;
+  for (;;) {
+    try {
+      return { held: acquireLock(root, name, { purpose: `running ${experiment}` }), waited };
+    } catch (err) {
+      if (!isBflyError(err) || err.code !== 'LOCKED') throw err;
+      const holder = (err.data.holder ?? null) as { purpose: string; pid: number; acquiredAt: string } | null;
+      const inFlight = { purpose: holder?.purpose ?? 'another run', pid: holder?.pid ?? 0, since: holder?.acquiredAt ?? '' };
+      if (o.wait === false) {
+        throw new InfraError('RUN_IN_FLIGHT', `a run of ${experiment} with the same execution key is executing: ${inFlight.purpose} (pid ${inFlight.pid}, since ${inFlight.since})`, {
+          hint: 'wait for it (run again without --no-wait: you get its result), or --force to execute another',
+          data: { experiment, executionKey: key, inFlight },
+        });
+      }
+      if (!waited) o.onWait?.(inFlight);
+      waited = true;
+      if (o.signal?.aborted) throw new RunCancelledError();
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
 }
 
 /** One experiment in {@link workspaceStatus}. */

@@ -1,5 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync } from 'node:fs';
+import { readDatasetManifest } from './dataset-manifest.js';
 import { type DatasetManifest, datasetLabel } from '../core/dataset.js';
 import { NotFoundError, ValidationError } from '../core/errors.js';
 import { parseHash } from '../core/hash.js';
@@ -7,9 +7,9 @@ import { didYouMean } from '../core/suggest.js';
 import { workspacePaths } from './layout.js';
 
 /**
- * Every dataset manifest in the workspace, sorted by name then version. Reads the manifest
- * files directly (no index, no schema library): this is on the start-up path of
- * `bfly dataset list`.
+ * Every dataset manifest in the workspace, sorted by name then version, each verified against
+ * its seal (a changed manifest is an IntegrityError naming it). Reads the manifest files
+ * directly (no index, no schema library): this is on the start-up path of `bfly dataset list`.
  */
 export function listDatasets(root: string): DatasetManifest[] {
   const dir = workspacePaths(root).datasets;
@@ -21,10 +21,8 @@ export function listDatasets(root: string): DatasetManifest[] {
     throw err;
   }
   const out: DatasetManifest[] = [];
-  for (const name of names) {
-    if (!name.endsWith('.json')) continue;
-    out.push(JSON.parse(readFileSync(join(dir, name), 'utf8')) as DatasetManifest);
-  }
+  // every manifest is checked against its seal whenever it is read
+  for (const name of names) if (name.endsWith('.json')) out.push(readDatasetManifest(root, name));
   out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.version - b.version));
   return out;
 }

@@ -1,6 +1,10 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { assertRealDir, writeNewFile } from './safe-fs.js';
-import { join } from 'node:path';
+import { appendAudit } from './audit.js';
+import { type DraftDiff, type DraftRevision, type DraftSide, firstRevision, listDraftRevisions, readDraftRevision, recordDraft, revisionOf } from './draft-history.js';
+import { unifiedDiff } from '../core/compare.js';
+import { writeObject } from './objects.js';
+import { join, relative } from 'node:path';
 import { isMap, isSeq, parse as parseYaml, parseDocument, stringify } from 'yaml';
 import type { Task } from '../core/catalog.js';
 import { NotFoundError, ValidationError, isBflyError } from '../core/errors.js';
@@ -30,6 +34,10 @@ export interface Experiment {
   metric: string;
   template: string;
   createdAt: string;
+  /** Free text about the experiment (`bfly experiment set <exp> description=…`). */
+  description?: string;
+  /** Names it had before `bfly experiment rename` (its earlier runs carry those). */
+  formerNames?: string[];
 }
 
 /** An experiment plus where its draft pipeline is (what `experiment show --json` prints). */
@@ -138,11 +146,15 @@ export function createExperiment(root: string, options: CreateExperimentOptions)
     try {
       writeFileSync(join(staging, 'experiment.yaml'), renderFlatYaml('bfly experiment: the dataset, target and task are fixed; edit pipeline.yaml instead', exp as unknown as Record<string, unknown>));
       writeFileSync(join(staging, 'pipeline.yaml'), text);
+      // revision 1 of the draft's history: its object first, the history line in the staged folder
+      writeObject(root, text);
+      writeFileSync(join(staging, 'history.jsonl'), JSON.stringify(firstRevision(text)) + '\n');
       renameSync(staging, dir);
     } catch (err) {
       rmSync(staging, { recursive: true, force: true });
       throw err;
     }
+    appendAudit(root, { action: 'experiment.create', target: { experiment: name, dataset: exp.dataset.id, datasetHash: exp.dataset.hash, target: exp.target, task: exp.task, metric: exp.metric, revision: 1, hash: `sha256:${sha256Hex(text)}` } });
     return { ...exp, pipelinePath: pipelinePath(root, name) };
   });
 }
@@ -271,28 +283,59 @@ export function withDraftLock<T>(root: string, name: string, purpose: string, fn
   return withLock(root, `experiment-${name}`, { purpose, waitMs: 30_000 }, fn);
 }
 
-/** Writes a draft text atomically (never through a link: the folder is checked, the file replaced by rename). */
-function saveDraft(root: string, name: string, text: string): void {
+/**
+ * Writes a draft text atomically (never through a link: the folder is checked, the file
+ * replaced by rename), keeps it as the next revision of the draft's history, and records the
+ * action in the audit log. The caller holds the draft lock.
+ */
+function saveDraft(root: string, name: string, text: string, action: string, target: Record<string, unknown> = {}): DraftRevision {
   assertRealDir(experimentDir(root, name), root);
+  const revision = recordDraft(root, name, text, action);
   writeFileAtomic(pipelinePath(root, name), text, { tmpDir: workspacePaths(root).tmp });
+  appendAudit(root, { action, target: { experiment: name, revision: revision.rev, hash: revision.hash, ...target } });
+  return revision;
 }
 
 /** Writes a new draft text, only if it is valid, for a caller already holding {@link withDraftLock}. */
-export function writeDraftLocked(root: string, name: string, text: string): Pipeline {
+export function writeDraftLocked(root: string, name: string, text: string, action: string, target: Record<string, unknown> = {}): Pipeline {
   const r = validateForExperiment(root, getExperiment(root, name), text);
   if (!r.valid) throw invalidPipeline(pipelinePath(root, name), r.problems);
-  saveDraft(root, name, text);
+  saveDraft(root, name, text, action, target);
   return r.pipeline!;
 }
 
-/** Writes a new draft pipeline text, only if it is valid (atomically). */
-export function writePipeline(root: string, name: string, text: string): Pipeline {
+/** Writes a new draft pipeline text, only if it is valid (atomically, as a new revision). */
+export function writePipeline(root: string, name: string, text: string, action = 'pipeline.save'): Pipeline {
   const exp = getExperiment(root, name);
   const r = validateForExperiment(root, exp, text);
   const file = pipelinePath(root, name);
   if (!r.valid) throw invalidPipeline(file, r.problems);
-  withDraftLock(root, name, `saving the draft of ${name}`, () => saveDraft(root, name, text));
+  withDraftLock(root, name, `saving the draft of ${name}`, () => saveDraft(root, name, text, action));
   return r.pipeline!;
+}
+
+/**
+ * The revision of the draft as it is on disk now: the latest saved revision with its text, or
+ * a new one (`hand edit`) when it was changed outside bfly since. What a run records.
+ */
+export function currentDraftRevision(root: string, name: string): DraftRevision {
+  return withDraftLock(root, name, `recording the draft of ${name}`, () => {
+    const text = readFileSync(pipelinePath(root, name), 'utf8');
+    const known = revisionOf(root, name, text);
+    if (known !== null && known.rev === listDraftRevisions(root, name).at(-1)?.rev) return known;
+    return saveDraft(root, name, text, 'pipeline.hand_edit');
+  });
+}
+
+/** Restores revision `rev` of the draft as a new revision (validated like any save). */
+export function restorePipeline(root: string, name: string, rev: number): { revision: DraftRevision; restored: number; pipeline: Pipeline } {
+  return withDraftLock(root, name, `restoring revision ${rev} of ${name}`, () => {
+    const { text } = readDraftRevision(root, name, rev);
+    const r = validateForExperiment(root, getExperiment(root, name), text);
+    if (!r.valid) throw invalidPipeline(`${name} revision ${rev}`, r.problems);
+    const revision = saveDraft(root, name, text, 'pipeline.restore', { restored: rev });
+    return { revision, restored: rev, pipeline: r.pipeline! };
+  });
 }
 
 /** One applied assignment of {@link setPipelineValues}. */
@@ -314,7 +357,7 @@ export function setPipelineValues(root: string, name: string, assignments: strin
   const file = pipelinePath(root, name);
   return withDraftLock(root, name, `setting values in the draft of ${name}`, () => {
     const r = applyAssignments(root, name, readFileSync(file, 'utf8'), assignments);
-    saveDraft(root, name, r.text);
+    saveDraft(root, name, r.text, 'pipeline.set', { set: r.set.map((a) => a.path) });
     return { set: r.set, pipeline: r.pipeline };
   });
 }
@@ -440,11 +483,127 @@ export function editPipeline(root: string, name: string, tmpCopy: string, cb: Ed
         if (readFileSync(file, 'utf8') !== original) {
           throw new ValidationError('DRAFT_CHANGED', `the draft of ${name} changed while you were editing it; nothing was saved`, { hint: `your edit is kept in ${tmpCopy}; run \`bfly pipeline edit ${name}\` again and redo it there`, data: { copy: tmpCopy } });
         }
-        saveDraft(root, name, text);
+        saveDraft(root, name, text, 'pipeline.edit');
       });
       rmSync(tmpCopy, { force: true });
       return r.pipeline!;
     }
     if (!cb.retry(r.problems, tmpCopy)) throw invalidPipeline(tmpCopy, r.problems);
+  }
+}
+
+/**
+ * `bfly pipeline diff`: two revisions (`a`, `b`), a revision against the draft on disk (`a`
+ * only), or by default the draft against what its experiment's latest run snapshotted (the
+ * revision it recorded, else its frozen pipeline.yaml).
+ */
+export function diffPipeline(root: string, name: string, a?: number, b?: number, latestRun?: { id: string; draftRevision?: number | null; frozenYaml: string } | null): DraftDiff {
+  getExperiment(root, name);
+  const draft: DraftSide = { label: `${name}/pipeline.yaml (the draft)`, rev: null, text: readFileSync(pipelinePath(root, name), 'utf8') };
+  const rev = (n: number): DraftSide => ({ label: `${name} revision ${n}`, rev: n, text: readDraftRevision(root, name, n).text });
+  let from: DraftSide;
+  let to: DraftSide;
+  if (a !== undefined && b !== undefined) [from, to] = [rev(a), rev(b)];
+  else if (a !== undefined) [from, to] = [rev(a), draft];
+  else {
+    if (latestRun === undefined || latestRun === null) throw new NotFoundError('NO_RUNS', `experiment ${name} has no run to compare its draft with`, { hint: `compare two revisions instead: \`bfly pipeline diff ${name} 1 2\` (see \`bfly pipeline history ${name}\`)` });
+    from = typeof latestRun.draftRevision === 'number' ? { ...rev(latestRun.draftRevision), label: `${name} revision ${latestRun.draftRevision} (run ${latestRun.id})` } : { label: `run ${latestRun.id} pipeline.yaml`, rev: null, text: latestRun.frozenYaml };
+    to = draft;
+  }
+  return { from, to, diff: unifiedDiff(from.text, to.text, from.label, to.label) };
+}
+
+function writeExperimentRecord(root: string, exp: Experiment): void {
+  const { pipelinePath: _path, ...record } = exp as ExperimentInfo;
+  writeFileAtomic(join(experimentDir(root, exp.name), 'experiment.yaml'), renderFlatYaml('bfly experiment: the dataset, target and task are fixed; change the metric or description with `bfly experiment set`', record as unknown as Record<string, unknown>), { tmpDir: workspacePaths(root).tmp });
+}
+
+/** What {@link setExperiment} may change. */
+export const EXPERIMENT_SETTABLE = ['metric', 'description'] as const;
+
+/**
+ * `bfly experiment set <exp> metric=… description=…`: the metric (checked against the task; it
+ * is part of every later run's execution key) and a description; all or nothing, audited.
+ */
+export function setExperiment(root: string, name: string, assignments: string[]): { experiment: ExperimentInfo; changed: Record<string, { from: unknown; to: unknown }> } {
+  const exp = getExperiment(root, name);
+  const next: Experiment = { ...exp };
+  const changed: Record<string, { from: unknown; to: unknown }> = {};
+  for (const a of assignments) {
+    const eq = a.indexOf('=');
+    const key = eq <= 0 ? a : a.slice(0, eq);
+    if (eq <= 0 || !(EXPERIMENT_SETTABLE as readonly string[]).includes(key)) {
+      throw new ValidationError('BAD_EXPERIMENT_SETTING', `cannot set ${JSON.stringify(key)} of an experiment${didYouMean(key, EXPERIMENT_SETTABLE)}`, { hint: `settable: ${EXPERIMENT_SETTABLE.join(', ')} (e.g. metric=f1_macro); the dataset, target and task are fixed: make a new experiment for others` });
+    }
+    const value = a.slice(eq + 1);
+    if (key === 'metric') next.metric = chooseMetric(exp.task, value);
+    else {
+      if (value.length > 2000) throw new ValidationError('DESCRIPTION_TOO_LONG', `a description is at most 2000 characters (this one has ${value.length})`, { hint: 'keep longer notes in a file beside the workspace' });
+      next.description = value;
+    }
+    changed[key] = { from: (exp as unknown as Record<string, unknown>)[key] ?? null, to: (next as unknown as Record<string, unknown>)[key] };
+  }
+  withDraftLock(root, name, `changing experiment ${name}`, () => {
+    writeExperimentRecord(root, next);
+    appendAudit(root, { action: 'experiment.set', target: { experiment: name, changed } });
+  });
+  return { experiment: { ...next, pipelinePath: pipelinePath(root, name) }, changed };
+}
+
+/**
+ * `bfly experiment rename <old> <new>`: moves the experiment (its draft and history) to the new
+ * name and remembers the old one (`formerNames`): its runs keep the name they were made under,
+ * and `bfly runs --experiment <new>` and `<new>@latest` find them too.
+ */
+export function renameExperiment(root: string, from: string, to: string): ExperimentInfo {
+  const name = validateName(to, 'experiment name');
+  return withLock(root, 'experiments', { purpose: `renaming experiment ${from}`, waitMs: 10_000 }, () =>
+    withDraftLock(root, from, `renaming experiment ${from}`, () => {
+      const exp = getExperiment(root, from);
+      if (existsSync(experimentDir(root, name))) throw new ValidationError('EXPERIMENT_EXISTS', `experiment ${JSON.stringify(name)} already exists`, { hint: 'choose another name' });
+      renameSync(experimentDir(root, from), experimentDir(root, name));
+      const next: Experiment = { ...exp, name, formerNames: [...new Set([...(exp.formerNames ?? []), from])] };
+      writeExperimentRecord(root, next);
+      appendAudit(root, { action: 'experiment.rename', target: { experiment: name, from } });
+      return { ...next, pipelinePath: pipelinePath(root, name) };
+    }),
+  );
+}
+
+/**
+ * `bfly experiment rm <exp> [--archive]`: removes an experiment that has no runs; one with runs
+ * only with `archive`, which moves it to `experiments/.archive/` (its runs stay readable: show,
+ * compare, predict, export work as before).
+ */
+export function removeExperiment(root: string, name: string, o: { archive?: boolean; runs: number }): { removed: string; archivedTo: string | null } {
+  return withLock(root, 'experiments', { purpose: `removing experiment ${name}`, waitMs: 10_000 }, () =>
+    withDraftLock(root, name, `removing experiment ${name}`, () => {
+      getExperiment(root, name);
+      if (o.runs > 0 && o.archive !== true) {
+        throw new ValidationError('EXPERIMENT_HAS_RUNS', `experiment ${name} has ${o.runs} run(s); removing it would orphan them`, { hint: `\`bfly experiment rm ${name} --archive\` moves it aside and keeps its runs readable`, data: { runs: o.runs } });
+      }
+      let archivedTo: string | null = null;
+      if (o.archive === true) {
+        const archive = join(workspacePaths(root).experiments, '.archive');
+        if (!assertRealDir(archive, root)) mkdirSync(archive);
+        archivedTo = join(archive, `${name}-${new Date().toISOString().replace(/[-:.]/g, '')}`);
+        renameSync(experimentDir(root, name), archivedTo);
+      } else {
+        const grave = join(workspacePaths(root).tmp, tempName(`experiment-${name}`));
+        renameSync(experimentDir(root, name), grave); // gone in one step; then removed
+        rmSync(grave, { recursive: true, force: true });
+      }
+      appendAudit(root, { action: 'experiment.remove', target: { experiment: name, runs: o.runs, archivedTo: archivedTo === null ? null : relative(root, archivedTo) } });
+      return { removed: name, archivedTo };
+    }),
+  );
+}
+
+/** The earlier names of an experiment (none when it does not exist or was never renamed). */
+export function formerNamesOf(root: string, name: string): string[] {
+  try {
+    return getExperiment(root, name).formerNames ?? [];
+  } catch {
+    return [];
   }
 }

@@ -14,7 +14,10 @@ import { type RunManifest, isFinalStatus } from '../core/run-manifest.js';
 import { type RunSummary, type SummaryPipeline, summarizeRun } from '../core/run-summary.js';
 import { HOST_TAG, parseTempName } from './atomic.js';
 import { checkCacheEntry } from './block-cache.js';
-import { listDatasets } from './datasets.js';
+import { readDatasetManifest } from './dataset-manifest.js';
+import type { DatasetManifest } from '../core/dataset.js';
+import { type DraftRevision, historyPath, listDraftRevisions } from './draft-history.js';
+import { appendAudit, readAudit, repairAudit } from './audit.js';
 import { membershipsOf, readBatchRecords } from './batches.js';
 import { readValidatedEntry } from './experiments.js';
 import { finishRunDeletions } from './gc.js';
@@ -33,6 +36,8 @@ export interface FsckProblem {
     | 'stray_object'
     | 'missing_object'
     | 'bad_dataset'
+    | 'dataset_changed'
+    | 'audit_broken'
     | 'bad_run'
     | 'run_unsealed'
     | 'run_manifest_changed'
@@ -140,15 +145,21 @@ export async function fsck(root: string, o: { repair?: boolean } = {}): Promise<
   }
   const usable = (sub: string): boolean => !layoutLinks.has(sub);
 
-  // Datasets first, to name the owner of a damaged object.
-  let datasets: ReturnType<typeof listDatasets> = [];
-  try {
-    if (usable('datasets')) datasets = listDatasets(root);
-  } catch (err) {
-    add('bad_dataset', p.datasets, `dataset manifests unreadable: ${(err as Error).message}`);
+  // Datasets first, to name the owner of a damaged object: each manifest checked against its seal.
+  const datasets: DatasetManifest[] = [];
+  for (const e of usable('datasets') ? entries(p.datasets) : []) {
+    if (e.kind !== 'file' || !e.name.endsWith('.json')) continue;
+    try {
+      datasets.push(readDatasetManifest(root, e.name));
+    } catch (err) {
+      add('dataset_changed', e.path, (err as Error).message.replace(/^\.butterfly\/datasets\/[^:]+: /, ''));
+    }
   }
   const owner = new Map<string, string>();
-  for (const d of datasets) for (const h of [d.objects.raw, ...d.objects.columns]) owner.set(h.slice(7), `${d.name}@${d.version}`);
+  for (const d of datasets) for (const h of [d.objects.raw, ...d.objects.columns]) owner.set(h.slice(7), `dataset ${d.name}@${d.version}`);
+  const histories = new Map<string, DraftRevision[]>();
+  for (const e of usable('experiments') ? entries(p.experiments) : []) if (e.kind === 'dir') histories.set(e.name, listDraftRevisions(root, e.name));
+  for (const [name, revisions] of histories) for (const r of revisions) if (!owner.has(r.hash.slice(7))) owner.set(r.hash.slice(7), `draft revision ${r.rev} of experiment ${name}`);
 
   // 1. Objects: each file's sha256 must be its name.
   for (const a of usable('objects') ? entries(p.objects) : []) {
@@ -174,7 +185,7 @@ export async function fsck(root: string, o: { repair?: boolean } = {}): Promise<
       checked.objects++;
       checked.bytesHashed += bytes;
       const of = owner.get(a.name + b.name);
-      if (hex !== a.name + b.name) add('corrupt_object', b.path, `content hashes to sha256:${hex.slice(0, 12)}…, not its name: the object${of ? ` (part of dataset ${of})` : ''} is damaged; restore .butterfly/objects from a backup${of ? ' (re-importing the same file gives the same hash)' : ''}`);
+      if (hex !== a.name + b.name) add('corrupt_object', b.path, `content hashes to sha256:${hex.slice(0, 12)}…, not its name: the object${of ? ` (${of})` : ''} is damaged; restore .butterfly/objects from a backup${of?.startsWith('dataset') ? ' (re-importing the same file gives the same hash)' : ''}`);
     }
   }
 
@@ -193,6 +204,15 @@ export async function fsck(root: string, o: { repair?: boolean } = {}): Promise<
     if (e.kind === 'symlink' || e.kind === 'other') strange(e, 'experiments/');
     else if (e.kind === 'dir') for (const f of entries(e.path)) if (f.kind === 'symlink' || f.kind === 'other') strange(f, `experiments/${e.name}/`);
   }
+  // Draft history: every revision's object must be there (its bytes are checked with the objects).
+  for (const [name, revisions] of histories) {
+    for (const r of revisions) {
+      if (!existsSync(join(p.objects, r.hash.slice(7, 9), r.hash.slice(9)))) add('missing_object', historyPath(root, name), `draft revision ${r.rev} of experiment ${name} needs object ${r.hash.slice(0, 19)}…, which is missing`);
+    }
+  }
+
+  // The audit log: an unbroken chain of hashes.
+  for (const x of readAudit(root).problems) add('audit_broken', join(p.dir, 'audit.jsonl'), `line ${x.line}: ${x.message}`, x.repairable);
 
   // 3. Runs: a seal, wherever there is one, must match; an ended run must have one; every
   //    sealed file must match the manifest's list.
@@ -385,6 +405,7 @@ export async function fsck(root: string, o: { repair?: boolean } = {}): Promise<
     });
   }
   if (ended.length + toSeal.length > 0) indexRunFolders(root, [...new Set([...ended, ...toSeal])]);
+  if (problems.some((x) => x.kind === 'audit_broken' && x.repairable) && repairAudit(root)) repaired.push('cut a torn last line off .butterfly/audit.jsonl');
   const half = finishRunDeletions(root);
   if (half > 0) repaired.push(`finished removing ${half} run folder(s) whose deletion was interrupted`);
   for (const dir of toRemove) {
@@ -410,6 +431,7 @@ export async function fsck(root: string, o: { repair?: boolean } = {}): Promise<
     const r = await rebuildRunIndex(root);
     repaired.push(`rebuilt the run index (${r.runs} runs)`);
   }
+  if (repaired.length > 0) appendAudit(root, { action: 'fsck.repair', target: { repaired } });
   const after = await fsck(root);
   return { ...after, repaired };
 }

@@ -1,5 +1,5 @@
 /**
- * `bfly gc`: removes what nothing refers to. Objects no dataset names, cache blobs no cache entry
+ * `bfly gc`: removes what nothing refers to. Objects no dataset or draft revision names, cache blobs no cache entry
  * names, broken cache entries, run keys of runs that are gone, temp leftovers of dead
  * processes, runs whose deletion a crash interrupted; and, only when asked (`keepFailedDays`),
  * runs that ended without succeeding more than that many days ago. Never an object a dataset
@@ -10,8 +10,10 @@ import { readFileSync, renameSync, rmSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { isFinalStatus } from '../core/run-manifest.js';
 import { tempName } from './atomic.js';
+import { appendAudit } from './audit.js';
 import { checkCacheEntry, entryBlobs } from './block-cache.js';
 import { listDatasets } from './datasets.js';
+import { historyObjects } from './draft-history.js';
 import { workspacePaths } from './layout.js';
 import { sweepDeadTemps, withLockAsync } from './lock.js';
 import { listRunSummaries } from './run-index.js';
@@ -107,6 +109,7 @@ export async function gc(root: string, o: { dryRun?: boolean; keepFailedDays?: n
     // Objects no dataset references.
     const referenced = new Set<string>();
     for (const d of listDatasets(root)) for (const h of [d.objects.raw, ...d.objects.columns]) referenced.add(h.slice('sha256:'.length));
+    for (const hex of historyObjects(root)) referenced.add(hex); // every saved draft revision
     for (const f of skip(walk(p.objects)).files) {
       const hex = relative(p.objects, f.path).split(sep).join('');
       if (referenced.has(hex)) continue;
@@ -151,6 +154,7 @@ export async function gc(root: string, o: { dryRun?: boolean; keepFailedDays?: n
     if (!dryRun) {
       report.tempFiles = sweepDeadTemps(root);
       if (report.runs.length > 0 || report.halfDeleted > 0) await listRunSummaries(root); // drops the removed runs from the index
+      appendAudit(root, { action: 'gc', target: { runs: report.runs.map((r) => r.id), objects: report.objects.count, cacheBlobs: report.cacheBlobs.count, cacheEntries: report.cacheEntries, runKeys: report.runKeys, tempFiles: report.tempFiles, halfDeleted: report.halfDeleted, freedBytes: report.freedBytes } });
     }
     return report;
   });

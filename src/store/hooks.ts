@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { isMap, isSeq, parseDocument } from 'yaml';
-import { type WorkspaceConfig, parseWorkspaceConfig } from '../core/config.js';
+import { PROFILES, type Profile, type WorkspaceConfig, parseWorkspaceConfig } from '../core/config.js';
+import { validateName } from '../core/names.js';
 import { NotFoundError, PolicyError, ValidationError } from '../core/errors.js';
 import { sha256Hex } from '../core/hash.js';
 import { BLOCK_TYPES } from '../core/pipeline.js';
@@ -11,6 +12,7 @@ import { getExperiment, listExperiments, pipelinePath, resolvePipeline, withDraf
 import { workspacePaths } from './layout.js';
 import { withLock } from './lock.js';
 import { readHookFile } from './hook-file.js';
+import { appendAudit } from './audit.js';
 import type { SnapshotHook } from './snapshot.js';
 
 /** The largest limits a hook entry may ask for, per profile. */
@@ -49,6 +51,7 @@ export function trustHook(root: string, file: string): { file: string; hash: str
     const list = config.trustedHooks ?? [];
     if (list.includes(hash)) return { file: rel, hash, added: false };
     writeConfig(root, { ...config, trustedHooks: [...list, hash] });
+    appendAudit(root, { action: 'hook.trust', target: { file: rel, hash } });
     return { file: rel, hash, added: true };
   });
 }
@@ -61,6 +64,7 @@ export function untrustHook(root: string, fileOrHash: string): { hash: string; r
     const list = config.trustedHooks ?? [];
     if (!list.includes(hash)) return { hash, removed: false };
     writeConfig(root, { ...config, trustedHooks: list.filter((h) => h !== hash) });
+    appendAudit(root, { action: 'hook.untrust', target: { hash } });
     return { hash, removed: true };
   });
 }
@@ -161,7 +165,7 @@ function addHookLocked(root: string, experiment: string, kind: string, stage: st
   const existing = isMap(block) ? block.get('hooks') : undefined;
   if (isSeq(existing)) existing.add(doc.createNode(entry));
   else doc.setIn(['blocks', index, 'hooks'], doc.createNode([entry]));
-  writeDraftLocked(root, experiment, doc.toString({ lineWidth: 0 }));
+  writeDraftLocked(root, experiment, doc.toString({ lineWidth: 0 }), 'hook.add', { type: `${kind}_${stage}`, file: source.file !== undefined ? relative(root, resolve(source.file)) : null });
   const blockId = isMap(block) ? String(block.get('id')) : stage;
   return listHooks(root).filter((h) => h.experiment === experiment && h.block === blockId && h.type === `${kind}_${stage}`).at(-1)!.id;
 }
@@ -190,5 +194,38 @@ function removeHookLocked(root: string, experiment: string, hookId: string): voi
   const at = list.items.findIndex((h) => isMap(h) && /^(before|after|override)/.exec(String(h.get('type')))?.[1] === kind && ++seen === Number(nText));
   list.items.splice(at, 1);
   if (list.items.length === 0) doc.deleteIn(['blocks', index, 'hooks']);
-  writeDraftLocked(root, experiment, doc.toString({ lineWidth: 0 }));
+  writeDraftLocked(root, experiment, doc.toString({ lineWidth: 0 }), 'hook.remove', { hook: hookId });
+}
+
+/** Config keys `bfly config set` changes (trusted hooks go through `bfly hook trust`). */
+export const CONFIG_SETTABLE = ['name', 'profile'] as const;
+
+/**
+ * `bfly config set <key>=<value>`: the workspace's name, or its profile. Going from `enterprise`
+ * to `internal_fast` (which runs any hook, inline code too) needs `force`. Audited.
+ */
+export function setConfigValue(root: string, assignment: string, o: { force?: boolean } = {}): { key: string; from: unknown; to: unknown } {
+  const eq = assignment.indexOf('=');
+  const key = eq <= 0 ? assignment : assignment.slice(0, eq);
+  if (eq <= 0 || !(CONFIG_SETTABLE as readonly string[]).includes(key)) {
+    throw new ValidationError('BAD_CONFIG_KEY', `cannot set ${JSON.stringify(key)}${didYouMean(key, CONFIG_SETTABLE)}`, { hint: `settable: ${CONFIG_SETTABLE.join(', ')}, e.g. bfly config set profile=enterprise (trusted hooks: bfly hook trust)` });
+  }
+  const value = assignment.slice(eq + 1);
+  return withLock(root, 'workspace', { purpose: `setting ${key}`, waitMs: 5000 }, () => {
+    const config = readConfigSync(root);
+    const from = config[key as 'name' | 'profile'];
+    let next: WorkspaceConfig;
+    if (key === 'name') next = { ...config, name: validateName(value, 'workspace name') };
+    else {
+      if (!(PROFILES as readonly string[]).includes(value)) throw new ValidationError('BAD_PROFILE', `unknown profile ${JSON.stringify(value)}`, { hint: `use one of: ${PROFILES.join(', ')}` });
+      if (config.profile === 'enterprise' && value === 'internal_fast' && o.force !== true) {
+        throw new PolicyError('PROFILE_DOWNGRADE', 'going from enterprise to internal_fast lets any hook file and inline code run, trusted or not', { hint: 'if that is what you want: bfly config set profile=internal_fast --force (it is recorded in the audit log)' });
+      }
+      next = { ...config, profile: value as Profile };
+    }
+    if (from === next[key as 'name' | 'profile']) return { key, from, to: from };
+    writeConfig(root, next);
+    appendAudit(root, { action: 'config.set', target: { key, from, to: next[key as 'name' | 'profile'], ...(o.force === true ? { forced: true } : {}) } });
+    return { key, from, to: next[key as 'name' | 'profile'] };
+  });
 }

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeSync, readdirSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeFileSync, writeSync, readdirSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { InfraError } from '../core/errors.js';
@@ -76,6 +76,8 @@ export interface LockOptions {
 export interface HeldLock {
   path: string;
   release(): void;
+  /** Rewrites what the lock says its holder is doing (shown to whoever waits for it). */
+  relabel(purpose: string): void;
 }
 
 function readLockInfo(path: string): LockInfo | null {
@@ -124,6 +126,12 @@ export function acquireLock(root: string, name: string, options: LockOptions): H
           if (released) return;
           released = true;
           safeUnlink(path);
+        },
+        relabel(purpose) {
+          if (released) return;
+          const again = join(workspacePaths(root).tmp, tempName(`${name}.lock`));
+          writeFileSync(again, JSON.stringify({ ...info, purpose }), { flag: 'wx' });
+          renameSync(again, path);
         },
       };
     } catch (err) {

@@ -19,6 +19,7 @@ import { safeUnlink, tempPath } from './atomic.js';
 import { batchMemberships } from './batches.js';
 import { workspacePaths } from './layout.js';
 import { acquireLock } from './lock.js';
+import { appendAudit } from './audit.js';
 import { listRunIds } from './runs.js';
 import { readFrozenPipeline, readRunManifest } from './run-state.js';
 
@@ -259,6 +260,13 @@ function writeIndexFile(root: string, runs: readonly RunSummary[]): void {
       safeUnlink(tmp);
     }
   });
+}
+
+/** `bfly reindex`: {@link rebuildRunIndex}, recorded in the audit log. */
+export async function reindexWorkspace(root: string): Promise<{ runs: number; skipped: string[] }> {
+  const r = await rebuildRunIndex(root);
+  appendAudit(root, { action: 'index.rebuild', target: { runs: r.runs, skipped: r.skipped } });
+  return r;
 }
 
 /**

@@ -8,6 +8,7 @@ import { writeJsonAtomic } from './atomic.js';
 import { workspacePaths } from './layout.js';
 import { type HeldLock, acquireLock, breakDeadLock, findDeadLocks, lockHolderAlive, sweepDeadTemps } from './lock.js';
 import { recordReusableRun } from './run-keys.js';
+import { appendAudit } from './audit.js';
 import { appendNoFollow, assertRealDir, entries, freezeTree, lstatOrNull, writeNewFile } from './safe-fs.js';
 
 /**
@@ -35,6 +36,11 @@ export function readFrozenPipeline(runDir: string): unknown {
 /** Reads `runs/<id>/run.json` as it is (not verified: for listings and derived data). */
 export function readRunManifest(root: string, id: string): RunManifest {
   return JSON.parse(readFileSync(join(workspacePaths(root).runs, id, 'run.json'), 'utf8')) as RunManifest;
+}
+
+/** The seal (sha256 of run.json) of a run folder, or null when it has none. */
+export function sealOf(dir: string): string | null {
+  return readSeal(dir);
 }
 
 function readSeal(dir: string): string | null {
@@ -252,8 +258,9 @@ export class RunFolder {
       message: 'the process running it ended before the run finished (killed or crashed)',
       hint: `run \`bfly run ${manifest.experiment}\` again: blocks that finished come from the cache`,
     };
-    folder.appendEvents([JSON.stringify({ type: 'run_finished', runId: manifest.id, at: manifest.endedAt, status: 'interrupted', metrics: manifest.metrics, durationMs: manifest.durationMs ?? 0 })]);
+    folder.appendEvents([JSON.stringify({ schemaVersion: 1, type: 'run_finished', runId: manifest.id, at: manifest.endedAt, status: 'interrupted', metrics: manifest.metrics, durationMs: manifest.durationMs ?? 0 })]);
     folder.finish();
+    appendAudit(root, { action: 'run.end', target: { run: manifest.id, experiment: manifest.experiment, executionKey: manifest.executionKey, runJson: readSeal(folder.dir), recovered: true }, outcome: 'interrupted' });
   }
 }
 
@@ -318,6 +325,8 @@ export function recoverInterruptedRuns(root: string, now = new Date()): string[]
       breakDeadLock(root, lock);
     });
   }
+  // Its other locks (an execution key it was running, a recovery it was doing) are just mutexes.
+  for (const lock of [...findDeadLocks(root, 'key-'), ...findDeadLocks(root, 'recover-')]) breakDeadLock(root, lock);
   // The dead process may have left temp files of half-done atomic writes.
   if (ended.length > 0) sweepDeadTemps(root);
   return ended;

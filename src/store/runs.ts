@@ -5,6 +5,7 @@ import { NotFoundError, ValidationError } from '../core/errors.js';
 import { isRunId, newRunId } from '../core/run-manifest.js';
 import { didYouMean } from '../core/suggest.js';
 import { workspacePaths } from './layout.js';
+import { parseFlatYaml } from './config-file.js';
 
 /** Name prefix of a run folder being deleted (`runs/.deleting-<id>-…`): never read as a run. */
 export const DELETING_PREFIX = '.deleting-';
@@ -52,7 +53,8 @@ export function resolveRunRef(root: string, ref: string): string {
   if (ref === '@latest') return ids.at(-1) ?? none('there are no runs yet');
   if (ref.endsWith('@latest')) {
     const exp = ref.slice(0, -'@latest'.length);
-    for (let i = ids.length - 1; i >= 0; i--) if (experimentOf(root, ids[i]) === exp) return ids[i];
+    const names = new Set([exp, ...formerNamesOf(root, exp)]);
+    for (let i = ids.length - 1; i >= 0; i--) if (names.has(experimentOf(root, ids[i]) ?? '')) return ids[i];
     const experiments = [...new Set(ids.map((id) => experimentOf(root, id)).filter((e): e is string => e !== null))];
     return none(`experiment ${JSON.stringify(exp)} has no runs${didYouMean(exp, experiments)}`);
   }
@@ -66,4 +68,16 @@ export function resolveRunRef(root: string, ref: string): string {
     throw new ValidationError('AMBIGUOUS_REF', `${ref} matches ${matches.length} runs`, { hint: `use more characters: ${matches.slice(-5).join(', ')}${matches.length > 5 ? ', …' : ''}`, data: { ref, candidates: matches } });
   }
   return none(`no run ${JSON.stringify(ref)}`);
+}
+
+/** The earlier names of experiment `name` (from its experiment.yaml; none when unknown). */
+function formerNamesOf(root: string, name: string): string[] {
+  if (name.includes('/') || name.includes('..')) return [];
+  try {
+    const record = parseFlatYaml(readFileSync(join(workspacePaths(root).experiments, name, 'experiment.yaml'), 'utf8'));
+    const names = record?.formerNames;
+    return Array.isArray(names) ? names.filter((n): n is string => typeof n === 'string') : [];
+  } catch {
+    return [];
+  }
 }

@@ -4,6 +4,8 @@ import { stringify } from 'yaml';
 import { canonicalJson, hashJson, sha256Hex } from '../core/hash.js';
 import type { Pipeline } from '../core/pipeline.js';
 import { type PlannedBlock, type RunBinding, type RunManifest, executionKey, planBlocks } from '../core/run.js';
+import { RUN_SCHEMA_VERSION } from '../core/run-manifest.js';
+import { appendAudit } from './audit.js';
 import { BFLY_VERSION } from '../core/version.js';
 import { tempName, writeJsonAtomic } from './atomic.js';
 import { isBflyError } from '../core/errors.js';
@@ -56,6 +58,8 @@ export interface RunPlan {
   blocks: PlannedBlock[];
   /** The batch the run belongs to (recorded in run.json; not part of the execution key). */
   batch?: string | null;
+  /** The draft revision the run starts from (recorded in run.json; not part of the key). */
+  draftRevision?: number | null;
 }
 
 /**
@@ -182,12 +186,14 @@ export function snapshotRun(root: string, plan: RunPlan, now = new Date()): Crea
         for (const h of plan.hooks) writeNewFile(join(staging, 'hooks', `${h.id}.js`), h.bytes);
       }
       const manifest: RunManifest = {
+        schemaVersion: RUN_SCHEMA_VERSION,
         id,
         experiment: plan.experiment,
         status: 'created',
         reused: false,
         seed: plan.seed,
         batch: plan.batch ?? null,
+        draftRevision: plan.draftRevision ?? null,
         dataset: plan.dataset,
         binding: plan.binding,
         pipelineHash: plan.pipelineHash,
@@ -215,6 +221,7 @@ export function snapshotRun(root: string, plan: RunPlan, now = new Date()): Crea
         }
         throw err;
       }
+      appendAudit(root, { action: 'run.start', target: { run: id, experiment: plan.experiment, executionKey: plan.executionKey, draftRevision: plan.draftRevision ?? null, batch: plan.batch ?? null, seed: plan.seed } });
       return { id, dir, manifest, lock };
     } catch (err) {
       rmSync(staging, { recursive: true, force: true });

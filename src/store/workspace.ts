@@ -10,6 +10,7 @@ import { BFLY_VERSION, FORMAT_VERSION } from '../core/version.js';
 import { readRawConfig, renderConfigYaml, writeConfig } from './config-file.js';
 import { BFLY_DIR, LAYOUT_DIRS, type WorkspacePaths, workspacePaths } from './layout.js';
 import { withLock } from './lock.js';
+import { appendAudit } from './audit.js';
 import { assertRealDir, lstatOrNull, symlinkError } from './safe-fs.js';
 import { MIGRATIONS, type Migration, planMigrations } from './migrations.js';
 
@@ -101,6 +102,7 @@ export async function initWorkspace(dir: string, options: InitOptions = {}): Pro
     }
     throw new InfraError('INIT_FAILED', `cannot create the workspace in ${root}: ${(err as Error).message}`, { cause: err, hint: 'check the directory permissions and free space' });
   }
+  appendAudit(root, { action: 'workspace.init', target: { id: config.id, name: config.name, profile: config.profile, formatVersion: config.formatVersion } });
   return { root, paths: workspacePaths(root), config };
 }
 
@@ -116,11 +118,45 @@ export function checkLayout(root: string): void {
   if (st !== null && st.isSymbolicLink()) throw symlinkError(p.config, root);
 }
 
+/** What {@link migrateWorkspace} did (or, with `dryRun`, would do). */
+export interface MigrationReport {
+  root: string;
+  from: number;
+  to: number;
+  dryRun: boolean;
+  steps: Array<{ from: number; to: number; description: string }>;
+}
+
+/**
+ * `bfly migrate`: upgrades an older workspace to this bfly's format by the registered, tested
+ * migrations (additive: they add files and keys, seal what was unsealed, never delete), under
+ * the workspace lock, recorded in the audit log. With `dryRun` it only says what it would do.
+ */
+export async function migrateWorkspace(start: string, o: { dryRun?: boolean; migrations?: readonly Migration[]; formatVersion?: number } = {}): Promise<MigrationReport> {
+  const root = findWorkspaceRoot(start);
+  if (root === null) throw new NotAWorkspaceError(resolve(start));
+  const current = o.formatVersion ?? FORMAT_VERSION;
+  const raw = (await readRawConfig(root)) as Record<string, unknown>;
+  const from = typeof raw?.formatVersion === 'number' ? raw.formatVersion : current;
+  const steps = from < current ? planMigrations(from, current, o.migrations ?? MIGRATIONS) : [];
+  if (steps === null) throw new ValidationError('NO_MIGRATION', `no migration from workspace format ${from} to ${current}`, { hint: 'use the bfly version that created this workspace to export its data' });
+  const report: MigrationReport = { root, from, to: Math.max(from, current), dryRun: o.dryRun === true, steps: steps.map((s) => ({ from: s.from, to: s.from + 1, description: s.description })) };
+  if (o.dryRun === true || steps.length === 0) {
+    if (from > current) await openWorkspace(root, { formatVersion: current }); // refuses, naming the newer bfly
+    return report;
+  }
+  await openWorkspace(root, { migrate: true, migrations: o.migrations, formatVersion: current });
+  // the index is derived: rebuilt from the run folders as this format writes it
+  const { rebuildRunIndex } = await import('./run-index.js');
+  await rebuildRunIndex(root);
+  return report;
+}
+
 /** Options for {@link openWorkspace}. */
 export interface OpenOptions {
   /** Check that the store's own folders are real folders (default true; fsck reports instead). */
   checkLayout?: boolean;
-  /** Migrate an older format in place (default true). */
+  /** Migrate an older format in place (only `bfly migrate` does; default: refuse it). */
   migrate?: boolean;
   /** The migration registry (tests pass their own). */
   migrations?: readonly Migration[];
@@ -158,8 +194,12 @@ export async function openWorkspace(start: string, options: OpenOptions = {}): P
     });
   }
   if (typeof version === 'number' && version < current) {
-    if (options.migrate === false) {
-      throw new ValidationError('FORMAT_TOO_OLD', `this workspace uses format ${version}; this bfly needs format ${current}`, { hint: 'run any bfly command without --no-migrate to upgrade it' });
+    // Nothing changes a workspace unasked: only `bfly migrate` (options.migrate) upgrades it.
+    if (options.migrate !== true) {
+      throw new ValidationError('FORMAT_TOO_OLD', `this workspace uses format ${version}; this bfly (${BFLY_VERSION}) reads and writes format ${current}`, {
+        hint: 'upgrade it with `bfly migrate` (`bfly migrate --dry-run` shows what it would change); nothing was changed',
+        data: { formatVersion: version, current },
+      });
     }
     const steps = planMigrations(version, current, options.migrations ?? MIGRATIONS);
     if (steps === null) {
@@ -173,6 +213,7 @@ export async function openWorkspace(start: string, options: OpenOptions = {}): P
       }
       return cfg;
     });
+    appendAudit(root, { action: 'workspace.migrate', target: { from: version, to: current, steps: steps.map((s) => s.description) } });
   }
   const config = parseWorkspaceConfig(raw, paths.config);
   // A run whose process died is marked `interrupted` by the next command that opens the workspace.

@@ -15,11 +15,13 @@ interface ExperimentView {
   metric: string;
   pipelinePath: string;
   createdAt: string;
+  description?: string;
+  formerNames?: string[];
 }
 
 /** The `--json` shape of an experiment (the documented contract). */
 export function experimentJson(e: ExperimentView & { dataset: { id: string }; taskReason: string; template: string }): Record<string, unknown> {
-  return { name: e.name, dataset: { id: e.dataset.id, name: e.dataset.name, version: e.dataset.version, hash: e.dataset.hash }, target: e.target, task: e.task, taskReason: e.taskReason, metric: e.metric, template: e.template, pipelinePath: e.pipelinePath, createdAt: e.createdAt };
+  return { name: e.name, dataset: { id: e.dataset.id, name: e.dataset.name, version: e.dataset.version, hash: e.dataset.hash }, target: e.target, task: e.task, taskReason: e.taskReason, metric: e.metric, template: e.template, pipelinePath: e.pipelinePath, createdAt: e.createdAt, description: e.description ?? null, formerNames: e.formerNames ?? [] };
 }
 
 function datasetText(d: ExperimentView['dataset']): string {
@@ -57,7 +59,7 @@ export function renderExperimentList(list: ExperimentView[]): string {
 
 /** Problems as `file:line:col: path: message` lines, compiler style. */
 export function renderProblems(file: string, problems: PipelineProblem[]): string {
-  return problems.map((p) => printable(`${file}:${p.line}:${p.column}: ${p.path === '' ? '' : `${p.path}: `}${p.message}`) + (p.hint ? `\n    hint: ${printable(p.hint)}` : '')).join('\n') + '\n';
+  return problems.map((p) => printable(`${p.file ?? file}:${p.line}:${p.column}: ${p.path === '' ? '' : `${p.path}: `}${p.message}`) + (p.hint ? `\n    hint: ${printable(p.hint)}` : '')).join('\n') + '\n';
 }
 
 /** A one-line summary of a valid pipeline. */

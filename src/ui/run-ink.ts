@@ -9,7 +9,7 @@ import { fmtNumber } from './format.js';
 interface BlockView {
   id: string;
   type: string;
-  status: 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+  status: 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'timed_out';
   cached: boolean;
   startedAt: number | null;
   durationMs: number | null;
@@ -60,7 +60,7 @@ function BlockRow({ b, tick, now }: { b: BlockView; tick: number; now: number })
   const icon =
     b.status === 'running' ? h(Text, { color: 'cyan' }, SPINNER[tick % SPINNER.length])
     : b.status === 'succeeded' ? h(Text, { color: b.cached ? 'blue' : 'green' }, b.cached ? '↺' : '✔')
-    : b.status === 'failed' ? h(Text, { color: 'red' }, '✖')
+    : b.status === 'failed' || b.status === 'timed_out' ? h(Text, { color: 'red' }, '✖')
     : b.status === 'cancelled' ? h(Text, { color: 'yellow' }, '■')
     : h(Text, { dimColor: true }, '·');
   const time = b.status === 'running' && b.startedAt !== null ? fmtDuration(now - b.startedAt) : b.durationMs !== null ? (b.cached ? 'cached' : fmtDuration(b.durationMs)) : '';

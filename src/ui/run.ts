@@ -54,7 +54,7 @@ export function truncationNote(e: { hook: string; scope: 'hook' | 'run'; limitBy
   return `log of ${e.scope === 'hook' ? `hook ${e.hook}` : 'this run\'s hooks'} cut at its limit (${grouped(String(e.limitLines))} lines or ${fmtBytes(e.limitBytes)}${e.scope === 'hook' ? ' per hook call' : ' per run'}); later lines are dropped`;
 }
 
-const ICON: Record<string, string> = { succeeded: '✔', failed: '✖', cancelled: '■', cached: '↺' };
+const ICON: Record<string, string> = { succeeded: '✔', failed: '✖', cancelled: '■', timed_out: '⏱', cached: '↺' };
 
 /**
  * Plain-line rendering of run events (stderr when it is not a terminal): one line per block

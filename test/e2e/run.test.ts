@@ -24,7 +24,8 @@ const manifestOf = (id: string) => JSON.parse(readFileSync(join(runDir(id), 'run
 /** Everything in .butterfly/ except run folders, the block cache and the run index. */
 function outsideRuns(): Record<string, string> {
   const all = snapshotTree(join(ws, '.butterfly'));
-  return Object.fromEntries(Object.entries(all).filter(([p]) => !p.startsWith('runs/') && !p.startsWith('cache/') && !p.startsWith('index/') && !p.startsWith('tmp/') && !p.startsWith('locks/')));
+  // audit.jsonl records every run (run.start, run.end): it grows, append-only; fsck checks its chain
+  return Object.fromEntries(Object.entries(all).filter(([p]) => !p.startsWith('runs/') && !p.startsWith('cache/') && !p.startsWith('index/') && !p.startsWith('tmp/') && !p.startsWith('locks/') && p !== 'audit.jsonl'));
 }
 
 function experiment(name: string, pipeline: string, target = 'Species', dataset = 'penguins'): Promise<unknown> {

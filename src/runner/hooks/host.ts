@@ -38,6 +38,8 @@ export interface HostCall {
   memoryMb: number;
   timeoutMs: number;
   logLimit: { bytes: number; lines: number };
+  /** Only compile, evaluate and check that the default export is a function (no call). */
+  checkOnly?: boolean;
 }
 
 /** How a call failed, as the parent rebuilds it into a HookError. */
@@ -264,7 +266,8 @@ async function runCall(call: HostCall): Promise<unknown> {
     });
     await mod.evaluate({ timeout: call.timeoutMs });
     const fn = await mod.namespace.get('default', { reference: true });
-    if (fn.typeof !== 'function') throw new Invalid('the hook must `export default` a function (ctx) => …');
+    if (fn.typeof !== 'function') throw new Invalid(`the hook must \`export default\` a function (ctx) => …; its default export is ${fn.typeof === 'undefined' ? 'missing' : `a ${fn.typeof}`}`);
+    if (call.checkOnly === true) return null;
     const transferList = call.transfer ? typedArrayBuffers(call.input) : [];
     const arg = new ExternalCopy(call.input, { transferList }).copyInto({ release: true, transferIn: transferList.length > 0 });
     const ctxRef = await hydrate.apply(undefined, [arg], { timeout: call.timeoutMs, result: { reference: true } });

@@ -73,6 +73,8 @@ export interface HookedBlock {
   metrics: Record<string, number>;
   /** The run's log budget (shared by every block's hooks). */
   logBudget: LogBudget;
+  /** Aborting it stops a hook call at once (its sandbox process is killed): a time limit passed. */
+  signal?: AbortSignal;
   /** Tells that hook logs were cut (one call's, or the run's). */
   emitTruncated: (e: { hook: string; scope: 'hook' | 'run'; limitBytes: number; limitLines: number }) => void;
 }
@@ -137,6 +139,7 @@ export async function runBlockWithHooks(b: HookedBlock): Promise<void> {
         now: b.now,
         timeoutMs: h.timeoutMs,
         memoryMb: h.memoryMb,
+        signal: b.signal,
         capabilities: {
           log: (level, message) => {
             if (b.logBudget.take(message)) ctx.log(level, `[${h.id}] ${printable(message)}`);

@@ -51,6 +51,10 @@ export interface HookCall {
   timeoutMs: number;
   /** Log lines and bytes one call may write (default {@link HOOK_LOG_LIMIT}); more are dropped, counted in the isolate. */
   logLimit?: { bytes: number; lines: number };
+  /** Only check the hook: compile it, run its top level, check its default export; call nothing. */
+  checkOnly?: boolean;
+  /** Aborting it ends the call at once: the sandbox process is killed (a new one serves the next call). */
+  signal?: AbortSignal;
   capabilities: HookCapabilities;
 }
 
@@ -61,7 +65,7 @@ export const HOOK_LOG_LIMIT = { bytes: 1 << 20, lines: 10_000 } as const;
 export class HookError extends Error {
   constructor(
     message: string,
-    readonly kind: 'threw' | 'timeout' | 'memory' | 'invalid',
+    readonly kind: 'threw' | 'timeout' | 'memory' | 'invalid' | 'cancelled',
     readonly hookStack?: string,
   ) {
     super(message);
@@ -119,6 +123,8 @@ class FrameReader {
 
 interface Pending {
   id: number;
+  /** Undoes what the call attached (its abort listener). */
+  cleanup: () => void;
   call: HookCall;
   lazies: Lazy[];
   resolve: (v: unknown) => void;
@@ -239,6 +245,7 @@ class HookHost {
     const p = this.pending;
     if (p === null) return;
     clearTimeout(p.timer);
+    p.cleanup();
     this.pending = null;
     if (this.child !== null) this.idle(this.child);
   }
@@ -269,7 +276,18 @@ class HookHost {
     const lazies: Lazy[] = [];
     const input = markLazy(call.input, lazies);
     const id = this.nextId++;
+    if (call.signal?.aborted) {
+      this.idle(child);
+      throw new HookError('stopped: the run was cancelled or timed out', 'cancelled');
+    }
     return new Promise((resolve, reject) => {
+      const onAbort = (): void => {
+        if (this.pending?.id !== id) return;
+        this.settle();
+        this.close();
+        reject(new HookError('stopped: the run was cancelled or timed out', 'cancelled'));
+      };
+      call.signal?.addEventListener('abort', onAbort, { once: true });
       // The isolate enforces the limits; this only catches a host that stopped answering.
       const timer = setTimeout(() => {
         if (this.pending?.id !== id) return;
@@ -277,8 +295,8 @@ class HookHost {
         child.kill('SIGKILL');
         reject(new HookError(`exceeded its time limit of ${call.timeoutMs / 1000} s`, 'timeout'));
       }, call.timeoutMs + 5000);
-      this.pending = { id, call, lazies, resolve, reject, timer };
-      const msg: HostCall = { type: 'call', id, source: call.source, filename: call.filename, input, transfer: call.transfer === true, seed: call.seed, now: call.now, memoryMb: call.memoryMb, timeoutMs: call.timeoutMs, logLimit: call.logLimit ?? HOOK_LOG_LIMIT };
+      this.pending = { id, call, lazies, resolve, reject, timer, cleanup: () => call.signal?.removeEventListener('abort', onAbort) };
+      const msg: HostCall = { type: 'call', id, source: call.source, filename: call.filename, input, transfer: call.transfer === true, seed: call.seed, now: call.now, memoryMb: call.memoryMb, timeoutMs: call.timeoutMs, logLimit: call.logLimit ?? HOOK_LOG_LIMIT, checkOnly: call.checkOnly };
       child.send(msg, (err) => {
         if (err !== null && err !== undefined && this.pending?.id === id) {
           this.settle();
@@ -328,4 +346,29 @@ export async function callHook(call: HookCall): Promise<unknown> {
 export function closeHookHost(): void {
   host?.dispose();
   host = null;
+}
+
+/** Why a hook cannot run, with where in its source (1-based), from {@link checkHook}. */
+export interface HookCheckFailure {
+  message: string;
+  line: number | null;
+  column: number | null;
+}
+
+/**
+ * Checks a hook without calling it: compiles its source as a module in the sandbox, runs its top
+ * level, and checks that its default export is a function. Null when it is fine, else the
+ * syntax error or problem with its line and column in `filename`.
+ */
+export async function checkHook(source: string, filename: string): Promise<HookCheckFailure | null> {
+  try {
+    await callHook({ source, filename, input: null, seed: 0, now: 0, memoryMb: 64, timeoutMs: 2000, capabilities: { log() {}, metric() {} }, checkOnly: true });
+    return null;
+  } catch (err) {
+    if (!(err instanceof HookError)) throw err;
+    const where = /\[(?:.*):(\d+):(\d+)\]\s*$/.exec(err.message) ?? new RegExp(`${filename.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:(\\d+):(\\d+)`).exec(err.hookStack ?? '');
+    const message = err.message.replace(/\s*\[[^\]]*:\d+:\d+\]\s*$/, '');
+    const syntax = (err.hookStack ?? '').startsWith('SyntaxError');
+    return { message: syntax ? `SyntaxError: ${message}` : message, line: where === null ? null : Number(where[1]), column: where === null ? null : Number(where[2]) };
+  }
 }

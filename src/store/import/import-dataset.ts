@@ -7,7 +7,9 @@ import { DATASET_FORMATS, type DatasetFormat, type DatasetManifest, MISSING_MARK
 import { BflyError, InfraError, NotFoundError, ValidationError, isBflyError } from '../../core/errors.js';
 import { formatHash } from '../../core/hash.js';
 import { nameFromFile, validateName } from '../../core/names.js';
-import { tempName, writeJsonAtomic } from '../atomic.js';
+import { tempName } from '../atomic.js';
+import { writeDatasetManifest } from '../dataset-manifest.js';
+import { appendAudit } from '../audit.js';
 import { listDatasets } from '../datasets.js';
 import { workspacePaths } from '../layout.js';
 import { sweepDeadTemps, withLock } from '../lock.js';
@@ -380,8 +382,9 @@ export async function importDataset(root: string, file: string, options: ImportO
         objects: { raw: rawHash, columns: columnHashes },
         missingMarkers: [...MISSING_MARKERS],
       };
-      writeJsonAtomic(join(paths.datasets, `${manifest.id}.json`), manifest, { tmpDir: paths.tmp });
-      return { dataset: manifest, created: true };
+      const sealed = writeDatasetManifest(root, manifest);
+      appendAudit(root, { action: 'dataset.import', target: { dataset: sealed.id, name: sealed.name, version: sealed.version, hash: sealed.hash, rows: sealed.rows, source: sealed.source.path } });
+      return { dataset: sealed, created: true };
     });
   } finally {
     await pool?.stop(); // finished, or an error came first

@@ -1,0 +1,40 @@
+import { isBflyError } from '../../core/errors.js';
+import type { Pipeline } from '../../core/pipeline.js';
+import type { PipelineProblem } from '../../core/validate-pipeline.js';
+import { readHookFile } from '../../store/hook-file.js';
+import { checkHook } from './sandbox.js';
+
+/**
+ * Compiles every hook of a valid pipeline in the sandbox (without calling it) and reports each
+ * one that cannot run: a syntax error, a top level that throws, a default export that is not a
+ * function. Each problem names the hook's own file (or `<id> (inline)`) with its line and column.
+ */
+export async function checkPipelineHooks(root: string, pipeline: Pipeline): Promise<PipelineProblem[]> {
+  const problems: PipelineProblem[] = [];
+  for (const block of pipeline.blocks) {
+    const counts: Record<string, number> = {};
+    for (const [k, h] of block.hooks.entries()) {
+      const n = (counts[h.kind] = (counts[h.kind] ?? -1) + 1);
+      const id = `${block.id}.${h.kind}.${n}`;
+      let source: string;
+      try {
+        source = h.file !== undefined ? readHookFile(root, h.file).source : h.code!;
+      } catch (err) {
+        if (!isBflyError(err)) throw err;
+        continue; // the file checks of validation already report it
+      }
+      const file = h.file ?? `${id} (inline)`;
+      const failure = await checkHook(source, file);
+      if (failure === null) continue;
+      problems.push({
+        path: `blocks.${block.id}.hooks[${k}].${h.file !== undefined ? 'file' : 'code'}`,
+        file,
+        line: failure.line ?? 1,
+        column: failure.column ?? 1,
+        message: `hook ${id}: ${failure.message}`,
+        hint: failure.message.startsWith('SyntaxError') ? `fix the syntax at ${file}:${failure.line ?? 1}:${failure.column ?? 1}` : 'a hook module runs its top level once and must `export default` a function (ctx) => …',
+      });
+    }
+  }
+  return problems;
+}
