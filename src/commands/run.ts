@@ -59,7 +59,8 @@ async function runBatchCommand(root: string, experiment: string, o: RunCommandOp
   }
   try {
     const seeds = o.seeds === undefined ? undefined : parseSeeds(o.seeds);
-    const result = await runBatch(root, experiment, { grid: o.grid ?? [], seeds, sets: o.set ?? [], jobs, force: o.force === true, noCache: o.cache === false, signal: controller.signal, onEvent });
+    const timeoutMs = o.timeout === undefined ? undefined : (parseDuration(o.timeout) ?? undefined);
+    const result = await runBatch(root, experiment, { grid: o.grid ?? [], seeds, sets: o.set ?? [], jobs, force: o.force === true, noCache: o.cache === false, timeoutMs, signal: controller.signal, onEvent });
     await finish();
     if (o.quiet) process.stdout.write(result.runs.map((r) => `${r.runId ?? '-'} ${r.reused ? 'reused' : r.status}`).join('\n') + '\n');
     else if (!o.json) process.stdout.write(renderBatchSummary(result));

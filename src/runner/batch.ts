@@ -31,6 +31,8 @@ export interface BatchOptions {
   jobs?: number;
   force?: boolean;
   noCache?: boolean;
+  /** A time limit for each run, in ms (`bfly run --grid … --timeout 10m`). */
+  timeoutMs?: number;
   /** Cancels the runs in progress (cleanly) and starts no more. */
   signal?: AbortSignal;
   /** Batch progress, as it happens. */
@@ -77,6 +79,7 @@ function runOne(root: string, experiment: string, spec: BatchRunSpec, o: BatchOp
   if (spec.seed !== null) args.push('--seed', String(spec.seed));
   if (o.force) args.push('--force');
   if (o.noCache) args.push('--no-cache');
+  if (o.timeoutMs !== undefined) args.push('--timeout', `${o.timeoutMs}ms`);
   return new Promise((resolve) => {
     // Its own process group: a terminal's Ctrl-C reaches the batch, which cancels its workers.
     // (and grows its forests on one thread: BFLY_THREADS)

@@ -201,6 +201,11 @@ describe('runs in flight, hooks, timeouts', () => {
     expect(whole.exitCode).toBe(124);
     expect(last(whole.stdout).error).toMatchObject({ code: 'RUN_TIMEOUT', message: expect.stringMatching(/time limit of 1\.5 s/) });
     expect((await run(['run', 'sleepy', '--timeout', 'soon'])).exitCode).toBe(4);
+    // a batch passes --timeout on to each of its runs
+    const batch = await run(['run', 'sleepy', '--seeds', '1-2', '--timeout', '1s', '--set', 'blocks.train.timeout=1h', '--json']);
+    expect(batch.exitCode).toBe(124);
+    expect(last(batch.stdout)).toMatchObject({ type: 'batch_finished', counts: { timed_out: 2 } });
+    expect(readdirSync(bf('locks'))).toEqual([]);
     expect((await run(['fsck'])).exitCode).toBe(0);
   }, 60_000);
 });
