@@ -56,6 +56,7 @@ step('A batch: the same pipeline over three seeds, on two worker processes', ['r
 const batch = /compare: bfly compare --batch (\S+)/.exec(last)?.[1];
 if (batch) step('The batch side by side: the spread over seeds is the noise any change must beat', ['compare', '--batch', batch]);
 step('Every run so far, newest first', ['runs', '--columns', 'id,experiment,status,duration,metric,value,seed,batch']);
+step('Who changed what, and when: the audit log (hash-chained, append-only)', ['log', '--limit', '8']);
 step('Prove the store is intact: every object and run file re-hashed', ['fsck']);
 const latest = JSON.parse(spawnSync(process.execPath, [bin, 'show', 'penguins@latest', '--json'], { cwd: ws, encoding: 'utf8' }).stdout);
 process.stdout.write(`\nOpen the report of run ${latest.id}:\n  ${ws}/.butterfly/runs/${latest.id}/artifacts/report.html\n  ${ws}/.butterfly/runs/${latest.id}/artifacts/report.ipynb\n`);
