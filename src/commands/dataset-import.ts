@@ -1,5 +1,6 @@
 import type { GlobalOptions } from '../cli.js';
 import { jsonLine } from '../ui/json.js';
+import { importedDatasetView } from '../core/views.js';
 import { parseByteSize } from '../core/byte-size.js';
 import type { DatasetFormat } from '../core/dataset.js';
 import { ImportCancelled, importDataset } from '../store/import/import-dataset.js';
@@ -30,7 +31,7 @@ export async function datasetImportCommand(file: string, o: GlobalOptions & { na
       onProgress: tty ? ({ bytes, total }) => process.stderr.write(`\rimporting ${file}: ${fmtBytes(bytes)} of ${fmtBytes(total)}`) : undefined,
     });
     if (tty) process.stderr.write('\r\x1b[K');
-    if (o.json) process.stdout.write(jsonLine({ ...dataset, created }));
+    if (o.json) process.stdout.write(jsonLine(importedDatasetView(dataset, created)));
     else process.stdout.write(renderImportResult(dataset, created));
     return undefined;
   } catch (err) {

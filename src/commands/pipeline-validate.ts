@@ -1,8 +1,7 @@
 import type { GlobalOptions } from '../cli.js';
 import { jsonLine } from '../ui/json.js';
 import type { ErrorCategory } from '../core/errors.js';
-import { checkPipelineHooks } from '../runner/hooks/check-hooks.js';
-import { validateExperimentPipeline } from '../store/experiments.js';
+import { validationReport } from '../runner/hooks/check-hooks.js';
 import { openWorkspace } from '../store/workspace.js';
 import { renderPipelineSummary, renderProblems } from '../ui/experiments.js';
 
@@ -12,10 +11,8 @@ import { renderPipelineSummary, renderProblems } from '../ui/experiments.js';
  */
 export async function pipelineValidateCommand(name: string, o: GlobalOptions): Promise<ErrorCategory | void> {
   const ws = await openWorkspace(o.C ?? process.cwd());
-  const r = validateExperimentPipeline(ws.root, name);
-  const problems = r.valid ? await checkPipelineHooks(ws.root, r.pipeline!) : r.problems;
-  const valid = problems.length === 0;
-  if (o.json) process.stdout.write(jsonLine({ schemaVersion: 1, valid, file: r.file, problems: problems.map((p) => ({ hint: null, ...p })) }));
-  else process.stdout.write(valid ? renderPipelineSummary(r.file, r.pipeline!) : renderProblems(r.file, problems) + `${problems.length} problem${problems.length === 1 ? '' : 's'}\n`);
-  return valid ? undefined : 'validation';
+  const { pipeline, ...r } = await validationReport(ws.root, name);
+  if (o.json) process.stdout.write(jsonLine({ schemaVersion: 1, ...r }));
+  else process.stdout.write(r.valid ? renderPipelineSummary(r.file, pipeline!) : renderProblems(r.file, r.problems.map((p) => ({ ...p, hint: p.hint ?? undefined }))) + `${r.problems.length} problem${r.problems.length === 1 ? '' : 's'}\n`);
+  return r.valid ? undefined : 'validation';
 }

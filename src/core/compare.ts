@@ -3,16 +3,8 @@ import type { DatasetManifest } from './dataset.js';
 import type { Pipeline } from './pipeline.js';
 import type { RunManifest } from './run.js';
 
-/** One compared quantity across runs. */
-export interface CompareRow {
-  section: 'run' | 'data' | 'params' | 'hooks' | 'metrics' | 'timing';
-  key: string;
-  values: Array<string | number | null>;
-  /** True when the runs disagree. */
-  differs: boolean;
-  /** Metrics: the change from the first run, and whether it is an improvement. */
-  deltas?: Array<{ delta: number; better: boolean | null } | null>;
-}
+export type { CompareRow, SeedGroup, NoiseVerdict, CompareReport, CompareView } from './contracts/compare.js';
+import type { CompareRow, SeedGroup, NoiseVerdict, CompareReport } from './contracts/compare.js';
 
 /** A run as {@link compareRuns} needs it: its manifest, its frozen pipeline, and its dataset. */
 export interface ComparedRun {
@@ -93,19 +85,7 @@ function describeColumn(c: DatasetManifest['columns'][number] | undefined): stri
   return [c.type, c.missing > 0 ? `${c.missing} missing` : '', num('mean'), num('std'), c.type === 'category' || c.type === 'text' ? `${c.distinct} distinct` : ''].filter((x) => x !== '').join(', ');
 }
 
-/** Runs that differ in nothing but the seed, and how their metrics spread. */
-export interface SeedGroup {
-  runs: string[];
-  seeds: number[];
-}
 
-/** A metric across seed groups: per group mean ± std, and whether the gap is within seed noise. */
-export interface NoiseVerdict {
-  metric: string;
-  groups: Array<{ mean: number; std: number; n: number }>;
-  /** `seed_only`: all runs are one group; `within_noise` / `beyond_noise`: the group means compared. */
-  verdict: 'seed_only' | 'within_noise' | 'beyond_noise';
-}
 
 /** What identifies a configuration apart from its seed. */
 function configKey(r: ComparedRun): string {
@@ -152,13 +132,6 @@ export function seedNoise(runs: readonly ComparedRun[]): { groups: SeedGroup[]; 
   return { groups: out, verdicts };
 }
 
-/** What `bfly compare --json` and the library's compareRuns return. */
-export interface CompareReport {
-  runs: string[];
-  rows: CompareRow[];
-  groups: SeedGroup[];
-  noise: NoiseVerdict[];
-}
 
 /** Every compared row plus the seed groups and noise verdicts of the runs. */
 export function compareReport(runs: readonly ComparedRun[]): CompareReport {

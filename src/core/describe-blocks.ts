@@ -1,35 +1,11 @@
 import { z } from 'zod';
 import { MODELS } from './catalog.js';
-import { BLOCKS, BLOCK_TYPES, type BlockType, blockEnvelope, hookEntry, pipelineEnvelope } from './pipeline.js';
+import { BLOCKS, BLOCK_TYPES, blockEnvelope, hookEntry, pipelineEnvelope } from './pipeline.js';
 
-/** One config field, flattened: `encode.min_frequency`. */
-export interface FieldDoc {
-  path: string;
-  type: string;
-  default?: unknown;
-  doc?: string;
-}
+export type { FieldDoc, BlockDoc, ModelDoc } from './contracts/workspace.js';
+import type { FieldDoc, BlockDoc, ModelDoc } from './contracts/workspace.js';
 
-/** What `bfly blocks --json` prints for a block type. */
-export interface BlockDoc {
-  type: BlockType;
-  doc: string;
-  reads: string[];
-  writes: string[];
-  single: boolean;
-  fields: FieldDoc[];
-  defaults: Record<string, unknown>;
-  jsonSchema: unknown;
-}
 
-/** What `bfly blocks --json` prints for a model type. */
-export interface ModelDoc {
-  model: string;
-  tasks: readonly string[];
-  doc: string;
-  fields: FieldDoc[];
-  defaults: Record<string, unknown>;
-}
 
 type Json = { type?: string | string[]; enum?: unknown[]; properties?: Record<string, Json>; items?: Json; anyOf?: Json[]; oneOf?: Json[]; default?: unknown; description?: string; minimum?: number; maximum?: number; exclusiveMinimum?: number; exclusiveMaximum?: number; const?: unknown };
 
@@ -79,7 +55,7 @@ export function describeBlocks(): BlockDoc[] {
 
 /** Every model type with its hyper-parameters and defaults. */
 export function describeModels(): ModelDoc[] {
-  return Object.entries(MODELS).map(([model, info]) => ({ model, tasks: info.tasks, doc: info.doc, fields: fields(jsonSchema(info.params)), defaults: info.params.parse({}) as Record<string, unknown> }));
+  return Object.entries(MODELS).map(([model, info]) => ({ model, tasks: [...info.tasks], doc: info.doc, fields: fields(jsonSchema(info.params)), defaults: info.params.parse({}) as Record<string, unknown> }));
 }
 
 /** The fields of the pipeline document, of a block entry and of a hook entry, from their schemas. */

@@ -163,29 +163,39 @@ export const pipelineEnvelope = z.strictObject({
 });
 
 /** A hook after validation. */
-export interface HookSpec {
-  kind: HookKind;
-  file?: string;
-  code?: string;
-  timeoutMs?: number;
-  memoryMb?: number;
-}
+export const hookSpec = z
+  .object({
+    kind: z.enum(HOOK_KINDS),
+    file: z.string().optional().describe('path of the hook file, relative to the workspace'),
+    code: z.string().optional().describe('inline JavaScript'),
+    timeoutMs: z.number().int().optional(),
+    memoryMb: z.number().int().optional(),
+  })
+  .meta({ id: 'HookSpec', description: 'A hook of a block, after validation.' });
+/** A hook after validation. */
+export type HookSpec = z.infer<typeof hookSpec>;
 
 /** A block after validation, config with defaults filled in. */
-export interface BlockSpec {
-  id: string;
-  type: BlockType;
-  config: Record<string, unknown>;
-  hooks: HookSpec[];
-  /** Time limit of the block, as written (see core/duration.ts); absent: none. */
-  timeout?: string | number;
-}
+export const blockSpec = z
+  .object({
+    id: z.string(),
+    type: z.enum(BLOCK_TYPES),
+    config: z.record(z.string(), z.unknown()).describe('the config with every default filled in'),
+    hooks: z.array(hookSpec),
+    timeout: z.union([z.string(), z.number()]).optional().describe('time limit of the block, as written; absent: none'),
+  })
+  .meta({ id: 'BlockSpec', description: 'A block after validation, its config with defaults filled in.' });
+/** A block after validation, config with defaults filled in. */
+export type BlockSpec = z.infer<typeof blockSpec>;
 
 /** A validated pipeline with every default filled in. */
-export interface Pipeline {
-  apiVersion: typeof PIPELINE_API_VERSION;
-  seed: number;
-  blocks: BlockSpec[];
-  /** Time limit of the whole run, as written; absent: none. */
-  timeout?: string | number;
-}
+export const pipelineSpec = z
+  .object({
+    apiVersion: z.literal(PIPELINE_API_VERSION),
+    seed: z.number().int(),
+    blocks: z.array(blockSpec),
+    timeout: z.union([z.string(), z.number()]).optional().describe('time limit of the whole run, as written; absent: none'),
+  })
+  .meta({ id: 'Pipeline', description: 'A validated pipeline with every default filled in.' });
+/** A validated pipeline with every default filled in. */
+export type Pipeline = z.infer<typeof pipelineSpec>;

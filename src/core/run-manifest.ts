@@ -2,7 +2,6 @@
  * The run manifest (`run.json`) and its statuses, apart from the planning code in run.ts so
  * that reading a run's status (every command does, on open) loads no zod schemas.
  */
-import type { PlannedBlock, RunBinding } from './run.js';
 
 /** The schema version of run.json this bfly writes. */
 export const RUN_SCHEMA_VERSION = 1;
@@ -10,65 +9,7 @@ export const RUN_SCHEMA_VERSION = 1;
 /** Statuses a run ends in: its folder is frozen then. */
 export const FINAL_RUN_STATUSES = ['succeeded', 'failed', 'cancelled', 'timed_out', 'interrupted'] as const;
 
-/** One block's entry in `run.json`. */
-export interface RunBlock extends PlannedBlock {
-  status: 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'timed_out' | 'interrupted' | 'skipped';
-  durationMs: number | null;
-  cached: boolean;
-}
-
-/** An artifact in `run.json`. */
-export interface RunArtifact {
-  name: string;
-  type: string;
-  /** Relative to the run folder. */
-  path: string;
-  hash: string;
-  bytes: number;
-  /** The block that wrote it. */
-  block: string;
-}
-
-/** Why a run failed: the error category, where, and what to do. */
-export interface RunError {
-  category: string;
-  code: string;
-  block: string | null;
-  hook: string | null;
-  message: string;
-  hint: string | null;
-}
-
-/** `runs/<id>/run.json` (and `bfly run --json`'s result). */
-export interface RunManifest {
-  /** The schema version of run.json ({@link RUN_SCHEMA_VERSION}); absent in runs of format 1. */
-  schemaVersion?: number;
-  id: string;
-  experiment: string;
-  status: 'created' | 'running' | (typeof FINAL_RUN_STATUSES)[number];
-  reused: boolean;
-  seed: number;
-  /** The batch (`bfly run --grid/--seeds`) this run belongs to; absent or null for single runs. */
-  batch?: string | null;
-  /** The revision of the experiment's draft the run snapshotted (`bfly pipeline history`). */
-  draftRevision?: number | null;
-  dataset: { id: string; name: string; hash: string };
-  binding: RunBinding;
-  pipelineHash: string;
-  hooks: Array<{ id: string; block: string; type: string; hash: string; origin: string }>;
-  executionKey: string;
-  env: { bfly: string; node: string; platform: string; backend: string };
-  createdAt: string;
-  startedAt: string | null;
-  endedAt: string | null;
-  durationMs: number | null;
-  blocks: RunBlock[];
-  metrics: Record<string, number>;
-  artifacts: RunArtifact[];
-  error: RunError | null;
-  /** Every file of the frozen folder but run.json, with its sha256 (set when the run ends). */
-  files?: Array<{ path: string; hash: string; bytes: number }>;
-}
+export type { RunBlock, RunArtifact, RunError, RunManifest } from './contracts/run.js';
 
 /** True for a status a run ends in. */
 export function isFinalStatus(status: string): boolean {

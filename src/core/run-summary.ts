@@ -5,38 +5,8 @@
 import { parseQuery, parseSort, sortBy } from './query.js';
 import type { RunManifest } from './run-manifest.js';
 
-/** One run as listed, filtered and sorted by `bfly runs`. */
-export interface RunSummary {
-  /** The summary's schema version (what `bfly runs --json` prints). */
-  schemaVersion: number;
-  id: string;
-  experiment: string;
-  status: RunManifest['status'];
-  reused: boolean;
-  seed: number;
-  /** The batch (`bfly run --grid/--seeds`) that created the run, or null. */
-  batch: string | null;
-  /**
-   * Every batch the run belongs to: the one that created it and later ones that reused it
-   * (`--where 'batch == "<id>"'` matches any of them).
-   */
-  batches: string[];
-  dataset: { id: string; name: string; hash: string };
-  binding: RunManifest['binding'];
-  pipelineHash: string;
-  executionKey: string;
-  createdAt: string;
-  startedAt: string | null;
-  endedAt: string | null;
-  durationMs: number | null;
-  metrics: Record<string, number>;
-  /** Each block's config by block id (`params.train.model`), plus `params.seed`. */
-  params: Record<string, unknown>;
-  hooks: string[];
-  /** True when the run wrote a model. */
-  model: boolean;
-  error: { category: string; code: string; block: string | null; message: string } | null;
-}
+export type { RunSummary } from './contracts/run.js';
+import type { RunSummary } from './contracts/run.js';
 
 /** The block configs of a pipeline as `params` (only the parts a summary needs). */
 export interface SummaryPipeline {

@@ -1,12 +1,9 @@
 import { hashJson } from './hash.js';
 import { BLOCKS, type Pipeline } from './pipeline.js';
 
-/** What binds a pipeline to its data: the experiment's target, task and metric. */
-export interface RunBinding {
-  target: string;
-  task: string;
-  metric: string;
-}
+/** What binds a pipeline to its data (target, task, metric), and a block as the engine will execute it, with its cache key. */
+export type { RunBinding, PlannedBlock } from './contracts/run.js';
+import type { RunBinding, PlannedBlock } from './contracts/run.js';
 
 /** What identifies a run's work: a succeeded run with the same key is reused instead of re-run. */
 export interface ExecutionKeyInputs {
@@ -31,18 +28,6 @@ export function executionKey(inputs: ExecutionKeyInputs): string {
 }
 
 export { newRunId, isRunId } from './run-manifest.js';
-
-/** One block of a run as the engine will execute it, with its cache key. */
-export interface PlannedBlock {
-  id: string;
-  type: string;
-  /** Cache key: hash of the block type, config, hooks, seed, version, backend, binding and input slots. */
-  key: string;
-  configHash: string;
-  hookHashes: string[];
-  /** Hash of each slot the block reads (slots that exist at that point). */
-  inputs: Record<string, string>;
-}
 
 /** What {@link planBlocks} needs besides the pipeline. */
 export interface BlockPlanInputs {

@@ -5,17 +5,8 @@ import type { ColumnType } from './dataset.js';
 import { BLOCKS, BLOCK_TYPES, type BlockSpec, type BlockType, HOOK_KINDS, type HookKind, type HookSpec, type Pipeline, blockEnvelope, hookEntry, pipelineEnvelope } from './pipeline.js';
 import { closestNames } from './suggest.js';
 
-/** One problem found in a pipeline file. */
-export interface PipelineProblem {
-  /** Dotted path, blocks named by id where possible: `blocks.model_selection.config.cv`. */
-  path: string;
-  line: number;
-  column: number;
-  message: string;
-  hint?: string;
-  /** The file `line` and `column` refer to, when not the pipeline file (a hook's source). */
-  file?: string;
-}
+export type { PipelineProblem } from './contracts/experiment.js';
+import type { PipelineProblem } from './contracts/experiment.js';
 
 /** What the pipeline is checked against. */
 export interface ValidationContext {

@@ -17,6 +17,10 @@ import { type RunPlan, findReusableRun, planRun, snapshotRun } from '../store/sn
 import { pipelineBackend } from './backend.js';
 import { UNCACHED_BLOCKS } from './blocks/index.js';
 import { executeRun } from './execute-run.js';
+import { listDatasets } from '../store/datasets.js';
+import type { WorkspaceConfig } from '../core/config.js';
+import type { PlanStep, RunPreview } from '../core/contracts/run.js';
+import type { ExperimentStatus, WorkspaceStatus } from '../core/contracts/workspace.js';
 
 /** Options of {@link runExperiment}. */
 export interface RunOptions {
@@ -54,29 +58,8 @@ export interface RunResult {
   deduplicated?: boolean;
 }
 
-/** One block of a dry-run plan. */
-export interface PlanStep {
-  id: string;
-  type: string;
-  key: string;
-  /** `cached`: outputs come from the block cache; `run`: it executes. */
-  action: 'run' | 'cached';
-  /** Why it runs: which hash changed compared with the experiment's latest run, or why not cached. */
-  reason: string;
-}
+export type { PlanStep, RunPreview } from '../core/contracts/run.js';
 
-/** What `bfly run --dry-run` prints. */
-export interface RunPreview {
-  experiment: string;
-  executionKey: string;
-  seed: number;
-  backend: string;
-  /** A succeeded run with the same key: a real run would return it (unless forced). */
-  upToDate: string | null;
-  /** The run the reasons compare with. */
-  comparedWith: string | null;
-  steps: PlanStep[];
-}
 
 function planFor(root: string, experiment: string, o: Pick<RunOptions, 'seed' | 'sets'>): RunPlan {
   // The backend depends on the pipeline (the MLP trains on tfjs).
@@ -198,18 +181,7 @@ async function holdExecutionKey(root: string, experiment: string, key: string, o
   }
 }
 
-/** One experiment in {@link workspaceStatus}. */
-export interface ExperimentStatus {
-  name: string;
-  latest: string | null;
-  latestStatus: string | null;
-  /** The succeeded run `bfly run` would return, if any. */
-  upToDate: string | null;
-  /** Blocks `bfly run` would execute (the report aside), and why. */
-  wouldRun: Array<{ block: string; reason: string }>;
-  /** Why the draft cannot run, when it cannot. */
-  problem: string | null;
-}
+export type { ExperimentStatus } from '../core/contracts/workspace.js';
 
 /**
  * Per experiment: its latest run, and what `bfly run` would do now (the same answer as
@@ -227,4 +199,9 @@ export function experimentStatuses(root: string): ExperimentStatus[] {
       return { ...base, upToDate: null, wouldRun: [], problem: (err as Error).message };
     }
   });
+}
+
+/** The workspace, and per experiment what `bfly run` would do now (`bfly status --json`). */
+export function workspaceStatus(root: string, config: Pick<WorkspaceConfig, 'name' | 'profile'>): WorkspaceStatus {
+  return { workspace: config.name, root, profile: config.profile, datasets: listDatasets(root).length, runs: listRunIds(root).length, experiments: experimentStatuses(root) };
 }

@@ -13,17 +13,8 @@ import { currentUser } from './audit.js';
 import { readObject, writeObject } from './objects.js';
 import { appendNoFollow, entries } from './safe-fs.js';
 
-/** One saved revision of a draft. */
-export interface DraftRevision {
-  rev: number;
-  /** `sha256:` of the draft text: its object in `objects/`. */
-  hash: string;
-  at: string;
-  /** How it was saved: `experiment.create`, `pipeline.set`, `pipeline.edit`, `pipeline.restore`, `hook.add`, `hook.remove`, `hand edit`, `migrate`. */
-  action: string;
-  user: string;
-  bytes: number;
-}
+export type { DraftRevision } from '../core/contracts/experiment.js';
+import type { DraftRevision } from '../core/contracts/experiment.js';
 
 /** `experiments/<name>/history.jsonl`. */
 export function historyPath(root: string, experiment: string): string {

@@ -24,21 +24,10 @@ import { withLock } from './lock.js';
 import { packageRoot } from './package-root.js';
 import { parseFlatYaml, renderFlatYaml } from './config-file.js';
 
-/** `experiments/<name>/experiment.yaml`. */
-export interface Experiment {
-  name: string;
-  dataset: { id: string; name: string; version: number; hash: string };
-  target: string;
-  task: Task;
-  taskReason: string;
-  metric: string;
-  template: string;
-  createdAt: string;
-  /** Free text about the experiment (`bfly experiment set <exp> description=…`). */
-  description?: string;
-  /** Names it had before `bfly experiment rename` (its earlier runs carry those). */
-  formerNames?: string[];
-}
+export type { Experiment } from '../core/contracts/experiment.js';
+import type { Experiment, ExperimentDetail } from '../core/contracts/experiment.js';
+import { experimentView } from '../core/views.js';
+
 
 /** An experiment plus where its draft pipeline is (what `experiment show --json` prints). */
 export interface ExperimentInfo extends Experiment {
@@ -606,4 +595,11 @@ export function formerNamesOf(root: string, name: string): string[] {
   } catch {
     return [];
   }
+}
+
+/** An experiment and a summary of its draft (`bfly experiment show --json`). */
+export function experimentDetail(root: string, name: string): ExperimentDetail {
+  const e = getExperiment(root, name);
+  const v = validateExperimentPipeline(root, name);
+  return { ...experimentView(e), pipeline: { valid: v.valid, problems: v.problems.length, blocks: v.pipeline?.blocks.map((b) => b.id) ?? [] } };
 }

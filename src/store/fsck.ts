@@ -29,51 +29,9 @@ import { DELETING_PREFIX, listRunIds } from './runs.js';
 import { type Entry, entries, lstatOrNull, walk } from './safe-fs.js';
 import { indexRunFolders } from './run-index.js';
 
-/** One problem fsck found. */
-export interface FsckProblem {
-  kind:
-    | 'corrupt_object'
-    | 'stray_object'
-    | 'missing_object'
-    | 'bad_dataset'
-    | 'dataset_changed'
-    | 'audit_broken'
-    | 'bad_run'
-    | 'run_unsealed'
-    | 'run_manifest_changed'
-    | 'run_file_changed'
-    | 'run_file_missing'
-    | 'run_file_unexpected'
-    | 'half_deleted_run'
-    | 'symlink'
-    | 'temp_leftover'
-    | 'stale_lock'
-    | 'index_drift'
-    | 'cache_broken'
-    | 'bad_batch_record';
-  /** Relative to the workspace root. */
-  path: string;
-  message: string;
-  /** True when `--repair` fixes it (derived data, or what a dead process left). */
-  repairable: boolean;
-}
+export type { FsckProblem, FsckReport } from '../core/contracts/workspace.js';
+import type { FsckProblem, FsckReport } from '../core/contracts/workspace.js';
 
-/** What {@link fsck} returns. */
-export interface FsckReport {
-  ok: boolean;
-  problems: FsckProblem[];
-  checked: { objects: number; datasets: number; runs: number; runFiles: number; cacheEntries: number; bytesHashed: number };
-  /** The whole check. */
-  seconds: number;
-  /** Time spent reading and hashing files (objects, run files, cache blobs). */
-  hashSeconds: number;
-  /** Bytes hashed per second of {@link FsckReport.hashSeconds}, in MB/s (every file: many small run files lower it). */
-  hashMBps: number;
-  /** The same for the objects alone (the datasets' bytes), in MB/s. */
-  objectsMBps: number;
-  /** What `repair` did. */
-  repaired: string[];
-}
 
 const BUF = Buffer.allocUnsafe(1 << 20);
 

@@ -21,21 +21,8 @@ import { readRunManifest, verifyRunSeal } from './run-state.js';
 import { DELETING_PREFIX, listRunIds } from './runs.js';
 import { type Walked, entries, removeTree, walk } from './safe-fs.js';
 
-/** What {@link gc} removed (or, with `dryRun`, would remove). */
-export interface GcReport {
-  dryRun: boolean;
-  runs: Array<{ id: string; status: string; endedAt: string | null; bytes: number }>;
-  objects: { count: number; bytes: number };
-  cacheBlobs: { count: number; bytes: number };
-  cacheEntries: number;
-  runKeys: number;
-  tempFiles: number;
-  /** Runs whose removal an earlier gc began and a crash interrupted, finished now. */
-  halfDeleted: number;
-  /** Links and special files found inside `.butterfly/`: never followed, never removed by gc. */
-  skipped: Array<{ path: string; why: string }>;
-  freedBytes: number;
-}
+export type { GcReport } from '../core/contracts/workspace.js';
+import type { GcReport } from '../core/contracts/workspace.js';
 
 const ENDED_UNSUCCESSFULLY = ['failed', 'cancelled', 'interrupted', 'timed_out'];
 

@@ -69,16 +69,8 @@ export function untrustHook(root: string, fileOrHash: string): { hash: string; r
   });
 }
 
-/** A hook of an experiment's draft, as `bfly hook list` shows it. */
-export interface HookInfo {
-  experiment: string;
-  id: string;
-  block: string;
-  type: string;
-  origin: string;
-  hash: string | null;
-  trusted: boolean;
-}
+export type { HookInfo } from '../core/contracts/workspace.js';
+import type { HookInfo } from '../core/contracts/workspace.js';
 
 /** Every hook of every experiment's draft, with its current hash and whether it is trusted. */
 export function listHooks(root: string): HookInfo[] {

@@ -10,6 +10,10 @@ import { listRunIds, resolveRunRef } from './runs.js';
 import type { Pipeline } from '../core/pipeline.js';
 import type { DatasetManifest } from '../core/dataset.js';
 import { getDataset } from './datasets.js';
+import { compareReport, unifiedDiff } from '../core/compare.js';
+import { lineageView } from '../core/views.js';
+import type { ArtifactRow, Lineage } from '../core/contracts/run.js';
+import type { CompareRow, CompareView } from '../core/contracts/compare.js';
 
 /**
  * A run (by any reference) with its folder, read for use: run.json is checked against its seal
@@ -130,3 +134,67 @@ export function loadComparedRuns(root: string, refs: readonly string[]): Compare
     return { manifest: v.manifest, pipeline: verifiedPipeline(v), dataset, dir: v.dir, hookSource };
   });
 }
+
+/** A run's artifacts with their files on this machine (`bfly artifacts --json`). */
+export function listRunArtifacts(root: string, ref: string): { run: RunManifest; rows: ArtifactRow[] } {
+  const { run, dir } = runWithDir(root, ref);
+  return { run, rows: run.artifacts.map((a) => ({ ...a, file: `${dir}/${a.path}` })) };
+}
+
+/**
+ * Where a run came from, by run reference or by the hash (or hash prefix, 8+ hex) of one of its
+ * artifacts (`bfly lineage --json`).
+ */
+export function runLineage(root: string, ref: string): { run: RunManifest; lineage: Lineage } {
+  // Hex could be an artifact hash (prefix) or a run id prefix: artifacts are tried first.
+  const hit = /^(sha256:)?[0-9a-f]{8,64}$/.test(ref) ? findRunByArtifact(root, ref) : null;
+  if (hit === null && ref.startsWith('sha256:')) throw new NotFoundError('ARTIFACT_NOT_FOUND', `no run has an artifact with hash ${ref}`, { hint: 'give a run (id, prefix, @latest) or an artifact hash from `bfly artifacts <run>`' });
+  const run = hit?.run ?? runWithDir(root, ref).run;
+  return { run, lineage: lineageView(run, hit?.artifact.name ?? null) };
+}
+
+/** Options of {@link compareRunsView}. */
+export interface CompareOptions {
+  /** Every row, not only those that differ. */
+  all?: boolean;
+  /** Unified diffs of the hooks' sources. */
+  hooks?: boolean;
+  /** Add the runs of this batch. */
+  batch?: string;
+}
+
+/**
+ * How runs differ (`bfly compare --json`): by default only the rows that differ, the seed groups
+ * and the noise verdicts; with `hooks`, the hooks' source diffs. Also returns what the human
+ * rendering needs.
+ */
+export async function compareRunsView(root: string, refs: readonly string[], o: CompareOptions = {}): Promise<{ view: CompareView; runs: ComparedRun[]; rows: CompareRow[] }> {
+  let all = [...refs];
+  if (o.batch !== undefined) {
+    const { listRunSummaries } = await import('./run-index.js');
+    const listing = await listRunSummaries(root);
+    const members = listing.ids.filter((id) => listing.summary(id).batches.includes(o.batch!));
+    if (members.length === 0) throw new NotFoundError('BATCH_NOT_FOUND', `no runs of batch ${JSON.stringify(o.batch)}`, { hint: "list batches with bfly runs --columns id,batch --where 'batch'" });
+    all = [...all, ...members];
+  }
+  if (all.length < 2) throw new ValidationError('COMPARE_ONE', 'compare needs at least two runs', { hint: 'e.g. bfly compare penguins@latest 20261122-0528, or --batch <id>' });
+  if (all.length > MAX_COMPARED) throw new ValidationError('COMPARE_TOO_MANY', `compare takes at most ${MAX_COMPARED} runs, not ${all.length}`, { hint: 'narrow the selection, e.g. with `bfly runs --where …`' });
+  const runs = loadComparedRuns(root, all);
+  const report = compareReport(runs);
+  const ids = report.runs;
+  const hookDiffs: Array<{ hook: string; diff: string }> = [];
+  if (o.hooks) {
+    const hookIds = [...new Set(runs.flatMap((r) => r.manifest.hooks.map((h) => h.id)))];
+    for (const id of hookIds) {
+      for (let i = 1; i < runs.length; i++) {
+        const diff = unifiedDiff(runs[0].hookSource(id), runs[i].hookSource(id), `${ids[0]}/hooks/${id}.js`, `${ids[i]}/hooks/${id}.js`);
+        if (diff !== '') hookDiffs.push({ hook: id, diff });
+      }
+    }
+  }
+  const shown = o.all ? report.rows : report.rows.filter((r) => r.differs);
+  return { view: { runs: ids, rows: shown, groups: report.groups, noise: report.noise, ...(o.hooks ? { hookDiffs } : {}) }, runs, rows: report.rows };
+}
+
+/** The most runs one compare reads (each is verified and its pipeline parsed). */
+export const MAX_COMPARED = 5000;

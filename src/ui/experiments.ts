@@ -15,14 +15,10 @@ interface ExperimentView {
   metric: string;
   pipelinePath: string;
   createdAt: string;
-  description?: string;
+  description?: string | null;
   formerNames?: string[];
 }
 
-/** The `--json` shape of an experiment (the documented contract). */
-export function experimentJson(e: ExperimentView & { dataset: { id: string }; taskReason: string; template: string }): Record<string, unknown> {
-  return { name: e.name, dataset: { id: e.dataset.id, name: e.dataset.name, version: e.dataset.version, hash: e.dataset.hash }, target: e.target, task: e.task, taskReason: e.taskReason, metric: e.metric, template: e.template, pipelinePath: e.pipelinePath, createdAt: e.createdAt, description: e.description ?? null, formerNames: e.formerNames ?? [] };
-}
 
 function datasetText(d: ExperimentView['dataset']): string {
   return `${datasetLabel(d)} (${d.hash.slice(7, 19)})`;

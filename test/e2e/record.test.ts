@@ -5,6 +5,8 @@
 import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { z } from 'zod';
+import * as contracts from '../../src/core/contracts/index.js';
 import { REPO, bfly, makeCliWorkspace, makeTempDir, snapshotTree } from '../helpers.js';
 
 const FAST = readFileSync(join(REPO, 'test', 'fixtures', 'logistic-pipeline.yaml'), 'utf8');
@@ -278,7 +280,27 @@ describe('versioned JSON contracts', () => {
     return typeof v;
   }
 
-  it('every --json output carries schemaVersion, and keeps the shape recorded in test/fixtures/json-shapes.json', async () => {
+  const CONTRACTS: Record<string, z.ZodType> = {
+    'dataset import': contracts.importedDataset,
+    'dataset list': contracts.datasetManifest,
+    'experiment create': contracts.experimentView,
+    'experiment show': contracts.experimentDetail,
+    'pipeline validate': contracts.validationReport,
+    run: contracts.runManifest,
+    'run --dry-run': contracts.runPreview,
+    show: contracts.runShow,
+    runs: contracts.runSummary,
+    artifacts: contracts.artifactRow,
+    lineage: contracts.lineage,
+    compare: contracts.compareView,
+    status: contracts.workspaceStatus,
+    fsck: contracts.fsckReport,
+    gc: contracts.gcReport,
+    blocks: contracts.blockCatalog,
+    'hook list': contracts.hookInfo,
+  };
+
+  it('every --json output carries schemaVersion, declares every key in its zod contract, and keeps the shape recorded in test/fixtures/json-shapes.json', async () => {
     const t = await makeCliWorkspace();
     try {
       const c = (args: string[]) => bfly(['-C', t.ws, ...args]);
@@ -287,7 +309,12 @@ describe('versioned JSON contracts', () => {
         const r = await c(args);
         expect(r.exitCode, `${name}: ${r.stderr}`).toBe(0);
         const v = lines === 'last' ? last(r.stdout) : JSON.parse(r.stdout);
-        for (const item of Array.isArray(v) ? v : [v]) expect(item.schemaVersion, name).toBe(1);
+        for (const item of Array.isArray(v) ? v : [v]) {
+          expect(item.schemaVersion, name).toBe(1);
+          // the zod contract (the one the API serves and documents) declares every key, with its type
+          const schema = CONTRACTS[name];
+          if (schema !== undefined) expect(contracts.versioned(schema).parse(item), `${name} against its contract`).toEqual(item);
+        }
         out[name] = shape(v);
         return v;
       };
@@ -310,6 +337,9 @@ describe('versioned JSON contracts', () => {
       await take('gc', ['gc', '--dry-run', '--json']);
       await take('log', ['log', '--json']);
       await take('config get', ['config', 'get', '--json']);
+      await take('compare', ['compare', m.id, (await take('run --seed', ['run', 'p', '--seed', '3', '--json'], 'last')).id, '--all', '--json']);
+      await take('blocks', ['blocks', '--json']);
+      await take('hook list', ['hook', 'list', '--json']);
       const r = await c(['run', 'p', '--json', '--force']);
       const events = r.stdout.trim().split('\n').slice(0, -1).map((l) => JSON.parse(l));
       for (const e of events) expect(e.schemaVersion, e.type).toBe(1);

@@ -3,6 +3,8 @@ import type { Pipeline } from '../../core/pipeline.js';
 import type { PipelineProblem } from '../../core/validate-pipeline.js';
 import { readHookFile } from '../../store/hook-file.js';
 import { checkHook } from './sandbox.js';
+import { validateExperimentPipeline } from '../../store/experiments.js';
+import type { ValidationReport } from '../../core/contracts/experiment.js';
 
 /**
  * Compiles every hook of a valid pipeline in the sandbox (without calling it) and reports each
@@ -37,4 +39,14 @@ export async function checkPipelineHooks(root: string, pipeline: Pipeline): Prom
     }
   }
   return problems;
+}
+
+/**
+ * An experiment's draft checked in full (`bfly pipeline validate --json`): the schema, columns
+ * and hook files, then each hook compiled in the sandbox.
+ */
+export async function validationReport(root: string, experiment: string): Promise<ValidationReport & { pipeline: Pipeline | null }> {
+  const r = validateExperimentPipeline(root, experiment);
+  const problems = r.valid ? await checkPipelineHooks(root, r.pipeline!) : r.problems;
+  return { valid: problems.length === 0, file: r.file, problems: problems.map((p) => ({ ...p, hint: p.hint ?? null })), pipeline: r.pipeline ?? null };
 }
