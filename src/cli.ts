@@ -69,7 +69,7 @@ function common(cmd: Command): Command {
 /** Merges the program's global options with the command's own. */
 function opts<T>(cmd: Command): T & GlobalOptions {
   const merged = cmd.optsWithGlobals() as T & GlobalOptions;
-  jsonMode = merged.json === true;
+  jsonMode = merged.json === true || process.env.BFLY_JSON_ERRORS === '1';
   return merged;
 }
 
@@ -299,6 +299,18 @@ export function buildProgram(): Command {
     const { hookTrustCommand } = await import('./commands/hook-trust.js');
     await hookTrustCommand(file, false, opts(cmd));
   });
+  common(
+    program
+      .command('serve')
+      .description('start the local service: the HTTP API (and live events) over this workspace, until Ctrl-C')
+      .option('--port <n>', 'port to listen on (default 0: a free one)')
+      .option('--host <host>', 'address to bind (default 127.0.0.1; anything else is reachable by others)')
+      .option('--jobs <n>', 'runs executed at once (default: the number of cores)')
+      .option('--max-upload <size>', 'the largest upload (dataset import, predict), e.g. 500MB (default 2GiB)'),
+  ).action(async (_o, cmd: Command) => {
+    const { serveCommand } = await import('./commands/serve.js');
+    await serveCommand(opts(cmd));
+  });
   common(program.command('fsck').description('verify the store: re-hash objects, check runs against their manifests, find leftovers, stale locks and index drift').option('--repair', 'rebuild derived data (index, cache, leftovers of dead processes); never touches objects or runs')).action(async (_o, cmd: Command) => {
     const { fsckCommand } = await import('./commands/fsck.js');
     actionCategory = (await fsckCommand(opts(cmd))) ?? undefined;
@@ -341,7 +353,8 @@ export function buildProgram(): Command {
 
 /** Runs the CLI with `argv` (as process.argv) and returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
-  jsonMode = argv.includes('--json');
+  // BFLY_JSON_ERRORS=1: errors as JSON whatever the output (a worker of the service)
+  jsonMode = argv.includes('--json') || process.env.BFLY_JSON_ERRORS === '1';
   // `bfly ... | head`: a closed pipe ends the command quietly, as for any Unix tool.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE') process.exit(0);

@@ -364,3 +364,19 @@ export async function setConfigValue(ws: Workspace | string, assignment: string,
   const { setConfigValue: set } = await import('./store/hooks.js');
   return set(await rootOf(ws), assignment, options);
 }
+
+export type { ServerOptions, RunningServer } from './server/server.js';
+/**
+ * Starts the local service (what `bfly serve` runs) over the workspace containing `ws`: the
+ * HTTP API under `/api/v1` with live events, on 127.0.0.1 and a free port unless told. The web
+ * framework loads only when this is called.
+ *
+ * @example
+ * const s = await createServer('./project', { jobs: 2 });
+ * const res = await fetch(`${s.url}/api/v1/runs?limit=5`, { headers: { authorization: `Bearer ${s.token}` } });
+ * await s.close();
+ */
+export async function createServer(ws: Workspace | string, options?: import('./server/server.js').ServerOptions): Promise<import('./server/server.js').RunningServer> {
+  const { createServer: start } = await import('./server/server.js');
+  return start(await rootOf(ws), options);
+}

@@ -99,9 +99,11 @@ export async function runCommand(experiment: string, o: RunCommandOptions): Prom
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   // A batch worker whose batch died (kill -9) ends its run cleanly, as cancelled, rather than
-  // run on for nobody (or die at its next write to the closed pipe).
+  // run on for nobody (or die at its next write to the closed pipe). A worker of the service
+  // (`bfly serve`) dies at once instead: its run is then recovered as interrupted, like its job.
   const parent = process.ppid;
-  const orphaned = process.env.BFLY_WORKER === '1' ? setInterval(() => process.ppid !== parent && controller.abort(), 250) : null;
+  const mode = process.env.BFLY_WORKER;
+  const orphaned = mode === '1' || mode === 'service' ? setInterval(() => process.ppid !== parent && (mode === 'service' ? process.kill(process.pid, 'SIGKILL') : controller.abort()), 250) : null;
   orphaned?.unref();
   let onEvent: ((e: RunEvent) => void) | undefined;
   let finish = async (): Promise<void> => {};

@@ -3,6 +3,7 @@
  * a run's `run.json` and its frozen `pipeline.yaml` alone, so the index can always be rebuilt.
  */
 import { parseQuery, parseSort, sortBy } from './query.js';
+import { ValidationError } from './errors.js';
 import type { RunManifest } from './run-manifest.js';
 
 export type { RunSummary } from './contracts/run.js';
@@ -101,4 +102,60 @@ export function varyingParams(runs: readonly RunSummary[]): string[] {
     for (const [k, vs] of seen) if (!leaves.has(k)) vs.add('undefined');
   }
   return [...seen].filter(([, vs]) => vs.size > 1).map(([k]) => k);
+}
+
+/** One page of a run listing: {@link pageRuns}. */
+export interface RunPageQuery extends Omit<RunSelection, 'limit'> {
+  /** Runs per page (1 to 1000). */
+  limit: number;
+  /** The `nextCursor` of the page before. */
+  cursor?: string;
+}
+
+function encodeCursor(c: { after?: string; offset?: number; query: string }): string {
+  return Buffer.from(JSON.stringify(c), 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string, query: string): { after?: string; offset?: number } {
+  let c: { after?: unknown; offset?: unknown; query?: unknown } | null;
+  try {
+    c = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { after?: unknown; offset?: unknown; query?: unknown } | null;
+  } catch {
+    c = null;
+  }
+  const ok = c !== null && typeof c === 'object' && c.query === query && (typeof c.after === 'string' || (typeof c.offset === 'number' && Number.isInteger(c.offset) && c.offset >= 0));
+  if (!ok) throw new ValidationError('BAD_CURSOR', 'the cursor is not one this listing returned (or the query changed since)', { hint: 'start again without `cursor`, then pass each page’s nextCursor with the same query' });
+  return c as unknown as { after?: string; offset?: number };
+}
+
+/**
+ * A page of runs, newest first unless sorted. `ids` oldest first (as listed); `summary` parses
+ * one on demand, so a plain page reads only the runs it returns. Pages of the default order
+ * continue after the last id shown (new runs do not shift them); sorted or filtered pages by offset.
+ */
+export function pageRuns(ids: readonly string[], summary: (id: string) => RunSummary, q: RunPageQuery): { runs: RunSummary[]; total: number; nextCursor: string | null } {
+  const query = JSON.stringify([q.experiment ?? null, q.formerNames ?? [], q.status ?? null, q.where ?? null, q.sort ?? null]);
+  const from = q.cursor === undefined ? {} : decodeCursor(q.cursor, query);
+  const plain = q.experiment === undefined && q.status === undefined && q.where === undefined && q.sort === undefined;
+  if (plain) {
+    // ids are sorted: the page ends just before the cursor's id (binary search)
+    let end = ids.length;
+    if (from.after !== undefined) {
+      let lo = 0;
+      let hi = ids.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (ids[mid] < from.after) lo = mid + 1;
+        else hi = mid;
+      }
+      end = lo;
+    }
+    const start = Math.max(0, end - q.limit);
+    const runs = ids.slice(start, end).reverse().map(summary);
+    return { runs, total: ids.length, nextCursor: start > 0 ? encodeCursor({ after: ids[start], query }) : null };
+  }
+  const matching = selectRuns(ids.map(summary), { ...q, limit: undefined });
+  const offset = from.offset ?? 0;
+  const runs = matching.slice(offset, offset + q.limit);
+  return { runs, total: matching.length, nextCursor: offset + q.limit < matching.length ? encodeCursor({ offset: offset + q.limit, query }) : null };
 }

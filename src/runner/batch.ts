@@ -39,6 +39,15 @@ export interface BatchOptions {
   onEvent?: (e: BatchEvent) => void;
   /** The batch id to record on each run (default: a new one). */
   batchId?: string;
+  /**
+   * Waits for a slot before each run starts (the service's `--jobs` limit across its jobs);
+   * resolves with the function that frees it, or null when the batch should start no more.
+   */
+  acquire?: () => Promise<(() => void) | null>;
+  /** See {@link WorkerOptions.mode}. */
+  mode?: 'batch' | 'service';
+  /** See {@link WorkerOptions.singleThreaded} (default: when a worker per core runs). */
+  singleThreaded?: boolean;
 }
 
 /** The outcome of one run of a batch. */
@@ -71,10 +80,30 @@ export interface BatchResult {
   durationMs: number;
 }
 
-function runOne(root: string, experiment: string, spec: BatchRunSpec, o: BatchOptions & { singleThreaded: boolean }, batch: string, onEvent: (e: RunEvent) => void, started: (kill: (signal: NodeJS.Signals) => void) => void): Promise<BatchRunResult> {
+/** How {@link runWorker} runs one run. */
+export interface WorkerOptions {
+  sets?: string[];
+  force?: boolean;
+  noCache?: boolean;
+  timeoutMs?: number;
+  /** One V8 thread and one forest thread (when a worker per core runs). */
+  singleThreaded: boolean;
+  /**
+   * `batch`: an orphaned worker (its parent killed) ends its run cleanly as cancelled;
+   * `service`: it dies at once, so that its run is recovered as interrupted, like its job.
+   */
+  mode?: 'batch' | 'service';
+}
+
+/**
+ * Runs one run in its own worker process (`bfly run --json`): a crashing or killed worker fails
+ * only its run. `started` receives a function that signals the worker (SIGINT: cancel cleanly).
+ * Used by batches and by the service's jobs.
+ */
+export function runWorker(root: string, experiment: string, spec: BatchRunSpec, o: WorkerOptions, batch: string | null, onEvent: (e: RunEvent) => void, started: (kill: (signal: NodeJS.Signals) => void) => void): Promise<BatchRunResult> {
   // With a worker per core, V8's background compiler and GC threads only compete with the other
   // workers: each runs single-threaded (measured: 2.7 s of CPU per run instead of 3.4 s).
-  const args = [...(o.singleThreaded ? ['--single-threaded'] : []), join(packageRoot(), 'bin', 'bfly.cjs'), '-C', root, 'run', experiment, '--json', '--batch-id', batch];
+  const args = [...(o.singleThreaded ? ['--single-threaded'] : []), join(packageRoot(), 'bin', 'bfly.cjs'), '-C', root, 'run', experiment, '--json', ...(batch === null ? [] : ['--batch-id', batch])];
   for (const s of [...(o.sets ?? []), ...spec.sets]) args.push('--set', s);
   if (spec.seed !== null) args.push('--seed', String(spec.seed));
   if (o.force) args.push('--force');
@@ -83,7 +112,7 @@ function runOne(root: string, experiment: string, spec: BatchRunSpec, o: BatchOp
   return new Promise((resolve) => {
     // Its own process group: a terminal's Ctrl-C reaches the batch, which cancels its workers.
     // (and grows its forests on one thread: BFLY_THREADS)
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { ...process.env, BFLY_WORKER: '1', ...(o.singleThreaded ? { BFLY_THREADS: '1' } : {}) } });
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { ...process.env, BFLY_WORKER: o.mode === 'service' ? 'service' : '1', ...(o.singleThreaded ? { BFLY_THREADS: '1' } : {}) } });
     started((signal) => child.kill(signal));
     let manifest: RunManifest | null = null;
     let runId: string | null = null;
@@ -182,14 +211,19 @@ export async function runBatch(root: string, experiment: string, o: BatchOptions
   let next = 0;
   const worker = async (): Promise<void> => {
     while (!cancelled && next < specs.length) {
+      const release = o.acquire === undefined ? () => {} : await o.acquire();
+      if (release === null || cancelled || next >= specs.length) {
+        release?.();
+        break;
+      }
       const spec = specs[next++];
       emit({ type: 'batch_run_started', batch, index: spec.index });
       let kill: ((s: NodeJS.Signals) => void) | null = null;
-      const r = await runOne(
+      const r = await runWorker(
         root,
         experiment,
         spec,
-        { ...o, singleThreaded: jobs > 1 && jobs >= availableParallelism() },
+        { ...o, singleThreaded: o.singleThreaded ?? (jobs > 1 && jobs >= availableParallelism()) },
         batch,
         (event) => emit({ type: 'batch_run_event', batch, index: spec.index, event }),
         (k) => {
@@ -198,6 +232,7 @@ export async function runBatch(root: string, experiment: string, o: BatchOptions
           if (cancelled) k('SIGINT');
         },
       );
+      release();
       if (kill !== null) kills.delete(kill);
       results[spec.index] = r;
       emit({ type: 'batch_run_finished', batch, result: r });

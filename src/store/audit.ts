@@ -7,6 +7,7 @@
  * commands never interleave or lose entries.
  */
 import { closeSync, constants, fstatSync, openSync, readFileSync, readSync, truncateSync } from 'node:fs';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { hostname, userInfo } from 'node:os';
 import { IntegrityError } from '../core/errors.js';
 import { canonicalJson, sha256Hex } from '../core/hash.js';
@@ -45,6 +46,12 @@ export interface AuditEntry {
 
 /** The command line of a `bfly` process, else the script that called the library. */
 let command = /bfly(\.cjs)?$/.test(process.argv[1] ?? '') ? ['bfly', ...process.argv.slice(2)].join(' ').slice(0, 2000) : `library: ${process.argv[1] ?? '?'}`;
+
+/**
+ * What entries record as the command within a request of the service (`api: POST /api/v1/…`):
+ * one process serves many requests, each its own command.
+ */
+export const auditCommandContext = new AsyncLocalStorage<string>();
 
 /** Sets what entries record as the command (the CLI sets its arguments). */
 export function setAuditCommand(argv: readonly string[]): void {
@@ -129,7 +136,7 @@ export function appendAudit(root: string, e: { action: string; target?: Record<s
       user: currentUser(),
       host: hostname(),
       pid: process.pid,
-      command,
+      command: auditCommandContext.getStore() ?? command,
       action: e.action,
       target: e.target ?? {},
       outcome: e.outcome ?? 'ok',

@@ -25,7 +25,7 @@ import { packageRoot } from './package-root.js';
 import { parseFlatYaml, renderFlatYaml } from './config-file.js';
 
 export type { Experiment } from '../core/contracts/experiment.js';
-import type { Experiment, ExperimentDetail } from '../core/contracts/experiment.js';
+import type { Experiment, ExperimentDetail, PipelineDocument } from '../core/contracts/experiment.js';
 import { experimentView } from '../core/views.js';
 
 
@@ -602,4 +602,12 @@ export function experimentDetail(root: string, name: string): ExperimentDetail {
   const e = getExperiment(root, name);
   const v = validateExperimentPipeline(root, name);
   return { ...experimentView(e), pipeline: { valid: v.valid, problems: v.problems.length, blocks: v.pipeline?.blocks.map((b) => b.id) ?? [] } };
+}
+
+/** An experiment's draft: its text as saved, parsed (when valid), its problems and revision (`GET …/pipeline`). */
+export function pipelineDocument(root: string, name: string): PipelineDocument {
+  getExperiment(root, name);
+  const text = readFileSync(pipelinePath(root, name), 'utf8');
+  const v = validateExperimentPipeline(root, name);
+  return { experiment: name, yaml: text, pipeline: v.valid ? v.pipeline! : null, valid: v.valid, problems: v.problems, revision: revisionOf(root, name, text)?.rev ?? null };
 }

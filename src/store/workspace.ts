@@ -9,6 +9,7 @@ import { nameFromFile, validateName } from '../core/names.js';
 import { BFLY_VERSION, FORMAT_VERSION } from '../core/version.js';
 import { readRawConfig, renderConfigYaml, writeConfig } from './config-file.js';
 import { BFLY_DIR, LAYOUT_DIRS, type WorkspacePaths, workspacePaths } from './layout.js';
+import { recoverDeadService } from './serve-record.js';
 import { withLock } from './lock.js';
 import { appendAudit } from './audit.js';
 import { assertRealDir, lstatOrNull, symlinkError } from './safe-fs.js';
@@ -220,5 +221,6 @@ export async function openWorkspace(start: string, options: OpenOptions = {}): P
   if (!layoutOk) return { root, paths, config };
   const marked = recoverInterruptedRuns(root);
   if (marked.length > 0) indexRunFolders(root, marked);
+  recoverDeadService(root);
   return { root, paths, config };
 }

@@ -14,5 +14,10 @@ function versioned(v: unknown): unknown {
  * newline. A value that carries its own `schemaVersion` (a run.json, a dataset manifest) keeps it.
  */
 export function jsonLine(value: unknown): string {
-  return JSON.stringify(Array.isArray(value) ? value.map(versioned) : versioned(value)) + '\n';
+  return JSON.stringify(withSchemaVersion(value)) + '\n';
+}
+
+/** The value as `--json` prints it (and the service returns it): `schemaVersion` in each object. */
+export function withSchemaVersion(value: unknown): unknown {
+  return Array.isArray(value) ? value.map(versioned) : versioned(value);
 }

@@ -95,3 +95,47 @@ export const serviceEvent = z
   .meta({ id: 'ServiceEvent', description: 'One event of `GET /api/v1/events`.' });
 /** One event of the service's stream. */
 export type ServiceEvent = z.infer<typeof serviceEvent>;
+
+// Request bodies of the API (strict: an unknown key is a 400 naming it).
+
+export const createExperimentRequest = z
+  .strictObject({
+    name: z.string().max(400),
+    dataset: z.string().max(400).describe('NAME, NAME@V, id or hash prefix'),
+    target: z.string().max(10_000),
+    task: z.enum(['classification', 'regression', 'auto']).optional().describe('default: auto (decided from the target column)'),
+    metric: z.string().max(100).optional(),
+    template: z.string().max(100).optional().describe('a template name (`classification`, `regression`, …); default: by task'),
+  })
+  .meta({ id: 'CreateExperimentRequest', description: 'The body of `POST /api/v1/experiments` (the options of `bfly experiment create`).' });
+
+export const pipelineText = z
+  .strictObject({
+    yaml: z.string().max(1024 * 1024).describe('the whole draft pipeline, as YAML text'),
+    baseRevision: z.number().int().nullable().optional().describe('PUT only: the revision this text was edited from; another save since then is a 409 (nothing is lost)'),
+  })
+  .meta({ id: 'PipelineText', description: 'A draft pipeline text: the body of `PUT …/pipeline` and (optional) `POST …/pipeline/validate`.' });
+
+export const previewRequest = runRequest
+  .pick({ seed: true, sets: true, force: true, noCache: true })
+  .meta({ id: 'PreviewRequest', description: 'The body of `POST …/pipeline/preview`: what `bfly run --dry-run` takes.' });
+
+export const hookAddRequest = z
+  .strictObject({
+    type: z.string().max(100).describe('`<before|after|override>_<stage>`'),
+    file: z.string().max(4096).optional().describe('a hook file, relative to the workspace root'),
+    code: z.string().max(256 * 1024).optional().describe('inline JavaScript'),
+  })
+  .meta({ id: 'HookAddRequest', description: 'The body of `POST /api/v1/experiments/{name}/hooks` (exactly one of file or code).' });
+
+export const hookTrustRequest = z
+  .strictObject({ file: z.string().max(4096).describe('untrust also takes a `sha256:` hash') })
+  .meta({ id: 'HookTrustRequest', description: 'The body of `POST /api/v1/hooks/trust` and `…/untrust`.' });
+
+export const fsckRequest = z.strictObject({ repair: z.boolean().optional() }).meta({ id: 'FsckRequest', description: 'The body of `POST /api/v1/fsck`.' });
+
+export const gcRequest = z
+  .strictObject({ apply: z.boolean().optional().describe('delete for real (default: a dry run that only reports)'), keepFailedDays: z.number().int().min(0).max(100_000).optional() })
+  .meta({ id: 'GcRequest', description: 'The body of `POST /api/v1/gc`.' });
+
+export const hookRemoved = z.object({ experiment: z.string(), removed: z.string() }).meta({ id: 'HookRemoved', description: 'A hook removed from a draft: `bfly hook rm --json`.' });

@@ -3,7 +3,10 @@ import type { Pipeline } from '../../core/pipeline.js';
 import type { PipelineProblem } from '../../core/validate-pipeline.js';
 import { readHookFile } from '../../store/hook-file.js';
 import { checkHook } from './sandbox.js';
-import { validateExperimentPipeline } from '../../store/experiments.js';
+import { resolve } from 'node:path';
+import { addHook } from '../../store/hooks.js';
+import { getExperiment, pipelinePath, validateExperimentPipeline, validateForExperiment } from '../../store/experiments.js';
+import { ValidationError } from '../../core/errors.js';
 import type { ValidationReport } from '../../core/contracts/experiment.js';
 
 /**
@@ -43,10 +46,31 @@ export async function checkPipelineHooks(root: string, pipeline: Pipeline): Prom
 
 /**
  * An experiment's draft checked in full (`bfly pipeline validate --json`): the schema, columns
- * and hook files, then each hook compiled in the sandbox.
+ * and hook files, then each hook compiled in the sandbox. With `text`, that text is checked as
+ * the experiment's draft instead (nothing is saved: the service's live validation).
  */
-export async function validationReport(root: string, experiment: string): Promise<ValidationReport & { pipeline: Pipeline | null }> {
-  const r = validateExperimentPipeline(root, experiment);
+export async function validationReport(root: string, experiment: string, text?: string): Promise<ValidationReport & { pipeline: Pipeline | null }> {
+  const r = text === undefined ? validateExperimentPipeline(root, experiment) : { ...validateForExperiment(root, getExperiment(root, experiment), text), file: pipelinePath(root, experiment) };
   const problems = r.valid ? await checkPipelineHooks(root, r.pipeline!) : r.problems;
   return { valid: problems.length === 0, file: r.file, problems: problems.map((p) => ({ ...p, hint: p.hint ?? null })), pipeline: r.pipeline ?? null };
+}
+
+/**
+ * Adds a hook to an experiment's draft (`bfly hook add`, `POST …/hooks`): compiled in the
+ * sandbox first; a syntax error (file, line, column) or a default export that is not a function
+ * refuses it, and the draft is not changed. `file` is relative to the workspace root.
+ */
+export async function addCheckedHook(root: string, experiment: string, type: string, source: { file?: string; code?: string }): Promise<{ experiment: string; id: string; type: string }> {
+  if ((source.file === undefined) === (source.code === undefined)) throw new ValidationError('HOOK_SOURCE', 'give exactly one of a file or code', { hint: 'e.g. bfly hook add penguins before_preprocess --file hooks/clean.js' });
+  const text = source.file === undefined ? source.code! : readHookFile(root, source.file).source;
+  const label = source.file ?? `${type} (inline)`;
+  const failure = await checkHook(text, label);
+  if (failure !== null) {
+    throw new ValidationError('HOOK_INVALID', `${label}:${failure.line ?? 1}:${failure.column ?? 1}: ${failure.message}`, {
+      hint: failure.message.startsWith('SyntaxError') ? 'fix the syntax there, then add the hook again' : 'a hook module must `export default` a function (ctx) => …',
+      data: { file: label, line: failure.line, column: failure.column },
+    });
+  }
+  const id = addHook(root, experiment, type, source.file !== undefined ? { file: resolve(root, source.file) } : { code: source.code });
+  return { experiment, id, type };
 }

@@ -1,0 +1,50 @@
+import type { GlobalOptions } from '../cli.js';
+import { parseByteSize } from '../core/byte-size.js';
+import { ValidationError } from '../core/errors.js';
+import { API_VERSION } from '../core/contracts/service.js';
+import { createServer } from '../server/server.js';
+
+/** Options of `bfly serve`. */
+export interface ServeCommandOptions extends GlobalOptions {
+  port?: string;
+  host?: string;
+  jobs?: string;
+  maxUpload?: string;
+}
+
+function wholeNumber(value: string | undefined, flag: string, min: number, max: number, example: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < min || n > max) throw new ValidationError('BAD_OPTION', `${flag} must be a whole number from ${min} to ${max}, not ${JSON.stringify(value)}`, { hint: `e.g. ${flag} ${example}` });
+  return n;
+}
+
+/**
+ * `bfly serve [--port N] [--host H] [--jobs N] [--max-upload S] [--json]`: the local service
+ * until SIGINT/SIGTERM (then: running jobs cancelled cleanly, serve.json removed, exit 0).
+ */
+export async function serveCommand(o: ServeCommandOptions): Promise<void> {
+  const port = wholeNumber(o.port, '--port', 0, 65535, '8080 (0: a free port)') ?? 0;
+  const jobs = wholeNumber(o.jobs, '--jobs', 1, 64, '2');
+  const maxUpload = o.maxUpload === undefined ? undefined : parseByteSize(o.maxUpload, '--max-upload');
+  const server = await createServer(o.C ?? process.cwd(), { port, host: o.host, jobs, maxUpload });
+  const entry = `${server.url}/?token=${server.token}`;
+  if (o.json) process.stdout.write(JSON.stringify({ url: server.url, port: server.port, token: server.token, pid: process.pid, apiVersion: API_VERSION }) + '\n');
+  else process.stdout.write(`bfly serve: ${server.root}\n  open ${entry}\n  API  ${server.url}/api/v1 (Authorization: Bearer ${server.token})\n  Ctrl-C stops (running jobs are cancelled cleanly)\n`);
+  if (o.host !== undefined && !['127.0.0.1', 'localhost', '::1'].includes(o.host)) {
+    process.stderr.write(`warning: listening on ${o.host}, not only this machine's loopback: anyone who can reach it and has the token controls this workspace\n`);
+  }
+  await new Promise<void>((resolve) => {
+    let signals = 0;
+    const stop = (): void => {
+      if (++signals > 1) process.exit(130);
+      if (!o.json) process.stderr.write('\nstopping: cancelling running jobs… (Ctrl-C again to quit at once)\n');
+      void server.close().then(resolve, (err: unknown) => {
+        process.stderr.write(`bfly serve: error while stopping: ${(err as Error).message}\n`);
+        resolve();
+      });
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}

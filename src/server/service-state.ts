@@ -1,0 +1,59 @@
+/**
+ * What the routes share within one running service: the workspace, its jobs and events, its
+ * limits, and a run listing kept between requests (re-read only when the runs folder or the run
+ * index changed; runs still in progress are read fresh each time).
+ */
+import { statSync } from 'node:fs';
+import { isFinalStatus } from '../core/run-manifest.js';
+import type { RunSummary } from '../core/contracts/run.js';
+import { workspacePaths } from '../store/layout.js';
+import { listRunSummaries, runIndexPath, summarizeRunFolder } from '../store/run-index.js';
+import type { EventHub } from './events.js';
+import type { JobManager } from './jobs.js';
+
+/** The state of one running service. */
+export interface Service {
+  root: string;
+  jobs: JobManager;
+  hub: EventHub;
+  maxUpload: number;
+  heartbeatMs: number;
+  runListing(): Promise<{ ids: readonly string[]; summary: (id: string) => RunSummary }>;
+}
+
+function stamp(path: string): string {
+  try {
+    const s = statSync(path);
+    return `${s.mtimeMs}:${s.size}:${s.ino}`;
+  } catch {
+    return 'none';
+  }
+}
+
+/** A cached {@link listRunSummaries}: answers from memory while neither the runs folder nor the index changed. */
+export function cachedRunListing(root: string): () => Promise<{ ids: readonly string[]; summary: (id: string) => RunSummary }> {
+  let key = '';
+  let cached: { ids: readonly string[]; summary: (id: string) => RunSummary } | null = null;
+  return async () => {
+    const now = `${stamp(workspacePaths(root).runs)}|${stamp(runIndexPath(root))}`;
+    if (cached === null || now !== key) {
+      const listing = await listRunSummaries(root);
+      // the index may have been written just now (runs it lacked): stamp after
+      key = `${stamp(workspacePaths(root).runs)}|${stamp(runIndexPath(root))}`;
+      const memo = new Map<string, RunSummary>();
+      cached = {
+        ids: listing.ids,
+        summary: (id) => {
+          let s = memo.get(id);
+          if (s === undefined) {
+            s = listing.summary(id);
+            if (isFinalStatus(s.status)) memo.set(id, s);
+            else s = summarizeRunFolder(root, id) ?? s; // in progress: as it is now
+          }
+          return s;
+        },
+      };
+    }
+    return cached;
+  };
+}
