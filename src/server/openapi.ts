@@ -18,7 +18,7 @@ function clean(v: unknown): unknown {
   if (v === null || typeof v !== 'object') return v;
   const out: Json = {};
   for (const [k, x] of Object.entries(v as Json)) {
-    if (k === '$schema' || k === '$defs' || k === 'id') continue;
+    if (k === '$schema' || k === '$defs' || (k === 'id' && typeof x === 'string')) continue;
     if (k === 'additionalProperties' && x === false) continue;
     if (k === '$ref' && typeof x === 'string') out[k] = x.replace('#/$defs/', '#/components/schemas/');
     else out[k] = clean(x);
@@ -75,6 +75,7 @@ export function openApiDocument(): Json {
       responses[status] = { description: res.description, ...(content ? { content } : {}) };
     }
     responses.default = { description: 'an error: its status from the category table (see info.description)', content: { 'application/json': { schema: errorRef } } };
+    op.responses = responses;
     const key = route.path;
     paths[key] = { ...((paths[key] as Json | undefined) ?? {}), [route.method.toLowerCase()]: op };
   }
