@@ -23,8 +23,8 @@ function canonical(v) {
   return JSON.stringify(v);
 }
 
-/** A workspace with one real run, a 200 MB dataset, and `n` cloned runs. */
-export function makeWorkspace(n) {
+/** A workspace with one real run, a 200 MB dataset (unless `big: false`), and `n` cloned runs. */
+export function makeWorkspace(n, { big: withBig = true } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'bfly-bench-history-'));
   bfly(dir, ['init']);
   bfly(dir, ['dataset', 'import', PENGUINS, '--name', 'penguins']);
@@ -32,6 +32,11 @@ export function makeWorkspace(n) {
   bfly(dir, ['experiment', 'create', 'penguins', '--dataset', 'penguins', '--target', 'Species', '--template', join(dir, 'p.yaml')]);
   const real = JSON.parse(bfly(dir, ['run', 'penguins', '--json']).stdout.trim().split('\n').at(-1));
   // a 200 MB CSV dataset: objects for fsck to hash
+  if (withBig) makeBigDataset(dir);
+  return cloneRuns(dir, real, n);
+}
+
+function makeBigDataset(dir) {
   const big = join(dir, 'big.csv');
   const fd = openSync(big, 'w');
   const rnd = prng(7);
@@ -47,6 +52,9 @@ export function makeWorkspace(n) {
   closeSync(fd);
   bfly(dir, ['dataset', 'import', big, '--name', 'big']);
   rmSync(big);
+}
+
+function cloneRuns(dir, real, n) {
 
   const runs = join(dir, '.butterfly', 'runs');
   const src = join(runs, real.id);

@@ -6,8 +6,9 @@ import { benchRun } from './run.js';
 import { benchHooks } from './hooks.js';
 import { benchHistory } from './history.js';
 import { benchBatch } from './batch.js';
+import { benchServe } from './serve.js';
 
-const SUITES = { import: benchImport, models: benchModels, run: benchRun, hooks: benchHooks, history: benchHistory, batch: benchBatch };
+const SUITES = { import: benchImport, models: benchModels, run: benchRun, hooks: benchHooks, history: benchHistory, batch: benchBatch, serve: benchServe };
 const args = process.argv.slice(2);
 const names = args.filter((a) => !a.startsWith('--'));
 const chosen = names.length > 0 ? names : Object.keys(SUITES);

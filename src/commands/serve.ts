@@ -27,6 +27,10 @@ export async function serveCommand(o: ServeCommandOptions): Promise<void> {
   const port = wholeNumber(o.port, '--port', 0, 65535, '8080 (0: a free port)') ?? 0;
   const jobs = wholeNumber(o.jobs, '--jobs', 1, 64, '2');
   const maxUpload = o.maxUpload === undefined ? undefined : parseByteSize(o.maxUpload, '--max-upload');
+  // A service idles most of the time: it may then collect garbage in full, to give memory back.
+  const v8 = await import('node:v8');
+  v8.setFlagsFromString('--expose-gc');
+  (globalThis as { gc?: unknown }).gc ??= (await import('node:vm')).runInNewContext('gc');
   const server = await createServer(o.C ?? process.cwd(), { port, host: o.host, jobs, maxUpload });
   const entry = `${server.url}/?token=${server.token}`;
   if (o.json) process.stdout.write(JSON.stringify({ url: server.url, port: server.port, token: server.token, pid: process.pid, apiVersion: API_VERSION }) + '\n');

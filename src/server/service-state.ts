@@ -30,11 +30,32 @@ function stamp(path: string): string {
   }
 }
 
+/** A listing unused for this long is dropped (an idle service gives its memory back). */
+export const LISTING_IDLE_MS = 30_000;
+
 /** A cached {@link listRunSummaries}: answers from memory while neither the runs folder nor the index changed. */
 export function cachedRunListing(root: string): () => Promise<{ ids: readonly string[]; summary: (id: string) => RunSummary }> {
   let key = '';
   let cached: { ids: readonly string[]; summary: (id: string) => RunSummary } | null = null;
+  let lastUse = 0;
+  let timer: NodeJS.Timeout | null = null;
+  const expire = (): void => {
+    if (Date.now() - lastUse >= LISTING_IDLE_MS) {
+      cached = null;
+      timer = null;
+      // idle: a full collection now gives the listing's memory back (`bfly serve` exposes gc)
+      (globalThis as { gc?: () => void }).gc?.();
+    } else {
+      timer = setTimeout(expire, LISTING_IDLE_MS - (Date.now() - lastUse));
+      timer.unref();
+    }
+  };
   return async () => {
+    lastUse = Date.now();
+    if (timer === null) {
+      timer = setTimeout(expire, LISTING_IDLE_MS);
+      timer.unref();
+    }
     const now = `${stamp(workspacePaths(root).runs)}|${stamp(runIndexPath(root))}`;
     if (cached === null || now !== key) {
       const listing = await listRunSummaries(root);

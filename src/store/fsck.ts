@@ -22,6 +22,7 @@ import { membershipsOf, readBatchRecords } from './batches.js';
 import { readValidatedEntry } from './experiments.js';
 import { finishRunDeletions } from './gc.js';
 import { LAYOUT_DIRS, workspacePaths } from './layout.js';
+import { job as jobContract } from '../core/contracts/service.js';
 import { breakDeadLock, findDeadLocks, isProcessAlive, lockHolderAlive } from './lock.js';
 import { INDEX_FILE, rebuildRunIndex, readRunIndex, summarizeRunFolder } from './run-index.js';
 import { RUN_SEAL, RunFolder, recoverInterruptedRuns, withRecoveryLock } from './run-state.js';
@@ -277,6 +278,13 @@ export async function fsck(root: string, o: { repair?: boolean } = {}): Promise<
     for (const lock of findDeadLocks(root, '')) add('stale_lock', join(p.locks, `${lock}.lock`), lock.startsWith('run-') ? 'held by a process that is gone; the next command completes that run\'s ending' : 'held by a process that is gone', true);
   }
 
+  // The service's job records (history: a damaged one is removed by --repair).
+  const jobsDir = join(p.dir, 'jobs');
+  for (const e of lstatOrNull(jobsDir)?.isDirectory() ? entries(jobsDir) : []) {
+    if (e.kind === 'symlink' || e.kind === 'other') strange(e, 'jobs/');
+    else if (e.kind === 'file' && !readableJob(e.name, e.path)) add('bad_job_record', e.path, 'a job record of the service that cannot be read; --repair removes it (a record of history, not data)', true);
+  }
+
   // 5. Index: every line must match its hash, and the index must agree with the run folders.
   const indexFile = join(p.index, INDEX_FILE);
   if (usable('index')) {
@@ -380,6 +388,9 @@ export async function fsck(root: string, o: { repair?: boolean } = {}): Promise<
       // a link is removed as itself (rm never follows it)
       rmSync(join(root, x.path), { recursive: lstatOrNull(join(root, x.path))?.isDirectory() === true, force: true });
       repaired.push(`removed ${x.path}`);
+    } else if (x.kind === 'bad_job_record') {
+      rmSync(join(root, x.path), { force: true });
+      repaired.push(`removed ${x.path}`);
     } else if (x.kind === 'stale_lock') {
       breakDeadLock(root, x.path.split('/').at(-1)!.replace(/\.lock$/, ''));
       repaired.push(`removed ${x.path}`);
@@ -392,6 +403,15 @@ export async function fsck(root: string, o: { repair?: boolean } = {}): Promise<
   if (repaired.length > 0) appendAudit(root, { action: 'fsck.repair', target: { repaired } });
   const after = await fsck(root);
   return { ...after, repaired };
+}
+
+function readableJob(name: string, path: string): boolean {
+  if (!/^\d{8}-\d{6}-[0-9a-f]{6}\.json$/.test(name)) return false;
+  try {
+    return jobContract.safeParse(JSON.parse(readFileSync(path, 'utf8'))).success;
+  } catch {
+    return false;
+  }
 }
 
 /** True when every file run.json lists is there, a regular file, with its listed hash. */

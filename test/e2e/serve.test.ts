@@ -220,6 +220,26 @@ describe('bfly serve', () => {
     expect(await waitJob(s, again.job.id, (j) => j.status === 'succeeded')).toMatchObject({ reused: true, runIds: done.runIds });
   }, 120_000);
 
+  it('a batch job: every grid point and seed a run in a worker, counted; compare by batch; a bad grid point queues nothing', async () => {
+    const s = await serve();
+    const before = (await s.api('GET', '/api/v1/jobs')).json().length;
+    const bad = await s.api('POST', '/api/v1/experiments/quick/runs', { body: { grid: ['blocks.model_selection.config.cv=2,1'] } });
+    expect(bad.status).toBe(422);
+    expect(bad.json().error.message).toMatch(/grid point/);
+    expect((await s.api('GET', '/api/v1/jobs')).json()).toHaveLength(before);
+    const sub = await s.api('POST', '/api/v1/experiments/quick/runs', { body: { grid: ['blocks.model_selection.config.cv=2,3'], seeds: '11-12' } });
+    expect(sub.status).toBe(202);
+    const job = sub.json().job;
+    expect(job).toMatchObject({ kind: 'batch', batch: expect.stringMatching(/\S/) });
+    const done = await waitJob(s, job.id, (j) => j.status !== 'queued' && j.status !== 'running');
+    expect(done).toMatchObject({ status: 'succeeded', counts: { succeeded: 4 } });
+    expect(new Set(done.runIds).size).toBe(4);
+    const view = (await s.api('GET', `/api/v1/compare?batch=${done.batch}`)).json();
+    expect([...view.runs].sort()).toEqual([...done.runIds].sort());
+    const listed = (await s.api('GET', `/api/v1/runs?where=${encodeURIComponent(`batch == "${done.batch}"`)}`)).json();
+    expect(listed.total).toBe(4);
+  }, 120_000);
+
   it('cancel a queued and a running job; SIGTERM with jobs queued, and a restart runs them', async () => {
     const s = await serve(['--jobs', '1']);
     const submit = async (seed: number) => (await s.api('POST', '/api/v1/experiments/slow/runs', { body: { seed } })).json().job.id as string;
@@ -282,6 +302,13 @@ describe('bfly serve', () => {
     const s2 = await serve();
     expect((await s2.api('GET', `/api/v1/jobs/${id}`)).json()).toMatchObject({ status: 'interrupted', error: { code: 'JOB_INTERRUPTED' } });
     expect((await s2.api('GET', `/api/v1/runs/${runId}`)).json().status).toBe('interrupted');
+    expect(await s2.stop()).toBe(0);
+    // a damaged job record: fsck names it, --repair removes it (history, not data)
+    writeFileSync(join(ws, '.butterfly', 'jobs', `${id}.json`), '{"id": ');
+    const bad = (await cli(['fsck', '--json'])).json();
+    expect(bad.problems).toEqual([expect.objectContaining({ kind: 'bad_job_record', path: `.butterfly/jobs/${id}.json`, repairable: true })]);
+    expect((await cli(['fsck', '--repair', '--json'])).json()).toMatchObject({ ok: true });
+    expect(existsSync(join(ws, '.butterfly', 'jobs', `${id}.json`))).toBe(false);
   }, 120_000);
 
   it('a run started with the CLI appears on /api/v1/events within 1 s; Last-Event-ID replays what was missed, exactly', async () => {
