@@ -41,7 +41,8 @@ interface Token {
 function fail(src: string, what: string, col: number, flag: string): never {
   const caret = `  ${src}\n  ${' '.repeat(Math.max(0, col - 1))}^`;
   throw new ValidationError('BAD_QUERY', `bad ${flag} expression at column ${col}: ${what}\n${caret}`, {
-    hint: flag === '--where' ? `e.g. --where 'metrics.accuracy > 0.9 and params.train.model == "gradient_boosting"'` : flag === '--sort' ? 'e.g. --sort -metrics.accuracy,createdAt (a leading - sorts descending)' : 'e.g. --columns id,experiment,metrics.accuracy,params.train.model',
+    // `--where` on the command line, `where` as a query parameter of the service
+    hint: flag.endsWith('where') ? `e.g. ${flag.startsWith('--') ? `${flag} ` : `${flag}=`}'metrics.accuracy > 0.9 and params.train.model == "gradient_boosting"'` : flag.endsWith('sort') ? `e.g. ${flag.startsWith('--') ? `${flag} ` : `${flag}=`}-metrics.accuracy,createdAt (a leading - sorts descending)` : 'e.g. --columns id,experiment,metrics.accuracy,params.train.model',
     data: { expression: src, column: col },
   });
 }
@@ -315,14 +316,14 @@ export interface SortKey {
 }
 
 /** Parses `--sort -metrics.accuracy,createdAt`. */
-export function parseSort(src: string): SortKey[] {
+export function parseSort(src: string, flag = '--sort'): SortKey[] {
   return src.split(',').map((raw, i, all) => {
     const s = raw.trim();
     const descending = s.startsWith('-');
     const path = s.replace(/^[-+]/, '');
     const col = all.slice(0, i).join(',').length + (i > 0 ? 1 : 0) + 1;
-    if (!/^[A-Za-z_][\w.-]*$/.test(path)) fail(src, `expected a field like -metrics.accuracy, found ${JSON.stringify(s)}`, col, '--sort');
-    checkField(path, src, col, '--sort');
+    if (!/^[A-Za-z_][\w.-]*$/.test(path)) fail(src, `expected a field like -metrics.accuracy, found ${JSON.stringify(s)}`, col, flag);
+    checkField(path, src, col, flag);
     return { path, descending };
   });
 }

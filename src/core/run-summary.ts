@@ -69,12 +69,14 @@ export interface RunSelection {
   /** `--sort` keys, e.g. `-metrics.accuracy,createdAt`; default newest first. */
   sort?: string;
   limit?: number;
+  /** How errors name the expressions: `--where`/`--sort` (the CLI, default) or `where`/`sort` (the service). */
+  flags?: { where: string; sort: string };
 }
 
 /** The summaries a selection keeps, in its order (input: oldest first, as listed). */
 export function selectRuns(runs: readonly RunSummary[], s: RunSelection): RunSummary[] {
-  const q = s.where === undefined ? null : parseQuery(s.where);
-  const keys = s.sort === undefined ? null : parseSort(s.sort);
+  const q = s.where === undefined ? null : parseQuery(s.where, s.flags?.where);
+  const keys = s.sort === undefined ? null : parseSort(s.sort, s.flags?.sort);
   const names = s.experiment === undefined ? null : [s.experiment, ...(s.formerNames ?? [])];
   let out = runs.filter((r) => (names === null || names.includes(r.experiment)) && (s.status === undefined || r.status === s.status) && (q === null || q.test(r)));
   out = out.reverse(); // newest first, and the tie order of an explicit sort

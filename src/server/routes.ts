@@ -21,7 +21,7 @@ import { addCheckedHook, validationReport } from '../runner/hooks/check-hooks.js
 import { previewRun, workspaceStatus } from '../runner/run-experiment.js';
 import { safeUnlink } from '../store/atomic.js';
 import { getDataset, listDatasets } from '../store/datasets.js';
-import { createExperiment, experimentDetail, listExperiments, pipelineDocument, withDraftLock, writeDraftLocked } from '../store/experiments.js';
+import { createExperiment, experimentDetail, formerNamesOf, listExperiments, pipelineDocument, withDraftLock, writeDraftLocked } from '../store/experiments.js';
 import { fsck } from '../store/fsck.js';
 import { gc } from '../store/gc.js';
 import { listHooks, readConfigSync, removeHook, trustHook, untrustHook } from '../store/hooks.js';
@@ -484,7 +484,8 @@ export const ROUTES: Route[] = [
     handle: async (r) => {
       const q = r.query as { where?: string; sort?: string; limit: number; cursor?: string; experiment?: string; status?: string };
       const listing = await r.svc.runListing();
-      return json(r, pageRuns(listing.ids, listing.summary, q));
+      const formerNames = q.experiment === undefined ? undefined : formerNamesOf(r.svc.root, q.experiment);
+      return json(r, pageRuns(listing.ids, listing.summary, { ...q, formerNames, flags: { where: 'where', sort: 'sort' } }));
     },
   },
   {
