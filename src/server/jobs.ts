@@ -21,6 +21,7 @@ import type { RunError } from '../core/contracts/run.js';
 import { type BatchRunResult, runBatch, runWorker } from '../runner/batch.js';
 import { pipelineBackend } from '../runner/backend.js';
 import { writeJsonAtomic } from '../store/atomic.js';
+import { appendAudit } from '../store/audit.js';
 import { workspacePaths } from '../store/layout.js';
 import { assertRealDir } from '../store/safe-fs.js';
 import { planRun } from '../store/snapshot.js';
@@ -245,6 +246,7 @@ export class JobManager {
     };
     this.jobs.set(id, j);
     this.save(j);
+    appendAudit(this.root, { action: 'job.submit', target: { job: id, experiment, kind: p.kind, executionKey: p.key, batch: j.batch } });
     this.launch(j, p);
     return { job: j, deduplicated: false };
   }
@@ -252,7 +254,11 @@ export class JobManager {
   /** Cancels a job: a queued one never starts; a running one's runs end `cancelled`. An ended job is returned as it is. */
   cancel(id: string): Job {
     const j = this.get(id);
-    this.live.get(id)?.controller.abort();
+    const live = this.live.get(id);
+    if (live !== undefined && !live.controller.signal.aborted) {
+      live.controller.abort();
+      appendAudit(this.root, { action: 'job.cancel', target: { job: id, experiment: j.experiment, status: j.status } });
+    }
     return j;
   }
 
@@ -321,7 +327,9 @@ export class JobManager {
       if (result.runId !== null && !j.runIds.includes(result.runId)) j.runIds.push(result.runId);
       j.reused = result.reused;
       j.counts = { [result.reused ? 'reused' : result.status]: 1 };
-      this.finish(j, statusOfRun(result), jobError(result.error));
+      // a worker stopped by a cancel before it could end its run cleanly: the job was still cancelled
+      const status = statusOfRun(result);
+      this.finish(j, signal.aborted && status === 'interrupted' ? 'cancelled' : status, jobError(result.error));
     } finally {
       release();
     }

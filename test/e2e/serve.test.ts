@@ -190,6 +190,7 @@ describe('bfly serve', () => {
     // every API action is in the audit log as the API call that made it
     const audit = readFileSync(join(ws, '.butterfly', 'audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(audit.find((e) => e.action === 'pipeline.put')).toMatchObject({ command: 'api: PUT /api/v1/experiments/mpg/pipeline' });
+    expect(audit.find((e) => e.action === 'job.submit')).toMatchObject({ command: 'api: POST /api/v1/experiments/mpg/runs', target: { job: submitted.job.id, kind: 'run' } });
 
     // the OpenAPI document covers every route
     const openapi = (await s.api('GET', '/api/v1/openapi.json')).json();
