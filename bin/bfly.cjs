@@ -5,6 +5,12 @@
 const argv = process.argv;
 if (argv.length === 3 && (argv[2] === '--version' || argv[2] === '-V')) {
   process.stdout.write(require('../package.json').version + '\n');
+} else if (argv.length === 4 && argv.includes('--json') && (argv.includes('--version') || argv.includes('-V'))) {
+  // what this install runs on: bfly, Node, and the hook sandbox chosen for this Node (or null)
+  import('../dist/store/sandbox-package.js').then((m) => {
+    const p = m.sandboxPackage();
+    process.stdout.write(JSON.stringify({ schemaVersion: 1, version: require('../package.json').version, node: process.version, abi: process.versions.modules, sandbox: p === null ? null : { package: p.name, version: p.version }, testedNodes: m.TESTED_NODES }) + '\n');
+  });
 } else {
   require('../dist/cli/cli.cjs')
     .main(argv)

@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { sandboxVersion } from './sandbox-package.js';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { canonicalJson, hashJson, sha256Hex } from '../core/hash.js';
@@ -199,7 +200,7 @@ export function snapshotRun(root: string, plan: RunPlan, now = new Date()): Crea
         pipelineHash: plan.pipelineHash,
         hooks: plan.hooks.map((h) => ({ id: h.id, block: h.block, type: h.type, hash: h.hash, origin: h.origin })),
         executionKey: plan.executionKey,
-        env: { bfly: BFLY_VERSION, node: process.version, platform: `${process.platform}-${process.arch}`, backend: plan.backend },
+        env: { bfly: BFLY_VERSION, node: process.version, platform: `${process.platform}-${process.arch}`, backend: plan.backend, ...(plan.hooks.length > 0 ? { sandbox: sandboxVersion() } : {}) },
         createdAt: now.toISOString(),
         startedAt: null,
         endedAt: null,

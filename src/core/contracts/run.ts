@@ -68,7 +68,7 @@ export const runManifest = z
     pipelineHash: z.string(),
     hooks: z.array(z.object({ id: z.string(), block: z.string(), type: z.string(), hash: z.string(), origin: z.string() })),
     executionKey: z.string(),
-    env: z.object({ bfly: z.string(), node: z.string(), platform: z.string(), backend: z.string() }),
+    env: z.object({ bfly: z.string(), node: z.string(), platform: z.string(), backend: z.string(), sandbox: z.string().nullable().optional().describe('the hook sandbox (`isolated-vm@6.2.0`) of a run with hooks; null when none was installed') }),
     createdAt: z.string(),
     startedAt: z.string().nullable(),
     endedAt: z.string().nullable(),

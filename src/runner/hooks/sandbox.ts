@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { SANDBOX_PACKAGES, TESTED_NODES } from '../../store/sandbox-package.js';
 import { accessSync, constants, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -323,8 +324,8 @@ class HookHost {
 }
 
 function sandboxMissing(why: string): BflyError {
-  return new BflyError('infra', 'SANDBOX_MISSING', `hooks run in isolated-vm, which is not installed or did not start (${why})`, {
-    hint: 'install it with `npm install isolated-vm@5.0.4` (it compiles with g++ and python3), or remove the hooks',
+  return new BflyError('infra', 'SANDBOX_MISSING', `hooks run in isolated-vm, and none that works on Node ${process.version} is installed or it did not start (${why})`, {
+    hint: `bfly's sandbox is tested on Node ${TESTED_NODES.join(', ')}: reinstall bfly with that Node (\`npm ci\` picks the isolated-vm for it: ${SANDBOX_PACKAGES.map((p) => `${p.name} for Node ${p.nodes}`).join(', ')}), or remove the hooks`,
   });
 }
 

