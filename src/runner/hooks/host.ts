@@ -80,7 +80,7 @@ function readFrame(fd: number): unknown {
  * frozen clock that no prototype chain gets around (`Date` is a new function sharing
  * Date.prototype, `Date.now` and the real constructor's `now` both frozen, `Intl.DateTimeFormat`
  * formatting "now" as the frozen time), no WebAssembly, SharedArrayBuffer, Atomics, eval,
- * WeakRef or FinalizationRegistry, and console/bfly.log that count lines and bytes and drop
+ * WeakRef, FinalizationRegistry or Temporal, and console/bfly.log that count lines and bytes and drop
  * what is over the limit (telling the host once). The host callbacks are taken off the global
  * object here, before any hook code runs; the hydrate helper is returned, never put on it.
  */
@@ -117,8 +117,9 @@ function prelude(seed: number, now: number, limit: { bytes: number; lines: numbe
   Object.defineProperty(dtf, 'format', { configurable: true, get() { const f = formatGetter.call(this); return (d) => f(d === undefined ? NOW : d); } });
   const formatToParts = dtf.formatToParts;
   Object.defineProperty(dtf, 'formatToParts', { configurable: true, writable: true, value: function formatToParts2(d) { return formatToParts.call(this, d === undefined ? NOW : d); } });
-  // No compiled code, shared memory, eval, or garbage-collector-timed callbacks (not deterministic).
-  for (const name of ['WebAssembly', 'SharedArrayBuffer', 'Atomics', 'eval', 'WeakRef', 'FinalizationRegistry']) delete globalThis[name];
+  // No compiled code, shared memory, eval, garbage-collector-timed callbacks (not deterministic),
+  // or Temporal (newer V8: a second clock that would see the real time).
+  for (const name of ['WebAssembly', 'SharedArrayBuffer', 'Atomics', 'eval', 'WeakRef', 'FinalizationRegistry', 'Temporal']) delete globalThis[name];
   const log = globalThis.__bflyLog;
   const metric = globalThis.__bflyMetric;
   const fetch = globalThis.__bflyFetch;
