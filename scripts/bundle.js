@@ -31,18 +31,21 @@ const inkView = {
 };
 
 /**
- * Loads a command bundle with the V8 code cache made for it at build time (`<file>.v8cache`):
- * compiling the 700 KB `run` bundle costs ~30 ms more without it. A cache V8 rejects (another
- * Node version) or a missing one just means a normal compile.
+ * Loads a command bundle with the V8 code cache made for it (`<file>.v8-<V8 version>.cache`):
+ * compiling the 700 KB `run` bundle costs ~30 ms more without it. The cache is per V8 version,
+ * so one made by another Node is never offered to this one; when there is none for this Node (or
+ * V8 rejects it), the bundle compiles normally and a cache for this Node is written beside it
+ * (best effort: an install may be read-only).
  */
 const LOADER = `function __bflyRequire(file) {
-  const fs = require('node:fs');
-  let cachedData;
-  try { cachedData = fs.readFileSync(file + '.v8cache'); } catch { return require(file); }
   if (require.cache[file]) return require.cache[file].exports;
+  const fs = require('node:fs');
   const Module = require('node:module');
   const vm = require('node:vm');
   const path = require('node:path');
+  const cacheFile = file + '.v8-' + process.versions.v8 + '.cache';
+  let cachedData;
+  try { cachedData = fs.readFileSync(cacheFile); } catch {}
   const script = new vm.Script(Module.wrap(fs.readFileSync(file, 'utf8')), { filename: file, cachedData });
   const mod = new Module(file, module);
   mod.filename = file;
@@ -50,6 +53,13 @@ const LOADER = `function __bflyRequire(file) {
   require.cache[file] = mod;
   script.runInThisContext().call(mod.exports, mod.exports, Module.createRequire(file), mod, file, path.dirname(file));
   mod.loaded = true;
+  if (cachedData === undefined || script.cachedDataRejected) {
+    try {
+      const tmp = cacheFile + '.' + process.pid + '.tmp';
+      fs.writeFileSync(tmp, script.createCachedData());
+      fs.renameSync(tmp, cacheFile);
+    } catch {}
+  }
   return mod.exports;
 }
 // Code compiled by vm.Script cannot call import() itself: the bundle's import() calls (tfjs, the
@@ -73,7 +83,7 @@ function writeCodeCache(file) {
   const script = new vm.Script(Module.wrap(fixed), { filename: join(process.cwd(), file) });
   const mod = { exports: {} };
   script.runInThisContext().call(mod.exports, mod.exports, require, mod, file, dirname(file));
-  writeFileSync(`${file}.v8cache`, script.createCachedData());
+  writeFileSync(`${file}.v8-${process.versions.v8}.cache`, script.createCachedData());
 }
 
 const common = {
