@@ -28,6 +28,19 @@ for v in "${versions[@]}"; do
   v8=$("$bin/node" -p process.versions.v8)
   [ -f "dist/cli/commands/dataset-list.cjs.v8-$v8.cache" ] || { echo "no V8 code cache was made for Node $v"; exit 1; }
   echo "code cache: the build's was not offered to V8 $v8; its own was made on first use"
+  # this install has no sandbox for Node $v (npm ci ran on another Node): a run with a hook says
+  # so clearly (exit 9, which Nodes have one and how to reinstall), not with a stack trace
+  if [ "$("$bin/node" bin/bfly.cjs --version --json | "$bin/node" -p 'JSON.parse(require("fs").readFileSync(0)).sandbox')" = "null" ]; then
+    "$bin/node" bin/bfly.cjs -C "$ws" dataset import node_modules/vega-datasets/data/penguins.json --name penguins >/dev/null
+    "$bin/node" bin/bfly.cjs -C "$ws" experiment create p --dataset penguins --target Species >/dev/null
+    "$bin/node" bin/bfly.cjs -C "$ws" hook add p after_split --code 'export default () => {}' >/dev/null 2>&1 || true
+    set +e
+    msg=$("$bin/node" bin/bfly.cjs -C "$ws" run p 2>&1 >/dev/null)
+    code=$?
+    set -e
+    if [ "$code" != 9 ] || ! grep -q "none that works on Node v$v" <<<"$msg" || grep -q "    at " <<<"$msg"; then echo "a hook without a sandbox on Node $v: exit $code, $msg"; exit 1; fi
+    echo "no sandbox for Node $v in this install: $(head -1 <<<"$msg")"
+  fi
   git clone -q . "$work/repo$v"
   (
     cd "$work/repo$v"

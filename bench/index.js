@@ -7,8 +7,9 @@ import { benchHooks } from './hooks.js';
 import { benchHistory } from './history.js';
 import { benchBatch } from './batch.js';
 import { benchServe } from './serve.js';
+import { benchNode } from './node.js';
 
-const SUITES = { import: benchImport, models: benchModels, run: benchRun, hooks: benchHooks, history: benchHistory, batch: benchBatch, serve: benchServe };
+const SUITES = { import: benchImport, models: benchModels, run: benchRun, hooks: benchHooks, history: benchHistory, batch: benchBatch, serve: benchServe, node: benchNode };
 const args = process.argv.slice(2);
 const names = args.filter((a) => !a.startsWith('--'));
 const chosen = names.length > 0 ? names : Object.keys(SUITES);
