@@ -24,9 +24,15 @@ for v in "${versions[@]}"; do
   # offered to this V8; one for it is made on first use, and the answers are right
   ws="$work/ws$v"
   "$bin/node" bin/bfly.cjs init "$ws" >/dev/null
-  for i in 1 2; do [ "$("$bin/node" bin/bfly.cjs -C "$ws" dataset list --json)" = "[]" ] || { echo "dataset list under Node $v failed"; exit 1; }; done
+  for i in 1 2; do
+    set +e
+    out=$("$bin/node" bin/bfly.cjs -C "$ws" run nope 2>&1)
+    code=$?
+    set -e
+    [ "$code" = 5 ] && grep -q 'no experiment named "nope"' <<<"$out" || { echo "bfly run under Node $v: exit $code, $out"; exit 1; }
+  done
   v8=$("$bin/node" -p process.versions.v8)
-  [ -f "dist/cli/commands/dataset-list.cjs.v8-$v8.cache" ] || { echo "no V8 code cache was made for Node $v"; exit 1; }
+  [ -f "dist/cli/commands/run.cjs.v8-$v8.cache" ] || { echo "no V8 code cache was made for Node $v"; exit 1; }
   echo "code cache: the build's was not offered to V8 $v8; its own was made on first use"
   # this install has no sandbox for Node $v (npm ci ran on another Node): a run with a hook says
   # so clearly (exit 9, which Nodes have one and how to reinstall), not with a stack trace

@@ -39,6 +39,8 @@ const inkView = {
  */
 const LOADER = `function __bflyRequire(file) {
   if (require.cache[file]) return require.cache[file].exports;
+  // only the bundles prepared for it (their import() calls routed to __bflyImport) load this way
+  if (!__BFLY_CACHED.includes(require('node:path').basename(file))) return require(file);
   const fs = require('node:fs');
   const Module = require('node:module');
   const vm = require('node:vm');
@@ -108,12 +110,12 @@ const cliFile = 'dist/cli/cli.cjs';
 const cliText = readFileSync(cliFile, 'utf8');
 const lazyRequire = cliText.replace(/\bimport\("(\.\/commands\/[\w-]+\.cjs)"\)/g, 'Promise.resolve().then(() => __bflyRequire(require.resolve("$1")))');
 if (lazyRequire === cliText) throw new Error('bundle.js: no lazy command import found in cli.cjs');
-writeFileSync(cliFile, `${LOADER}\n${lazyRequire}`);
+const selfContained = ['run'];
+writeFileSync(cliFile, `const __BFLY_CACHED = ${JSON.stringify(selfContained.map((c) => `${c}.cjs`))};\n${LOADER}\n${lazyRequire}`);
 // Command bundles hold our code only: npm packages (yaml, zod, ...) load from node_modules when
 // a code path needs them, instead of being parsed on every start.
 // `bfly run` always needs zod and yaml: bundled in and minified (tree-shaken from their ES
 // modules) it starts ~50 ms faster than loading them from node_modules.
-const selfContained = ['run'];
 await build({ ...common, packages: 'external', entryPoints: Object.fromEntries(commands.filter((c) => !selfContained.includes(c)).map((c) => [c, `src/commands/${c}.ts`])), outdir: 'dist/cli/commands', outExtension: { '.js': '.cjs' }, plugins: [inkView] });
 await build({ ...common, minify: !process.env.BFLY_NO_MINIFY, mainFields: ['module', 'main'], entryPoints: Object.fromEntries(selfContained.map((c) => [c, `src/commands/${c}.ts`])), outdir: 'dist/cli/commands', outExtension: { '.js': '.cjs' }, plugins: [inkView] });
 // The import and forest workers run in their own threads, the hook host in its own process:
