@@ -39,12 +39,11 @@ for v in "${versions[@]}"; do
   if [ "$("$bin/node" bin/bfly.cjs --version --json | "$bin/node" -p 'JSON.parse(require("fs").readFileSync(0)).sandbox')" = "null" ]; then
     "$bin/node" bin/bfly.cjs -C "$ws" dataset import node_modules/vega-datasets/data/penguins.json --name penguins >/dev/null
     "$bin/node" bin/bfly.cjs -C "$ws" experiment create p --dataset penguins --target Species >/dev/null
-    "$bin/node" bin/bfly.cjs -C "$ws" hook add p after_split --code 'export default () => {}' >/dev/null 2>&1 || true
     set +e
-    msg=$("$bin/node" bin/bfly.cjs -C "$ws" run p 2>&1 >/dev/null)
+    msg=$("$bin/node" bin/bfly.cjs -C "$ws" hook add p after_split --code 'export default () => {}' 2>&1 >/dev/null)
     code=$?
     set -e
-    if [ "$code" != 9 ] || ! grep -q "none that works on Node v$v" <<<"$msg" || grep -q "    at " <<<"$msg"; then echo "a hook without a sandbox on Node $v: exit $code, $msg"; exit 1; fi
+    if [ "$code" != 9 ] || ! grep -q "this install has no isolated-vm for Node v$v" <<<"$msg" || grep -q "    at " <<<"$msg"; then echo "a hook without a sandbox on Node $v: exit $code, $msg"; exit 1; fi
     echo "no sandbox for Node $v in this install: $(head -1 <<<"$msg")"
   fi
   git clone -q . "$work/repo$v"

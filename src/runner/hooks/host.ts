@@ -15,7 +15,7 @@
  * Large values (a fetched column, a returned table) travel as payload files (payload.ts) in the
  * private folder `BFLY_HOOK_PAYLOADS`; the frame carries the file's path.
  */
-import { TESTED_NODES, sandboxPackage } from '../../store/sandbox-package.js';
+import { sandboxPackage } from '../../store/sandbox-package.js';
 import { closeSync, readSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { deserialize, serialize } from 'node:v8';
@@ -286,7 +286,7 @@ async function runCall(call: HostCall): Promise<unknown> {
 function main(): void {
   try {
     const pkg = sandboxPackage();
-    if (pkg === null) throw new Error(`no isolated-vm for Node ${process.version} is installed (bfly is tested on Node ${TESTED_NODES.join(', ')})`);
+    if (pkg === null) throw new Error(`this install has no isolated-vm for Node ${process.version}`);
     ivm = createRequire(import.meta.url)(pkg.name) as Ivm;
   } catch (err) {
     writeFrame(TO_PARENT, { type: 'fatal', message: (err as Error).message.split('\n')[0] });

@@ -324,8 +324,8 @@ class HookHost {
 }
 
 function sandboxMissing(why: string): BflyError {
-  return new BflyError('infra', 'SANDBOX_MISSING', `hooks run in isolated-vm, and none that works on Node ${process.version} is installed or it did not start (${why})`, {
-    hint: `bfly's sandbox is tested on Node ${TESTED_NODES.join(', ')}: reinstall bfly with that Node (\`npm ci\` picks the isolated-vm for it: ${SANDBOX_PACKAGES.map((p) => `${p.name} for Node ${p.nodes}`).join(', ')}), or remove the hooks`,
+  return new BflyError('infra', 'SANDBOX_MISSING', `hooks run in isolated-vm, which did not start on Node ${process.version}: ${why}`, {
+    hint: `the sandbox is tested on Node ${TESTED_NODES.join(', ')}: run \`npm ci\` for bfly with the Node you use (it installs the isolated-vm that fits: ${SANDBOX_PACKAGES.map((p) => `${p.name} for Node ${p.nodes}`).join('; ')}), or remove the hooks`,
   });
 }
 
