@@ -26,10 +26,10 @@ for v in "${versions[@]}"; do
   "$bin/node" bin/bfly.cjs init "$ws" >/dev/null
   for i in 1 2; do
     set +e
-    out=$("$bin/node" bin/bfly.cjs -C "$ws" run nope 2>&1)
+    said=$("$bin/node" bin/bfly.cjs -C "$ws" run nope 2>&1)
     code=$?
     set -e
-    [ "$code" = 5 ] && grep -q 'no experiment named "nope"' <<<"$out" || { echo "bfly run under Node $v: exit $code, $out"; exit 1; }
+    [ "$code" = 5 ] && grep -q 'no experiment named "nope"' <<<"$said" || { echo "bfly run under Node $v: exit $code, $said"; exit 1; }
   done
   v8=$("$bin/node" -p process.versions.v8)
   [ -f "dist/cli/commands/run.cjs.v8-$v8.cache" ] || { echo "no V8 code cache was made for Node $v"; exit 1; }
