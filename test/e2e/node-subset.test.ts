@@ -43,6 +43,13 @@ describe(`the end-to-end path on Node ${process.version}`, () => {
     const m2 = last((await run(['run', 'p', '--seed', '8', '--json'])).stdout);
     expect(m2.status).toBe('succeeded');
 
+    // the default template: every model family, the tfjs MLP (WebAssembly backend) among them
+    expect((await run(['experiment', 'create', 'd', '--dataset', 'penguins', '--target', 'Species'])).exitCode).toBe(0);
+    const md = last((await run(['run', 'd', '--seed', '3', '--json'])).stdout);
+    expect(md.status).toBe('succeeded');
+    const board = JSON.parse(readFileSync(join(ws, '.butterfly', 'runs', md.id, 'artifacts', 'leaderboard.json'), 'utf8'));
+    expect(board.candidates.map((c: { model: string }) => c.model)).toContain('mlp');
+
     const pred = await run(['predict', m1.id, join(VEGA, 'penguins.json')]);
     expect(pred.exitCode, pred.stderr).toBe(0);
     expect(pred.stdout.trim().split('\n')).toHaveLength(345);
@@ -79,7 +86,7 @@ describe(`the end-to-end path on Node ${process.version}`, () => {
         for (const c of board.candidates) delete c.fitSeconds;
         return { ...Object.fromEntries(listed.filter((a) => !TIMED.includes(a.name)).map((a) => [a.name, a.hash])), 'leaderboard.json without fitSeconds': sha(JSON.stringify(board)) };
       };
-      writeFileSync(process.env.BFLY_MATRIX_OUT, JSON.stringify({ node: process.version, sandbox: v.sandbox, executionKeys: [m1.executionKey, m2.executionKey], metrics: [m1.metrics, m2.metrics], artifacts: [files(m1.id), files(m2.id)], predictions: sha(pred.stdout) }, null, 2));
+      writeFileSync(process.env.BFLY_MATRIX_OUT, JSON.stringify({ node: process.version, sandbox: v.sandbox, executionKeys: [m1.executionKey, m2.executionKey, md.executionKey], metrics: [m1.metrics, m2.metrics, md.metrics], artifacts: [files(m1.id), files(m2.id), files(md.id)], predictions: sha(pred.stdout) }, null, 2));
     }
   }, 240_000);
 });
