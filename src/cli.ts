@@ -195,7 +195,23 @@ export function buildProgram(): Command {
     const { pipelineRestoreCommand } = await import('./commands/pipeline-restore.js');
     await pipelineRestoreCommand(name, rev, opts(cmd));
   });
-  common(pipeline.command('set <experiment> <assignments...>').description('set values, e.g. blocks.model_selection.config.cv=10 (comments kept)')).action(async (name: string, assignments: string[], _o, cmd: Command) => {
+  common(pipeline.command('set <experiment> <assignments...>').description('set values, e.g. blocks.model_selection.config.cv=10 (every line not set is kept as it was)'))
+    .addHelpText(
+      'after',
+      [
+        '',
+        'A path names a block by id or index, then config fields; list items by index, as a.b[1] or a.b.1',
+        '(the next index appends). A value is YAML: numbers, true/false, [lists], {maps}; quote the whole',
+        'assignment for the shell.',
+        '',
+        'Examples:',
+        '  bfly pipeline set penguins blocks.model_selection.config.cv=10',
+        "  bfly pipeline set penguins 'blocks.model_selection.config.candidates[1].params.n_neighbors=15'",
+        "  bfly pipeline set penguins 'blocks.model_selection.config.candidates.2={model: knn, params: {weights: distance}}'",
+        '  bfly pipeline set penguins blocks.split.config.test_size=0.25 seed=7',
+      ].join('\n'),
+    )
+    .action(async (name: string, assignments: string[], _o, cmd: Command) => {
     const { pipelineSetCommand } = await import('./commands/pipeline-set.js');
     await pipelineSetCommand(name, assignments, opts(cmd));
   });

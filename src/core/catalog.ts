@@ -11,6 +11,8 @@ export interface ModelInfo {
   tasks: readonly Task[];
   params: z.ZodObject;
   doc: string;
+  /** Defaults that depend on the task (they replace the schema's default for that task). */
+  taskDefaults?: Partial<Record<Task, Record<string, unknown>>>;
 }
 
 /** Every model type a pipeline can name. */
@@ -41,10 +43,12 @@ export const MODELS: Record<string, ModelInfo> = {
   random_forest: {
     tasks: ['classification', 'regression'],
     doc: 'random forest: bootstrap samples, feature subsampling, histogram splits',
+    // As scikit-learn: classifiers try sqrt(features) per split, regressors every feature.
+    taskDefaults: { regression: { max_features: 'all' } },
     params: z.strictObject({
       n_estimators: positiveInt.default(100).describe('number of trees'),
       max_depth: positiveInt.nullable().default(null).describe('deepest level of a tree (null: unlimited)'),
-      max_features: z.union([z.enum(['sqrt', 'log2', 'all']), fraction]).default('sqrt').describe('features tried per split: sqrt, log2 or all of them, or a fraction'),
+      max_features: z.union([z.enum(['sqrt', 'log2', 'all']), fraction]).default('sqrt').describe('features tried per split: sqrt, log2 or all of them, or a fraction (default: sqrt for classification, all for regression)'),
       min_samples_leaf: positiveInt.default(1).describe('fewest training rows in a leaf'),
       bootstrap: z.boolean().default(true).describe('each tree sees a bootstrap sample of the rows'),
     }),
@@ -82,3 +86,17 @@ export const MODELS: Record<string, ModelInfo> = {
     }),
   },
 };
+
+/**
+ * A model's hyper-parameters with every default filled in for the task: the task's own
+ * defaults first (e.g. a regression forest tries every feature per split), then the schema's.
+ * Throws the zod error for invalid params.
+ *
+ * @example
+ * resolveModelParams('random_forest', {}, 'regression').max_features // 'all'
+ */
+export function resolveModelParams(model: string, params: Record<string, unknown>, task: Task): Record<string, unknown> {
+  const info = MODELS[model];
+  if (info === undefined) return params;
+  return info.params.parse({ ...info.taskDefaults?.[task], ...params }) as Record<string, unknown>;
+}

@@ -1,3 +1,4 @@
+import { candidateName } from './candidate-name.js';
 import { METRICS } from './metrics-info.js';
 import type { DatasetManifest } from './dataset.js';
 import type { Pipeline } from './pipeline.js';
@@ -57,6 +58,7 @@ export function compareRuns(runs: readonly ComparedRun[]): CompareRow[] {
   const flat = runs.map((r) => flattenPipeline(r.pipeline));
   const keys = [...new Set(flat.flatMap((f) => Object.keys(f)))].filter((k) => k !== 'seed');
   for (const k of keys) add('params', k, flat.map((f) => f[k] ?? null));
+  if (m.some((x) => x.selection)) add('run', 'model', m.map((x) => (x.selection ? candidateName({ id: x.selection.candidate, label: x.selection.label, model: x.selection.model }) : null)));
   const hookIds = [...new Set(m.flatMap((x) => x.hooks.map((h) => h.id)))];
   for (const id of hookIds) add('hooks', id, m.map((x) => x.hooks.find((h) => h.id === id)?.hash.slice(0, 19) ?? null));
   const metricNames = [...new Set(m.flatMap((x) => Object.keys(x.metrics)))];

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MODELS } from './catalog.js';
+import { MODELS, resolveModelParams } from './catalog.js';
 import { BLOCKS, BLOCK_TYPES, blockEnvelope, hookEntry, pipelineEnvelope } from './pipeline.js';
 
 export type { FieldDoc, BlockDoc, ModelDoc } from './contracts/workspace.js';
@@ -55,7 +55,15 @@ export function describeBlocks(): BlockDoc[] {
 
 /** Every model type with its hyper-parameters and defaults. */
 export function describeModels(): ModelDoc[] {
-  return Object.entries(MODELS).map(([model, info]) => ({ model, tasks: [...info.tasks], doc: info.doc, fields: fields(jsonSchema(info.params)), defaults: info.params.parse({}) as Record<string, unknown> }));
+  return Object.entries(MODELS).map(([model, info]) => {
+    const byTask = Object.fromEntries(info.tasks.map((t) => [t, resolveModelParams(model, {}, t)]));
+    const fs = fields(jsonSchema(info.params)).map((f): FieldDoc => {
+      const values = info.tasks.map((t) => byTask[t][f.path]);
+      if (values.every((v) => JSON.stringify(v) === JSON.stringify(values[0]))) return f;
+      return { ...f, default: values[0], defaultByTask: Object.fromEntries(info.tasks.map((t, i) => [t, values[i]])) };
+    });
+    return { model, tasks: [...info.tasks], doc: info.doc, fields: fs, defaults: byTask[info.tasks[0]], defaultsByTask: byTask };
+  });
 }
 
 /** The fields of the pipeline document, of a block entry and of a hook entry, from their schemas. */

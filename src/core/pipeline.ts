@@ -24,6 +24,8 @@ export const splitConfig = z.strictObject({
   test_size: fraction.default(0.2).describe('share of rows held out for the test split'),
   stratify: z.union([z.boolean(), z.literal('auto')]).default('auto').describe('keep class proportions in both parts (auto: for classification)'),
   shuffle: z.boolean().default(true).describe('shuffle rows (seeded) before splitting'),
+  // Optional without a default (absent means drop), so that pipelines written before it existed keep their hash.
+  missing_target: z.enum(['drop', 'error']).optional().describe('rows without a target value: `drop` (the default: left out, their count recorded and shown) or `error`'),
 });
 
 const featureStep = z.discriminatedUnion('op', [
@@ -71,6 +73,12 @@ export const preprocessConfig = z.strictObject({
 });
 
 const candidate = z.strictObject({
+  id: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9_.-]*$/, 'ids start with a letter and use letters, digits, _, . and -')
+    .max(64)
+    .optional()
+    .describe('a stable name for the candidate (default `<model>-<n>`: knn-1, knn-2, …); used in the leaderboard, plots and `selection`'),
   model: z.string().describe(`one of: ${Object.keys(MODELS).join(', ')}`),
   params: z.record(z.string(), z.unknown()).default({}).describe("the model's hyper-parameters (see `bfly blocks`)"),
 });

@@ -54,6 +54,7 @@ export function summarizeRun(m: RunManifest, pipeline: SummaryPipeline | null, m
     params,
     hooks: m.hooks.map((h) => h.id),
     model: m.artifacts.some((a) => a.name === 'model.json'),
+    selection: m.selection ? { candidate: m.selection.candidate, label: m.selection.label, model: m.selection.model } : null,
     error: m.error === null ? null : { category: m.error.category, code: m.error.code, block: m.error.block, message: m.error.message },
   };
 }

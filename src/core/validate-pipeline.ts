@@ -1,5 +1,6 @@
 import { type Document, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import type { z } from 'zod';
+import { type CandidateInput, duplicateCandidateIds } from './candidates.js';
 import { METRICS, MODELS, type Task, metricsFor } from './catalog.js';
 import type { ColumnType } from './dataset.js';
 import { BLOCKS, BLOCK_TYPES, type BlockSpec, type BlockType, HOOK_KINDS, type HookKind, type HookSpec, type Pipeline, blockEnvelope, hookEntry, pipelineEnvelope } from './pipeline.js';
@@ -335,6 +336,14 @@ export function validatePipelineText(text: string, ctx: ValidationContext = {}):
       arr(c.candidates).forEach((cand, k) => {
         if (typeof obj(cand).model === 'string') checkModel(['blocks', i, 'config', 'candidates', k], obj(cand).model as string, obj(cand).params);
       });
+      const cands = arr(c.candidates).map((x) => obj(x));
+      if (cands.every((x) => typeof x.model === 'string' && (x.id === undefined || typeof x.id === 'string'))) {
+        const dups = duplicateCandidateIds(cands as unknown as CandidateInput[]);
+        for (const id of dups) {
+          const k = cands.findLastIndex((x, j) => (x.id ?? `${String(x.model)}-${cands.slice(0, j + 1).filter((y) => y.model === x.model).length}`) === id);
+          add(['blocks', i, 'config', 'candidates', k, ...(cands[k].id === undefined ? ['model'] : ['id'])], `two candidates have the id \`${id}\``, 'give each candidate its own `id:` (ids default to <model>-<n>)');
+        }
+      }
       if (typeof c.metric === 'string' && c.metric in METRICS) checkMetric(['blocks', i, 'config', 'metric'], c.metric);
     } else if (type === 'train' && typeof c.model === 'string' && c.model !== 'best') {
       checkModel(['blocks', i, 'config'], c.model, c.params);

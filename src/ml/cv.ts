@@ -1,4 +1,5 @@
-import { METRICS, MODELS } from '../core/catalog.js';
+import { METRICS } from '../core/catalog.js';
+import { resolveCandidates } from '../core/candidates.js';
 import { type Frame, takeRows } from './frame.js';
 import { flatMetrics } from './metrics.js';
 import { type FitProgress, type FittedModel, fitModel } from './models.js';
@@ -41,8 +42,9 @@ export function kFold(n: number, k: number, rng: Rng, strata?: Int32Array): Fold
   });
 }
 
-/** A model to compare. */
+/** A model to compare (`id` defaults to `<model>-<n>`). */
 export interface Candidate {
+  id?: string;
   model: string;
   params: Record<string, unknown>;
 }
@@ -59,8 +61,8 @@ export interface CvOptions {
   stages?: StageSpec[];
   /** Shorthand for `stages: [{ kind: 'preprocess', options }]`. */
   preprocess?: PreprocessOptions;
-  /** Called after each fit: (fits done, fits in all, candidate). */
-  onProgress?: (done: number, total: number, model: string) => void;
+  /** Called after each fit: (fits done, fits in all, the candidate's label). */
+  onProgress?: (done: number, total: number, label: string) => void;
   /** Called while a model trains (trees, iterations). */
   onFit?: FitProgress;
   /** The trainer (default: the native models of src/ml); the runner passes one that also trains the MLP. */
@@ -69,6 +71,10 @@ export interface CvOptions {
 
 /** One row of the leaderboard. */
 export interface LeaderboardEntry {
+  /** The candidate's stable id (`id:` in YAML, else `<model>-<n>`). */
+  id: string;
+  /** The model and the params that set it apart from its siblings, e.g. `knn (n_neighbors=15)`. */
+  label: string;
   model: string;
   /** Params with defaults filled in. */
   params: Record<string, unknown>;
@@ -109,9 +115,8 @@ export async function crossValidate(frame: Frame, y: Int32Array | Float64Array, 
   const fit = o.fit ?? fitModel;
   const entries: LeaderboardEntry[] = [];
   const specs = withFinalPreprocess(o.stages ?? (o.preprocess === undefined ? [] : [{ kind: 'preprocess', options: o.preprocess }]));
-  for (const [ci, c] of candidates.entries()) {
-    const spec = MODELS[c.model];
-    const params = spec === undefined ? c.params : (spec.params.parse(c.params) as Record<string, unknown>);
+  for (const [ci, c] of resolveCandidates(candidates, o.classes > 0 ? 'classification' : 'regression').entries()) {
+    const params = c.params;
     const perFold: Array<Record<string, number>> = [];
     let seconds = 0;
     for (const [fi, fold] of folds.entries()) {
@@ -126,7 +131,7 @@ export async function crossValidate(frame: Frame, y: Int32Array | Float64Array, 
       const model = await fit(c.model, params, Xtr, ytr, o.classes, o.seed + ci * 1000 + fi, o.onFit);
       seconds += (performance.now() - t0) / 1000;
       perFold.push(flatMetrics(yte, o.classes > 0 ? model.predictProba(Xte) : model.predict(Xte), o.classes));
-      o.onProgress?.(++done, total, c.model);
+      o.onProgress?.(++done, total, c.label);
     }
     const names = Object.keys(perFold[0]).filter((m) => perFold.every((f) => m in f));
     const metrics: LeaderboardEntry['metrics'] = {};
@@ -135,7 +140,7 @@ export async function crossValidate(frame: Frame, y: Int32Array | Float64Array, 
       const mean = vals.reduce((a, b) => a + b, 0) / vals.length;
       metrics[m] = { mean, std: Math.sqrt(vals.reduce((a, v) => a + (v - mean) ** 2, 0) / vals.length) };
     }
-    entries.push({ model: c.model, params, metrics, folds: perFold, fitSeconds: seconds / folds.length });
+    entries.push({ id: c.id, label: c.label, model: c.model, params, metrics, folds: perFold, fitSeconds: seconds / folds.length });
   }
   const score = (e: LeaderboardEntry): number => e.metrics[o.metric]?.mean ?? (info.higherIsBetter ? -Infinity : Infinity);
   const order = entries.map((e, i) => i).sort((a, b) => (info.higherIsBetter ? score(entries[b]) - score(entries[a]) : score(entries[a]) - score(entries[b])) || a - b);

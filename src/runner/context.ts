@@ -1,6 +1,7 @@
 import { BflyError } from '../core/errors.js';
 import { BLOCKS, type BlockSpec } from '../core/pipeline.js';
 import type { RunBinding } from '../core/run.js';
+import type { RunData } from '../core/contracts/run.js';
 
 /** A slot's value, or how to get it (cached outputs load only when a running block reads them). */
 interface Slot {
@@ -92,6 +93,8 @@ export interface RunInfo {
   /** Why the experiment's task was chosen, and the dataset's row count (for the report). */
   taskReason: string;
   datasetRows: number;
+  /** Every column's role and the row counts (the split's counts once it ran). */
+  data?: RunData;
 }
 
 /** What a block executor gets: its config, and guarded access to the slots it declared. */

@@ -1,3 +1,5 @@
+import type { PartSlot, SelectionSlot } from './slots.js';
+import type { RunSelection } from '../core/contracts/run.js';
 import { decodeValue, encodeValue } from '../core/codec.js';
 import { BflyError, isBflyError } from '../core/errors.js';
 import type { RunEvent } from '../core/events.js';
@@ -73,6 +75,26 @@ export function classifyError(err: unknown, block: BlockSpec | null, runDir: str
   };
 }
 
+const finiteOrNull = (v: number | undefined): number | null => (v === undefined || !Number.isFinite(v) ? null : v);
+
+/** The model the run trains, once model selection (its winner) or train (a named model) ran. */
+function runSelectionOf(block: BlockSpec, ctx: ExecutionContext): RunSelection | null {
+  const named = block.type === 'train' ? (block.config as { model: string }).model : 'best';
+  if (named !== 'best') {
+    const model = ctx.get('model') as { model?: { name: string; params: Record<string, unknown> } } | undefined;
+    return { candidate: null, label: `${named} (named in ${block.id})`, model: named, params: model?.model?.params ?? {}, cv: null };
+  }
+  if (!ctx.has('selection')) return null;
+  const s = ctx.get('selection') as SelectionSlot;
+  return {
+    candidate: s.candidate ?? null,
+    label: s.label ?? s.model,
+    model: s.model,
+    params: s.params,
+    cv: s.metric === '' || !Number.isFinite(s.score) ? null : { metric: s.metric, mean: finiteOrNull(s.score), std: finiteOrNull(s.std) },
+  };
+}
+
 /**
  * Executes a snapshotted run: blocks in order over one fresh execution context, each one's
  * outputs taken from the block cache when its key is there (unless `noCache`), else computed
@@ -125,6 +147,7 @@ export async function executeRun(o: ExecuteOptions): Promise<RunManifest> {
       backend: manifest.env.backend,
       taskReason: getExperiment(root, manifest.experiment).taskReason,
       datasetRows: getDataset(root, plan.dataset.id).rows,
+      data: manifest.data,
     };
     const ctx = new ExecutionContext();
     ctx.setLazy('dataset', datasetSlotHash(plan.dataset.hash, plan.binding), () =>
@@ -222,6 +245,12 @@ export async function executeRun(o: ExecuteOptions): Promise<RunManifest> {
         }
       }
       Object.assign(hookMetrics, blockMetrics);
+      if (manifest.data !== undefined && manifest.data.trainRows === null && ctx.has('train') && ctx.has('test')) {
+        // the split's row counts (after any hook at split), recorded as soon as they exist
+        manifest.data.trainRows = (ctx.get('train') as PartSlot).y.length;
+        manifest.data.testRows = (ctx.get('test') as PartSlot).y.length;
+      }
+      if (block.type === 'model_selection' || block.type === 'train') manifest.selection = runSelectionOf(block, ctx);
       const durationMs = Math.round((performance.now() - started) * 1000) / 1000;
       Object.assign(entry, { status: 'succeeded', durationMs, cached });
       sink.emit({ type: 'block_finished', block: block.id, durationMs, cached, status: 'succeeded' });

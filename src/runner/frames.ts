@@ -23,6 +23,8 @@ export interface DatasetSlot {
   inputs: InputColumn[];
   /** Columns that cannot be features, and why. */
   skipped: Array<{ name: string; reason: string }>;
+  /** Rows of the dataset left out because their target is missing. */
+  missingTarget?: number;
 }
 
 function classLabel(col: LoadedTable['columns'][number], i: number): string | null {
@@ -91,7 +93,7 @@ export function datasetSlot(table: LoadedTable, target: string, task: 'classific
     inputs.push(c.type === 'category' ? { name: c.name, type: c.type, levels: c.levels } : { name: c.name, type: c.type });
   }
   const frame = columns.length === 0 ? { rows: keep.length, columns: [], index: null } : makeFrame(columns);
-  return { frame, y, rows: keep, classes, inputs, skipped };
+  return { frame, y, rows: keep, classes, inputs, skipped, missingTarget: table.rows - keep.length };
 }
 
 const MISSING = new Set<string>(MISSING_MARKERS);

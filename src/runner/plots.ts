@@ -166,14 +166,16 @@ export function runPlots(m: MetricsSlot, p: PredictionsSlot | undefined, board: 
     });
   }
   if (board !== undefined && board.candidates.length > 0) {
-    const values = board.candidates.flatMap((c) => c.folds.map((f, i) => ({ model: c.model, fold: i + 1, score: f[board.metric] })));
+    // One box per candidate (never pooled by model name): labels are unique within a leaderboard.
+    const name = (c: (typeof board.candidates)[number]): string => c.label ?? c.model;
+    const values = board.candidates.flatMap((c) => c.folds.map((f, i) => ({ candidate: name(c), model: c.model, fold: i + 1, score: f[board.metric] })));
     plots.push({
       name: 'cv_scores',
       title: `Cross-validation ${board.metric} per candidate`,
       spec: {
         ...base(`Cross-validation ${board.metric} per fold — ${board.higherIsBetter ? 'higher' : 'lower'} is better`, 360, Math.max(120, 40 * board.candidates.length)),
         data: { values },
-        encoding: { y: { field: 'model', type: 'nominal', title: 'Candidate', sort: board.candidates.map((c) => c.model) } },
+        encoding: { y: { field: 'candidate', type: 'nominal', title: 'Candidate', sort: board.candidates.map(name) } },
         layer: [
           { mark: { type: 'boxplot', extent: 'min-max', opacity: 0.4 }, encoding: { x: { field: 'score', type: 'quantitative', title: `${board.metric} (${board.folds} folds)`, scale: { zero: false } } } },
           { mark: { type: 'point', filled: true }, encoding: { x: { field: 'score', type: 'quantitative' } } },

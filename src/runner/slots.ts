@@ -30,7 +30,14 @@ export interface SelectionSlot {
   model: string;
   params: Record<string, unknown>;
   metric: string;
+  /** Mean cross-validated score by `metric`. */
   score: number;
+  /** Its standard deviation over the folds. */
+  std?: number;
+  /** The winning candidate's id; null when a hook chose a model that is not a candidate. */
+  candidate?: string | null;
+  /** The candidate's label, e.g. `knn (n_neighbors=15)`. */
+  label?: string;
 }
 
 /** The `metrics` slot: test metrics (flat numbers) and the confusion matrix. */

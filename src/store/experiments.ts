@@ -11,6 +11,7 @@ import { NotFoundError, ValidationError, isBflyError } from '../core/errors.js';
 import { readHookFile } from './hook-file.js';
 import { validateName } from '../core/names.js';
 import { parseYamlText } from '../core/yaml-text.js';
+import { setYamlPath } from '../core/yaml-edit.js';
 import { canonicalJson, sha256Hex } from '../core/hash.js';
 import { BFLY_VERSION } from '../core/version.js';
 import type { Pipeline } from '../core/pipeline.js';
@@ -377,12 +378,12 @@ export function applyAssignments(root: string, name: string, text: string, assig
     } catch {
       value = raw;
     }
-    return { path, raw, value, docPath: docPathOf(base, path) };
+    return { path, raw, value };
   });
   const apply = (values: unknown[]): ValidationResult & { text: string } => {
-    const d = parseDocument(text);
-    parsed.forEach((a, i) => d.setIn(a.docPath, d.createNode(values[i], { flow: typeof values[i] === 'object' && values[i] !== null })));
-    const out = d.toString({ lineWidth: 0 });
+    // Each value is set where it stands; every line it does not touch is kept as it was.
+    // Paths are resolved one after another, so `candidates[4]=…` then `candidates[5]=…` appends two.
+    const out = parsed.reduce((t, a, i) => setYamlPath(t, docPathOf(parseDocument(t), a.path), values[i]), text);
     return { ...validateForExperiment(root, exp, out), text: out };
   };
   let values = parsed.map((a) => a.value);
@@ -406,6 +407,35 @@ const MAX_PATH_SEGMENTS = 32;
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 /**
+ * `a.b[4].c` and `a.b.4.c` -> `['a', 'b', '4', 'c']`; a bracket holds a list index (digits).
+ */
+function pathSegments(pathText: string, bad: (why: string, hint?: string) => never): string[] {
+  const out: string[] = [];
+  const n = pathText.length;
+  let i = 0;
+  for (;;) {
+    let j = i;
+    while (j < n && pathText[j] !== '.' && pathText[j] !== '[') {
+      if (pathText[j] === ']') bad('a `]` without its `[`');
+      j++;
+    }
+    out.push(pathText.slice(i, j));
+    i = j;
+    while (pathText[i] === '[') {
+      const close = pathText.indexOf(']', i);
+      if (close === -1) bad('a `[` without its `]`');
+      const inner = pathText.slice(i + 1, close);
+      if (!/^\d+$/.test(inner)) bad(`[${inner}] is not a list index`, 'put a list index in brackets, e.g. blocks.model_selection.config.candidates[1].params');
+      out.push(inner);
+      i = close + 1;
+    }
+    if (i >= n) return out;
+    if (pathText[i] !== '.') bad(`${JSON.stringify(pathText[i])} after \`]\` (expected \`.\` or \`[\`)`);
+    i++;
+  }
+}
+
+/**
  * `blocks.train.config.model` -> `['blocks', 4, 'config', 'model']` (blocks by id or index). An
  * index must name an item that exists (or the next one, to append); `__proto__`-like keys, empty
  * segments and paths over 32 segments are refused.
@@ -415,7 +445,7 @@ function docPathOf(doc: ReturnType<typeof parseDocument>, pathText: string): Arr
   const bad = (why: string, hint = 'e.g. blocks.train.config.model'): never => {
     throw new ValidationError('BAD_PATH', `${why} in path ${JSON.stringify(pathText.length > 200 ? `${pathText.slice(0, 200)}…` : pathText)}`, { hint });
   };
-  const segments = pathText.split('.');
+  const segments = pathSegments(pathText, bad);
   if (segments.length > MAX_PATH_SEGMENTS) bad(`${segments.length} segments (at most ${MAX_PATH_SEGMENTS})`);
   for (const seg of segments) {
     if (seg === '') bad('an empty segment');

@@ -6,6 +6,7 @@ import { canonicalJson, hashJson, sha256Hex } from '../core/hash.js';
 import type { Pipeline } from '../core/pipeline.js';
 import { type PlannedBlock, type RunBinding, type RunManifest, executionKey, planBlocks } from '../core/run.js';
 import { RUN_SCHEMA_VERSION } from '../core/run-manifest.js';
+import { runData } from '../core/column-roles.js';
 import { appendAudit } from './audit.js';
 import { BFLY_VERSION } from '../core/version.js';
 import { tempName, writeJsonAtomic } from './atomic.js';
@@ -197,6 +198,10 @@ export function snapshotRun(root: string, plan: RunPlan, now = new Date()): Crea
         draftRevision: plan.draftRevision ?? null,
         dataset: plan.dataset,
         binding: plan.binding,
+        data: (() => {
+          const d = getDataset(root, plan.dataset.id);
+          return runData(d.columns, d.rows, plan.binding.target, plan.pipeline);
+        })(),
         pipelineHash: plan.pipelineHash,
         hooks: plan.hooks.map((h) => ({ id: h.id, block: h.block, type: h.type, hash: h.hash, origin: h.origin })),
         executionKey: plan.executionKey,

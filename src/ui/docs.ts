@@ -8,7 +8,7 @@ import { stringify } from 'yaml';
 
 const cell = (s: string): string => s.replaceAll('|', '\\|').replaceAll('\n', ' ');
 const sentence = (s: string): string => `${s.charAt(0).toUpperCase()}${s.slice(1)}${/[.)]$/.test(s) ? '' : '.'}`;
-const dflt = (f: FieldDoc): string => (f.default === undefined ? '' : `\`${JSON.stringify(f.default)}\``);
+const dflt = (f: FieldDoc): string => (f.defaultByTask !== undefined ? Object.entries(f.defaultByTask).map(([t, v]) => `\`${JSON.stringify(v)}\` (${t})`).join(', ') : f.default === undefined ? '' : `\`${JSON.stringify(f.default)}\``);
 
 function fieldTable(fs: readonly FieldDoc[]): string {
   if (fs.length === 0) return '(no config)\n';

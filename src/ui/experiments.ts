@@ -63,8 +63,14 @@ export function renderPipelineSummary(file: string, p: Pipeline): string {
   return `${file} is valid: seed ${p.seed}, ${p.blocks.length} blocks (${p.blocks.map((b) => b.id).join(' → ')})${p.blocks.some((b) => b.hooks.length) ? `, ${p.blocks.reduce((n, b) => n + b.hooks.length, 0)} hooks` : ''}\n`;
 }
 
+/** A field's default, per task when it depends on the task. */
+export function defaultText(f: BlockDoc['fields'][number]): string {
+  if (f.defaultByTask !== undefined) return Object.entries(f.defaultByTask).map(([t, v]) => `${JSON.stringify(v)} (${t})`).join(', ');
+  return f.default === undefined ? '-' : JSON.stringify(f.default);
+}
+
 function fieldRows(fields: BlockDoc['fields']): string {
-  return renderTable(['  FIELD', 'TYPE', 'DEFAULT', 'DOC'], fields.map((f) => [`  ${f.path}`, f.type, f.default === undefined ? '-' : JSON.stringify(f.default), f.doc ?? '']));
+  return renderTable(['  FIELD', 'TYPE', 'DEFAULT', 'DOC'], fields.map((f) => [`  ${f.path}`, f.type, defaultText(f), f.doc ?? '']));
 }
 
 /** `bfly blocks`. */

@@ -87,3 +87,36 @@ export function renderTable(headers: string[], rawRows: string[][], align: Align
   const line = (cells: string[]): string => cells.map((c, i) => pad(c, i)).join('  ').trimEnd();
   return [line(headers), ...rows.map(line)].join('\n') + '\n';
 }
+
+/** Longest list or map a table cell shows whole, in characters of JSON. */
+const BRIEF_MAX = 40;
+
+/**
+ * A list or map value for a table cell: whole when short, otherwise summarised by its size and
+ * named after its key (`4 candidates`, `3 fields`). `--json` always carries the whole value.
+ * Strings that hold JSON (as compare's flattened params do) are summarised the same way.
+ *
+ * @example
+ * briefValue([{ model: 'knn' }, { model: 'mlp' }, …], 'model_selection.candidates') // '4 candidates'
+ */
+export function briefValue(v: unknown, key = ''): string {
+  let value = v;
+  if (typeof v === 'string') {
+    if (v.length <= BRIEF_MAX || !/^[[{]/.test(v)) return v;
+    try {
+      value = JSON.parse(v);
+    } catch {
+      return v;
+    }
+  }
+  const text = JSON.stringify(value);
+  if (text.length <= BRIEF_MAX) return text;
+  const noun = key.split('.').at(-1) ?? '';
+  if (Array.isArray(value)) {
+    const n = value.length;
+    const word = /^[a-z_]+s$/.test(noun) ? (n === 1 ? noun.slice(0, -1) : noun) : n === 1 ? 'item' : 'items';
+    return `${n} ${word}`;
+  }
+  const k = Object.keys(value as object).length;
+  return `{${k} ${k === 1 ? 'field' : 'fields'}}`;
+}

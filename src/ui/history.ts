@@ -8,8 +8,8 @@ import { type RunSummary, varyingParams } from '../core/run-summary.js';
 import type { ExperimentStatus } from '../runner/run-experiment.js';
 import type { FsckReport } from '../store/fsck.js';
 import type { GcReport } from '../store/gc.js';
-import { fmtBytes, fmtNumber, renderTable } from './format.js';
-import { fmtDuration, renderMetricsTable } from './run.js';
+import { briefValue, fmtBytes, fmtNumber, renderTable } from './format.js';
+import { fmtDuration, renderDataTable, renderMetricsTable, selectionLine } from './run.js';
 
 function age(iso: string, now: number): string {
   const s = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
@@ -30,11 +30,11 @@ export function parseColumns(src: string): string[] {
   return cols;
 }
 
-function plain(v: unknown): string {
+function plain(v: unknown, key = ''): string {
   if (v === undefined || v === null) return '-';
   if (typeof v === 'number') return fmtNumber(v);
   if (typeof v === 'string') return v;
-  return JSON.stringify(v);
+  return briefValue(v, key);
 }
 
 /**
@@ -61,13 +61,13 @@ export function renderRunsTable(runs: RunSummary[], o: { columns?: string[]; now
       case 'value':
         return plain(m.metrics?.[metric]);
       case 'params':
-        return keyParams.map((k) => `${k.replace(/^params\./, '')}=${plain(fieldValue(m, k))}`).join(' ');
+        return keyParams.map((k) => `${k.replace(/^params\./, '')}=${plain(fieldValue(m, k), k)}`).join(' ');
       case 'model':
-        return m.model ? 'yes' : '';
+        return m.selection ? m.selection.label : m.model ? 'yes' : '';
       case 'batch':
         return m.batches.length === 0 ? '-' : m.batches.join(',');
       default:
-        return plain(fieldValue(m, c));
+        return plain(fieldValue(m, c), c);
     }
   };
   const right = (c: string): boolean => ['age', 'duration', 'value', 'seed'].includes(c) || c.startsWith('metrics.') || c === 'durationMs';
@@ -86,6 +86,7 @@ export function renderRunShow(run: RunManifest, dir: string): string {
     `experiment  ${run.experiment}: predict ${run.binding.target} (${run.binding.task}), metric ${run.binding.metric}`,
     `dataset     ${run.dataset.name} ${run.dataset.hash}`,
     `seed        ${run.seed}`,
+    ...(run.selection ? [`model       ${selectionLine(run.selection)}`] : []),
     `pipeline    ${run.pipelineHash}`,
     `key         ${run.executionKey}`,
     `env         bfly ${run.env.bfly}, node ${run.env.node}, ${run.env.platform}, backend ${run.env.backend}`,
@@ -94,6 +95,7 @@ export function renderRunShow(run: RunManifest, dir: string): string {
     '',
   ];
   if (run.error) out.push(printable(`error       ${run.error.category}${run.error.block ? ` in block ${run.error.block}` : ''}${run.error.hook ? `, hook ${run.error.hook}` : ''}: ${run.error.message}`), ...(run.error.hint ? [`  hint: ${printable(run.error.hint)}`] : []), '');
+  if (run.data !== undefined) out.push(renderDataTable(run.data));
   if (Object.keys(run.metrics).length > 0) out.push(renderMetricsTable(run));
   out.push(renderTable(['block', 'type', 'status', 'time', 'cached'], run.blocks.map((b) => [b.id, b.type, b.status, b.durationMs === null ? '-' : fmtDuration(b.durationMs), b.cached ? 'cached' : ''])));
   if (run.hooks.length > 0) out.push('', renderTable(['hook', 'block', 'type', 'source', 'sha256'], run.hooks.map((h) => [h.id, h.block, h.type, h.origin, h.hash])));
@@ -101,8 +103,8 @@ export function renderRunShow(run: RunManifest, dir: string): string {
   return out.join('\n').replace(/\n+$/, '') + '\n';
 }
 
-function cell(v: string | number | null): string {
-  return v === null ? '-' : typeof v === 'number' ? fmtNumber(v) : v;
+function cell(v: string | number | null, key = ''): string {
+  return v === null ? '-' : typeof v === 'number' ? fmtNumber(v) : briefValue(v, key);
 }
 
 /** What {@link renderCompare} adds below the table. */
@@ -123,7 +125,7 @@ export function renderCompare(ids: string[], rows: CompareRow[], x: CompareExtra
     `${r.section === 'params' ? '' : `${r.section}: `}${r.key}`,
     ...r.values.map((v, i) => {
       const d = r.deltas?.[i];
-      return d ? `${cell(v)} (${d.delta >= 0 ? '+' : ''}${fmtNumber(d.delta)}${d.better === null ? '' : d.better ? ' better' : ' worse'})` : cell(v);
+      return d ? `${cell(v)} (${d.delta >= 0 ? '+' : ''}${fmtNumber(d.delta)}${d.better === null ? '' : d.better ? ' better' : ' worse'})` : cell(v, r.key);
     }),
   ];
   const out: string[] = [rows.length === 0 ? 'no differences: the runs have the same config, data, hooks, seed and metrics\n' : renderTable(['', ...ids], rows.map(render))];

@@ -1,6 +1,9 @@
 import { METRICS } from '../core/metrics-info.js';
 import type { RunEvent } from '../core/events.js';
 import type { RunManifest } from '../core/run.js';
+import type { RunData, RunSelection } from '../core/contracts/run.js';
+import { dataSummary } from '../core/column-roles.js';
+import { candidateName } from '../core/candidate-name.js';
 import type { RunPreview } from '../runner/run-experiment.js';
 import { printable } from '../core/printable.js';
 import { fmtBytes, fmtNumber, grouped, renderTable } from './format.js';
@@ -25,6 +28,26 @@ export function renderMetricsTable(run: Pick<RunManifest, 'metrics' | 'binding'>
   );
 }
 
+/** Most column rows a data table prints (the rest are counted; `bfly show --json` has them all). */
+const DATA_TABLE_MAX = 40;
+
+/**
+ * The run's data: a line of counts, then every column with its type, how the run uses it and
+ * why (at most {@link DATA_TABLE_MAX} rows unless `all`). Column names and reasons are user
+ * data: made printable.
+ */
+export function renderDataTable(d: RunData, o: { all?: boolean } = {}): string {
+  const shown = o.all === true ? d.columns : d.columns.slice(0, DATA_TABLE_MAX);
+  const more = d.columns.length - shown.length;
+  return `data: ${printable(dataSummary(d))}\n${renderTable(['column', 'type', 'use', 'why'], shown.map((c) => [printable(c.name), c.type, c.use, printable(c.reason)]))}${more > 0 ? `(${more} more columns: bfly show --json lists them all)\n` : ''}`;
+}
+
+/** The model a run trained, e.g. `knn (n_neighbors=15) [knn-2], cv accuracy 0.9712 ± 0.0123`. */
+export function selectionLine(s: RunSelection): string {
+  const cv = s.cv === null ? '' : `, cv ${s.cv.metric} ${fmtNumber(s.cv.mean)}${s.cv.std === null ? '' : ` ± ${fmtNumber(s.cv.std)}`}`;
+  return printable(`${candidateName({ id: s.candidate, label: s.label, model: s.model })}${cv}`);
+}
+
 /** The human summary of a finished (or reused) run, printed on stdout. */
 export function renderRunResult(run: RunManifest): string {
   if (run.reused) return `up to date: run ${run.id} (same execution key; --force runs it again)\n${renderMetricsTable(run)}`;
@@ -35,7 +58,9 @@ export function renderRunResult(run: RunManifest): string {
     return `${head}${e ? `${printable(`${e.block ? `block ${e.block}: ` : ''}${e.message}`)}\n${e.hint ? `  hint: ${printable(e.hint)}\n` : ''}` : ''}`;
   }
   const artifacts = run.artifacts.length > 0 ? `artifacts: .butterfly/runs/${run.id}/artifacts/ (${run.artifacts.map((a) => a.name).join(', ')})\n` : '';
-  return `${head}${renderMetricsTable(run)}${artifacts}`;
+  const data = run.data === undefined ? '' : `${renderDataTable(run.data)}\n`;
+  const model = run.selection ? `model: ${selectionLine(run.selection)}\n` : '';
+  return `${head}${data}${model}${renderMetricsTable(run)}${artifacts}`;
 }
 
 /** `bfly run --dry-run`: the plan, block by block. */

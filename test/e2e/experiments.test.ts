@@ -136,6 +136,49 @@ describe('bfly pipeline', () => {
     await run(['pipeline', 'set', 'penguins', 'blocks.model_selection.config.cv=5']);
   });
 
+  it('set takes a[4].b and a.4.b paths and changes only the lines it sets (a diff of the file)', async () => {
+    const before = readFileSync(file(), 'utf8').split('\n');
+    const sets = [
+      'blocks.model_selection.config.candidates[1].params.n_estimators=50',
+      'blocks.model_selection.config.candidates.3.params={hidden_layer_sizes: [32], epochs: 5}',
+      'blocks.model_selection.config.candidates[4]={model: knn, params: {n_neighbors: 7}}',
+    ];
+    const r = await run(['pipeline', 'set', 'penguins', ...sets, 'blocks.split.config.test_size=2']);
+    // one invalid value: the whole set is refused, nothing written
+    expect(r.exitCode).toBe(4);
+    expect(readFileSync(file(), 'utf8').split('\n')).toEqual(before);
+    const ok = await run(['pipeline', 'set', 'penguins', ...sets, 'blocks.split.config.test_size=0.25', 'blocks.explain.config.max_rows=1000']);
+    expect(ok.exitCode, ok.stderr).toBe(0);
+    const after = readFileSync(file(), 'utf8').split('\n');
+    const changed = (a: string[], b: string[]): string[] => a.filter((l) => !b.includes(l));
+    expect(changed(after, before)).toEqual([
+      '      test_size: 0.25',
+      '          params: {n_estimators: 50}',
+      '          params: {hidden_layer_sizes: [32], epochs: 5}',
+      '        - {model: knn, params: {n_neighbors: 7}}',
+      '      max_rows: 1000',
+    ]);
+    expect(changed(before, after)).toEqual(['      test_size: 0.2', '          params: {n_estimators: 100}', '          params: {hidden_layer_sizes: [64, 64], epochs: 20}']);
+    // every other line, comments and `{C: 1.0}` included, is byte for byte the same
+    expect(after.filter((l) => before.includes(l))).toEqual(before.filter((l) => after.includes(l)));
+    expect(after).toContain('          params: {C: 1.0}');
+
+    for (const [path, message] of [
+      ['blocks.model_selection.config.candidates[x].params', /\[x\] is not a list index/],
+      ['blocks.model_selection.config.candidates[1.params', /a `\[` without its `\]`/],
+      ['blocks.model_selection.config.candidates]1', /a `\]` without its `\[`/],
+      ['blocks.model_selection.config.candidates[1]params', /"p" after `\]`/],
+      ['blocks.model_selection.config.candidates[9].model', /index 9 is past the end of a list of 5/],
+    ] as const) {
+      const b = await run(['pipeline', 'set', 'penguins', `${path}=knn`]);
+      expect([b.exitCode, b.stderr]).toEqual([4, expect.stringMatching(message)]);
+    }
+    expect(readFileSync(file(), 'utf8').split('\n')).toEqual(after);
+    const help = await run(['pipeline', 'set', '--help']);
+    expect(help.stdout).toContain('candidates[1].params.n_neighbors=15');
+    writeFileSync(file(), before.join('\n'));
+  });
+
   it('edit: a valid edit is saved; an invalid one is shown and can be re-opened, like kubectl edit', async () => {
     const editor = join(dir, 'editor.sh');
     const counter = join(dir, 'count');
@@ -165,5 +208,11 @@ describe('bfly pipeline', () => {
     expect(j.models.map((m: { model: string }) => m.model)).toContain('gradient_boosting');
     const human = (await run(['blocks'])).stdout;
     expect(human).toMatch(/test_size\s+number \(0, 1\)\s+0\.2\s+share of rows held out for the test split/);
+    // defaults that depend on the task are shown per task (a regression forest tries every feature)
+    const rf = j.models.find((m: { model: string }) => m.model === 'random_forest');
+    expect(rf.defaultsByTask.classification.max_features).toBe('sqrt');
+    expect(rf.defaultsByTask.regression.max_features).toBe('all');
+    expect(rf.fields.find((f: { path: string }) => f.path === 'max_features').defaultByTask).toEqual({ classification: 'sqrt', regression: 'all' });
+    expect(human).toMatch(/max_features\s+.*"sqrt" \(classification\), "all" \(regression\)/);
   });
 });

@@ -280,7 +280,7 @@ describe('bfly runs and bfly show', () => {
     expect(fast.every((r: { experiment: string; status: string }) => r.experiment === 'fast' && r.status === 'succeeded')).toBe(true);
     const table = (await run(['runs', '--experiment', 'cars'])).stdout;
     expect(table.split('\n')[0]).toMatch(/^run\s+experiment\s+status\s+age\s+duration\s+metric\s+value\s+(params\s+)?model\s+seed$/);
-    expect(table).toMatch(/cars\s+succeeded\s+\d+[smhd] ago\s+[\d.]+ m?s\s+rmse ↓\s+[\d.]+\s+(\S+=\S+\s+)*yes/);
+    expect(table).toMatch(/cars\s+succeeded\s+\d+[smhd] ago\s+[\d.]+ m?s\s+rmse ↓\s+[\d.]+\s+(\S+=\S+\s+)*gradient_boosting\s+\d+\n/);
     const shown = await run(['show', 'fast@latest']);
     expect(shown.stdout).toMatch(/^run \d{8}-\d{9}-[0-9a-f]{6}\s+succeeded/);
     expect(shown.stdout).toMatch(/model_selection\s+model_selection\s+succeeded/);

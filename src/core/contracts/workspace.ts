@@ -120,7 +120,13 @@ export const hookUntrusted = z.object({ hash: z.string(), removed: z.boolean() }
 /** `bfly hook untrust --json`. */
 export type HookUntrusted = z.infer<typeof hookUntrusted>;
 
-export const fieldDoc = z.object({ path: z.string(), type: z.string(), default: z.unknown().optional(), doc: z.string().optional() });
+export const fieldDoc = z.object({
+  path: z.string(),
+  type: z.string(),
+  default: z.unknown().optional(),
+  defaultByTask: z.record(z.string(), z.unknown()).optional().describe('the default per task, when it depends on the task'),
+  doc: z.string().optional(),
+});
 /** A config field of a block or model. */
 export type FieldDoc = z.infer<typeof fieldDoc>;
 
@@ -139,7 +145,7 @@ export const blockDoc = z
 /** What `bfly blocks --json` prints for a block type. */
 export type BlockDoc = z.infer<typeof blockDoc>;
 
-export const modelDoc = z.object({ model: z.string(), tasks: z.array(z.string()), doc: z.string(), fields: z.array(fieldDoc), defaults: z.record(z.string(), z.unknown()) }).meta({ id: 'ModelDoc', description: 'A model type: its tasks and hyperparameters.' });
+export const modelDoc = z.object({ model: z.string(), tasks: z.array(z.string()), doc: z.string(), fields: z.array(fieldDoc), defaults: z.record(z.string(), z.unknown()).describe("the defaults of the model's first task"), defaultsByTask: z.record(z.string(), z.record(z.string(), z.unknown())).describe('the defaults for each task the model serves') }).meta({ id: 'ModelDoc', description: 'A model type: its tasks and hyperparameters.' });
 /** What `bfly blocks --json` prints for a model type. */
 export type ModelDoc = z.infer<typeof modelDoc>;
 

@@ -1,4 +1,5 @@
 import { METRICS } from '../../core/catalog.js';
+import { candidateName } from '../../core/candidates.js';
 import { chainSpecs } from '../../ml/chain.js';
 import { type Candidate, crossValidate } from '../../ml/cv.js';
 import type { BlockContext } from '../context.js';
@@ -23,7 +24,7 @@ export async function runModelSelection(ctx: BlockContext): Promise<void> {
     classes,
     metric,
     stages: chainSpecs(train.stages),
-    onProgress: (done, total, model) => ctx.progress(done, total, `${model} (fold ${((done - 1) % c.cv) + 1}/${c.cv})`),
+    onProgress: (done, total, label) => ctx.progress(done, total, `${label} (fold ${((done - 1) % c.cv) + 1}/${c.cv})`),
     fit: async (name, params, X, y, k, seed, onFit) => {
       await ctx.yield();
       ctx.checkCancelled();
@@ -32,10 +33,10 @@ export async function runModelSelection(ctx: BlockContext): Promise<void> {
   });
   const board: LeaderboardSlot = { metric, higherIsBetter: METRICS[metric].higherIsBetter, folds: c.cv, candidates: cv.leaderboard };
   const best = cv.leaderboard[0];
-  const selection: SelectionSlot = { model: best.model, params: best.params, metric, score: best.metrics[metric]?.mean ?? NaN };
+  const selection: SelectionSlot = { model: best.model, params: best.params, metric, score: best.metrics[metric]?.mean ?? NaN, std: best.metrics[metric]?.std ?? NaN, candidate: best.id, label: best.label };
   ctx.write('leaderboard', board);
   ctx.write('selection', selection);
   ctx.artifact('leaderboard.json', 'leaderboard', JSON.stringify(board, null, 2) + '\n');
-  for (const e of cv.leaderboard) ctx.log('info', `${e.model}: ${metric} ${fmt(e.metrics[metric]?.mean ?? NaN)} ± ${fmt(e.metrics[metric]?.std ?? NaN)}`);
-  ctx.log('info', `best: ${best.model}`);
+  for (const e of cv.leaderboard) ctx.log('info', `${candidateName(e)}: ${metric} ${fmt(e.metrics[metric]?.mean ?? NaN)} ± ${fmt(e.metrics[metric]?.std ?? NaN)}`);
+  ctx.log('info', `best: ${candidateName(best)}`);
 }

@@ -1,6 +1,7 @@
 import type { BlockContext, RunInfo } from '../context.js';
 import type { ExplanationSlot, LeaderboardSlot, MetricsSlot, PredictionsSlot, SelectionSlot } from '../slots.js';
 import { runPlots } from '../plots.js';
+import { dataSummary } from '../../core/column-roles.js';
 import { renderSvg } from '../render-svg.js';
 
 /** A piece of the report, rendered both as notebook Markdown and as HTML. */
@@ -17,6 +18,13 @@ export function reportContent(run: RunInfo, title: string, m: MetricsSlot, board
     { kind: 'p', text: `Run \`${run.id}\` of experiment **${run.experiment}**: predict **${run.binding.target}** (${run.binding.task}: ${run.taskReason}), judged by **${run.binding.metric}**.` },
     { kind: 'p', text: `Dataset **${run.dataset.name}**, ${run.datasetRows} rows (\`${run.dataset.hash}\`); seed ${run.seed}; ${m.rows} test rows.` },
   ]);
+  if (run.data !== undefined) {
+    cells.push([
+      { kind: 'h', level: 2, text: 'Data' },
+      { kind: 'p', text: `${dataSummary(run.data)}.` },
+      { kind: 'table', head: ['column', 'type', 'use', 'why'], rows: run.data.columns.map((c) => [c.name, c.type, c.use, c.reason]) },
+    ]);
+  }
   const names = [m.metric, ...Object.keys(m.values).filter((n) => n !== m.metric)].filter((n) => n in m.values);
   cells.push([{ kind: 'h', level: 2, text: 'Test metrics' }, { kind: 'table', head: ['metric', 'value'], rows: names.map((n) => [n === m.metric ? `**${n}**` : n, num(m.values[n])]) }]);
   if (m.confusionMatrix !== null) {
@@ -32,8 +40,8 @@ export function reportContent(run: RunInfo, title: string, m: MetricsSlot, board
   if (board !== undefined) {
     cells.push([
       { kind: 'h', level: 2, text: 'Model selection' },
-      { kind: 'p', text: `${board.folds}-fold cross-validation on the training rows, ranked by ${board.metric} (${board.higherIsBetter ? 'higher' : 'lower'} is better)${sel ? `; **${sel.model}** was trained` : ''}.` },
-      { kind: 'table', head: ['rank', 'model', `${board.metric} (mean ± std)`, 'fit time per fold (s)'], rows: board.candidates.map((e, i) => [String(i + 1), e.model, `${num(e.metrics[board.metric]?.mean)} ± ${num(e.metrics[board.metric]?.std)}`, e.fitSeconds.toFixed(3)]) },
+      { kind: 'p', text: `${board.folds}-fold cross-validation on the training rows, ranked by ${board.metric} (${board.higherIsBetter ? 'higher' : 'lower'} is better)${sel ? `; **${sel.label ?? sel.model}** was trained` : ''}.` },
+      { kind: 'table', head: ['rank', 'candidate', 'id', `${board.metric} (mean ± std)`, 'fit time per fold (s)'], rows: board.candidates.map((e, i) => [String(i + 1), e.label ?? e.model, e.id ?? '', `${num(e.metrics[board.metric]?.mean)} ± ${num(e.metrics[board.metric]?.std)}`, e.fitSeconds.toFixed(3)]) },
       ...plot('cv_scores'),
     ]);
   }

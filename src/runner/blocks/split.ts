@@ -8,8 +8,19 @@ import type { PartSlot } from '../slots.js';
 
 /** `split`: seeded (stratified for classification by default) train/test split of the rows. */
 export function runSplit(ctx: BlockContext): void {
-  const c = ctx.block.config as { test_size: number; stratify: boolean | 'auto'; shuffle: boolean };
+  const c = ctx.block.config as { test_size: number; stratify: boolean | 'auto'; shuffle: boolean; missing_target?: 'drop' | 'error' };
   const ds = ctx.read<DatasetSlot>('dataset');
+  const missing = ds.missingTarget ?? 0;
+  if (missing > 0) {
+    const target = ctx.run.binding.target;
+    if (c.missing_target === 'error') {
+      throw new ValidationError('MISSING_TARGET', `${missing.toLocaleString('en-US')} of ${(missing + ds.rows.length).toLocaleString('en-US')} rows have no value in the target ${JSON.stringify(target)}`, {
+        hint: `fill them in and import the dataset again, or let the run leave them out: bfly pipeline set ${ctx.run.experiment} blocks.${ctx.block.id}.config.missing_target=drop`,
+        data: { rows: missing },
+      });
+    }
+    ctx.log('info', `${missing.toLocaleString('en-US')} rows without a value in ${target} left out`);
+  }
   const classification = ctx.run.binding.task === 'classification';
   const stratify = c.stratify === 'auto' ? classification : c.stratify;
   if (stratify && !classification) throw new ValidationError('STRATIFY_REGRESSION', 'stratify needs classes; this experiment is a regression', { hint: 'set blocks.split.config.stratify=false' });

@@ -1,4 +1,4 @@
-import { MODELS } from '../../core/catalog.js';
+import { MODELS, resolveModelParams } from '../../core/catalog.js';
 import { ValidationError } from '../../core/errors.js';
 import { FINAL_PREPROCESS, applyChain, chainMatrix, fitStage } from '../../ml/chain.js';
 import type { BlockContext } from '../context.js';
@@ -20,7 +20,7 @@ export async function runTrain(ctx: BlockContext): Promise<void> {
     const info = MODELS[c.model];
     if (info === undefined) throw new ValidationError('UNKNOWN_MODEL', `unknown model ${c.model}`, { hint: 'see `bfly blocks`' });
     name = c.model;
-    params = info.params.parse(c.params) as Record<string, unknown>;
+    params = resolveModelParams(c.model, c.params, ctx.run.binding.task === 'classification' ? 'classification' : 'regression');
   }
   let stages = train.stages;
   if (stages.at(-1)?.kind !== 'preprocess') {

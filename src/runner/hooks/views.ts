@@ -138,7 +138,7 @@ export function viewToSlot(slot: string, view: unknown, previous: unknown, hook:
     case 'dataset': {
       const d = previous as DatasetSlot;
       const f = parseFrameView(view, slot, hook, d.classes);
-      return { frame: f.frame, y: f.y, rows: f.rows, classes: d.classes, inputs: f.inputs, skipped: d.skipped } satisfies DatasetSlot;
+      return { frame: f.frame, y: f.y, rows: f.rows, classes: d.classes, inputs: f.inputs, skipped: d.skipped, missingTarget: d.missingTarget } satisfies DatasetSlot;
     }
     case 'train':
     case 'test': {
@@ -152,10 +152,21 @@ export function viewToSlot(slot: string, view: unknown, previous: unknown, hook:
       const v = view as Partial<SelectionSlot> | null;
       const info = typeof v?.model === 'string' ? MODELS[v.model] : undefined;
       if (info === undefined || !info.tasks.includes(ctx.task as never)) throw bad(slot, hook, `model must be one of: ${Object.keys(MODELS).filter((m) => MODELS[m].tasks.includes(ctx.task as never)).join(', ')}`);
-      const parsed = info.params.safeParse(v!.params ?? {});
+      const parsed = info.params.safeParse({ ...info.taskDefaults?.[ctx.task as 'classification' | 'regression'], ...(v!.params ?? {}) });
       if (!parsed.success) throw bad(slot, hook, `params: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
       const prev = previous as SelectionSlot | undefined;
-      return { model: v!.model!, params: parsed.data as Record<string, unknown>, metric: prev?.metric ?? '', score: typeof v!.score === 'number' ? v!.score : NaN } satisfies SelectionSlot;
+      const params = parsed.data as Record<string, unknown>;
+      // Still the same candidate only when the hook kept its model and params.
+      const kept = prev !== undefined && prev.model === v!.model && JSON.stringify(prev.params) === JSON.stringify(params);
+      return {
+        model: v!.model!,
+        params,
+        metric: prev?.metric ?? '',
+        score: typeof v!.score === 'number' ? v!.score : NaN,
+        ...(kept && prev.std !== undefined ? { std: prev.std } : {}),
+        candidate: kept ? (prev.candidate ?? null) : null,
+        label: kept && prev.label !== undefined ? prev.label : `${v!.model} (chosen by hook ${hook})`,
+      } satisfies SelectionSlot;
     }
     case 'metrics': {
       const m = previous as MetricsSlot;

@@ -1,0 +1,106 @@
+import type { DatasetColumn } from './contracts/dataset.js';
+import type { ColumnRole, RunData } from './contracts/run.js';
+import type { Pipeline } from './pipeline.js';
+
+const n = (x: number): string => x.toLocaleString('en-US');
+const plural = (x: number, word: string): string => `${n(x)} ${word}${x === 1 ? '' : 's'}`;
+
+/** Every column a pipeline's `drop` settings name, with where it is named. */
+function droppedByPipeline(pipeline: Pick<Pipeline, 'blocks'>): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const b of pipeline.blocks) {
+    if (b.type === 'features') {
+      for (const s of (b.config.steps ?? []) as Array<{ op: string; columns?: string[] }>) if (s.op === 'drop') for (const c of s.columns ?? []) if (!out.has(c)) out.set(c, `dropped by the pipeline (${b.id}: drop step)`);
+    } else if (b.type === 'preprocess') {
+      for (const c of (b.config.drop ?? []) as string[]) if (!out.has(c)) out.set(c, `dropped by the pipeline (${b.id}.drop)`);
+    }
+  }
+  return out;
+}
+
+/** The date-part steps of a pipeline: which columns they split (empty list: every date column). */
+function datePartColumns(pipeline: Pick<Pipeline, 'blocks'>): { all: boolean; names: Set<string>; parts: Map<string, string[]> } {
+  const names = new Set<string>();
+  const parts = new Map<string, string[]>();
+  let all = false;
+  let allParts: string[] = [];
+  for (const b of pipeline.blocks) {
+    if (b.type !== 'features') continue;
+    for (const s of (b.config.steps ?? []) as Array<{ op: string; columns?: string[]; parts?: string[] }>) {
+      if (s.op !== 'date_parts') continue;
+      if ((s.columns ?? []).length === 0) {
+        all = true;
+        allParts = s.parts ?? [];
+      }
+      for (const c of s.columns ?? []) {
+        names.add(c);
+        parts.set(c, s.parts ?? []);
+      }
+    }
+  }
+  if (all) parts.set('*', allParts);
+  return { all, names, parts };
+}
+
+/** Whether preprocessing drops constant columns (its default). */
+function dropsConstant(pipeline: Pick<Pipeline, 'blocks'>): boolean {
+  const pre = pipeline.blocks.filter((b) => b.type === 'preprocess');
+  return pre.length === 0 || pre.some((b) => b.config.drop_constant !== false);
+}
+
+/**
+ * How a run uses each column of its dataset, and why: the target; numbers, booleans and
+ * integers as numeric features; categories; dates (split into parts by a `date_parts` step, else
+ * used as a number); free text; and what is dropped: columns the pipeline drops, columns with no
+ * value, constant columns, free-text columns no step reads. Decided from the dataset's schema
+ * and the pipeline, before any block runs, so a cached run says the same.
+ *
+ * @example
+ * columnRoles(dataset.columns, 'Species', pipeline).find((c) => c.name === 'Island') // { use: 'category', … }
+ */
+export function columnRoles(columns: readonly DatasetColumn[], target: string, pipeline: Pick<Pipeline, 'blocks'>): ColumnRole[] {
+  const dropped = droppedByPipeline(pipeline);
+  const dates = datePartColumns(pipeline);
+  const constantDropped = dropsConstant(pipeline);
+  return columns.map((c): ColumnRole => {
+    const role = (use: ColumnRole['use'], reason: string): ColumnRole => ({ name: c.name, type: c.type, use, reason });
+    if (c.name === target) return role('target', `the experiment's target${c.missing > 0 ? ` (${plural(c.missing, 'row')} without a value are left out)` : ''}`);
+    const byPipeline = dropped.get(c.name);
+    if (byPipeline !== undefined) return role('dropped', byPipeline);
+    const count = c.stats.count;
+    if (count === 0) return role('dropped', 'every value is missing');
+    if (constantDropped && c.distinct === 1 && c.missing === 0) return role('dropped', 'constant: a single value in every row');
+    switch (c.type) {
+      case 'number':
+      case 'integer':
+        return role('numeric', `${c.type === 'integer' ? 'whole numbers' : 'numbers'}, ${plural(c.distinct, 'distinct value')}${c.missing > 0 ? `, ${n(c.missing)} missing (imputed)` : ''}`);
+      case 'boolean':
+        return role('numeric', `true/false as 1/0${c.missing > 0 ? `, ${n(c.missing)} missing (imputed)` : ''}`);
+      case 'category':
+        return role('category', `${plural(c.distinct, 'level')}${c.missing > 0 ? `, ${n(c.missing)} missing (imputed)` : ''}`);
+      case 'datetime': {
+        const parts = dates.parts.get(c.name) ?? (dates.all ? dates.parts.get('*') : undefined);
+        return role('date', parts !== undefined ? `dates, split into ${parts.join(', ')}` : 'dates, used as a number (time since 1970); a date_parts step splits them into year, month, …');
+      }
+      case 'text':
+        if (c.distinct >= count && count > 1) return role('dropped', `identifier-like: a different value in each of ${plural(count, 'row')}`);
+        return role('dropped', `free text (${plural(c.distinct, 'distinct value')}): no step reads text`);
+    }
+  });
+}
+
+/** The `data` section of a run before its split: every column's role and the row counts. */
+export function runData(columns: readonly DatasetColumn[], rows: number, target: string, pipeline: Pick<Pipeline, 'blocks'>): RunData {
+  const roles = columnRoles(columns, target, pipeline);
+  const t = columns.find((c) => c.name === target);
+  return { rows, trainRows: null, testRows: null, droppedRows: { missingTarget: t?.missing ?? 0 }, columns: roles };
+}
+
+/** A one-line summary of a run's data, e.g. `3,201 rows (213 without a target dropped): 2,390 train, 598 test; 16 columns: …`. */
+export function dataSummary(d: RunData): string {
+  const uses: Array<ColumnRole['use']> = ['numeric', 'category', 'text', 'date', 'dropped'];
+  const counts = uses.map((u) => [u, d.columns.filter((c) => c.use === u).length] as const).filter(([, k]) => k > 0);
+  const rows = `${plural(d.rows, 'row')}${d.droppedRows.missingTarget > 0 ? ` (${n(d.droppedRows.missingTarget)} without a target dropped)` : ''}`;
+  const split = d.trainRows !== null && d.testRows !== null ? `: ${n(d.trainRows)} train, ${n(d.testRows)} test` : '';
+  return `${rows}${split}; ${plural(d.columns.length, 'column')}: 1 target, ${counts.map(([u, k]) => `${k} ${u}`).join(', ')}`;
+}
