@@ -132,7 +132,7 @@ export function buildProgram(): Command {
       .requiredOption('--dataset <ref>', 'dataset: NAME, NAME@V or a hash prefix')
       .requiredOption('--target <column>', 'the column to predict')
       .addOption(new Option('--task <task>', 'auto decides from the target column').choices(['auto', 'classification', 'regression']).default('auto'))
-      .option('--metric <metric>', "metric to optimise (default: accuracy or rmse)")
+      .option('--metric <metric>', 'metric to optimise, or auto (the default: rmse; accuracy, or balanced_accuracy when the largest class has 3x the rows of the smallest)', 'auto')
       .option('--template <template>', 'pipeline template name or YAML file (default: the task)'),
   ).action(async (name: string, _o, cmd: Command) => {
     const { experimentCreateCommand } = await import('./commands/experiment-create.js');

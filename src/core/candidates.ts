@@ -16,7 +16,7 @@ export interface ResolvedCandidate {
 }
 
 const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
-const show = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v));
+const show = (v: unknown): string => (v === undefined || v === null ? 'none' : typeof v === 'string' ? v : JSON.stringify(v));
 
 /**
  * The candidates' ids (`id:` in YAML, else `<model>-<n>`, n counting that model's candidates from

@@ -5,6 +5,8 @@ export { TASKS, type Task, type MetricInfo, METRICS, DEFAULT_METRIC, metricsFor 
 
 const positiveInt = z.number().int().positive();
 const fraction = z.number().gt(0).lt(1);
+// Optional, without a default: params written before it existed resolve as they did.
+const classWeight = z.enum(['balanced']).nullable().optional().describe('classification: `balanced` weighs each class inversely to its frequency (n / (classes × count)); default: every row alike');
 
 /** A model type: which tasks it serves, its hyper-parameters (zod, with defaults), a doc line. */
 export interface ModelInfo {
@@ -24,6 +26,7 @@ export const MODELS: Record<string, ModelInfo> = {
       C: z.number().positive().default(1).describe('inverse regularisation strength (smaller: stronger L2 penalty)'),
       max_iter: positiveInt.default(100).describe('most L-BFGS iterations'),
       tol: z.number().positive().default(1e-4).describe('stop when the gradient norm falls below this'),
+      class_weight: classWeight,
     }),
   },
   linear_regression: {
@@ -38,6 +41,7 @@ export const MODELS: Record<string, ModelInfo> = {
       criterion: z.enum(['gini', 'entropy', 'mse']).optional().describe('split quality (default: gini for classification, mse for regression)'),
       max_depth: positiveInt.nullable().default(null).describe('deepest level (null: until leaves are pure or too small)'),
       min_samples_leaf: positiveInt.default(1).describe('fewest training rows in a leaf'),
+      class_weight: classWeight,
     }),
   },
   random_forest: {
@@ -51,6 +55,7 @@ export const MODELS: Record<string, ModelInfo> = {
       max_features: z.union([z.enum(['sqrt', 'log2', 'all']), fraction]).default('sqrt').describe('features tried per split: sqrt, log2 or all of them, or a fraction (default: sqrt for classification, all for regression)'),
       min_samples_leaf: positiveInt.default(1).describe('fewest training rows in a leaf'),
       bootstrap: z.boolean().default(true).describe('each tree sees a bootstrap sample of the rows'),
+      class_weight: classWeight,
     }),
   },
   gradient_boosting: {
@@ -67,6 +72,7 @@ export const MODELS: Record<string, ModelInfo> = {
       early_stopping: z.union([z.boolean(), z.literal('auto')]).default('auto').describe('stop when the validation loss stops improving (auto: above 10,000 rows)'),
       validation_fraction: fraction.default(0.1).describe('training rows held out for early stopping'),
       n_iter_no_change: positiveInt.default(10).describe('rounds without improvement before stopping'),
+      class_weight: classWeight,
     }),
   },
   knn: {
@@ -83,6 +89,7 @@ export const MODELS: Record<string, ModelInfo> = {
       batch_size: positiveInt.default(200).describe('rows per Adam step'),
       learning_rate: z.number().positive().default(0.001).describe('Adam learning rate'),
       alpha: z.number().nonnegative().default(1e-4).describe('L2 penalty on the weights'),
+      class_weight: classWeight,
     }),
   },
 };

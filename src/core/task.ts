@@ -58,9 +58,38 @@ export function decideTask(dataset: DatasetManifest, target: string, requested: 
   return { task: 'regression', reason: `${target} is a ${col.type} column with ${col.distinct} distinct values` };
 }
 
+/** A class whose rows are at least this many times those of another makes a target imbalanced. */
+export const IMBALANCE_RATIO = 3;
+
+/** The decided metric and why. */
+export interface MetricDecision {
+  metric: string;
+  reason: string;
+}
+
+/**
+ * `--metric auto`: rmse for regression; for classification, accuracy when the classes are
+ * balanced, balanced accuracy when the largest class has at least {@link IMBALANCE_RATIO} times
+ * the rows of the smallest (accuracy would reward a model that ignores the small classes).
+ * `counts`: rows per class (null when unknown: accuracy).
+ *
+ * @example
+ * decideMetric('classification', new Map([['sun', 641], ['fog', 101]])).metric // 'balanced_accuracy'
+ */
+export function decideMetric(task: Task, counts: ReadonlyMap<string, number> | null): MetricDecision {
+  if (task === 'regression' || counts === null || counts.size < 2) return { metric: DEFAULT_METRIC[task], reason: `the default for ${task}` };
+  const sorted = [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+  const [big, small] = [sorted[0], sorted[sorted.length - 1]];
+  const ratio = big[1] / small[1];
+  const n = (x: number): string => x.toLocaleString('en-US');
+  const both = `the largest class (${big[0]}, ${n(big[1])} rows) is ${ratio.toFixed(1)}x the smallest (${small[0]}, ${n(small[1])} rows)`;
+  if (ratio >= IMBALANCE_RATIO) return { metric: 'balanced_accuracy', reason: `imbalanced classes: ${both}; balanced accuracy weighs every class alike` };
+  return { metric: DEFAULT_METRIC[task], reason: `balanced classes: ${both}` };
+}
+
 /** The metric to optimise: `requested` if it fits the task, else the task's default. */
 export function chooseMetric(task: Task, requested?: string): string {
-  if (requested === undefined) return DEFAULT_METRIC[task];
+  if (requested === undefined || requested === 'auto') return DEFAULT_METRIC[task];
   const info = METRICS[requested];
   if (info === undefined) {
     throw new ValidationError('UNKNOWN_METRIC', `unknown metric ${JSON.stringify(requested)}${didYouMean(requested, Object.keys(METRICS))}`, { hint: `metrics for ${task}: ${metricsFor(task).join(', ')}` });

@@ -322,6 +322,8 @@ export function validatePipelineText(text: string, ctx: ValidationContext = {}):
       add([...path, 'model'], `${model} is for ${info.tasks.join('/')}, but this experiment is ${ctx.task}`, ctx.task === 'regression' && model === 'logistic_regression' ? 'did you mean `linear_regression`?' : ctx.task === 'classification' && model === 'linear_regression' ? 'did you mean `logistic_regression`?' : undefined);
     }
     addZod(info.params, params ?? {}, [...path, 'params']);
+    const cw = (params as Record<string, unknown> | null | undefined)?.class_weight;
+    if (ctx.task === 'regression' && cw !== undefined && cw !== null) add([...path, 'params', 'class_weight'], 'class_weight is for classification, but this experiment is regression', 'remove it: every row of a regression weighs the same');
   };
   const checkMetric = (path: Seg[], metric: string): void => {
     if (ctx.task !== undefined && METRICS[metric]?.task !== ctx.task) add(path, `metric ${metric} is for ${METRICS[metric]?.task}, but this experiment is ${ctx.task}`, `metrics for ${ctx.task}: ${metricsFor(ctx.task).join(', ')}`);

@@ -8,7 +8,7 @@ import type { Lineage, RunManifest } from './contracts/run.js';
 
 /** An experiment as `--json` prints it. */
 export function experimentView(e: Experiment & { pipelinePath: string }): ExperimentView {
-  return { name: e.name, dataset: { id: e.dataset.id, name: e.dataset.name, version: e.dataset.version, hash: e.dataset.hash }, target: e.target, task: e.task, taskReason: e.taskReason, metric: e.metric, template: e.template, pipelinePath: e.pipelinePath, createdAt: e.createdAt, description: e.description ?? null, formerNames: e.formerNames ?? [] };
+  return { name: e.name, dataset: { id: e.dataset.id, name: e.dataset.name, version: e.dataset.version, hash: e.dataset.hash }, target: e.target, task: e.task, taskReason: e.taskReason, metric: e.metric, ...(e.metricReason === undefined ? {} : { metricReason: e.metricReason }), template: e.template, pipelinePath: e.pipelinePath, createdAt: e.createdAt, description: e.description ?? null, formerNames: e.formerNames ?? [] };
 }
 
 /** An import's result: the dataset, and whether it was created now or already there. */

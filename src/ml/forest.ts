@@ -12,6 +12,8 @@ export interface ForestParams {
   min_samples_leaf: number;
   bootstrap: boolean;
   criterion?: 'gini' | 'entropy' | 'mse';
+  /** `balanced`: rows weigh n / (classes × their class's count) in the split criteria and leaves. */
+  class_weight?: 'balanced' | null;
 }
 
 /** A fitted forest (or single tree) as JSON. */
@@ -149,6 +151,16 @@ export function growForestTree(f: ForestTreeInput, t: number): Tree {
   const weights = new Float64Array(n);
   if (f.params.bootstrap) for (let s = 0; s < n; s++) weights[rng.int(n)]++;
   else weights.fill(1);
+  if (f.params.class_weight === 'balanced' && task === 'classification') {
+    // As scikit-learn's "balanced" (from the rows the tree sees, with bootstrap), scaled so the
+    // largest class weighs 1 a row: a weight never drops below a row's count, so
+    // min_samples_leaf (checked on weights) still allows leaves of that many rows.
+    const yc = f.y as Int32Array;
+    const counts = new Float64Array(f.classes);
+    for (let i = 0; i < n; i++) counts[yc[i]] += weights[i];
+    const most = Math.max(...counts);
+    for (let i = 0; i < n; i++) if (weights[i] > 0) weights[i] *= most / counts[yc[i]];
+  }
   return buildCartTree(f.data, f.y, weights, {
     task,
     classes: f.classes,
@@ -171,9 +183,10 @@ export interface TreeParams {
   criterion?: 'gini' | 'entropy' | 'mse';
   max_depth: number | null;
   min_samples_leaf: number;
+  class_weight?: 'balanced' | null;
 }
 
 /** A single CART decision tree: a forest of one tree, no bootstrap, every feature at each split. */
 export function decisionTree(params: TreeParams, seed: number): RandomForest {
-  return new RandomForest({ n_estimators: 1, max_depth: params.max_depth, max_features: 'all', min_samples_leaf: params.min_samples_leaf, bootstrap: false, criterion: params.criterion }, seed, 'decision_tree');
+  return new RandomForest({ n_estimators: 1, max_depth: params.max_depth, max_features: 'all', min_samples_leaf: params.min_samples_leaf, bootstrap: false, criterion: params.criterion, ...(params.class_weight ? { class_weight: params.class_weight } : {}) }, seed, 'decision_tree');
 }

@@ -1,3 +1,4 @@
+import { balancedRowWeights } from './class-weight.js';
 import { BinMapper } from './binning.js';
 import type { Matrix } from './matrix.js';
 import { rngStream } from './random.js';
@@ -19,6 +20,8 @@ export interface BoostingParams {
   early_stopping: boolean | 'auto';
   validation_fraction: number;
   n_iter_no_change: number;
+  /** `balanced`: gradients and hessians weighted by n / (classes × the row's class count). */
+  class_weight?: 'balanced' | null;
 }
 
 /** A fitted booster as JSON. */
@@ -184,6 +187,8 @@ export class GradientBoosting {
     const d = X.cols;
     const nBins = Int32Array.from({ length: d }, (_, j) => mapper.bins(j));
     const work = new NodeWork(bins, nt, d, nBins, this.task === 'regression');
+    // class_weight balanced: each training row's gradient and hessian are scaled by its class's weight
+    const rowWeight = classes > 0 && p.class_weight === 'balanced' ? balancedRowWeights(yt as Int32Array, classes) : null;
 
     // Baseline (raw score before any tree).
     this.baseline = new Float64Array(K);
@@ -193,12 +198,13 @@ export class GradientBoosting {
       this.baseline[0] = s / nt;
     } else {
       const counts = new Float64Array(classes);
-      for (let i = 0; i < nt; i++) counts[yt[i]]++;
+      for (let i = 0; i < nt; i++) counts[yt[i]] += rowWeight === null ? 1 : rowWeight[i];
       const eps = 1e-15;
+      const total = counts.reduce((a, b) => a + b, 0);
       if (K === 1) {
-        const p1 = Math.min(1 - eps, Math.max(eps, counts[1] / nt));
+        const p1 = Math.min(1 - eps, Math.max(eps, counts[1] / total));
         this.baseline[0] = Math.log(p1 / (1 - p1));
-      } else for (let c = 0; c < K; c++) this.baseline[c] = Math.log(Math.max(eps, counts[c] / nt));
+      } else for (let c = 0; c < K; c++) this.baseline[c] = Math.log(Math.max(eps, counts[c] / total));
     }
     // raw scores and probabilities class-major (class c's at [c * nt, (c + 1) * nt)): each tree's
     // loops then run through one contiguous array (row-major, every access was a cache miss)
@@ -237,6 +243,12 @@ export class GradientBoosting {
             const pc = probs[c * nt + i];
             gh[2 * i] = pc - (yt[i] === c ? 1 : 0);
             gh[2 * i + 1] = pc * (1 - pc);
+          }
+        }
+        if (rowWeight !== null) {
+          for (let i = 0; i < nt; i++) {
+            gh[2 * i] *= rowWeight[i];
+            gh[2 * i + 1] *= rowWeight[i];
           }
         }
         let G = 0;

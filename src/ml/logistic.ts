@@ -1,3 +1,4 @@
+import { balancedClassWeights } from './class-weight.js';
 import { minimizeLbfgs } from './lbfgs.js';
 import { type Matrix, copyRowsPadded, linearClasses, linearScores } from './matrix.js';
 import { scoresToProba } from './link.js';
@@ -9,6 +10,8 @@ export interface LogisticParams {
   C: number;
   max_iter: number;
   tol: number;
+  /** `balanced`: each row weighs n / (classes × its class's count), as scikit-learn. */
+  class_weight?: 'balanced' | null;
 }
 
 /** A fitted logistic model as JSON. */
@@ -88,12 +91,35 @@ class LinearWork {
 }
 
 /**
+ * The binary log loss at x = [w (d), b] with row weights by class (`cw`), summed, without the
+ * penalty; its gradient into `grad` (d weights, then the intercept).
+ */
+function weightedBinaryLoss(work: LinearWork, x: Float64Array, y: Int32Array, cw: Float64Array, n: number, d: number, grad: Float64Array): number {
+  const s = work.scores(x, n, d);
+  const res = work.residuals(n);
+  const b = x[d];
+  let f = 0;
+  let gb = 0;
+  for (let i = 0; i < n; i++) {
+    const z = s[i] + b;
+    const w = cw[y[i]];
+    f += w * ((z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z))) - y[i] * z);
+    const r = w * (1 / (1 + Math.exp(-z)) - y[i]);
+    res[i] = r;
+    gb += r;
+  }
+  work.gradient(n, d, grad);
+  grad[d] = gb;
+  return f;
+}
+
+/**
  * Cross-entropy of k-class scores (intercepts b at x[bAt..]) against y, summed; residuals
  * p - onehot(y) into `res` (n × k) and their per-class sums into grad[bAt..]; `p` is k scratch
  * values. A module-level function, not a closure in fit: V8 keeps its optimised code from one
  * fit to the next (a fresh closure per fit started cold each time).
  */
-function multinomialLoss(scores: Float64Array, x: Float64Array, bAt: number, y: Int32Array, res: Float64Array, n: number, k: number, p: Float64Array, grad: Float64Array): number {
+function multinomialLoss(scores: Float64Array, x: Float64Array, bAt: number, y: Int32Array, res: Float64Array, n: number, k: number, p: Float64Array, grad: Float64Array, cw: Float64Array | null): number {
   let f = 0;
   for (let c = 0; c < k; c++) grad[bAt + c] = 0;
   for (let i = 0; i < n; i++) {
@@ -110,9 +136,10 @@ function multinomialLoss(scores: Float64Array, x: Float64Array, bAt: number, y: 
       sum += p[c];
     }
     const yi = y[i];
-    f -= Math.log(p[yi] / sum);
+    const w = cw === null ? 1 : cw[yi];
+    f -= w * Math.log(p[yi] / sum);
     for (let c = 0; c < k; c++) {
-      const r = p[c] / sum - (c === yi ? 1 : 0);
+      const r = w * (p[c] / sum - (c === yi ? 1 : 0));
       res[o + c] = r;
       grad[bAt + c] += r;
     }
@@ -147,11 +174,13 @@ export class LogisticRegression {
     this.classes = classes;
     this.features = d;
     const invC = 1 / this.params.C;
+    const cw = this.params.class_weight === 'balanced' ? balancedClassWeights(y, classes) : null;
     if (classes === 2) {
-      // x = [w (d), b]
-      const work = new LinearWork(X, 1, y);
+      // x = [w (d), b]; unweighted: the fused binary kernel; weighted rows: the loss in JS over
+      // the kernel's scores
+      const work = cw === null ? new LinearWork(X, 1, y) : new LinearWork(X, 1);
       const objective = (x: Float64Array, grad: Float64Array): number => {
-        let f = work.binary(x, n, d, grad);
+        let f = cw === null ? work.binary(x, n, d, grad) : weightedBinaryLoss(work, x, y, cw, n, d, grad);
         for (let j = 0; j < d; j++) {
           f += 0.5 * invC * x[j] * x[j];
           grad[j] += invC * x[j];
@@ -172,7 +201,7 @@ export class LogisticRegression {
       // x = [W (k×d), b (k)]
       const scores = work.scores(x, n, d);
       const res = work.residuals(n);
-      let f = multinomialLoss(scores, x, k * d, y, res, n, k, p, grad);
+      let f = multinomialLoss(scores, x, k * d, y, res, n, k, p, grad, cw);
       work.gradient(n, d, grad);
       for (let j = 0; j < k * d; j++) {
         f += 0.5 * invC * x[j] * x[j];

@@ -192,3 +192,12 @@ export function flatMetrics(yTrue: Int32Array | Float64Array, output: Float64Arr
   }
   return { ...regressionMetrics(yTrue as Float64Array, output) };
 }
+
+/** Precision, recall and support of each class from a confusion matrix (rows: true class). */
+export function perClass(cm: number[][]): Array<{ precision: number; recall: number; support: number }> {
+  return cm.map((row, c) => {
+    const support = row.reduce((a, b) => a + b, 0);
+    const predicted = cm.reduce((a, r) => a + r[c], 0);
+    return { precision: predicted === 0 ? NaN : row[c] / predicted, recall: support === 0 ? NaN : row[c] / support, support };
+  });
+}

@@ -4,6 +4,8 @@ import { Kernels } from './wasm/kernels.js';
 
 /** Hyper-parameters of the MLP (scikit-learn MLPClassifier/Regressor names). */
 export interface MlpParams {
+  /** `balanced`: each row's loss weighted by n / (classes × its class's count). */
+  class_weight?: 'balanced' | null;
   hidden_layer_sizes: number[];
   epochs: number;
   batch_size: number;

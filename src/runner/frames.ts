@@ -1,6 +1,6 @@
 import { type ColumnType, MISSING_MARKERS } from '../core/dataset.js';
 import { ValidationError } from '../core/errors.js';
-import type { LoadedTable } from '../store/columnar.js';
+import { type LoadedTable, classLabel } from '../store/columnar.js';
 import { type FrameColumn, type Frame, makeFrame } from '../ml/frame.js';
 
 /** A model input column as the model artifact records it. */
@@ -25,19 +25,6 @@ export interface DatasetSlot {
   skipped: Array<{ name: string; reason: string }>;
   /** Rows of the dataset left out because their target is missing. */
   missingTarget?: number;
-}
-
-function classLabel(col: LoadedTable['columns'][number], i: number): string | null {
-  switch (col.type) {
-    case 'category':
-      return col.codes[i] < 0 ? null : col.levels[col.codes[i]];
-    case 'boolean':
-      return col.values[i] < 0 ? null : col.values[i] === 1 ? 'true' : 'false';
-    case 'text':
-      return col.values[i];
-    default:
-      return Number.isNaN(col.values[i]) ? null : String(col.values[i]);
-  }
 }
 
 function featureColumn(col: LoadedTable['columns'][number], keep: Int32Array): FrameColumn | null {

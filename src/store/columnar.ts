@@ -57,6 +57,31 @@ export interface LoadedTable {
   columns: LoadedColumn[];
 }
 
+/** Row `i` of a target column as a class label (text), or null when missing. */
+export function classLabel(col: LoadedColumn, i: number): string | null {
+  switch (col.type) {
+    case 'category':
+      return col.codes[i] < 0 ? null : col.levels[col.codes[i]];
+    case 'boolean':
+      return col.values[i] < 0 ? null : col.values[i] === 1 ? 'true' : 'false';
+    case 'text':
+      return col.values[i];
+    default:
+      return Number.isNaN(col.values[i]) ? null : String(col.values[i]);
+  }
+}
+
+/** How many rows of each class a target column holds (missing values left out). */
+export function classCounts(col: LoadedColumn): Map<string, number> {
+  const counts = new Map<string, number>();
+  const n = col.type === 'category' ? col.codes.length : col.values.length;
+  for (let i = 0; i < n; i++) {
+    const l = classLabel(col, i);
+    if (l !== null) counts.set(l, (counts.get(l) ?? 0) + 1);
+  }
+  return counts;
+}
+
 /**
  * Appends blocks to a file while hashing it (small writes are gathered); blocks can be
  * read back before the file is finished; `finish()` appends the footer.

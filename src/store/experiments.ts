@@ -16,7 +16,9 @@ import { canonicalJson, sha256Hex } from '../core/hash.js';
 import { BFLY_VERSION } from '../core/version.js';
 import type { Pipeline } from '../core/pipeline.js';
 import { didYouMean } from '../core/suggest.js';
-import { chooseMetric, decideTask } from '../core/task.js';
+import { chooseMetric, decideMetric, decideTask } from '../core/task.js';
+import { classCounts } from './columnar.js';
+import { loadDatasetColumns } from './dataset-columns.js';
 import { type PipelineProblem, type ValidationResult, validatePipelineText } from '../core/validate-pipeline.js';
 import { tempName, writeFileAtomic } from './atomic.js';
 import { getDataset } from './datasets.js';
@@ -110,7 +112,11 @@ export function createExperiment(root: string, options: CreateExperimentOptions)
   const name = validateName(options.name, 'experiment name');
   const dataset = getDataset(root, options.dataset);
   const decision = decideTask(dataset, options.target, options.task ?? 'auto');
-  const metric = chooseMetric(decision.task, options.metric);
+  const auto = options.metric === undefined || options.metric === 'auto';
+  const metricDecision = auto
+    ? decideMetric(decision.task, decision.task === 'classification' ? classCounts(loadDatasetColumns(root, dataset, [options.target]).columns[0]) : null)
+    : { metric: chooseMetric(decision.task, options.metric), reason: 'chosen with --metric' };
+  const metric = metricDecision.metric;
   const template = options.template ?? decision.task;
   const text = templateText(template);
   const check = validatePipelineText(text, { columns: dataset.columns, target: options.target, task: decision.task });
@@ -122,6 +128,7 @@ export function createExperiment(root: string, options: CreateExperimentOptions)
     task: decision.task,
     taskReason: decision.reason,
     metric,
+    metricReason: metricDecision.reason,
     template,
     createdAt: new Date().toISOString(),
   };
@@ -555,7 +562,10 @@ export function setExperiment(root: string, name: string, assignments: string[])
       throw new ValidationError('BAD_EXPERIMENT_SETTING', `cannot set ${JSON.stringify(key)} of an experiment${didYouMean(key, EXPERIMENT_SETTABLE)}`, { hint: `settable: ${EXPERIMENT_SETTABLE.join(', ')} (e.g. metric=f1_macro); the dataset, target and task are fixed: make a new experiment for others` });
     }
     const value = a.slice(eq + 1);
-    if (key === 'metric') next.metric = chooseMetric(exp.task, value);
+    if (key === 'metric') {
+      next.metric = chooseMetric(exp.task, value);
+      next.metricReason = `set with \`bfly experiment set\` (was ${exp.metric})`;
+    }
     else {
       if (value.length > 2000) throw new ValidationError('DESCRIPTION_TOO_LONG', `a description is at most 2000 characters (this one has ${value.length})`, { hint: 'keep longer notes in a file beside the workspace' });
       next.description = value;

@@ -13,6 +13,7 @@ interface ExperimentView {
   task: string;
   taskReason: string;
   metric: string;
+  metricReason?: string;
   pipelinePath: string;
   createdAt: string;
   description?: string | null;
@@ -30,7 +31,7 @@ export function renderExperimentCreated(e: ExperimentView): string {
   dataset   ${datasetText(e.dataset)}
   target    ${e.target}
   task      ${e.task} — ${e.taskReason}
-  metric    ${e.metric}
+  metric    ${e.metric}${e.metricReason ? ` — ${e.metricReason}` : ''}
   pipeline  ${e.pipelinePath}
 next: review the pipeline with \`bfly pipeline show ${e.name}\`, change it with \`bfly pipeline set\` or \`bfly pipeline edit\`
 `;
@@ -42,7 +43,7 @@ export function renderExperiment(e: ExperimentView, valid: { valid: boolean; pro
   dataset   ${datasetText(e.dataset)}
   target    ${e.target}
   task      ${e.task} — ${e.taskReason}
-  metric    ${e.metric}
+  metric    ${e.metric}${e.metricReason ? ` — ${e.metricReason}` : ''}
   pipeline  ${e.pipelinePath}  ${valid.valid ? `(valid: ${valid.blocks.join(' → ')})` : `(INVALID: ${valid.problems} problem${valid.problems === 1 ? '' : 's'}; run \`bfly pipeline validate ${e.name}\`)`}
 `;
 }

@@ -153,3 +153,56 @@ describe('defaults that follow the task', () => {
     expect(board.candidates.find((c: { model: string }) => c.model === 'random_forest').params.max_features).toBe('all');
   });
 });
+
+describe('imbalanced classes', () => {
+  beforeAll(async () => {
+    await run(['dataset', 'import', join(VEGA, 'seattle-weather.csv')]);
+  });
+
+  it('experiment create picks balanced accuracy for an imbalanced target and says why; accuracy for balanced ones', async () => {
+    const sw = await run(['experiment', 'create', 'weather', '--dataset', 'seattle-weather', '--target', 'weather', '--json']);
+    expect(sw.json()).toMatchObject({ metric: 'balanced_accuracy', metricReason: expect.stringMatching(/^imbalanced classes: the largest class \(rain, 641 rows\) is 24\.7x the smallest \(snow, 26 rows\)/) });
+    const shown = await run(['experiment', 'show', 'weather']);
+    expect(shown.stdout).toMatch(/metric {4}balanced_accuracy — imbalanced classes/);
+    const peng = (await run(['experiment', 'show', 'penguins', '--json'])).json();
+    expect(peng).toMatchObject({ metric: 'accuracy', metricReason: expect.stringMatching(/^balanced classes: the largest class \(Adelie, 152 rows\) is 2\.2x the smallest \(Chinstrap, 68 rows\)/) });
+    const forced = await run(['experiment', 'create', 'weather-acc', '--dataset', 'seattle-weather', '--target', 'weather', '--metric', 'accuracy', '--json']);
+    expect(forced.json()).toMatchObject({ metric: 'accuracy', metricReason: 'chosen with --metric' });
+    const changed = await run(['experiment', 'set', 'weather-acc', 'metric=f1_macro', '--json']);
+    expect(changed.exitCode, changed.stderr).toBe(0);
+    expect((await run(['experiment', 'show', 'weather-acc', '--json'])).json().metricReason).toBe('set with `bfly experiment set` (was accuracy)');
+    expect((await run(['experiment', 'show', 'movies', '--json'])).json()).toMatchObject({ metric: 'rmse', metricReason: 'the default for regression' });
+  });
+
+  it('class_weight: balanced raises the small classes; the report flags classes recalled below 50%; regression refuses it', async () => {
+    writeFileSync(
+      draft('weather-acc'),
+      `apiVersion: bfly/v1
+seed: 42
+blocks:
+  - {id: split, type: split}
+  - {id: preprocess, type: preprocess}
+  - {id: train, type: train, config: {model: logistic_regression}}
+  - {id: evaluate, type: evaluate}
+  - {id: report, type: report, config: {formats: [html]}}
+`,
+    );
+    const plain = await run(['run', 'weather-acc', '--json']);
+    const a = JSON.parse(plain.stdout.trim().split('\n').at(-1)!);
+    const warn = plain.stdout.split('\n').filter((l) => l.includes('"level":"warn"')).map((l) => JSON.parse(l).message as string);
+    expect(warn).toEqual([expect.stringMatching(/^recalled below 50% on the test rows: .*fog \(\d+\/20\).*; try class_weight: balanced or the balanced_accuracy metric$/)]);
+    const html = readFileSync(join(ws, '.butterfly', 'runs', a.id, 'artifacts', 'report.html'), 'utf8');
+    expect(html).toContain('<h2>Per class</h2>');
+    expect(html).toMatch(/<td>fog<\/td><td>[\d.]+<\/td><td>[\d.]+<\/td><td>20<\/td><td>⚠ recall below 50%<\/td>/);
+    expect(a.selection).toMatchObject({ candidate: null, label: 'logistic_regression (named in train)', cv: null });
+    const set = await run(['pipeline', 'set', 'weather-acc', 'blocks.train.config.params={class_weight: balanced}']);
+    expect(set.exitCode, set.stderr).toBe(0);
+    const weighted = await run(['run', 'weather-acc', '--json']);
+    const b = JSON.parse(weighted.stdout.trim().split('\n').at(-1)!);
+    expect(b.metrics.balanced_accuracy).toBeGreaterThan(a.metrics.balanced_accuracy + 0.05);
+
+    const reg = await run(['pipeline', 'set', 'movies', 'blocks.model_selection.config.candidates[0].params.class_weight=balanced']);
+    expect(reg.exitCode).toBe(4);
+    expect(reg.stderr).toMatch(/candidates\[0\]\.params\.class_weight: class_weight is for classification, but this experiment is regression/);
+  });
+});

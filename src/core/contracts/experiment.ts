@@ -15,6 +15,7 @@ export const experimentRecord = z.object({
   task: z.enum(TASKS),
   taskReason: z.string().describe('why the task was chosen'),
   metric: z.string(),
+  metricReason: z.string().optional().describe('why the metric was chosen (absent for experiments made before bfly recorded it)'),
   template: z.string().describe('the template the draft started from'),
   createdAt: z.string(),
   description: z.string().optional().describe('free text (`bfly experiment set <exp> description=…`)'),

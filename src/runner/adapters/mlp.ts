@@ -1,3 +1,4 @@
+import { balancedClassWeights } from '../../ml/class-weight.js';
 import type * as Tf from '@tensorflow/tfjs';
 import type { Matrix } from '../../ml/matrix.js';
 import type { MlpJson, MlpParams } from '../../ml/mlp.js';
@@ -59,6 +60,9 @@ export async function trainMlp(params: MlpParams, X: Matrix, y: Int32Array | Flo
   const xs = new Float32Array(n * d);
   const ys = new Float64Array(n * outputs);
   const delta = new Float32Array(batch * outputs);
+  // class_weight balanced: each row's loss and gradient scaled by its class's weight
+  const classWeight = task === 'classification' && params.class_weight === 'balanced' ? balancedClassWeights(y as Int32Array, classes) : null;
+  const ws = classWeight === null ? null : new Float64Array(n);
   const loss: number[] = [];
   // each layer as tensors: the kernel, the bias and the transposed kernel (for the backward pass)
   const upload = (l: number): [Tf.Tensor2D, Tf.Tensor1D, Tf.Tensor2D] => {
@@ -76,6 +80,7 @@ export async function trainMlp(params: MlpParams, X: Matrix, y: Int32Array | Flo
       for (let t = 0; t < n; t++) {
         const i = order[t];
         for (let j = 0, a = i * d, o = t * d; j < d; j++) xs[o + j] = X.data[a + j];
+        if (ws !== null) ws[t] = classWeight![y[i]];
         if (target !== undefined) ys[t] = (y[i] - target.mean) / target.std;
         else if (outputs === 1) ys[t] = y[i];
         else ys[t * outputs + y[i]] = 1;
@@ -90,7 +95,7 @@ export async function trainMlp(params: MlpParams, X: Matrix, y: Int32Array | Flo
         const acts: Tf.Tensor2D[] = [tf.tensor2d(xs.subarray(start * d, (start + m) * d), [m, d])];
         try {
           for (let l = 0; l < L; l++) acts.push(tf.fused.matMul({ a: acts[l], b: weights[l][0], bias: weights[l][1], activation: l < L - 1 ? 'relu' : 'linear' }) as Tf.Tensor2D);
-          epochLoss += outputGradient(acts[L].dataSync() as Float32Array, ys, start, m, outputs, task, delta) * m;
+          epochLoss += outputGradient(acts[L].dataSync() as Float32Array, ys, start, m, outputs, task, delta, ws) * m;
           let dz: Tf.Tensor2D = tf.tensor2d(delta.subarray(0, m * outputs), [m, outputs]);
           for (let l = L - 1; l >= 0; l--) {
             // explicit transposes: the wasm backend's transposed matMul is ~8x slower than transpose + matMul
@@ -135,7 +140,7 @@ export async function trainMlp(params: MlpParams, X: Matrix, y: Int32Array | Flo
  * `delta`, its gradient with respect to `z` divided by m: sigmoid + log loss, softmax +
  * cross-entropy, or half the squared error (scikit-learn's losses).
  */
-function outputGradient(z: Float32Array, ys: Float64Array, start: number, m: number, outputs: number, task: 'classification' | 'regression', delta: Float32Array): number {
+function outputGradient(z: Float32Array, ys: Float64Array, start: number, m: number, outputs: number, task: 'classification' | 'regression', delta: Float32Array, ws: Float64Array | null): number {
   let loss = 0;
   const eps = 1e-7;
   if (task === 'regression') {
@@ -149,8 +154,9 @@ function outputGradient(z: Float32Array, ys: Float64Array, start: number, m: num
       const p = 1 / (1 + Math.exp(-z[t]));
       const yt = ys[start + t];
       const pc = Math.min(1 - eps, Math.max(eps, p));
-      loss -= yt * Math.log(pc) + (1 - yt) * Math.log(1 - pc);
-      delta[t] = (p - yt) / m;
+      const w = ws === null ? 1 : ws[start + t];
+      loss -= w * (yt * Math.log(pc) + (1 - yt) * Math.log(1 - pc));
+      delta[t] = (w * (p - yt)) / m;
     }
   } else {
     for (let t = 0; t < m; t++) {
@@ -159,11 +165,12 @@ function outputGradient(z: Float32Array, ys: Float64Array, start: number, m: num
       for (let k = 0; k < outputs; k++) max = Math.max(max, z[o + k]);
       let sum = 0;
       for (let k = 0; k < outputs; k++) sum += Math.exp(z[o + k] - max);
+      const w = ws === null ? 1 : ws[start + t];
       for (let k = 0; k < outputs; k++) {
         const p = Math.exp(z[o + k] - max) / sum;
         const yt = ys[(start + t) * outputs + k];
-        if (yt === 1) loss -= Math.log(Math.max(eps, p));
-        delta[o + k] = (p - yt) / m;
+        if (yt === 1) loss -= w * Math.log(Math.max(eps, p));
+        delta[o + k] = (w * (p - yt)) / m;
       }
     }
   }

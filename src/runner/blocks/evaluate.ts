@@ -1,6 +1,6 @@
 import { csvCell } from '../../core/csv.js';
 import { BflyError } from '../../core/errors.js';
-import { classificationMetrics, flatMetrics } from '../../ml/metrics.js';
+import { classificationMetrics, flatMetrics, perClass } from '../../ml/metrics.js';
 import type { BlockContext } from '../context.js';
 import { type ModelArtifact, modelFromArtifact } from '../model-artifact.js';
 import type { MetricsSlot, PartSlot, PredictionsSlot } from '../slots.js';
@@ -63,4 +63,8 @@ export function writeEvaluation(ctx: BlockContext, test: PartSlot, predicted: Fl
   ctx.artifact('metrics.json', 'metrics', JSON.stringify(metrics, null, 2) + '\n');
   ctx.artifact('predictions.csv', 'predictions', predictionsCsv(predictions));
   ctx.log('info', Object.entries(values).map(([n, v]) => `${n} ${v.toFixed(4)}`).join(', '));
+  if (metrics.confusionMatrix !== null) {
+    const low = perClass(metrics.confusionMatrix).flatMap((p, i) => (p.support > 0 && p.recall < 0.5 ? [`${test.classes[i]} (${p.recall === 0 ? 0 : Math.round(p.recall * p.support)}/${p.support})`] : []));
+    if (low.length > 0) ctx.log('warn', `recalled below 50% on the test rows: ${low.join(', ')}; try class_weight: balanced or the balanced_accuracy metric`);
+  }
 }

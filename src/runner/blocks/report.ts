@@ -1,6 +1,7 @@
 import type { BlockContext, RunInfo } from '../context.js';
 import type { ExplanationSlot, LeaderboardSlot, MetricsSlot, PredictionsSlot, SelectionSlot } from '../slots.js';
 import { runPlots } from '../plots.js';
+import { perClass } from '../../ml/metrics.js';
 import { dataSummary } from '../../core/column-roles.js';
 import { renderSvg } from '../render-svg.js';
 
@@ -33,6 +34,15 @@ export function reportContent(run: RunInfo, title: string, m: MetricsSlot, board
       { kind: 'p', text: 'Rows: true class; columns: predicted class.' },
       { kind: 'table', head: ['true \\ predicted', ...m.classes], rows: m.confusionMatrix.map((r, i) => [m.classes[i], ...r.map(String)]) },
       ...plot('confusion_matrix'),
+    ]);
+  }
+  if (m.confusionMatrix !== null) {
+    const pcs = perClass(m.confusionMatrix);
+    const low = pcs.flatMap((p, i) => (p.support > 0 && p.recall < 0.5 ? [m.classes[i]] : []));
+    cells.push([
+      { kind: 'h', level: 2, text: 'Per class' },
+      { kind: 'p', text: low.length === 0 ? 'Every class is recalled at 50% or more on the test rows.' : `**Recalled below 50%: ${low.join(', ')}.** The model misses most test rows of ${low.length === 1 ? 'this class' : 'these classes'}; \`class_weight: balanced\` in the candidates' params or the \`balanced_accuracy\` metric may help.` },
+      { kind: 'table', head: ['class', 'precision', 'recall', 'support', ''], rows: pcs.map((p, i) => [m.classes[i], num(p.precision), num(p.recall), String(p.support), p.support > 0 && p.recall < 0.5 ? '⚠ recall below 50%' : '']) },
     ]);
   }
   const curves = [...plot('roc_curve'), ...plot('precision_recall'), ...plot('predicted_vs_actual'), ...plot('residuals')];
