@@ -3,6 +3,9 @@
 // Entry point of the `bfly` command (CommonJS: it starts faster than an ES module).
 // `--version` answers without loading anything else.
 const argv = process.argv;
+// NO_COLOR (https://no-color.org): no colour anywhere, the live view included (its colour
+// library reads FORCE_COLOR).
+if (process.env.NO_COLOR) process.env.FORCE_COLOR = '0';
 if (argv.length === 3 && (argv[2] === '--version' || argv[2] === '-V')) {
   process.stdout.write(require('../package.json').version + '\n');
 } else if (argv.length === 4 && argv.includes('--json') && (argv.includes('--version') || argv.includes('-V'))) {

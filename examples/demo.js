@@ -16,10 +16,12 @@ const ws = mkdtempSync(join(tmpdir(), 'bfly-demo-'));
 mkdirSync(join(ws, 'data'));
 for (const f of ['penguins.csv', 'cars.csv']) copyFileSync(join(data, f), join(ws, 'data', f));
 
+// Bold titles only on a terminal, and never with NO_COLOR (https://no-color.org).
+const bold = process.stdout.isTTY && !process.env.NO_COLOR ? (s) => `\x1b[1m${s}\x1b[0m` : (s) => s;
 let last = '';
 function step(title, args, { live = false } = {}) {
   const shown = args.map((a) => (/[\s[\]{}]/.test(a) ? `'${a}'` : a)).join(' ');
-  process.stdout.write(`\n\x1b[1m# ${title}\x1b[0m\n$ bfly ${shown}\n`);
+  process.stdout.write(`\n${bold(`# ${title}`)}\n$ bfly ${shown}\n`);
   // Runs draw their live progress on stderr (Ink on a terminal): let it through.
   const r = spawnSync(process.execPath, [bin, ...args], { cwd: ws, encoding: 'utf8', stdio: ['ignore', 'pipe', live ? 'inherit' : 'pipe'] });
   process.stdout.write(r.stdout);
