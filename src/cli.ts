@@ -284,6 +284,15 @@ export function buildProgram(): Command {
     const { exportCommand } = await import('./commands/export.js');
     await exportCommand(ref, dir, opts(cmd));
   });
+  common(
+    program
+      .command('example [name]')
+      .description('list the example tables bundled with bfly, or write one (NAME.csv) into the current folder')
+      .option('--force', 'overwrite the file if it exists'),
+  ).action(async (name: string | undefined, o: { force?: boolean }, cmd: Command) => {
+    const { exampleCommand } = await import('./commands/example.js');
+    await exampleCommand(name, { ...opts(cmd), force: o.force });
+  });
   common(program.command('open <run> [artifact]').description("print the path of a run's artifact (default: report.html); open it on a desktop")).action(async (ref: string, artifact: string | undefined, _o, cmd: Command) => {
     const { openCommand } = await import('./commands/open.js');
     await openCommand(ref, artifact, opts(cmd));

@@ -380,3 +380,13 @@ export async function createServer(ws: Workspace | string, options?: import('./s
   const { createServer: start } = await import('./server/server.js');
   return start(await rootOf(ws), options);
 }
+
+/** The example tables bundled with bfly (`bfly example`). */
+export async function listExamples(): Promise<import('./store/examples.js').ExampleTable[]> {
+  return (await import('./store/examples.js')).listExamples();
+}
+
+/** Writes bundled example table `name` as `<name>.csv` into `dir` (`bfly example <name>`); never overwrites unless `force`. */
+export async function writeExample(name: string, dir: string, o: { force?: boolean } = {}): Promise<import('./store/examples.js').ExampleWritten> {
+  return (await import('./store/examples.js')).writeExample(name, dir, o);
+}

@@ -1,5 +1,5 @@
 import type { PartSlot, SelectionSlot } from './slots.js';
-import type { RunSelection } from '../core/contracts/run.js';
+import type { TrainedModel } from '../core/contracts/run.js';
 import { decodeValue, encodeValue } from '../core/codec.js';
 import { BflyError, isBflyError } from '../core/errors.js';
 import type { RunEvent } from '../core/events.js';
@@ -78,7 +78,7 @@ export function classifyError(err: unknown, block: BlockSpec | null, runDir: str
 const finiteOrNull = (v: number | undefined): number | null => (v === undefined || !Number.isFinite(v) ? null : v);
 
 /** The model the run trains, once model selection (its winner) or train (a named model) ran. */
-function runSelectionOf(block: BlockSpec, ctx: ExecutionContext): RunSelection | null {
+function runSelectionOf(block: BlockSpec, ctx: ExecutionContext): TrainedModel | null {
   const named = block.type === 'train' ? (block.config as { model: string }).model : 'best';
   if (named !== 'best') {
     const model = ctx.get('model') as { model?: { name: string; params: Record<string, unknown> } } | undefined;

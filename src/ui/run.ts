@@ -1,7 +1,7 @@
 import { METRICS } from '../core/metrics-info.js';
 import type { RunEvent } from '../core/events.js';
 import type { RunManifest } from '../core/run.js';
-import type { RunData, RunSelection } from '../core/contracts/run.js';
+import type { RunData, TrainedModel } from '../core/contracts/run.js';
 import { dataSummary } from '../core/column-roles.js';
 import { candidateName } from '../core/candidate-name.js';
 import type { RunPreview } from '../runner/run-experiment.js';
@@ -43,7 +43,7 @@ export function renderDataTable(d: RunData, o: { all?: boolean } = {}): string {
 }
 
 /** The model a run trained, e.g. `knn (n_neighbors=15) [knn-2], cv accuracy 0.9712 ± 0.0123`. */
-export function selectionLine(s: RunSelection): string {
+export function selectionLine(s: TrainedModel): string {
   const cv = s.cv === null ? '' : `, cv ${s.cv.metric} ${fmtNumber(s.cv.mean)}${s.cv.std === null ? '' : ` ± ${fmtNumber(s.cv.std)}`}`;
   return printable(`${candidateName({ id: s.candidate, label: s.label, model: s.model })}${cv}`);
 }

@@ -3,7 +3,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bfly, makeCliWorkspace, REPO, snapshotTree, VEGA } from '../helpers.js';
+import { bfly, makeCliWorkspace, makeTempDir, REPO, snapshotTree, VEGA } from '../helpers.js';
 
 let ws: string;
 let cleanup: () => void;
@@ -204,5 +204,41 @@ blocks:
     const reg = await run(['pipeline', 'set', 'movies', 'blocks.model_selection.config.candidates[0].params.class_weight=balanced']);
     expect(reg.exitCode).toBe(4);
     expect(reg.stderr).toMatch(/candidates\[0\]\.params\.class_weight: class_weight is for classification, but this experiment is regression/);
+  });
+});
+
+const ESC = String.fromCharCode(27);
+
+describe('the newcomer path', () => {
+  it('bfly example lists the bundled tables and writes one into the current folder, never over a file', async () => {
+    const { dir, cleanup: done } = makeTempDir();
+    try {
+      const list = await bfly(['example', '--json'], { cwd: dir });
+      expect(list.json().map((e: { name: string }) => e.name)).toEqual(['cars', 'penguins', 'seattle-weather']);
+      const w = await bfly(['example', 'penguins'], { cwd: dir });
+      expect([w.exitCode, w.stdout]).toEqual([0, `wrote penguins.csv (344 rows, 13.2 KiB) to ${dir}\nnext: bfly dataset import penguins.csv\n`]);
+      expect(readFileSync(join(dir, 'penguins.csv'))).toEqual(readFileSync(join(REPO, 'examples', 'data', 'penguins.csv')));
+      writeFileSync(join(dir, 'cars.csv'), 'mine');
+      const again = await bfly(['example', 'cars'], { cwd: dir });
+      expect(again.exitCode).toBe(4);
+      expect(again.stderr).toMatch(/cars\.csv already exists[\s\S]*--force/);
+      expect(readFileSync(join(dir, 'cars.csv'), 'utf8')).toBe('mine');
+      expect((await bfly(['example', 'cars', '--force'], { cwd: dir })).exitCode).toBe(0);
+      const bad = await bfly(['example', 'penguin'], { cwd: dir });
+      expect(bad.exitCode).toBe(5);
+      expect(bad.stderr).toMatch(/no example table "penguin".*penguins/);
+    } finally {
+      done();
+    }
+  });
+
+  it('no colour codes with NO_COLOR, the live view on a terminal included', async () => {
+    const { execa } = await import('execa');
+    const r = await execa('script', ['-qec', `${process.execPath} ${join(REPO, 'bin', 'bfly.cjs')} -C ${ws} run penguins --force`, '/dev/null'], { env: { NO_COLOR: '1', CI: '' }, reject: false });
+    expect(r.exitCode).toBe(0);
+    expect(String(r.stdout)).toContain('succeeded');
+    expect(String(r.stdout)).not.toMatch(new RegExp(`${ESC}\\[[0-9;]*m`));
+    const piped = await run(['run', 'penguins', '--force']);
+    expect(piped.stdout + piped.stderr).not.toContain(ESC);
   });
 });

@@ -298,6 +298,8 @@ describe('versioned JSON contracts', () => {
     gc: contracts.gcReport,
     blocks: contracts.blockCatalog,
     'hook list': contracts.hookInfo,
+    example: contracts.exampleTable,
+    'example <name>': contracts.exampleWritten,
   };
 
   it('every --json output carries schemaVersion, declares every key in its zod contract, and keeps the shape recorded in test/fixtures/json-shapes.json', async () => {
@@ -320,6 +322,8 @@ describe('versioned JSON contracts', () => {
       };
       await take('dataset import', ['dataset', 'import', PENGUINS, '--json']);
       await take('dataset list', ['dataset', 'list', '--json']);
+      await take('example', ['example', '--json']);
+      await take('example <name>', ['example', 'cars', '--json']);
       writeFileSync(join(t.dir, 'fast.yaml'), FAST);
       await take('experiment create', ['experiment', 'create', 'p', '--dataset', 'penguins', '--target', 'Species', '--template', join(t.dir, 'fast.yaml'), '--json']);
       await take('experiment show', ['experiment', 'show', 'p', '--json']);

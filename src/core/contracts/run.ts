@@ -77,7 +77,7 @@ export const runData = z
 /** What data a run used. */
 export type RunData = z.infer<typeof runData>;
 
-export const runSelection = z
+export const trainedModel = z
   .object({
     candidate: z.string().nullable().describe("the winning candidate's id (`id:` in the pipeline, else `<model>-<n>`); null when the model was not a candidate (named in train, or chosen by a hook)"),
     label: z.string().describe('the model and the params that set it apart from its siblings, e.g. `knn (n_neighbors=15)`'),
@@ -85,9 +85,9 @@ export const runSelection = z
     params: z.record(z.string(), z.unknown()).describe('every hyper-parameter, defaults filled in'),
     cv: z.object({ metric: z.string(), mean: z.number().nullable(), std: z.number().nullable() }).nullable().describe('its cross-validated score; null when it was not cross-validated'),
   })
-  .meta({ id: 'RunSelection', description: 'The model a run trained: the winner of model selection, or the model its train block names.' });
+  .meta({ id: 'TrainedModel', description: 'The model a run trained: the winner of model selection, or the model its train block names.' });
 /** The model a run trained. */
-export type RunSelection = z.infer<typeof runSelection>;
+export type TrainedModel = z.infer<typeof trainedModel>;
 
 export const runManifest = z
   .object({
@@ -101,7 +101,7 @@ export const runManifest = z
     draftRevision: z.number().int().nullable().optional().describe('the revision of the experiment’s draft the run snapshotted'),
     dataset: z.object({ id: z.string(), name: z.string(), hash: z.string() }),
     binding: runBinding,
-    selection: runSelection.nullable().optional().describe('the model the run trained and why (absent in runs made before bfly recorded it; null until known)'),
+    selection: trainedModel.nullable().optional().describe('the model the run trained and why (absent in runs made before bfly recorded it; null until known)'),
     data: runData.optional().describe('every column with its role, and the row counts (absent in runs made before bfly recorded them)'),
     pipelineHash: z.string(),
     hooks: z.array(z.object({ id: z.string(), block: z.string(), type: z.string(), hash: z.string(), origin: z.string() })),
@@ -147,7 +147,7 @@ export const runSummary = z
     params: z.record(z.string(), z.unknown()).describe('each block’s config by block id (`params.train.model`), plus `params.seed`'),
     hooks: z.array(z.string()),
     model: z.boolean().describe('true when the run wrote a model'),
-    selection: z.object({ candidate: z.string().nullable(), label: z.string(), model: z.string() }).nullable().optional().describe('the model the run trained (see RunSelection); absent for runs indexed before bfly recorded it'),
+    selection: z.object({ candidate: z.string().nullable(), label: z.string(), model: z.string() }).nullable().optional().describe('the model the run trained (see TrainedModel); absent for runs indexed before bfly recorded it'),
     error: z.object({ category: z.string(), code: z.string(), block: z.string().nullable(), message: z.string() }).nullable(),
   })
   .meta({ id: 'RunSummary', description: 'One run as listed, filtered and sorted by `bfly runs`.' });

@@ -169,3 +169,13 @@ export const errorBody = z
   .meta({ id: 'Error', description: 'Every error: the same as `--json` prints on stderr.' });
 /** An error as `--json` prints it and the API returns it. */
 export type ErrorBody = z.infer<typeof errorBody>;
+
+export const exampleTable = z
+  .object({ name: z.string(), file: z.string().describe('its file name, `<name>.csv`'), rows: z.number().int(), bytes: z.number().int() })
+  .meta({ id: 'ExampleTable', description: 'A table bundled with bfly: `bfly example --json` lists them.' });
+/** A bundled example table. */
+export type ExampleTable = z.infer<typeof exampleTable>;
+
+export const exampleWritten = exampleTable.extend({ path: z.string().describe('where it was written') }).meta({ id: 'ExampleWritten', description: '`bfly example <name> --json`: the table written into the current folder.' });
+/** `bfly example <name> --json`. */
+export type ExampleWritten = z.infer<typeof exampleWritten>;
