@@ -264,7 +264,7 @@ export function buildProgram(): Command {
     const { showCommand } = await import('./commands/show.js');
     await showCommand(ref, opts(cmd));
   });
-  common(program.command('compare [runs...]').description('runs side by side, only what differs: params, data, hooks, metrics with deltas and seed-noise verdicts, durations').option('--batch <id>', 'compare every run of a batch (bfly run --grid/--seeds)').option('--all', 'show every value, not only the differences').option('--hooks', 'unified diff of hook sources that changed')).action(async (refs: string[], _o, cmd: Command) => {
+  common(program.command('compare [runs...]').description('runs side by side, only what differs: params, data, hooks, metrics with deltas and seed-noise verdicts, durations').option('--batch <id>', 'compare every run of a batch (bfly run --grid/--seeds); @latest: the newest batch').option('--all', 'show every value, not only the differences').option('--hooks', 'unified diff of hook sources that changed')).action(async (refs: string[], _o, cmd: Command) => {
     const { compareCommand } = await import('./commands/compare.js');
     await compareCommand(refs, opts(cmd));
   });

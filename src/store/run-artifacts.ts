@@ -173,7 +173,9 @@ export async function compareRunsView(root: string, refs: readonly string[], o: 
   if (o.batch !== undefined) {
     const { listRunSummaries } = await import('./run-index.js');
     const listing = await listRunSummaries(root);
-    const members = listing.ids.filter((id) => listing.summary(id).batches.includes(o.batch!));
+    // `@latest`: the newest batch (ids sort by creation time)
+    const batch = o.batch === '@latest' ? listing.ids.flatMap((id) => listing.summary(id).batches).sort().at(-1) ?? '@latest' : o.batch;
+    const members = listing.ids.filter((id) => listing.summary(id).batches.includes(batch));
     if (members.length === 0) throw new NotFoundError('BATCH_NOT_FOUND', `no runs of batch ${JSON.stringify(o.batch)}`, { hint: "list batches with bfly runs --columns id,batch --where 'batch'" });
     all = [...all, ...members];
   }

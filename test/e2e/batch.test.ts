@@ -51,6 +51,8 @@ describe('bfly run --grid --seeds', () => {
     const cmp = (await run(['compare', '--batch', batch, '--json'])).json();
     expect(cmp.runs).toHaveLength(12);
     expect(cmp.groups).toHaveLength(6);
+    // @latest names the newest batch
+    expect((await run(['compare', '--batch', '@latest', '--json'])).json().runs).toEqual(cmp.runs);
     expect(cmp.groups.every((g: { seeds: number[] }) => g.seeds.sort().join() === '1,2')).toBe(true);
   }, 240_000);
 
