@@ -18,28 +18,18 @@ function droppedByPipeline(pipeline: Pick<Pipeline, 'blocks'>): Map<string, stri
   return out;
 }
 
-/** The date-part steps of a pipeline: which columns they split (empty list: every date column). */
-function datePartColumns(pipeline: Pick<Pipeline, 'blocks'>): { all: boolean; names: Set<string>; parts: Map<string, string[]> } {
-  const names = new Set<string>();
+/** The parts each `date_parts` step splits a column into, by column (`*`: a step over every date column). */
+function dateParts(pipeline: Pick<Pipeline, 'blocks'>): Map<string, string[]> {
   const parts = new Map<string, string[]>();
-  let all = false;
-  let allParts: string[] = [];
   for (const b of pipeline.blocks) {
     if (b.type !== 'features') continue;
     for (const s of (b.config.steps ?? []) as Array<{ op: string; columns?: string[]; parts?: string[] }>) {
       if (s.op !== 'date_parts') continue;
-      if ((s.columns ?? []).length === 0) {
-        all = true;
-        allParts = s.parts ?? [];
-      }
-      for (const c of s.columns ?? []) {
-        names.add(c);
-        parts.set(c, s.parts ?? []);
-      }
+      const columns = s.columns ?? [];
+      for (const c of columns.length === 0 ? ['*'] : columns) parts.set(c, s.parts ?? []);
     }
   }
-  if (all) parts.set('*', allParts);
-  return { all, names, parts };
+  return parts;
 }
 
 /** Whether preprocessing drops constant columns (its default). */
@@ -60,7 +50,7 @@ function dropsConstant(pipeline: Pick<Pipeline, 'blocks'>): boolean {
  */
 export function columnRoles(columns: readonly DatasetColumn[], target: string, pipeline: Pick<Pipeline, 'blocks'>): ColumnRole[] {
   const dropped = droppedByPipeline(pipeline);
-  const dates = datePartColumns(pipeline);
+  const dates = dateParts(pipeline);
   const constantDropped = dropsConstant(pipeline);
   return columns.map((c): ColumnRole => {
     const role = (use: ColumnRole['use'], reason: string): ColumnRole => ({ name: c.name, type: c.type, use, reason });
@@ -79,7 +69,7 @@ export function columnRoles(columns: readonly DatasetColumn[], target: string, p
       case 'category':
         return role('category', `${plural(c.distinct, 'level')}${c.missing > 0 ? `, ${n(c.missing)} missing (imputed)` : ''}`);
       case 'datetime': {
-        const parts = dates.parts.get(c.name) ?? (dates.all ? dates.parts.get('*') : undefined);
+        const parts = dates.get(c.name) ?? dates.get('*');
         return role('date', parts !== undefined ? `dates, split into ${parts.join(', ')}` : 'dates, used as a number (time since 1970); a date_parts step splits them into year, month, …');
       }
       case 'text':

@@ -187,6 +187,7 @@ export function snapshotRun(root: string, plan: RunPlan, now = new Date()): Crea
         mkdirSync(join(staging, 'hooks'));
         for (const h of plan.hooks) writeNewFile(join(staging, 'hooks', `${h.id}.js`), h.bytes);
       }
+      const dataset = getDataset(root, plan.dataset.id);
       const manifest: RunManifest = {
         schemaVersion: RUN_SCHEMA_VERSION,
         id,
@@ -198,10 +199,7 @@ export function snapshotRun(root: string, plan: RunPlan, now = new Date()): Crea
         draftRevision: plan.draftRevision ?? null,
         dataset: plan.dataset,
         binding: plan.binding,
-        data: (() => {
-          const d = getDataset(root, plan.dataset.id);
-          return runData(d.columns, d.rows, plan.binding.target, plan.pipeline);
-        })(),
+        data: runData(dataset.columns, dataset.rows, plan.binding.target, plan.pipeline),
         pipelineHash: plan.pipelineHash,
         hooks: plan.hooks.map((h) => ({ id: h.id, block: h.block, type: h.type, hash: h.hash, origin: h.origin })),
         executionKey: plan.executionKey,
