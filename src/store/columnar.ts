@@ -46,7 +46,7 @@ export interface ColumnarFooter {
 
 /** A loaded column. */
 export type LoadedColumn =
-  | { name: string; type: 'number' | 'integer' | 'datetime'; values: Float64Array }
+  | { name: string; type: 'number' | 'integer' | 'datetime'; values: Float64Array; format?: string }
   | { name: string; type: 'boolean'; values: Int8Array }
   | { name: string; type: 'category'; codes: Int32Array; levels: string[] }
   | { name: string; type: 'text'; values: Array<string | null> };

@@ -19,6 +19,10 @@ export function loadDatasetColumns(root: string, dataset: DatasetManifest, names
   const wanted = names === undefined ? all : all.filter((n) => names.includes(n));
   return {
     rows: dataset.rows,
-    columns: wanted.map((n) => loadColumn(readObject(root, dataset.objects.columns[all.indexOf(n)]))),
+    columns: wanted.map((n) => {
+      const col = loadColumn(readObject(root, dataset.objects.columns[all.indexOf(n)]));
+      const format = dataset.columns[all.indexOf(n)].format;
+      return col.type === 'datetime' && format !== undefined ? { ...col, format } : col;
+    }),
   };
 }

@@ -57,6 +57,7 @@ export const datasetColumn = z
     missing: z.number().int(),
     distinct: z.number().int(),
     distinctApprox: z.boolean().optional(),
+    format: z.string().optional().describe('datetime columns: how the dates are written, e.g. `ISO 8601`, `MMM DD YYYY`, `DD/MM/YYYY` (the day order decided from the data)'),
     stats: z.union([numericStats, categoryStats, booleanStats, datetimeStats]),
   })
   .meta({ id: 'DatasetColumn', description: 'One column of a dataset manifest.' });

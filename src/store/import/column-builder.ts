@@ -364,6 +364,27 @@ export class ColumnBuilder {
     else if (this.state !== ColState.Rescan) this.flushFloat();
   }
 
+  /**
+   * Turns a finished string column (dictionary ids) into a float64 column: each id becomes
+   * `values[id]` (a missing value stays NaN). The new blocks are appended to the column's file
+   * and replace the old ones in its footer (the id blocks stay behind as unused bytes).
+   */
+  idsToFloats(values: Float64Array): void {
+    const old = this.blocks;
+    this.blocks = [];
+    this.firstPass = new FirstPass();
+    this.fpos = 0;
+    this.state = ColState.Date;
+    const ids = new Int32Array(this.chunkRows);
+    const bytes = new Uint8Array(ids.buffer);
+    for (const b of old) {
+      if (b.kind !== 'ids') throw new Error('idsToFloats: the column holds raw bytes, not dictionary ids');
+      this.out.readBack(b, bytes.subarray(0, b.byteLength));
+      for (let i = 0; i < b.rows; i++) this.pushFloat(ids[i] < 0 ? NaN : values[ids[i]]);
+    }
+    this.flushFloat();
+  }
+
   /** Visits this column's float64 blocks in order, read back one at a time into one buffer. */
   eachFloatBlock(visit: (values: Float64Array) => void): void {
     const buf = new Float64Array(this.chunkRows);

@@ -1,4 +1,5 @@
 import type { BooleanStats, CategoryStats, ColumnType, DatasetColumn, DatetimeStats } from '../../core/dataset.js';
+import { inferDates } from '../../core/dates.js';
 import { ValidationError } from '../../core/errors.js';
 import { numericStatsFromBlocks } from '../../core/stats.js';
 import { FALSE_WORDS, TRUE_WORDS } from '../../core/values.js';
@@ -11,6 +12,8 @@ export const CATEGORY_MAX_DISTINCT = 1000;
 export const CATEGORY_ALWAYS = 20;
 
 const TOP = 10;
+
+const n = (x: number): string => x.toLocaleString('en-US');
 
 function plural(n: number, word: string): string {
   return `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
@@ -38,7 +41,7 @@ function topEntries(texts: string[], counts: Float64Array): Array<{ value: strin
  * manifest entry (type, why, statistics). Numeric columns are read back one at a time for
  * exact statistics; string columns need nothing more than their dictionary.
  */
-export function finalizeColumn(b: ColumnBuilder, label: string): { meta: ColumnarColumnMeta; column: DatasetColumn } {
+export function finalizeColumn(b: ColumnBuilder, label: string, dateFormat?: { formats: string[]; orderReason: string | null }): { meta: ColumnarColumnMeta; column: DatasetColumn } {
   if (b.state === ColState.Number && b.firstInfinite !== null) {
     const { row, text } = b.firstInfinite;
     throw new ValidationError('NUMBER_OUT_OF_RANGE', `${label}: column ${JSON.stringify(b.name)}, data row ${row}: ${JSON.stringify(text)} is beyond the range of a 64-bit number (about ±1.8e308)`, {
@@ -60,9 +63,11 @@ export function finalizeColumn(b: ColumnBuilder, label: string): { meta: Columna
     const approxFlag = approx ? { distinctApprox: true } : {};
     if (b.state === ColState.Date) {
       const stats: DatetimeStats = { count, missing: b.missing, min: ns.min === null ? null : new Date(ns.min).toISOString(), max: ns.max === null ? null : new Date(ns.max).toISOString() };
+      const format = dateFormat ?? { formats: ['ISO 8601'], orderReason: null };
+      const written = dateFormat === undefined ? 'ISO 8601 dates' : `dates written ${format.formats.join(' or ')}${format.orderReason === null ? '' : ` (${format.orderReason})`}`;
       return {
         meta: { name: b.name, type: 'datetime', blocks: b.blocks },
-        column: { name: b.name, type: 'datetime', reason: `all ${plural(count, 'value')} are ISO 8601 dates`, missing: b.missing, distinct, ...approxFlag, stats },
+        column: { name: b.name, type: 'datetime', reason: `all ${plural(count, 'value')} are ${written}`, missing: b.missing, distinct, ...approxFlag, format: format.formats.join(' | '), stats },
       };
     }
     const type: ColumnType = b.integerSyntax ? 'integer' : 'number';
@@ -84,6 +89,28 @@ export function finalizeColumn(b: ColumnBuilder, label: string): { meta: Columna
     return {
       meta: { name: b.name, type: 'boolean', blocks: b.blocks, levels: texts, trueLevels },
       column: { name: b.name, type: 'boolean', reason: `only the values ${[...new Set(words)].sort().join('/')}`, missing: b.missing, distinct, stats },
+    };
+  }
+  // Dates written another way than ISO 8601 (`Jun 12 1998`, `12/06/1998`): read from the
+  // distinct values, then the column is rewritten as instants.
+  const dates = b.bytesMode ? null : inferDates(texts);
+  if (dates?.dates === true) {
+    b.idsToFloats(dates.values);
+    return finalizeColumn(b, label, { formats: dates.formats, orderReason: dates.orderReason });
+  }
+  if (dates !== null && !dates.dates && dates.parsed > 0 && dates.parsed >= texts.length / 2) {
+    const stats: CategoryStats = { count, missing: b.missing, distinct, top: topEntries(texts, counts) };
+    const bad = texts.length - dates.parsed;
+    return {
+      meta: { name: b.name, type: 'text', blocks: b.blocks, levels: texts },
+      column: {
+        name: b.name,
+        type: 'text',
+        reason: `looks like dates, but ${n(bad)} of ${plural(texts.length, 'distinct value')} ${bad === 1 ? 'does' : 'do'} not parse as one date format (e.g. ${dates.failures.map((f) => JSON.stringify(f)).join(', ')}): kept as text`,
+        missing: b.missing,
+        distinct,
+        stats,
+      },
     };
   }
   const isCategory = !b.bytesMode && distinct <= CATEGORY_MAX_DISTINCT && (distinct <= CATEGORY_ALWAYS || distinct <= count / 2);
