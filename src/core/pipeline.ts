@@ -42,11 +42,23 @@ const featureStep = z.discriminatedUnion('op', [
   }),
   z.strictObject({ op: z.literal('log1p'), columns }),
   z.strictObject({ op: z.literal('drop'), columns: z.array(z.string().min(1)).min(1) }),
+  z
+    .strictObject({
+      op: z.literal('text'),
+      columns: z.array(z.string().min(1)).default([]).describe('text (or category) columns to tokenize; empty means every free-text column'),
+      ngram_range: z.tuple([z.number().int().min(1).max(3), z.number().int().min(1).max(3)]).default([1, 1]).describe('word n-gram lengths: [1, 1] words, [1, 2] words and word pairs'),
+      char_ngrams: z.tuple([z.number().int().min(1).max(6), z.number().int().min(1).max(6)]).nullable().default(null).describe('character n-gram lengths within words, e.g. [2, 4] (null: none)'),
+      method: z.enum(['vocabulary', 'hashing']).default('vocabulary').describe('vocabulary: the most frequent tokens of the training rows; hashing: tokens hashed into max_features buckets'),
+      max_features: z.number().int().min(1).max(10_000).default(100).describe('features per column at most'),
+      min_df: z.number().positive().default(2).describe('fewest training rows a token must appear in (below 1: a share of the rows)'),
+      tfidf: z.boolean().default(true).describe('weigh tokens by inverse document frequency (rows are scaled to unit length either way)'),
+    })
+    .refine((s) => s.ngram_range[0] <= s.ngram_range[1] && (s.char_ngrams === null || s.char_ngrams[0] <= s.char_ngrams[1]), { message: 'an n-gram range is [shortest, longest]' }),
 ]);
 
 /** Config of `features`: feature-engineering steps applied in order. */
 export const featuresConfig = z.strictObject({
-  steps: z.array(featureStep).default([]).describe('polynomial/interaction terms, date parts, log1p, drop columns'),
+  steps: z.array(featureStep).default([]).describe('polynomial/interaction terms, date parts, log1p, drop columns, text (TF-IDF tokens, fitted on the training rows)'),
 });
 
 /** Config of `preprocess`: imputation, encoding and scaling, fitted on training rows only. */
@@ -130,7 +142,7 @@ export interface BlockTypeInfo {
 /** The block registry, in canonical order. */
 export const BLOCKS: Record<BlockType, BlockTypeInfo> = {
   split: { type: 'split', doc: 'divide the rows into a training and a test split (seeded)', config: splitConfig, reads: ['dataset'], writes: ['train', 'test'], single: true },
-  features: { type: 'features', doc: 'feature engineering: polynomial terms, date parts, log1p, drop columns', config: featuresConfig, reads: ['train', 'test'], writes: ['train', 'test'], single: false },
+  features: { type: 'features', doc: 'feature engineering: polynomial terms, date parts, log1p, drop columns, text tokens (TF-IDF)', config: featuresConfig, reads: ['train', 'test'], writes: ['train', 'test'], single: false },
   preprocess: { type: 'preprocess', doc: 'impute, encode categories, scale; fitted on the training split only', config: preprocessConfig, reads: ['train', 'test'], writes: ['train', 'test', 'transform'], single: false },
   model_selection: { type: 'model_selection', doc: 'k-fold cross-validation over candidate models; picks the best', config: modelSelectionConfig, reads: ['train'], writes: ['leaderboard', 'selection'], single: true },
   train: { type: 'train', doc: 'fit the chosen model on the whole training split', config: trainConfig, reads: ['train', 'selection'], writes: ['model'], single: true },

@@ -1,4 +1,4 @@
-import { type FeatureStep, applyFeatures } from './features.js';
+import { type FeatureFits, type FeatureStep, applyFeatures, fitFeatures } from './features.js';
 import { type Frame, type NumericColumn, makeFrame, rowOf } from './frame.js';
 import type { Matrix } from './matrix.js';
 import { type FittedPreprocess, type PreprocessOptions, fitPreprocess, transformPreprocess } from './preprocess.js';
@@ -6,8 +6,8 @@ import { type FittedPreprocess, type PreprocessOptions, fitPreprocess, transform
 /** A step of the data chain as configured: feature steps or a preprocessing. */
 export type StageSpec = { kind: 'features'; steps: FeatureStep[] } | { kind: 'preprocess'; options: PreprocessOptions };
 
-/** A step of the data chain as fitted (feature steps learn nothing). */
-export type FittedStage = { kind: 'features'; steps: FeatureStep[] } | { kind: 'preprocess'; fitted: FittedPreprocess };
+/** A step of the data chain as fitted (of the feature steps, only `text` learns: `fits`). */
+export type FittedStage = { kind: 'features'; steps: FeatureStep[]; fits?: FeatureFits } | { kind: 'preprocess'; fitted: FittedPreprocess };
 
 /**
  * The preprocessing added at the end of a chain that does not end with one, so a model always
@@ -37,13 +37,16 @@ function matrixFrame(X: Matrix, names: readonly string[]): Frame {
 
 /** Applies one fitted stage. */
 export function applyStage(stage: FittedStage, frame: Frame): Frame {
-  if (stage.kind === 'features') return applyFeatures(frame, stage.steps);
+  if (stage.kind === 'features') return applyFeatures(frame, stage.steps, stage.fits);
   return matrixFrame(transformPreprocess(stage.fitted, frame).X, stage.fitted.features);
 }
 
 /** Fits one stage on `frame` and returns it with the transformed frame. */
 export function fitStage(spec: StageSpec, frame: Frame): { stage: FittedStage; out: Frame } {
-  if (spec.kind === 'features') return { stage: spec, out: applyFeatures(frame, spec.steps) };
+  if (spec.kind === 'features') {
+    const { fits, out } = fitFeatures(frame, spec.steps);
+    return { stage: fits.some((x) => x !== null) ? { kind: 'features', steps: spec.steps, fits } : { kind: 'features', steps: spec.steps }, out };
+  }
   const fitted = fitPreprocess(frame, spec.options);
   return { stage: { kind: 'preprocess', fitted }, out: applyStage({ kind: 'preprocess', fitted }, frame) };
 }
@@ -72,7 +75,7 @@ export function applyChain(stages: readonly FittedStage[], frame: Frame): Frame 
 
 /** The specs a fitted chain was fitted from (to refit it on other rows, e.g. a CV fold). */
 export function chainSpecs(stages: readonly FittedStage[]): StageSpec[] {
-  return stages.map((s) => (s.kind === 'features' ? s : { kind: 'preprocess', options: s.fitted.options }));
+  return stages.map((s) => (s.kind === 'features' ? { kind: 'features', steps: s.steps } : { kind: 'preprocess', options: s.fitted.options }));
 }
 
 /** An all-numeric frame as a row-major matrix (a chain ending in a preprocessing gives one). */

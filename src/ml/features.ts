@@ -1,11 +1,16 @@
-import { type Frame, type FrameColumn, type NumericColumn, rowOf } from './frame.js';
+import { type Frame, type FrameColumn, type NumericColumn, type TextColumn, pickRows, rowOf } from './frame.js';
+import { type FittedText, type TextOptions, fitText, transformText } from './text.js';
 
 /** A feature step (the `features` block's `steps`, defaults filled in). */
 export type FeatureStep =
   | { op: 'polynomial'; columns: string[]; degree: number; interaction_only: boolean }
   | { op: 'date_parts'; columns: string[]; parts: Array<'year' | 'month' | 'day' | 'dayofweek' | 'dayofyear' | 'hour'> }
   | { op: 'log1p'; columns: string[] }
-  | { op: 'drop'; columns: string[] };
+  | { op: 'drop'; columns: string[] }
+  | ({ op: 'text'; columns: string[] } & TextOptions);
+
+/** What the feature steps learnt from the training rows: for each step, its text fits (null for stateless steps). */
+export type FeatureFits = Array<FittedText[] | null>;
 
 function numericTargets(frame: Frame, names: string[], op: string, want: (c: NumericColumn) => boolean): NumericColumn[] {
   const byName = new Map(frame.columns.map((c) => [c.name, c]));
@@ -13,8 +18,30 @@ function numericTargets(frame: Frame, names: string[], op: string, want: (c: Num
   return names.map((n) => {
     const c = byName.get(n);
     if (c === undefined) throw new RangeError(`${op}: no column ${JSON.stringify(n)}`);
-    if (c.kind !== 'numeric') throw new RangeError(`${op}: column ${JSON.stringify(n)} is not numeric`);
+    if (c.kind !== 'numeric') throw new RangeError(`${op}: column ${JSON.stringify(n)} is ${c.kind === 'text' ? 'free text' : 'a category'}, not numeric${c.kind === 'text' ? ' (a text step turns text into numbers)' : ''}`);
+    if (op === 'date_parts' && c.semantic !== 'datetime') throw new RangeError(`date_parts: column ${JSON.stringify(n)} holds ${c.semantic === undefined ? 'numbers' : `${c.semantic} values`}, not dates`);
     return c;
+  });
+}
+
+/** The columns a text step reads: the named ones (text or category), or every text column. */
+function textTargets(frame: Frame, names: string[]): Array<TextColumn | Extract<FrameColumn, { kind: 'categorical' }>> {
+  if (names.length === 0) return frame.columns.filter((c): c is TextColumn => c.kind === 'text');
+  const byName = new Map(frame.columns.map((c) => [c.name, c]));
+  return names.map((n) => {
+    const c = byName.get(n);
+    if (c === undefined) throw new RangeError(`text: no column ${JSON.stringify(n)}`);
+    if (c.kind === 'numeric') throw new RangeError(`text: column ${JSON.stringify(n)} holds ${c.semantic === 'datetime' ? 'dates' : 'numbers'}, not text`);
+    return c;
+  });
+}
+
+/** A text or category column's strings for the frame's rows. */
+function textsOf(frame: Frame, c: TextColumn | Extract<FrameColumn, { kind: 'categorical' }>): Array<string | null> {
+  return Array.from({ length: frame.rows }, (_, i) => {
+    const r = rowOf(frame, i);
+    if (c.kind === 'text') return c.values[r];
+    return c.codes[r] < 0 ? null : c.levels[c.codes[r]];
   });
 }
 
@@ -60,17 +87,53 @@ function datePart(ms: number, part: string): number {
 }
 
 /**
- * Applies feature steps in order. Every step is stateless (nothing is learnt from rows), so
- * applying them to training and test rows alike cannot leak. Polynomial terms are named `a*b`,
- * `a^2`; date parts replace their column with `col.year`, `col.month`, …; log1p replaces
- * values (NaN below -1); drop removes columns. Missing values propagate as NaN.
+ * Fits the feature steps on training rows: only `text` steps learn something (a vocabulary and
+ * idf per column); the others are stateless. Returns the fits and the transformed frame.
+ */
+export function fitFeatures(frame: Frame, steps: readonly FeatureStep[]): { fits: FeatureFits; out: Frame } {
+  const fits: FeatureFits = [];
+  const out = runSteps(frame, steps, fits, true);
+  return { fits, out };
+}
+
+/**
+ * Applies feature steps in order, with what {@link fitFeatures} learnt from the training rows
+ * (so test rows and new data are transformed alike, and nothing about them leaks in).
+ * Polynomial terms are named `a*b`, `a^2`; date parts replace their column with `col.year`,
+ * `col.month`, …; log1p replaces values (NaN below -1); drop removes columns; text replaces a
+ * column with TF-IDF features `col:token`. Missing values propagate as NaN.
  *
  * @example
  * const out = applyFeatures(frame, [{ op: 'log1p', columns: ['price'] }]);
  */
-export function applyFeatures(frame: Frame, steps: readonly FeatureStep[]): Frame {
+export function applyFeatures(frame: Frame, steps: readonly FeatureStep[], fits: FeatureFits = []): Frame {
+  return runSteps(frame, steps, [...fits], false);
+}
+
+function runSteps(frame: Frame, steps: readonly FeatureStep[], fits: FeatureFits, learn: boolean): Frame {
   let f = frame;
-  for (const step of steps) {
+  for (const [k, step] of steps.entries()) {
+    if (learn) fits[k] = null;
+    if (step.op === 'text') {
+      const targets = textTargets(f, step.columns);
+      let fitted = fits[k];
+      if (learn) fits[k] = fitted = targets.map((c) => fitText(c.name, textsOf(f, c), step));
+      if (fitted === null || fitted === undefined) throw new RangeError('text: the step has not been fitted on training rows');
+      const byColumn = new Map(fitted.map((t) => [t.column, t]));
+      const columns: FrameColumn[] = [];
+      for (const c of f.columns) {
+        const fit = byColumn.get(c.name);
+        if (fit === undefined || c.kind === 'numeric') {
+          columns.push(c);
+          continue;
+        }
+        const values = transformText(fit, textsOf(f, c), step);
+        fit.features.forEach((name, j) => columns.push({ kind: 'numeric', name, values: values[j] }));
+      }
+      for (const t of fitted) if (!f.columns.some((c) => c.name === t.column)) throw new RangeError(`text: no column ${JSON.stringify(t.column)}`);
+      f = materialise(f, columns, new Set(columns.filter((c) => !f.columns.includes(c)).map((c) => c.name)));
+      continue;
+    }
     if (step.op === 'drop') {
       for (const n of step.columns) if (!f.columns.some((c) => c.name === n)) throw new RangeError(`drop: no column ${JSON.stringify(n)}`);
       f = { ...f, columns: f.columns.filter((c) => !step.columns.includes(c.name)) };
@@ -124,8 +187,7 @@ function materialise(f: Frame, columns: FrameColumn[], fresh: Set<string>): Fram
     index: null,
     columns: columns.map((c): FrameColumn => {
       if (fresh.has(c.name) && !f.columns.includes(c)) return c;
-      if (c.kind === 'numeric') return { ...c, values: valuesOf(f, c) };
-      return { ...c, codes: Int32Array.from({ length: f.rows }, (_, i) => c.codes[rowOf(f, i)]) };
+      return pickRows(c, Array.from({ length: f.rows }, (_, i) => rowOf(f, i)));
     }),
   };
 }

@@ -15,8 +15,27 @@ export interface CategoricalColumn {
   levels: string[];
 }
 
+/** A free-text column: one string per row, null is missing (a `text` feature step turns it into numbers). */
+export interface TextColumn {
+  kind: 'text';
+  name: string;
+  values: Array<string | null>;
+}
+
 /** One column of a {@link Frame}. */
-export type FrameColumn = NumericColumn | CategoricalColumn;
+export type FrameColumn = NumericColumn | CategoricalColumn | TextColumn;
+
+/** How many rows a column's arrays hold. */
+export function columnLength(c: FrameColumn): number {
+  return c.kind === 'categorical' ? c.codes.length : c.values.length;
+}
+
+/** The column with its arrays reduced to the rows `idx` (positions in the arrays), in order. */
+export function pickRows(c: FrameColumn, idx: ArrayLike<number>): FrameColumn {
+  if (c.kind === 'numeric') return { ...c, values: Float64Array.from(idx, (r) => c.values[r]) };
+  if (c.kind === 'categorical') return { ...c, codes: Int32Array.from(idx, (r) => c.codes[r]) };
+  return { ...c, values: Array.from(idx, (r) => c.values[r]) };
+}
 
 /**
  * Columnar table. `index`, when set, selects and orders the rows of the underlying column
@@ -30,9 +49,9 @@ export interface Frame {
 
 /** A frame over whole columns (all rows, in order). */
 export function makeFrame(columns: FrameColumn[]): Frame {
-  const rows = columns.length === 0 ? 0 : columns[0].kind === 'numeric' ? columns[0].values.length : columns[0].codes.length;
+  const rows = columns.length === 0 ? 0 : columnLength(columns[0]);
   for (const c of columns) {
-    const n = c.kind === 'numeric' ? c.values.length : c.codes.length;
+    const n = columnLength(c);
     if (n !== rows) throw new RangeError(`column ${c.name} has ${n} rows, expected ${rows}`);
   }
   return { rows, columns, index: null };
@@ -66,6 +85,6 @@ export function compactFrame(frame: Frame): Frame {
   return {
     rows: frame.rows,
     index: null,
-    columns: frame.columns.map((c): FrameColumn => (c.kind === 'numeric' ? { ...c, values: Float64Array.from(idx, (r) => c.values[r]) } : { ...c, codes: Int32Array.from(idx, (r) => c.codes[r]) })),
+    columns: frame.columns.map((c) => pickRows(c, idx)),
   };
 }

@@ -108,6 +108,10 @@ export function fitPreprocess(train: Frame, options: PreprocessOptions): FittedP
       columns.push({ kind: 'numeric', name: col.name, fill, center, scale });
       continue;
     }
+    if (col.kind === 'text') {
+      dropped.push({ name: col.name, reason: 'free text that no text feature step reads ({op: text} turns it into numbers)' });
+      continue;
+    }
     // categorical
     const counts = new Float64Array(col.levels.length);
     let missing = 0;

@@ -1,4 +1,5 @@
 import { type ColumnType, MISSING_MARKERS } from '../core/dataset.js';
+import { type DayOrder, orderOfFormat, parseDate } from '../core/dates.js';
 import { ValidationError } from '../core/errors.js';
 import { type LoadedTable, classLabel } from '../store/columnar.js';
 import { type FrameColumn, type Frame, makeFrame } from '../ml/frame.js';
@@ -9,6 +10,8 @@ export interface InputColumn {
   type: ColumnType;
   /** Category levels seen in the dataset (codes index them). */
   levels?: string[];
+  /** How the dataset writes the dates of a datetime column (e.g. `DD/MM/YYYY`), to read new rows alike. */
+  format?: string;
 }
 
 /** The dataset as the run sees it: feature frame, encoded target, and which rows were kept. */
@@ -21,13 +24,11 @@ export interface DatasetSlot {
   /** Class labels, sorted (empty for regression). */
   classes: string[];
   inputs: InputColumn[];
-  /** Columns that cannot be features, and why. */
-  skipped: Array<{ name: string; reason: string }>;
   /** Rows of the dataset left out because their target is missing. */
   missingTarget?: number;
 }
 
-function featureColumn(col: LoadedTable['columns'][number], keep: Int32Array): FrameColumn | null {
+function featureColumn(col: LoadedTable['columns'][number], keep: Int32Array): FrameColumn {
   switch (col.type) {
     case 'number':
       return { kind: 'numeric', name: col.name, values: Float64Array.from(keep, (r) => col.values[r]) };
@@ -39,13 +40,13 @@ function featureColumn(col: LoadedTable['columns'][number], keep: Int32Array): F
     case 'category':
       return { kind: 'categorical', name: col.name, levels: col.levels, codes: Int32Array.from(keep, (r) => col.codes[r]) };
     case 'text':
-      return null;
+      return { kind: 'text', name: col.name, values: Array.from(keep, (r) => col.values[r]) };
   }
 }
 
 /**
- * The run's view of a dataset: every column but the target as a feature (text columns are
- * left out: no model reads free text), the target encoded (classes sorted as strings,
+ * The run's view of a dataset: every column but the target as a feature (free text as text
+ * columns, which a `text` feature step turns into numbers), the target encoded (classes sorted as strings,
  * numerically for integer targets), and rows whose target is missing dropped.
  */
 export function datasetSlot(table: LoadedTable, target: string, task: 'classification' | 'regression'): DatasetSlot {
@@ -68,24 +69,18 @@ export function datasetSlot(table: LoadedTable, target: string, task: 'classific
   }
   const columns: FrameColumn[] = [];
   const inputs: InputColumn[] = [];
-  const skipped: DatasetSlot['skipped'] = [];
   for (const c of table.columns) {
     if (c.name === target) continue;
-    const f = featureColumn(c, keep);
-    if (f === null) {
-      skipped.push({ name: c.name, reason: 'free text' });
-      continue;
-    }
-    columns.push(f);
-    inputs.push(c.type === 'category' ? { name: c.name, type: c.type, levels: c.levels } : { name: c.name, type: c.type });
+    columns.push(featureColumn(c, keep));
+    inputs.push(c.type === 'category' ? { name: c.name, type: c.type, levels: c.levels } : c.type === 'datetime' && c.format !== undefined ? { name: c.name, type: c.type, format: c.format } : { name: c.name, type: c.type });
   }
   const frame = columns.length === 0 ? { rows: keep.length, columns: [], index: null } : makeFrame(columns);
-  return { frame, y, rows: keep, classes, inputs, skipped, missingTarget: table.rows - keep.length };
+  return { frame, y, rows: keep, classes, inputs, missingTarget: table.rows - keep.length };
 }
 
 const MISSING = new Set<string>(MISSING_MARKERS);
 
-function toNumber(v: unknown, type: ColumnType, column: string, row: number): number {
+function toNumber(v: unknown, type: ColumnType, column: string, row: number, order: DayOrder): number {
   if (v === null || v === undefined || v === '') return NaN;
   if (type === 'boolean') {
     if (v === true || v === 1) return 1;
@@ -94,7 +89,7 @@ function toNumber(v: unknown, type: ColumnType, column: string, row: number): nu
     if (['true', 't', 'yes', 'y', '1'].includes(s)) return 1;
     if (['false', 'f', 'no', 'n', '0'].includes(s)) return 0;
   } else if (type === 'datetime') {
-    const ms = typeof v === 'number' ? v : Date.parse(String(v));
+    const ms = typeof v === 'number' ? v : parseDate(String(v), order);
     if (Number.isFinite(ms)) return ms;
   } else {
     const n = typeof v === 'number' ? v : Number(String(v).trim());
@@ -102,7 +97,7 @@ function toNumber(v: unknown, type: ColumnType, column: string, row: number): nu
     if (['na', 'n/a', 'nan', 'null', 'none', '-', '?'].includes(String(v).trim().toLowerCase())) return NaN;
   }
   throw new ValidationError('BAD_VALUE', `column ${JSON.stringify(column)} row ${row + 1}: ${JSON.stringify(v)} is not a ${type}`, {
-    hint: `give ${column} values of type ${type} (as in the training data), or leave the cell empty for missing`,
+    hint: `give ${column} values of type ${type}${type === 'datetime' ? ` (written ${order === 'DMY' ? 'day' : 'month'} first if numeric, as in the training data)` : ' (as in the training data)'}, or leave the cell empty for missing`,
     data: { column, row: row + 1 },
   });
 }
@@ -137,8 +132,15 @@ export function recordsFrame(inputs: readonly InputColumn[], records: ReadonlyAr
       });
       return { kind: 'categorical', name: c.name, levels, codes };
     }
-    const values = Float64Array.from(records, (r, i) => toNumber(r[c.name], c.type, c.name, i + firstRow - 1));
-    return c.type === 'number' ? { kind: 'numeric', name: c.name, values } : { kind: 'numeric', name: c.name, values, semantic: c.type === 'text' ? undefined : c.type };
+    if (c.type === 'text') {
+      return { kind: 'text', name: c.name, values: records.map((r) => {
+        const v = r[c.name];
+        return v === null || v === undefined || (typeof v === 'string' && MISSING.has(v.trim())) ? null : String(v);
+      }) };
+    }
+    const order = orderOfFormat(c.format);
+    const values = Float64Array.from(records, (r, i) => toNumber(r[c.name], c.type, c.name, i + firstRow - 1, order));
+    return c.type === 'number' ? { kind: 'numeric', name: c.name, values } : { kind: 'numeric', name: c.name, values, semantic: c.type };
   });
   return columns.length === 0 ? { rows: records.length, columns: [], index: null } : makeFrame(columns);
 }

@@ -30,6 +30,8 @@ import { parseFlatYaml, renderFlatYaml } from './config-file.js';
 export type { Experiment } from '../core/contracts/experiment.js';
 import type { Experiment, ExperimentDetail, PipelineDocument } from '../core/contracts/experiment.js';
 import { experimentView } from '../core/views.js';
+import { defaultTextStep } from '../core/column-roles.js';
+import type { DatasetColumn } from '../core/contracts/dataset.js';
 
 
 /** An experiment plus where its draft pipeline is (what `experiment show --json` prints). */
@@ -100,6 +102,18 @@ export function getExperiment(root: string, name: string): ExperimentInfo {
 }
 
 /**
+ * A built-in template's draft for a dataset: free-text columns get a `text` step in the
+ * `features` block (when the template leaves its steps empty), so they count without an edit.
+ */
+function withDefaultSteps(text: string, builtIn: boolean, columns: DatasetColumn[], target: string): string {
+  const step = builtIn ? defaultTextStep(columns, target) : null;
+  if (step === null) return text;
+  const blocks = (parseYaml(text) as { blocks?: Array<{ type?: string; config?: { steps?: unknown[] } }> }).blocks ?? [];
+  const at = blocks.findIndex((b) => b.type === 'features' && (b.config?.steps ?? []).length === 0);
+  return at < 0 ? text : setYamlPath(text, ['blocks', at, 'config', 'steps'], [step]);
+}
+
+/**
  * Creates an experiment: binds a dataset and a target, decides the task (recording why),
  * picks the metric, and writes `experiment.yaml` and a draft `pipeline.yaml` from a template.
  * The folder appears all at once (built aside, then renamed); a name in use is refused.
@@ -118,7 +132,7 @@ export function createExperiment(root: string, options: CreateExperimentOptions)
     : { metric: chooseMetric(decision.task, options.metric), reason: 'chosen with --metric' };
   const metric = metricDecision.metric;
   const template = options.template ?? decision.task;
-  const text = templateText(template);
+  const text = withDefaultSteps(templateText(template), listTemplates().includes(template), dataset.columns, options.target);
   const check = validatePipelineText(text, { columns: dataset.columns, target: options.target, task: decision.task });
   if (!check.valid) throw invalidPipeline(`template ${template}`, check.problems);
   const exp: Experiment = {

@@ -28,7 +28,7 @@ describe('column roles and dropped rows', () => {
   it('run.json records every column with its use and reason, and the row counts; run, show and the report show them', async () => {
     const r = await run(['run', 'movies']);
     expect(r.exitCode, r.stderr).toBe(0);
-    expect(r.stdout).toContain('data: 3,201 rows (213 without a target dropped): 2,241 train, 747 test; 16 columns: 1 target, 7 numeric, 6 category, 2 dropped');
+    expect(r.stdout).toContain('data: 3,201 rows (213 without a target dropped): 2,241 train, 747 test; 16 columns: 1 target, 7 numeric, 6 category, 1 date, 1 dropped');
     expect(r.stdout).toMatch(/IMDB Rating\s+number\s+target\s+the experiment's target \(213 rows without a value are left out\)/);
     expect(r.stdout).toMatch(/Title\s+text\s+dropped\s+free text \(3,176 distinct values\)/);
     expect(r.stderr).toContain('213 rows without a value in IMDB Rating left out');

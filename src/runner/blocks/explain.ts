@@ -1,5 +1,5 @@
 import { METRICS } from '../../core/catalog.js';
-import { type Frame, type FrameColumn, compactFrame, takeRows } from '../../ml/frame.js';
+import { type Frame, type FrameColumn, compactFrame, pickRows, takeRows } from '../../ml/frame.js';
 import { flatMetrics } from '../../ml/metrics.js';
 import { rngStream } from '../../ml/random.js';
 import type { BlockContext } from '../context.js';
@@ -44,12 +44,14 @@ export async function runExplain(ctx: BlockContext): Promise<void> {
   };
   const baseline = score(frame);
   const importance: Importance[] = [];
-  const total = frame.columns.length + Math.min(c.top_k, frame.columns.length);
+  // Partial dependence needs a grid of values: numbers or levels, not free text.
+  const gridded = (name: string): boolean => frame.columns.find((col) => col.name === name)?.kind !== 'text';
+  const total = frame.columns.length + Math.min(c.top_k, frame.columns.filter((col) => col.kind !== 'text').length);
   for (const [j, col] of frame.columns.entries()) {
     const values: number[] = [];
     for (let r = 0; r < c.n_repeats; r++) {
       const order = rng.shuffle(Int32Array.from({ length: frame.rows }, (_, i) => i));
-      const shuffled: FrameColumn = col.kind === 'numeric' ? { ...col, values: Float64Array.from(order, (i) => col.values[i]) } : { ...col, codes: Int32Array.from(order, (i) => col.codes[i]) };
+      const shuffled = pickRows(col, order);
       const s = score(withColumn(frame, j, shuffled));
       values.push(higher ? baseline - s : s - baseline);
     }
@@ -61,9 +63,10 @@ export async function runExplain(ctx: BlockContext): Promise<void> {
   }
   importance.sort((a, b) => b.mean - a.mean || a.feature.localeCompare(b.feature));
   const partialDependence: PartialDependence[] = [];
-  for (const imp of importance.slice(0, c.top_k)) {
+  for (const imp of importance.filter((i) => gridded(i.feature)).slice(0, c.top_k)) {
     const j = frame.columns.findIndex((col) => col.name === imp.feature);
     const col = frame.columns[j];
+    if (col.kind === 'text') continue;
     const grid: Array<number | string> = col.kind === 'numeric' ? quantileGrid(col.values, 20) : col.levels.slice(0, 30);
     const series = (k > 0 ? test.classes : [ctx.run.binding.target]).map((name) => ({ name, values: [] as number[] }));
     for (const g of grid) {

@@ -22,6 +22,7 @@ export interface FrameView {
 
 function columnValues(frame: Frame, c: FrameColumn): Float64Array | Array<string | null> {
   if (c.kind === 'numeric') return frame.index === null ? c.values.slice(0, frame.rows) : Float64Array.from(frame.index, (r) => c.values[r]);
+  if (c.kind === 'text') return Array.from({ length: frame.rows }, (_, i) => c.values[rowOf(frame, i)]);
   return Array.from({ length: frame.rows }, (_, i) => {
     const code = c.codes[rowOf(frame, i)];
     return code < 0 ? null : c.levels[code];
@@ -51,8 +52,11 @@ function bad(slot: string, hook: string, message: string): BflyError {
   });
 }
 
-/** A frame from a hook's view, checked: every column and `y` as long as `rows`, known class labels. */
-function parseFrameView(v: unknown, slot: string, hook: string, classes: string[]): { frame: Frame; y: Int32Array | Float64Array; rows: Int32Array; inputs: InputColumn[] } {
+/**
+ * A frame from a hook's view, checked: every column and `y` as long as `rows`, known class
+ * labels. Strings make a category column, or a text column when the column was text before (`text`).
+ */
+function parseFrameView(v: unknown, slot: string, hook: string, classes: string[], text: ReadonlySet<string>): { frame: Frame; y: Int32Array | Float64Array; rows: Int32Array; inputs: InputColumn[] } {
   if (v === null || typeof v !== 'object') throw bad(slot, hook, 'not an object');
   const view = v as Partial<FrameView>;
   const n = view.rows;
@@ -74,6 +78,9 @@ function parseFrameView(v: unknown, slot: string, hook: string, classes: string[
     if (list.every((x) => x === null || typeof x === 'number')) {
       columns.push({ kind: 'numeric', name, values: Float64Array.from(list, (x) => (x === null ? NaN : (x as number))) });
       inputs.push({ name, type: 'number' });
+    } else if (list.every((x) => x === null || typeof x === 'string') && text.has(name)) {
+      columns.push({ kind: 'text', name, values: list as Array<string | null> });
+      inputs.push({ name, type: 'text' });
     } else if (list.every((x) => x === null || typeof x === 'string')) {
       const levels = [...new Set(list.filter((x): x is string => x !== null))].sort();
       const index = new Map(levels.map((l, i) => [l, i]));
@@ -98,6 +105,11 @@ function parseFrameView(v: unknown, slot: string, hook: string, classes: string[
   const rowList = view.row === undefined ? [] : Array.from(view.row as ArrayLike<number>);
   const rows = rowList.length === n ? Int32Array.from(rowList) : new Int32Array(n).fill(-1);
   return { frame: columns.length === 0 ? { rows: n, columns: [], index: null } : makeFrame(columns), y, rows, inputs };
+}
+
+/** The names of a frame's text columns. */
+function textNames(frame: Frame): Set<string> {
+  return new Set(frame.columns.flatMap((c) => (c.kind === 'text' ? [c.name] : [])));
 }
 
 /** Slots a hook may replace (by returning them); every other slot is shown read-only. */
@@ -137,14 +149,14 @@ export function viewToSlot(slot: string, view: unknown, previous: unknown, hook:
   switch (slot) {
     case 'dataset': {
       const d = previous as DatasetSlot;
-      const f = parseFrameView(view, slot, hook, d.classes);
-      return { frame: f.frame, y: f.y, rows: f.rows, classes: d.classes, inputs: f.inputs, skipped: d.skipped, missingTarget: d.missingTarget } satisfies DatasetSlot;
+      const f = parseFrameView(view, slot, hook, d.classes, textNames(d.frame));
+      return { frame: f.frame, y: f.y, rows: f.rows, classes: d.classes, inputs: f.inputs, missingTarget: d.missingTarget } satisfies DatasetSlot;
     }
     case 'train':
     case 'test': {
       const p = previous as PartSlot | undefined;
       const classes = p?.classes ?? ctx.classes;
-      const f = parseFrameView(view, slot, hook, classes);
+      const f = parseFrameView(view, slot, hook, classes, p === undefined ? new Set() : textNames(applyChain(p.stages, p.raw)));
       // The hook's table becomes the new starting point: later stages fit on it as it is.
       return { raw: f.frame, y: f.y, rows: f.rows, stages: [], classes, inputs: f.inputs } satisfies PartSlot;
     }
