@@ -305,13 +305,8 @@ export function validatePipelineText(text: string, ctx: ValidationContext = {}):
   const explainIdx = firstOf('explain');
   if (explainIdx !== -1 && firstOf('evaluate') === -1) add(['blocks', explainIdx, 'type'], 'explain needs the metrics of an evaluate block', 'add an evaluate block before explain');
 
-  // Models, params and metrics against the task; columns against the dataset.
+  // Models, params and metrics against the task; columns against the dataset (checkColumnFlow).
   const colNames = ctx.columns?.map((c) => c.name) ?? [];
-  const checkColumn = (path: Seg[], name: string, purpose: string): void => {
-    if (ctx.columns === undefined) return;
-    if (!colNames.includes(name)) add(path, `no column \`${name}\` in the dataset`, hintFor(name, colNames));
-    else if (name === ctx.target) add(path, `\`${name}\` is the target: it cannot be ${purpose}`, 'name a feature column');
-  };
   const checkModel = (path: Seg[], model: string, params: unknown): void => {
     const info = MODELS[model];
     if (info === undefined) {
@@ -353,18 +348,105 @@ export function validatePipelineText(text: string, ctx: ValidationContext = {}):
       arr(c.metrics).forEach((m, k) => {
         if (typeof m === 'string' && m in METRICS) checkMetric(['blocks', i, 'config', 'metrics', k], m);
       });
-    } else if (type === 'preprocess') {
-      arr(c.drop).forEach((name, k) => typeof name === 'string' && checkColumn(['blocks', i, 'config', 'drop', k], name, 'dropped'));
-    } else if (type === 'features') {
-      arr(c.steps).forEach((step, k) =>
-        arr(obj(step).columns).forEach((name, n) => typeof name === 'string' && checkColumn(['blocks', i, 'config', 'steps', k, 'columns', n], name, obj(step).op === 'drop' ? 'dropped' : 'used as a feature')),
-      );
     }
   });
+  if (ctx.columns !== undefined) checkColumnFlow(rawBlocks, ctx.columns, ctx.target, add, (name) => hintFor(name, colNames));
 
   problems.sort((a, b) => a.line - b.line || a.column - b.column);
   if (problems.length > 0 || top === undefined) return result({ valid: false, problems });
   return { valid: true, problems, pipeline: { apiVersion: top.apiVersion, seed: top.seed, blocks: blocks as BlockSpec[], ...(top.timeout !== undefined ? { timeout: top.timeout } : {}) } };
+}
+
+/** What the validator knows of a column as the blocks pass it on: its kind, or where it went. */
+type Flow = Map<string, ColumnType | 'derived'>;
+
+const NUMERIC_KINDS = new Set<string>(['number', 'integer', 'boolean', 'derived']);
+const kindWord = (k: string): string => (k === 'datetime' ? 'dates' : k === 'text' ? 'free text' : k === 'category' ? 'a category' : k === 'derived' ? 'numbers' : k === 'boolean' ? 'true/false values' : 'numbers');
+
+/**
+ * Follows the columns through the `features` and `preprocess` blocks in order, as the run will
+ * (the target is not a feature; a date_parts step replaces a date column by its parts; a text
+ * step replaces a text column by `col:token` features; drop removes), and checks every column
+ * a step names against the columns that block receives and the kinds the step accepts. After a
+ * block with hooks the columns are whatever the hook returns, so the later blocks are not checked.
+ */
+function checkColumnFlow(
+  rawBlocks: unknown[],
+  columns: ReadonlyArray<{ name: string; type: ColumnType }>,
+  target: string | undefined,
+  add: (path: Seg[], message: string, hint?: string) => void,
+  hint: (name: string) => string | undefined,
+): void {
+  const flow: Flow = new Map(columns.filter((c) => c.name !== target).map((c) => [c.name, c.type]));
+  const gone = new Map<string, string>();
+  /** Columns tokenized by a text step (their `col:token` features are unknown until fitted). */
+  const tokenized = new Set<string>();
+  const has = (name: string): boolean => flow.has(name) || name.includes('*') || name.includes('^') || [...tokenized].some((t) => name.startsWith(`${t}:`) || name.startsWith(`${t}#`));
+  const kindOf = (name: string): ColumnType | 'derived' => flow.get(name) ?? 'derived';
+  const asObj = (v: unknown): Record<string, unknown> => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+  const names = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+  const missing = (path: Seg[], name: string, block: string): void => {
+    if (name === target) add(path, `\`${name}\` is the target: ${block} does not receive it`, 'name a feature column');
+    else if (gone.has(name)) add(path, `\`${name}\` is no longer there when ${block} runs: ${gone.get(name)}`, 'name the column it became, or move this step before that one');
+    else add(path, `no column \`${name}\` in the dataset`, hint(name));
+  };
+  for (const [i, rb] of rawBlocks.entries()) {
+    const b = asObj(rb);
+    if (Array.isArray(b.hooks) && b.hooks.length > 0 && (b.type === 'split' || b.type === 'features' || b.type === 'preprocess')) return;
+    const c = asObj(b.config);
+    const id = typeof b.id === 'string' ? b.id : String(b.type);
+    if (b.type === 'preprocess') {
+      names(c.drop).forEach((name, k) => {
+        if (!has(name)) missing(['blocks', i, 'config', 'drop', k], name, `block ${id}`);
+      });
+      return; // from here on the columns are the preprocessing's features
+    }
+    if (b.type !== 'features') continue;
+    (Array.isArray(c.steps) ? c.steps : []).forEach((raw, k) => {
+      const step = asObj(raw);
+      const op = step.op;
+      const list = names(step.columns);
+      const where = `step ${k} of ${id}`;
+      const accepts = (kind: ColumnType | 'derived'): string | null => {
+        if (op === 'drop') return null;
+        if (op === 'text') return kind === 'text' || kind === 'category' ? null : 'text (or category) columns';
+        if (op === 'date_parts') return kind === 'datetime' ? null : 'date columns';
+        if (op === 'log1p') return kind === 'number' || kind === 'integer' || kind === 'derived' ? null : 'numeric columns';
+        if (op === 'polynomial') return NUMERIC_KINDS.has(kind) ? null : 'numeric columns';
+        return null;
+      };
+      list.forEach((name, n) => {
+        const path: Seg[] = ['blocks', i, 'config', 'steps', k, 'columns', n];
+        if (!has(name)) return missing(path, name, where);
+        const kind = kindOf(name);
+        const wants = accepts(kind);
+        if (wants !== null) add(path, `${op} works on ${wants}, but \`${name}\` holds ${kindWord(kind)}`, op === 'date_parts' && kind === 'text' ? 'its values did not all parse as dates (see `bfly dataset show`)' : kind === 'text' ? 'turn it into numbers first with {op: text}' : undefined);
+      });
+      // What the step leaves for the next one.
+      const targets = list.length > 0 ? list.filter((n) => flow.has(n)) : [...flow.keys()].filter((n) => accepts(kindOf(n)) === null && (op !== 'text' || kindOf(n) === 'text'));
+      if (op === 'drop') {
+        for (const n of list) {
+          flow.delete(n);
+          gone.set(n, `dropped by ${where}`);
+        }
+      } else if (op === 'date_parts') {
+        const parts = names(step.parts).length > 0 ? names(step.parts) : ['year', 'month', 'day', 'dayofweek'];
+        for (const n of targets) {
+          if (kindOf(n) !== 'datetime') continue;
+          flow.delete(n);
+          for (const p of parts) flow.set(`${n}.${p}`, 'integer');
+          gone.set(n, `split into ${parts.map((p) => `${n}.${p}`).join(', ')} by ${where}`);
+        }
+      } else if (op === 'text') {
+        for (const n of targets) {
+          if (kindOf(n) !== 'text' && kindOf(n) !== 'category') continue;
+          flow.delete(n);
+          tokenized.add(n);
+          gone.set(n, `tokenized into ${n}:<token> features by ${where}`);
+        }
+      }
+    });
+  }
 }
 
 function isPrep(t: BlockType): boolean {

@@ -69,7 +69,7 @@ describe('validatePipelineText', () => {
       '7:9 blocks[1].id: duplicate block id `split` (also block 1) | give every block its own id',
       '10:14 blocks[1].config.scale: "standardd" is not allowed here | did you mean `standard`?',
       '11:14 blocks[1].config.drop[0]: no column `Specie` in the dataset | did you mean `Species`?',
-      '11:22 blocks[1].config.drop[1]: `Species` is the target: it cannot be dropped | name a feature column',
+      '11:22 blocks[1].config.drop[1]: `Species` is the target: block split does not receive it | name a feature column',
       '13:11 blocks.train.type: "trian" is not allowed here | did you mean `train`?',
     ]);
   });

@@ -68,7 +68,7 @@ describe('bfly run --grid --seeds', () => {
   }, 120_000);
 
   it('a grid point that fails does not stop the others; the exit code is the failure\'s', async () => {
-    const r = await run(['run', 'quick', '--grid', 'blocks.features.config.steps=[],[{op: log1p, columns: [Island]}]', '--seeds', '7', '--json']);
+    const r = await run(['run', 'quick', '--grid', 'blocks.features.config.steps=[],[{op: text, columns: [Island], min_df: 1000}]', '--seeds', '7', '--json']);
     expect(r.exitCode).toBe(4);
     const results = ndjson(r.stdout).filter((e) => e.type === 'batch_run_finished').map((e) => e.result);
     expect(results.map((x: { status: string }) => x.status).sort()).toEqual(['failed', 'succeeded']);

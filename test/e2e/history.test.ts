@@ -29,7 +29,7 @@ beforeAll(async () => {
   seed1 = lastJson((await run(['run', 'fast', '--seed', '1', '--json'])).stdout).id;
   seed2 = lastJson((await run(['run', 'fast', '--seed', '2', '--json'])).stdout).id;
   otherModel = lastJson((await run(['run', 'fast', '--seed', '1', '--set', 'blocks.train.config.model=gradient_boosting', '--json'])).stdout).id;
-  failed = lastJson((await run(['run', 'fast', '--set', 'blocks.features.config.steps=[{op: log1p, columns: [Island]}]', '--json'])).stdout).id;
+  failed = lastJson((await run(['run', 'fast', '--set', 'blocks.features.config.steps=[{op: text, columns: [Island], min_df: 1000}]', '--json'])).stdout).id;
 }, 120_000);
 afterAll(() => cleanup());
 

@@ -175,7 +175,7 @@ describe('bfly run', () => {
 describe('bfly run failures', () => {
   it('given a block that fails, then the run is failed with category and block, exit code 4, the workspace untouched; fixing it resumes from that block', async () => {
     const before = outsideRuns();
-    const r = await run(['run', 'fast', '--set', 'blocks.features.config.steps=[{op: log1p, columns: [Island]}]', '--json']);
+    const r = await run(['run', 'fast', '--set', 'blocks.features.config.steps=[{op: text, columns: [Island], min_df: 1000}]', '--json']);
     expect(r.exitCode).toBe(4);
     const m = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
     expect(m.status).toBe('failed');
@@ -183,9 +183,9 @@ describe('bfly run failures', () => {
     expect(m.blocks.map((b: { status: string }) => b.status)).toEqual(['succeeded', 'failed', 'skipped', 'skipped', 'skipped', 'skipped', 'skipped', 'skipped']);
     expect(readFileSync(join(runDir(m.id), 'logs', 'error.log'), 'utf8')).toContain('Island');
     expect(outsideRuns()).toEqual(before);
-    const human = await run(['run', 'fast', '--set', 'blocks.features.config.steps=[{op: log1p, columns: [Island]}]']);
+    const human = await run(['run', 'fast', '--set', 'blocks.features.config.steps=[{op: text, columns: [Island], min_df: 1000}]']);
     expect(human.exitCode).toBe(4);
-    expect(human.stderr).toContain('block features: log1p: column "Island" is not numeric');
+    expect(human.stderr).toContain('block features: text: no token of "Island" appears in 1000 or more of the');
     // the fixed pipeline resumes: split comes from the cache of the failed run
     const fixed = JSON.parse((await run(['run', 'fast', '--set', 'blocks.features.config.steps=[{op: log1p, columns: [Flipper Length (mm)]}]', '--json'])).stdout.trim().split('\n').at(-1)!);
     expect(fixed.status).toBe('succeeded');
