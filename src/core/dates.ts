@@ -163,7 +163,12 @@ export type DateInference =
  * inferDates(['13/06/1998', '01/02/2000']).order     // 'DMY'
  */
 export function inferDates(texts: readonly string[]): DateInference {
-  const parts = texts.map(take);
+  // A column whose first values are no dates is not a date column: stop before reading them all.
+  const parts: Array<Parts | null> = [];
+  for (const t of texts) {
+    parts.push(take(t));
+    if (parts.length === 64 && parts.every((p) => p === null)) return { dates: false, parsed: 0, failures: texts.slice(0, 3) as string[] };
+  }
   let firstBig = false;
   let secondBig = false;
   for (const p of parts) {
