@@ -280,9 +280,14 @@ export function buildProgram(): Command {
     const { artifactsCommand } = await import('./commands/artifacts.js');
     await artifactsCommand(ref, opts(cmd));
   });
-  common(program.command('export <run> <dir>').description("copy a run's artifacts, model, pipeline, hooks and manifest out, checking every hash")).action(async (ref: string, dir: string, _o, cmd: Command) => {
+  common(
+    program
+      .command('export <run> <dir>')
+      .description("copy a run's artifacts, model, pipeline, hooks and manifest out, checking every hash")
+      .option('--onnx', 'also write model.onnx: the fitted chain and the model as one ONNX graph (onnxruntime, other languages)'),
+  ).action(async (ref: string, dir: string, o: { onnx?: boolean }, cmd: Command) => {
     const { exportCommand } = await import('./commands/export.js');
-    await exportCommand(ref, dir, opts(cmd));
+    await exportCommand(ref, dir, { ...opts(cmd), onnx: o.onnx });
   });
   common(
     program

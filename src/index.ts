@@ -160,6 +160,7 @@ export type { RunManifest, RunBlock, RunArtifact, RunError, RunBinding } from '.
 export type { RunEvent, RunStatus } from './core/events.js';
 export { RUN_STATUSES, parseRunEvent } from './core/events.js';
 export { loadModel, type LoadedModel, type ModelArtifact } from './runner/model-artifact.js';
+export { exportOnnx } from './runner/onnx-export.js';
 
 /**
  * Runs an experiment (what `bfly run` does): validates the draft with `sets`/`seed` applied,

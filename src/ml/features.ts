@@ -87,6 +87,19 @@ function datePart(ms: number, part: string): number {
 }
 
 /**
+ * The columns a polynomial step adds to a frame: each term's name (`a*b`, `a^2`) and the
+ * columns it multiplies (a column twice for a square), in output order.
+ */
+export function polynomialTerms(f: Frame, step: Extract<FeatureStep, { op: 'polynomial' }>): Array<{ name: string; factors: string[] }> {
+  const base = numericTargets(f, step.columns, 'polynomial', (c) => c.semantic !== 'datetime');
+  return monomials(base.length, step.degree, step.interaction_only).map((combo) => {
+    const counts = new Map<number, number>();
+    for (const j of combo) counts.set(j, (counts.get(j) ?? 0) + 1);
+    return { name: [...counts.entries()].map(([j, e]) => (e === 1 ? base[j].name : `${base[j].name}^${e}`)).join('*'), factors: combo.map((j) => base[j].name) };
+  });
+}
+
+/**
  * Fits the feature steps on training rows: only `text` steps learn something (a vocabulary and
  * idf per column); the others are stateless. Returns the fits and the transformed frame.
  */
@@ -160,14 +173,14 @@ function runSteps(frame: Frame, steps: readonly FeatureStep[], fits: FeatureFits
       f = materialise(f, columns, new Set(columns.filter((c) => !f.columns.includes(c)).map((c) => c.name)));
       continue;
     }
-    const base = numericTargets(f, step.columns, 'polynomial', (c) => c.semantic !== 'datetime');
-    const vals = base.map((c) => valuesOf(f, c));
-    const extra: NumericColumn[] = monomials(base.length, step.degree, step.interaction_only).map((combo) => {
-      const counts = new Map<number, number>();
-      for (const j of combo) counts.set(j, (counts.get(j) ?? 0) + 1);
-      const name = [...counts.entries()].map(([j, e]) => (e === 1 ? base[j].name : `${base[j].name}^${e}`)).join('*');
+    const terms = polynomialTerms(f, step);
+    const vals = new Map(terms.flatMap((t) => t.factors).map((n) => [n, valuesOf(f, f.columns.find((c) => c.name === n) as NumericColumn)]));
+    const extra: NumericColumn[] = terms.map(({ name, factors }) => {
       const values = new Float64Array(f.rows).fill(1);
-      for (const j of combo) for (let i = 0; i < f.rows; i++) values[i] *= vals[j][i];
+      for (const n of factors) {
+        const v = vals.get(n)!;
+        for (let i = 0; i < f.rows; i++) values[i] *= v[i];
+      }
       return { kind: 'numeric', name, values };
     });
     f = materialise(f, [...f.columns, ...extra], new Set(extra.map((c) => c.name)));

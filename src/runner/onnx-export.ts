@@ -1,0 +1,315 @@
+import { BflyError } from '../core/errors.js';
+import { BFLY_VERSION } from '../core/version.js';
+import type { FittedStage } from '../ml/chain.js';
+import { type FeatureStep, polynomialTerms } from '../ml/features.js';
+import type { Frame, FrameColumn } from '../ml/frame.js';
+import type { BoostingJson } from '../ml/gbdt.js';
+import type { ForestJson } from '../ml/forest.js';
+import type { LogisticJson } from '../ml/logistic.js';
+import type { MlpJson } from '../ml/mlp.js';
+import type { RidgeJson } from '../ml/linear.js';
+import type { TreeJson } from '../ml/tree.js';
+import { type ModelArtifact, loadRunModel } from './model-artifact.js';
+import { resolveRunRef } from '../store/runs.js';
+
+/** ONNX opsets the exported graph uses (readable by ONNX 1.12 and onnxruntime 1.10 on). */
+const OPSET = 15;
+const ML_OPSET = 3;
+const IR_VERSION = 8;
+
+const DOUBLE = 11;
+const STRING = 8;
+const INT64 = 7;
+
+type Attr = Record<string, unknown>;
+
+/** A graph under construction: nodes, constants (initializers) and fresh tensor names. */
+class Graph {
+  readonly nodes: Attr[] = [];
+  readonly initializers: Attr[] = [];
+  private n = 0;
+
+  fresh(prefix: string): string {
+    return `${prefix}_${this.n++}`;
+  }
+
+  /** A double constant of shape `dims`. */
+  doubles(values: ArrayLike<number>, dims: number[]): string {
+    const name = this.fresh('const');
+    this.initializers.push({ name, dataType: DOUBLE, dims, doubleData: Array.from(values) });
+    return name;
+  }
+
+  ints(values: number[], dims: number[]): string {
+    const name = this.fresh('const');
+    this.initializers.push({ name, dataType: INT64, dims, int64Data: values });
+    return name;
+  }
+
+  /** Adds a node; returns its (first) output. */
+  op(type: string, inputs: string[], attributes: Attr[] = [], domain = '', outputs = [this.fresh(type.toLowerCase())]): string {
+    this.nodes.push({ opType: type, domain, input: inputs, output: outputs, attribute: attributes, name: this.fresh(`n_${type}`) });
+    return outputs[0];
+  }
+}
+
+const A = {
+  int: (name: string, i: number): Attr => ({ name, type: 2, i }),
+  str: (name: string, s: string): Attr => ({ name, type: 3, s: Buffer.from(s, 'utf8') }),
+  ints: (name: string, ints: number[]): Attr => ({ name, type: 7, ints }),
+  floats: (name: string, floats: number[]): Attr => ({ name, type: 6, floats }),
+  strs: (name: string, strings: string[]): Attr => ({ name, type: 8, strings: strings.map((s) => Buffer.from(s, 'utf8')) }),
+  doubles: (name: string, values: number[]): Attr => ({ name, type: 4, t: { dataType: DOUBLE, dims: [values.length], doubleData: values } }),
+};
+
+/** A model or step with no faithful ONNX form: refused, naming it. */
+function unsupported(what: string, hint: string): BflyError {
+  return new BflyError('validation', 'ONNX_UNSUPPORTED', `${what} has no faithful ONNX form in this export`, { hint });
+}
+
+/** A column as it flows through the exported graph: numbers [N, 1] (double) or strings [N, 1]. */
+type Col = { kind: 'num' | 'str'; name: string };
+
+/** The column `x` with missing values (NaN) replaced by `fill`. */
+function fillNaN(g: Graph, x: string, fill: number): string {
+  return g.op('Where', [g.op('IsNaN', [x]), g.doubles([fill], [1]), x]);
+}
+
+function applyFeatureSteps(g: Graph, cols: Map<string, Col>, steps: readonly FeatureStep[]): void {
+  for (const step of steps) {
+    if (step.op === 'drop') {
+      for (const n of step.columns) cols.delete(n);
+    } else if (step.op === 'log1p') {
+      const names = step.columns.length > 0 ? step.columns : [...cols.keys()].filter((n) => cols.get(n)!.kind === 'num');
+      for (const n of names) {
+        const x = cols.get(n)!.name;
+        // log1p(v) for v >= -1, else NaN (as the run)
+        const ok = g.op('Not', [g.op('Less', [x, g.doubles([-1], [1])])]);
+        cols.set(n, { kind: 'num', name: g.op('Where', [ok, g.op('Log', [g.op('Add', [x, g.doubles([1], [1])])]), g.doubles([NaN], [1])]) });
+      }
+    } else if (step.op === 'polynomial') {
+      const frame: Frame = { rows: 0, index: null, columns: [...cols.entries()].map(([name, c]): FrameColumn => (c.kind === 'num' ? { kind: 'numeric', name, values: new Float64Array(0) } : { kind: 'categorical', name, codes: new Int32Array(0), levels: [] })) };
+      for (const t of polynomialTerms(frame, step)) {
+        let acc = cols.get(t.factors[0])!.name;
+        for (const f of t.factors.slice(1)) acc = g.op('Mul', [acc, cols.get(f)!.name]);
+        cols.set(t.name, { kind: 'num', name: acc });
+      }
+    } else {
+      throw unsupported(`the feature step ${step.op}`, step.op === 'text' ? 'its tokenizer has no ONNX operator; export a run without a text step' : 'date parts need calendar arithmetic ONNX does not have; export a run that uses the date as a number, or without the step');
+    }
+  }
+}
+
+/** A fitted preprocessing as nodes: the model's input matrix [N, features] (double). */
+function applyPreprocess(g: Graph, cols: Map<string, Col>, stage: Extract<FittedStage, { kind: 'preprocess' }>): Map<string, Col> {
+  const out = new Map<string, Col>();
+  for (const c of stage.fitted.columns) {
+    const src = cols.get(c.name);
+    if (src === undefined) throw unsupported(`column ${c.name}`, 'the chain reads a column the export did not produce');
+    if (c.kind === 'numeric') {
+      const filled = fillNaN(g, src.name, c.fill);
+      out.set(c.name, { kind: 'num', name: g.op('Div', [g.op('Sub', [filled, g.doubles([c.center], [1])]), g.doubles([c.scale], [1])]) });
+      continue;
+    }
+    // strings to level codes (-1: none); '' is missing (as the run reads empty cells), filled like the run
+    const fillPos = c.fill === null ? -1 : c.levels.indexOf(c.fill);
+    const keys = fillPos >= 0 ? [...c.levels, ''] : c.levels;
+    const code = g.op('LabelEncoder', [src.name], [A.strs('keys_strings', keys), A.ints('values_int64s', keys.map((_, k) => (k < c.levels.length ? k : fillPos))), A.int('default_int64', -1)], 'ai.onnx.ml');
+    if (c.kind === 'ordinal') {
+      out.set(c.name, { kind: 'num', name: g.op('Cast', [code], [A.int('to', DOUBLE)]) });
+      continue;
+    }
+    const hits = c.levels.map((_, k) => g.op('Cast', [g.op('Equal', [code, g.ints([k], [1])])], [A.int('to', DOUBLE)]));
+    const none = g.op('Cast', [g.op('Less', [code, g.ints([0], [1])])], [A.int('to', DOUBLE)]);
+    c.levels.forEach((l, k) => out.set(`${c.name}=${l}`, { kind: 'num', name: hits[k] }));
+    if (c.other) out.set(`${c.name}=__other__`, { kind: 'num', name: none });
+  }
+  return out;
+}
+
+/** Trees as one TreeEnsembleRegressor (double thresholds): `target(t)` is tree t's output, `scale` its weight. */
+function treeEnsemble(g: Graph, X: string, trees: TreeJson[], targets: number, target: (t: number, k: number) => number, scale: number, base: number[], aggregate: 'SUM' | 'AVERAGE'): string {
+  const treeIds: number[] = [];
+  const nodeIds: number[] = [];
+  const featureIds: number[] = [];
+  const modes: string[] = [];
+  const thresholds: number[] = [];
+  const trueIds: number[] = [];
+  const falseIds: number[] = [];
+  const missingTrue: number[] = [];
+  const tTree: number[] = [];
+  const tNode: number[] = [];
+  const tId: number[] = [];
+  const tWeight: number[] = [];
+  trees.forEach((tree, t) => {
+    tree.feature.forEach((f, node) => {
+      treeIds.push(t);
+      nodeIds.push(node);
+      const leaf = f === -1;
+      featureIds.push(leaf ? 0 : f);
+      modes.push(leaf ? 'LEAF' : 'BRANCH_LEQ');
+      thresholds.push(leaf ? 0 : tree.threshold[node]);
+      trueIds.push(leaf ? 0 : tree.left[node]);
+      falseIds.push(leaf ? 0 : tree.right[node]);
+      missingTrue.push(leaf ? 0 : tree.missingLeft[node]);
+      if (!leaf) return;
+      for (let k = 0; k < tree.outputs; k++) {
+        tTree.push(t);
+        tNode.push(node);
+        tId.push(target(t, k));
+        tWeight.push(tree.values[node * tree.outputs + k] * scale);
+      }
+    });
+  });
+  const y = g.op(
+    'TreeEnsembleRegressor',
+    [X],
+    [
+      A.ints('nodes_treeids', treeIds),
+      A.ints('nodes_nodeids', nodeIds),
+      A.ints('nodes_featureids', featureIds),
+      A.strs('nodes_modes', modes),
+      A.doubles('nodes_values_as_tensor', thresholds),
+      A.ints('nodes_truenodeids', trueIds),
+      A.ints('nodes_falsenodeids', falseIds),
+      A.ints('nodes_missing_value_tracks_true', missingTrue),
+      A.ints('target_treeids', tTree),
+      A.ints('target_nodeids', tNode),
+      A.ints('target_ids', tId),
+      A.doubles('target_weights_as_tensor', tWeight),
+      A.int('n_targets', targets),
+      A.str('aggregate_function', aggregate),
+      A.doubles('base_values_as_tensor', base),
+      A.str('post_transform', 'NONE'),
+    ],
+    'ai.onnx.ml',
+  );
+  return g.op('Cast', [y], [A.int('to', DOUBLE)]);
+}
+
+/** n × k probabilities from raw scores: a sigmoid turned into two columns, or a softmax. */
+function scoresToProba(g: Graph, scores: string, k: number): string {
+  if (k > 2) return g.op('Softmax', [scores], [A.int('axis', 1)]);
+  const p1 = g.op('Sigmoid', [scores]);
+  return g.op('Concat', [g.op('Sub', [g.doubles([1], [1]), p1]), p1], [A.int('axis', 1)]);
+}
+
+/** The model as nodes on X: probabilities [N, k] (classification) or values [N, 1]. */
+function modelNodes(g: Graph, X: string, artifact: ModelArtifact): string {
+  const m = artifact.model.fitted;
+  const k = artifact.classes.length;
+  switch (m.kind) {
+    case 'ridge': {
+      const r = m as RidgeJson;
+      return g.op('Add', [g.op('MatMul', [X, g.doubles(r.coef, [r.coef.length, 1])]), g.doubles([r.intercept], [1])]);
+    }
+    case 'logistic': {
+      const l = m as LogisticJson;
+      const rows = l.classes > 2 ? l.classes : 1;
+      // coef is rows × d (row-major); MatMul wants d × rows
+      const wt = new Float64Array(l.features * rows);
+      for (let c = 0; c < rows; c++) for (let j = 0; j < l.features; j++) wt[j * rows + c] = l.coef[c * l.features + j];
+      return scoresToProba(g, g.op('Add', [g.op('MatMul', [X, g.doubles(wt, [l.features, rows])]), g.doubles(l.intercept, [rows])]), k);
+    }
+    case 'random_forest':
+    case 'decision_tree': {
+      const f = m as ForestJson;
+      const outputs = f.task === 'classification' ? f.classes : 1;
+      return treeEnsemble(g, X, f.trees, outputs, (_t, c) => c, 1, new Array<number>(outputs).fill(0), 'AVERAGE');
+    }
+    case 'gradient_boosting': {
+      const b = m as BoostingJson;
+      const raw = treeEnsemble(g, X, b.trees, b.outputs, (t) => t % b.outputs, 1, b.baseline, 'SUM');
+      return b.task === 'classification' ? scoresToProba(g, raw, b.classes) : raw;
+    }
+    case 'mlp': {
+      const p = m as MlpJson;
+      let h = X;
+      p.layers.forEach((layer, li) => {
+        h = g.op('Add', [g.op('MatMul', [h, g.doubles(layer.kernel, [layer.in, layer.out])]), g.doubles(layer.bias, [layer.out])]);
+        if (li < p.layers.length - 1) h = g.op('Relu', [h]);
+      });
+      if (p.task === 'classification') return scoresToProba(g, h, p.classes);
+      return p.target === undefined ? h : g.op('Add', [g.op('Mul', [h, g.doubles([p.target.std], [1])]), g.doubles([p.target.mean], [1])]);
+    }
+    default:
+      throw unsupported(`the ${artifact.model.name} model`, 'export a run whose model is linear or logistic regression, a decision tree, a random forest, gradient boosting or the MLP');
+  }
+}
+
+/**
+ * A run's model artifact as one ONNX graph: an input per model input column (numbers as double
+ * [N, 1]; categories and text as strings [N, 1], '' for missing), the fitted chain (imputation,
+ * scaling, one-hot and ordinal codes, log1p and polynomial steps) and the model, with outputs
+ * `label` (class labels, or absent for regression), `probabilities` [N, classes] or `prediction`
+ * [N, 1], all double. Standard ONNX and ONNX-ML operators (opset 15, ML opset 3): Where, IsNaN,
+ * Equal, Cast, MatMul, Softmax, Sigmoid, TreeEnsembleRegressor (double thresholds), LabelEncoder.
+ * A step or model with no faithful ONNX form is refused, naming it.
+ *
+ * @example
+ * writeFileSync('model.onnx', await exportOnnx(artifact));
+ */
+export async function exportOnnx(artifact: ModelArtifact): Promise<Uint8Array> {
+  const mod = (await import('onnx-proto')) as unknown as { onnx?: typeof import('onnx-proto').onnx; default?: { onnx: typeof import('onnx-proto').onnx } };
+  const onnx = mod.onnx ?? mod.default!.onnx;
+  const g = new Graph();
+  const cols = new Map<string, Col>();
+  const inputs = artifact.inputs.map((c) => {
+    const str = c.type === 'category' || c.type === 'text';
+    cols.set(c.name, { kind: str ? 'str' : 'num', name: c.name });
+    return { name: c.name, type: { tensorType: { elemType: str ? STRING : DOUBLE, shape: { dim: [{ dimParam: 'N' }, { dimValue: 1 }] } } } };
+  });
+  let current = cols;
+  let features: string[] = [];
+  for (const stage of artifact.stages) {
+    if (stage.kind === 'features') applyFeatureSteps(g, current, stage.steps);
+    else {
+      current = applyPreprocess(g, current, stage);
+      features = stage.fitted.features;
+    }
+  }
+  if (artifact.stages.at(-1)?.kind !== 'preprocess') throw unsupported('a chain that does not end with a preprocessing', 'runs always end with one; re-run the experiment');
+  const parts = features.map((f) => {
+    const c = current.get(f);
+    if (c === undefined || c.kind !== 'num') throw unsupported(`feature ${f}`, 'the export could not follow the chain to this feature');
+    return c.name;
+  });
+  const X = parts.length === 1 ? parts[0] : g.op('Concat', parts, [A.int('axis', 1)]);
+  const result = modelNodes(g, X, artifact);
+  const outputs: Attr[] = [];
+  const k = artifact.classes.length;
+  if (artifact.task === 'classification') {
+    g.op('Identity', [result], [], '', ['probabilities']);
+    const code = g.op('ArgMax', [result], [A.int('axis', 1), A.int('keepdims', 0)]);
+    g.op('LabelEncoder', [code], [A.ints('keys_int64s', artifact.classes.map((_, i) => i)), A.strs('values_strings', artifact.classes), A.str('default_string', '')], 'ai.onnx.ml', ['label']);
+    outputs.push({ name: 'label', type: { tensorType: { elemType: STRING, shape: { dim: [{ dimParam: 'N' }] } } } });
+    outputs.push({ name: 'probabilities', type: { tensorType: { elemType: DOUBLE, shape: { dim: [{ dimParam: 'N' }, { dimValue: k }] } } } });
+  } else {
+    g.op('Identity', [result], [], '', ['prediction']);
+    outputs.push({ name: 'prediction', type: { tensorType: { elemType: DOUBLE, shape: { dim: [{ dimParam: 'N' }, { dimValue: 1 }] } } } });
+  }
+  const model = onnx.ModelProto.create({
+    irVersion: IR_VERSION,
+    producerName: 'bfly',
+    producerVersion: BFLY_VERSION,
+    docString: `bfly ${artifact.model.name} for ${artifact.target} (${artifact.task}), run of ${artifact.lineage.experiment}`,
+    opsetImport: [
+      { domain: '', version: OPSET },
+      { domain: 'ai.onnx.ml', version: ML_OPSET },
+    ],
+    graph: { name: 'bfly', node: g.nodes, initializer: g.initializers, input: inputs, output: outputs },
+    metadataProps: [
+      { key: 'bfly.target', value: artifact.target },
+      { key: 'bfly.task', value: artifact.task },
+      { key: 'bfly.executionKey', value: artifact.lineage.executionKey },
+    ],
+  });
+  const err = onnx.ModelProto.verify(model);
+  if (err !== null) throw new Error(`ONNX export built an invalid message: ${err}`);
+  return onnx.ModelProto.encode(model).finish();
+}
+
+/** The ONNX bytes of a run's model (the model file verified against the run's seal first). */
+export async function runOnnx(root: string, ref: string): Promise<Uint8Array> {
+  return exportOnnx(loadRunModel(root, resolveRunRef(root, ref)).artifact);
+}
