@@ -68,11 +68,51 @@ function unsupported(what: string, hint: string): BflyError {
 }
 
 /** A column as it flows through the exported graph: numbers [N, 1] (double) or strings [N, 1]. */
-type Col = { kind: 'num' | 'str'; name: string };
+type Col = { kind: 'num' | 'str'; name: string; date?: boolean };
 
 /** The column `x` with missing values (NaN) replaced by `fill`. */
 function fillNaN(g: Graph, x: string, fill: number): string {
   return g.op('Where', [g.op('IsNaN', [x]), g.doubles([fill], [1]), x]);
+}
+
+/**
+ * Calendar parts of epoch milliseconds (UTC) in double arithmetic: the days-to-civil algorithm
+ * of H. Hinnant (exact for every date a double holds), as the run's date_parts step.
+ */
+function dateParts(g: Graph, ms: string): Record<'year' | 'month' | 'day' | 'dayofweek' | 'dayofyear' | 'hour', string> {
+  const c = (v: number): string => g.doubles([v], [1]);
+  const add = (a: string, b: string): string => g.op('Add', [a, b]);
+  const sub = (a: string, b: string): string => g.op('Sub', [a, b]);
+  const mul = (a: string, v: number): string => g.op('Mul', [a, c(v)]);
+  const fdiv = (a: string, v: number): string => g.op('Floor', [g.op('Div', [a, c(v)])]);
+  const days = fdiv(ms, 86_400_000);
+  const z = add(days, c(719_468));
+  const era = fdiv(z, 146_097);
+  const doe = sub(z, mul(era, 146_097));
+  const yoe = fdiv(add(sub(doe, fdiv(doe, 1460)), sub(fdiv(doe, 36_524), fdiv(doe, 146_096))), 365);
+  const doy = sub(doe, add(mul(yoe, 365), sub(fdiv(yoe, 4), fdiv(yoe, 100))));
+  const mp = fdiv(add(mul(doy, 5), c(2)), 153);
+  const day = add(sub(doy, fdiv(add(mul(mp, 153), c(2)), 5)), c(1));
+  const late = g.op('Cast', [g.op('Not', [g.op('Less', [mp, c(10)])])], [A.int('to', DOUBLE)]);
+  const month = sub(add(mp, c(3)), mul(late, 12));
+  const early = g.op('Cast', [g.op('Not', [g.op('Greater', [month, c(2)])])], [A.int('to', DOUBLE)]);
+  const year = add(add(yoe, mul(era, 400)), early);
+  // days from 1970-01-01 to 1 January of `year` (the same algorithm, backwards, for month 1 day 1)
+  const y1 = sub(year, c(1));
+  const era1 = fdiv(y1, 400);
+  const yoe1 = sub(y1, mul(era1, 400));
+  const jan1 = sub(add(mul(era1, 146_097), add(add(mul(yoe1, 365), sub(fdiv(yoe1, 4), fdiv(yoe1, 100))), c(306))), c(719_468));
+  const wk = add(days, c(3)); // Monday = 0
+  const nan = g.op('IsNaN', [ms]);
+  const keepNaN = (x: string): string => g.op('Where', [nan, c(NaN), x]);
+  return {
+    year: keepNaN(year),
+    month: keepNaN(month),
+    day: keepNaN(day),
+    dayofweek: keepNaN(sub(wk, mul(fdiv(wk, 7), 7))),
+    dayofyear: keepNaN(add(sub(days, jan1), c(1))),
+    hour: keepNaN(fdiv(sub(ms, mul(days, 86_400_000)), 3_600_000)),
+  };
 }
 
 function applyFeatureSteps(g: Graph, cols: Map<string, Col>, steps: readonly FeatureStep[]): void {
@@ -94,8 +134,15 @@ function applyFeatureSteps(g: Graph, cols: Map<string, Col>, steps: readonly Fea
         for (const f of t.factors.slice(1)) acc = g.op('Mul', [acc, cols.get(f)!.name]);
         cols.set(t.name, { kind: 'num', name: acc });
       }
+    } else if (step.op === 'date_parts') {
+      const names = step.columns.length > 0 ? step.columns : [...cols.keys()].filter((n) => cols.get(n)!.date === true);
+      for (const n of names) {
+        const parts = dateParts(g, cols.get(n)!.name);
+        cols.delete(n);
+        for (const p of step.parts) cols.set(`${n}.${p}`, { kind: 'num', name: parts[p] });
+      }
     } else {
-      throw unsupported(`the feature step ${step.op}`, step.op === 'text' ? 'its tokenizer has no ONNX operator; export a run without a text step' : 'date parts need calendar arithmetic ONNX does not have; export a run that uses the date as a number, or without the step');
+      throw unsupported(`the feature step ${step.op}`, 'its tokenizer has no standard ONNX operator; export a run without a text step');
     }
   }
 }
@@ -239,8 +286,8 @@ function modelNodes(g: Graph, X: string, artifact: ModelArtifact): string {
 
 /**
  * A run's model artifact as one ONNX graph: an input per model input column (numbers as double
- * [N, 1]; categories and text as strings [N, 1], '' for missing), the fitted chain (imputation,
- * scaling, one-hot and ordinal codes, log1p and polynomial steps) and the model, with outputs
+ * [N, 1], dates as epoch milliseconds (UTC); categories and text as strings [N, 1], '' for missing), the fitted chain (imputation,
+ * scaling, one-hot and ordinal codes, log1p, polynomial and date_parts steps) and the model, with outputs
  * `label` (class labels, or absent for regression), `probabilities` [N, classes] or `prediction`
  * [N, 1], all double. Standard ONNX and ONNX-ML operators (opset 15, ML opset 3): Where, IsNaN,
  * Equal, Cast, MatMul, Softmax, Sigmoid, TreeEnsembleRegressor (double thresholds), LabelEncoder.
@@ -256,7 +303,7 @@ export async function exportOnnx(artifact: ModelArtifact): Promise<Uint8Array> {
   const cols = new Map<string, Col>();
   const inputs = artifact.inputs.map((c) => {
     const str = c.type === 'category' || c.type === 'text';
-    cols.set(c.name, { kind: str ? 'str' : 'num', name: c.name });
+    cols.set(c.name, { kind: str ? 'str' : 'num', name: c.name, ...(c.type === 'datetime' ? { date: true } : {}) });
     return { name: c.name, type: { tensorType: { elemType: str ? STRING : DOUBLE, shape: { dim: [{ dimParam: 'N' }, { dimValue: 1 }] } } } };
   });
   let current = cols;

@@ -19,7 +19,12 @@ const run = (args: string[]) => bfly(['-C', ws, ...args]);
 const last = (stdout: string) => JSON.parse(stdout.trim().split('\n').at(-1)!);
 
 type Rec = Record<string, unknown>;
-const records = (file: string): Rec[] => JSON.parse(readFileSync(join(VEGA, file), 'utf8'));
+function records(file: string): Rec[] {
+  if (file.endsWith('.json')) return JSON.parse(readFileSync(join(VEGA, file), 'utf8'));
+  const [head, ...lines] = readFileSync(join(VEGA, file), 'utf8').trim().split('\n');
+  const cols = head.split(',');
+  return lines.map((l) => Object.fromEntries(l.split(',').map((v, i) => [cols[i], cols[i] === 'date' || cols[i] === 'weather' ? v : Number(v)])));
+}
 
 /** predictions.csv of a run: its test rows with what the run predicted. */
 function predictions(runId: string): Array<Record<string, string>> {
@@ -50,6 +55,10 @@ beforeAll(async () => {
   await run(['experiment', 'create', 'mpg', '--dataset', 'cars', '--target', 'Miles_per_Gallon']);
   await run(['pipeline', 'set', 'mpg', 'blocks.features.config.steps=[{op: drop, columns: [Name]}, {op: log1p, columns: [Horsepower]}, {op: polynomial, columns: [Weight_in_lbs, Acceleration], degree: 2}]']);
   await run(['pipeline', 'set', 'species', 'blocks.preprocess.config.encode.categorical=ordinal']);
+  // seattle-weather: every date part, from ISO dates
+  await run(['dataset', 'import', join(VEGA, 'seattle-weather.csv'), '--name', 'weather']);
+  await run(['experiment', 'create', 'dates', '--dataset', 'weather', '--target', 'weather']);
+  await run(['pipeline', 'set', 'dates', 'blocks.features.config.steps=[{op: date_parts, columns: [date], parts: [year, month, day, dayofweek, dayofyear, hour]}]']);
 }, 120_000);
 afterAll(() => cleanup());
 
@@ -66,6 +75,8 @@ const CASES: Array<[string, string, string]> = [
   ['mpg', 'random_forest', '{n_estimators: 20}'],
   ['mpg', 'gradient_boosting', '{max_iter: 30}'],
   ['mpg', 'mlp', '{epochs: 5}'],
+  ['dates', 'gradient_boosting', '{max_iter: 30}'],
+  ['dates', 'logistic_regression', '{}'], // every date part weighs in: a wrong one changes the probabilities
 ];
 
 describe('bfly export --onnx', () => {
@@ -77,7 +88,7 @@ describe('bfly export --onnx', () => {
     const e = await run(['export', id, dir, '--onnx']);
     expect(e.exitCode, e.stderr).toBe(0);
     expect(e.stdout).toContain('and model.onnx');
-    const data = records(experiment === 'mpg' ? 'cars.json' : 'penguins.json');
+    const data = records(experiment === 'mpg' ? 'cars.json' : experiment === 'dates' ? 'seattle-weather.csv' : 'penguins.json');
     const expected = predictions(id);
     const rows = expected.map((p) => data[Number(p.row)]); // `row`: the dataset row, from 0
     const out = await onnxPredict(join(dir, 'model.onnx'), rows);
@@ -103,10 +114,11 @@ describe('bfly export --onnx', () => {
     expect(e.exitCode).toBe(4);
     expect(JSON.parse(e.stderr).error).toMatchObject({ code: 'ONNX_UNSUPPORTED', message: 'the knn model has no faithful ONNX form in this export' });
     expect(existsSync(dir)).toBe(false);
-    const dated = await run(['run', 'mpg', '--set', 'blocks.features.config.steps=[{op: drop, columns: [Name]}, {op: date_parts, columns: [Year]}]', '--set', 'blocks.model_selection.config.candidates=[{model: linear_regression}]', '--json']);
-    expect(dated.exitCode, dated.stderr).toBe(0);
-    const d = await run(['export', last(dated.stdout).id, join(ws, 'export-dated'), '--onnx']);
+    const texted = await run(['run', 'mpg', '--set', 'blocks.features.config.steps=[{op: text, columns: [Name]}]', '--set', 'blocks.model_selection.config.candidates=[{model: linear_regression}]', '--json']);
+    expect(texted.exitCode, texted.stderr).toBe(0);
+    const d = await run(['export', last(texted.stdout).id, join(ws, 'export-text'), '--onnx']);
     expect(d.exitCode).toBe(4);
-    expect(d.stderr).toContain('the feature step date_parts has no faithful ONNX form');
+    expect(d.stderr).toContain('the feature step text has no faithful ONNX form');
+    expect(existsSync(join(ws, 'export-text'))).toBe(false);
   }, 120_000);
 });
