@@ -1,4 +1,9 @@
-import { resolveModelParams, type Task } from './catalog.js';
+import { adapterModel, resolveModelParams, type Task } from './catalog.js';
+
+/** What a candidate's default id is built from: the model name, or an adapter model's class (`ExtraTreesClassifier-1`). */
+export function idBase(model: string): string {
+  return adapterModel(model)?.cls ?? model;
+}
 
 /** A `model_selection` candidate as written (params as given). */
 export interface CandidateInput {
@@ -34,7 +39,7 @@ export function resolveCandidates(candidates: readonly CandidateInput[], task: T
   const base = candidates.map((c) => {
     const n = (seen.get(c.model) ?? 0) + 1;
     seen.set(c.model, n);
-    return { id: c.id ?? `${c.model}-${n}`, model: c.model, params: resolveModelParams(c.model, c.params, task) };
+    return { id: c.id ?? `${idBase(c.model)}-${n}`, model: c.model, params: resolveModelParams(c.model, c.params, task) };
   });
   return base.map((c) => {
     const siblings = base.filter((s) => s.model === c.model);
@@ -49,7 +54,7 @@ export function resolveCandidates(candidates: readonly CandidateInput[], task: T
 
 /** Ids that more than one candidate has (a validation error). */
 export function duplicateCandidateIds(candidates: readonly CandidateInput[]): string[] {
-  const ids = candidates.map((c, i) => c.id ?? `${c.model}-${candidates.slice(0, i + 1).filter((x) => x.model === c.model).length}`);
+  const ids = candidates.map((c, i) => c.id ?? `${idBase(c.model)}-${candidates.slice(0, i + 1).filter((x) => x.model === c.model).length}`);
   return [...new Set(ids.filter((id, i) => ids.indexOf(id) !== i))];
 }
 

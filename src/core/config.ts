@@ -17,6 +17,8 @@ export interface WorkspaceConfig {
   bflyVersion: string;
   /** sha256 hashes of hook sources the `enterprise` profile allows. */
   trustedHooks?: string[];
+  /** Framework adapters: the Python interpreter, and (enterprise profile) the model classes allowed to run. */
+  frameworks?: { python?: string; allowed?: string[] };
 }
 
 /**
@@ -35,6 +37,11 @@ export function parseWorkspaceConfig(value: unknown, file = 'config.yaml'): Work
   if (!PROFILES.includes(profile as Profile)) bad(`\`profile\` must be one of ${PROFILES.join(', ')}, not ${JSON.stringify(profile)}`);
   const trusted = v.trustedHooks;
   if (trusted !== undefined && (!Array.isArray(trusted) || trusted.some((h) => typeof h !== 'string'))) bad('`trustedHooks` must be a list of sha256 hashes');
+  const fw = v.frameworks;
+  if (fw !== undefined && (fw === null || typeof fw !== 'object' || Array.isArray(fw))) bad('`frameworks` must be a mapping (python, allowed)');
+  const f = (fw ?? {}) as Record<string, unknown>;
+  if (f.python !== undefined && (typeof f.python !== 'string' || f.python === '')) bad('`frameworks.python` must be the path of a Python interpreter');
+  if (f.allowed !== undefined && (!Array.isArray(f.allowed) || f.allowed.some((g) => typeof g !== 'string'))) bad('`frameworks.allowed` must be a list of patterns such as sklearn.*');
   return {
     id: str('id'),
     name: str('name'),
@@ -43,5 +50,6 @@ export function parseWorkspaceConfig(value: unknown, file = 'config.yaml'): Work
     createdAt: str('createdAt'),
     bflyVersion: typeof v.bflyVersion === 'string' ? v.bflyVersion : 'unknown',
     ...(trusted === undefined ? {} : { trustedHooks: trusted as string[] }),
+    ...(fw === undefined ? {} : { frameworks: { ...(f.python !== undefined ? { python: f.python as string } : {}), ...(f.allowed !== undefined ? { allowed: f.allowed as string[] } : {}) } }),
   };
 }

@@ -55,7 +55,7 @@ export function describeBlocks(): BlockDoc[] {
 
 /** Every model type with its hyper-parameters and defaults. */
 export function describeModels(): ModelDoc[] {
-  return Object.entries(MODELS).map(([model, info]) => {
+  return Object.entries(MODELS).map(([model, info]): ModelDoc => {
     const byTask = Object.fromEntries(info.tasks.map((t) => [t, resolveModelParams(model, {}, t)]));
     const fs = fields(jsonSchema(info.params)).map((f): FieldDoc => {
       const values = info.tasks.map((t) => byTask[t][f.path]);
@@ -63,8 +63,16 @@ export function describeModels(): ModelDoc[] {
       return { ...f, default: values[0], defaultByTask: Object.fromEntries(info.tasks.map((t, i) => [t, values[i]])) };
     });
     return { model, tasks: [...info.tasks], doc: info.doc, fields: fs, defaults: byTask[info.tasks[0]], defaultsByTask: byTask };
-  });
+  }).concat(ADAPTER_DOCS);
 }
+
+const adapterDoc = (model: string, doc: string): ModelDoc => ({ model, tasks: ['classification', 'regression'], doc, fields: [], defaults: {}, defaultsByTask: { classification: {}, regression: {} } });
+
+/** The framework adapter's model forms (params are the estimator's keyword arguments, passed as given). */
+const ADAPTER_DOCS: ModelDoc[] = [
+  adapterDoc('sklearn:<module.Class>', 'any scikit-learn-style estimator (fit/predict, predict_proba for probabilities), e.g. sklearn:sklearn.ensemble.ExtraTreesClassifier, run by the Python adapter (frameworks.python, else BFLY_PYTHON, else python3); params are its keyword arguments (JSON values); random_state is the run seed unless given; the fitted model is the model.pkl artifact'),
+  adapterDoc('xgboost:XGBClassifier | xgboost:XGBRegressor', 'XGBoost through its scikit-learn interface, run by the Python adapter; params are its keyword arguments, e.g. {n_estimators: 200, max_depth: 4, learning_rate: 0.1}'),
+];
 
 /** The fields of the pipeline document, of a block entry and of a hook entry, from their schemas. */
 export function describeEnvelope(): { pipeline: FieldDoc[]; block: FieldDoc[]; hook: FieldDoc[] } {

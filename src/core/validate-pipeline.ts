@@ -1,7 +1,7 @@
 import { type Document, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { type CandidateInput, duplicateCandidateIds } from './candidates.js';
-import { METRICS, MODELS, type Task, metricsFor } from './catalog.js';
+import { type CandidateInput, duplicateCandidateIds, idBase } from './candidates.js';
+import { ADAPTER_FORMS, METRICS, MODELS, type Task, adapterModel, metricsFor } from './catalog.js';
 import type { ColumnType } from './dataset.js';
 import { BLOCKS, BLOCK_TYPES, type BlockSpec, type BlockType, HOOK_KINDS, type HookKind, type HookSpec, type Pipeline, blockEnvelope, hookEntry, pipelineEnvelope } from './pipeline.js';
 import { closestNames } from './suggest.js';
@@ -309,8 +309,14 @@ export function validatePipelineText(text: string, ctx: ValidationContext = {}):
   const colNames = ctx.columns?.map((c) => c.name) ?? [];
   const checkModel = (path: Seg[], model: string, params: unknown): void => {
     const info = MODELS[model];
+    const adapter = adapterModel(model);
+    if (adapter !== null) {
+      if (ctx.task !== undefined && adapter.task !== null && adapter.task !== ctx.task) add([...path, 'model'], `${adapter.cls} is for ${adapter.task}, but this experiment is ${ctx.task}`, `use a ${ctx.task === 'classification' ? 'Classifier' : 'Regressor'} class`);
+      if (params !== undefined && params !== null && (typeof params !== 'object' || Array.isArray(params))) add([...path, 'params'], 'params must be a map of keyword arguments', 'e.g. params: {n_estimators: 200}');
+      return;
+    }
     if (info === undefined) {
-      add([...path, 'model'], `unknown model \`${model}\``, hintFor(model, Object.keys(MODELS)));
+      add([...path, 'model'], model.includes(':') ? `unknown model \`${model}\`: adapter models are ${ADAPTER_FORMS.join(', ')}` : `unknown model \`${model}\``, hintFor(model, Object.keys(MODELS)));
       return;
     }
     if (ctx.task !== undefined && !info.tasks.includes(ctx.task)) {
@@ -337,7 +343,7 @@ export function validatePipelineText(text: string, ctx: ValidationContext = {}):
       if (cands.every((x) => typeof x.model === 'string' && (x.id === undefined || typeof x.id === 'string'))) {
         const dups = duplicateCandidateIds(cands as unknown as CandidateInput[]);
         for (const id of dups) {
-          const k = cands.findLastIndex((x, j) => (x.id ?? `${String(x.model)}-${cands.slice(0, j + 1).filter((y) => y.model === x.model).length}`) === id);
+          const k = cands.findLastIndex((x, j) => (x.id ?? `${idBase(String(x.model))}-${cands.slice(0, j + 1).filter((y) => y.model === x.model).length}`) === id);
           add(['blocks', i, 'config', 'candidates', k, ...(cands[k].id === undefined ? ['model'] : ['id'])], `two candidates have the id \`${id}\``, 'give each candidate its own `id:` (ids default to <model>-<n>)');
         }
       }

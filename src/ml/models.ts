@@ -9,7 +9,20 @@ import { type MlpJson, mlpForward } from './mlp.js';
 import { predictedClasses } from './metrics.js';
 
 /** A fitted model's JSON (the model part of a run's model artifact). */
-export type ModelJson = RidgeJson | LogisticJson | ForestJson | BoostingJson | KnnJson | MlpJson;
+export type ModelJson = RidgeJson | LogisticJson | ForestJson | BoostingJson | KnnJson | MlpJson | ExternalModelJson;
+
+/** A model fitted by a framework adapter (see src/runner/adapters): predicted there, not here. */
+export interface ExternalModelJson {
+  kind: 'python';
+  spec: string;
+  framework: 'sklearn' | 'xgboost';
+  params: Record<string, unknown>;
+  task: 'classification' | 'regression';
+  classes: number;
+  file: string;
+  sha256: string;
+  versions: Record<string, string>;
+}
 
 /** The uniform interface of a fitted model. */
 export interface FittedModel {
@@ -89,6 +102,8 @@ export function modelFromJSON(j: ModelJson): FittedModel {
       return wrapModel(j.task, KNearestNeighbors.fromJSON(j));
     case 'mlp':
       return mlpModel(j);
+    case 'python':
+      throw new BflyError('framework', 'NEEDS_ADAPTER', `the ${j.spec} model predicts through the Python framework adapter`, { hint: 'load it with loadModel() or modelFromArtifact() from src/runner/model-artifact.ts, which start the adapter' });
   }
 }
 

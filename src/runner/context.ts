@@ -90,6 +90,8 @@ export interface RunInfo {
   pipelineYaml: string;
   hooks: Array<{ id: string; block: string; type: string; hash: string }>;
   backend: string;
+  /** The Python interpreter of adapter models (run.json `env.frameworks`), when the pipeline has any. */
+  python?: string;
   /** Why the experiment's task was chosen, and the dataset's row count (for the report). */
   taskReason: string;
   datasetRows: number;

@@ -145,6 +145,7 @@ export async function executeRun(o: ExecuteOptions): Promise<RunManifest> {
       pipelineYaml: o.pipelineYaml,
       hooks: manifest.hooks,
       backend: manifest.env.backend,
+      ...(manifest.env.frameworks ? { python: manifest.env.frameworks.interpreter } : {}),
       taskReason: getExperiment(root, manifest.experiment).taskReason,
       datasetRows: getDataset(root, plan.dataset.id).rows,
       data: manifest.data,

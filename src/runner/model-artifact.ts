@@ -10,6 +10,8 @@ import { type FittedStage, chainMatrix } from '../ml/chain.js';
 import type { Frame } from '../ml/frame.js';
 import { type FittedModel, type ModelJson, modelFromJSON } from '../ml/models.js';
 import { type InputColumn, recordsFrame } from './frames.js';
+import { loadAdapterModel, pythonInterpreter } from './adapters/python.js';
+import { readConfigSync } from '../store/hooks.js';
 
 /** The model artifact format this bfly writes (`model.json`). */
 export const MODEL_FORMAT = 'bfly-model';
@@ -74,9 +76,18 @@ export function parseModelArtifact(value: unknown, source: string): ModelArtifac
   return a as ModelArtifact;
 }
 
+/** Where a model's side files (an adapter model's pickle) and its Python come from. */
+export interface ModelFiles {
+  /** The bytes of a file beside model.json (verified by the caller). */
+  read?: (name: string) => Uint8Array;
+  /** The interpreter for adapter models (default: BFLY_PYTHON, else python3). */
+  python?: string;
+}
+
 /** A predictor from an artifact already in memory. */
-export function modelFromArtifact(artifact: ModelArtifact): LoadedModel {
-  const fitted: FittedModel = modelFromJSON(artifact.model.fitted);
+export function modelFromArtifact(artifact: ModelArtifact, files: ModelFiles = {}): LoadedModel {
+  const j = artifact.model.fitted;
+  const fitted: FittedModel = j.kind === 'python' ? loadAdapterModel(pythonInterpreter(files.python), j, files.read?.(j.file)) : modelFromJSON(j);
   const predictFrame = (frame: Frame): { predicted: Float64Array; proba: Float64Array | null } => {
     const X = chainMatrix(artifact.stages, frame);
     if (artifact.task === 'classification') {
@@ -112,14 +123,14 @@ export function modelFromArtifact(artifact: ModelArtifact): LoadedModel {
 }
 
 /** Parses model file bytes (from a verified read, or a file outside any run). */
-export function modelFromBytes(bytes: Uint8Array, label: string): LoadedModel {
+export function modelFromBytes(bytes: Uint8Array, label: string, files: ModelFiles = {}): LoadedModel {
   let value: unknown;
   try {
     value = parseJsonNumbers(Buffer.from(bytes).toString('utf8'));
   } catch {
     throw new ValidationError('NOT_A_MODEL', `${label} is not valid JSON`, { hint: 'give the model.json of a run' });
   }
-  return modelFromArtifact(parseModelArtifact(value, label));
+  return modelFromArtifact(parseModelArtifact(value, label), files);
 }
 
 /**
@@ -132,7 +143,8 @@ export function loadRunModel(root: string, id: string, name = 'model.json'): Loa
   if (artifact === undefined) {
     throw new NotFoundError('NO_MODEL', `run ${id} has no model (status ${run.manifest.status})`, { hint: 'predict with a run that trained a model, e.g. <experiment>@latest', data: { run: id } });
   }
-  return modelFromBytes(readRunFile(run, artifact.path), join(run.dir, artifact.path));
+  const dir = dirname(artifact.path);
+  return modelFromBytes(readRunFile(run, artifact.path), join(run.dir, artifact.path), { read: (f) => readRunFile(run, `${dir}/${f}`), python: readConfigSync(root).frameworks?.python });
 }
 
 /**
@@ -160,7 +172,7 @@ export function loadModel(path: string): LoadedModel {
   if (inRun) {
     const root = dirname(dirname(dirname(runDir)));
     const run = readVerifiedRun(root, basename(runDir));
-    return modelFromBytes(readRunFile(run, rel), path);
+    return modelFromBytes(readRunFile(run, rel), path, { read: (f) => readRunFile(run, `${basename(dirname(real))}/${f}`), python: readConfigSync(root).frameworks?.python });
   }
   let exported: { files?: Array<{ path: string; hash: string }> } | null = null;
   try {
@@ -172,5 +184,6 @@ export function loadModel(path: string): LoadedModel {
   if (listed !== undefined && `sha256:${sha256Hex(bytes)}` !== listed.hash) {
     throw new IntegrityError('MODEL_CHANGED', `${path} does not match the sha256 its run.json lists (${listed.hash.slice(0, 19)}…): it changed after export`, { hint: 'export the run again (`bfly export <run> <dir>`)', data: { path } });
   }
-  return modelFromBytes(bytes, path);
+  // an adapter model's pickle: checked against the sha256 model.json records when it is loaded
+  return modelFromBytes(bytes, path, { read: (f) => readFileSync(join(dirname(real), f)) });
 }

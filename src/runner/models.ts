@@ -1,3 +1,4 @@
+import { adapterModel } from '../core/catalog.js';
 import type { Matrix } from '../ml/matrix.js';
 import { type FitProgress, type FittedModel, fitModel, mlpModel, wrapModel } from '../ml/models.js';
 import type { MlpParams } from '../ml/mlp.js';
@@ -12,7 +13,11 @@ import { fitForestParallel } from './parallel-forest.js';
  * @example
  * const m = await trainModel('mlp', params, X, y, 3, 42);
  */
-export async function trainModel(name: string, params: Record<string, unknown>, X: Matrix, y: Int32Array | Float64Array, classes: number, seed: number, onProgress?: FitProgress): Promise<FittedModel> {
+export async function trainModel(name: string, params: Record<string, unknown>, X: Matrix, y: Int32Array | Float64Array, classes: number, seed: number, onProgress?: FitProgress, python?: string): Promise<FittedModel> {
+  if (adapterModel(name) !== null) {
+    const { fitAdapterModel, pythonInterpreter } = await import('./adapters/python.js');
+    return fitAdapterModel(python ?? pythonInterpreter(), name, params, X, y, classes, seed);
+  }
   if (name === 'mlp') return mlpModel(await trainMlp(params as unknown as MlpParams, X, y, classes, seed, onProgress));
   if (name === 'random_forest') return wrapModel(classes > 0 ? 'classification' : 'regression', await fitForestParallel(params as unknown as ForestParams, X, y, classes, seed, onProgress));
   return fitModel(name, params, X, y, classes, seed, onProgress);

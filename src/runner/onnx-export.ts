@@ -279,6 +279,8 @@ function modelNodes(g: Graph, X: string, artifact: ModelArtifact): string {
       if (p.task === 'classification') return scoresToProba(g, h, p.classes);
       return p.target === undefined ? h : g.op('Add', [g.op('Mul', [h, g.doubles([p.target.std], [1])]), g.doubles([p.target.mean], [1])]);
     }
+    case 'python':
+      throw unsupported(`the ${m.spec} model`, "a framework adapter model exports through its framework's own converter (skl2onnx, onnxmltools), which bfly does not ship; convert artifacts/model.pkl with it, or export a run of a native model");
     default:
       throw unsupported(`the ${artifact.model.name} model`, 'export a run whose model is linear or logistic regression, a decision tree, a random forest, gradient boosting or the MLP');
   }

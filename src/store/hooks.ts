@@ -190,7 +190,7 @@ function removeHookLocked(root: string, experiment: string, hookId: string): voi
 }
 
 /** Config keys `bfly config set` changes (trusted hooks go through `bfly hook trust`). */
-export const CONFIG_SETTABLE = ['name', 'profile'] as const;
+export const CONFIG_SETTABLE = ['name', 'profile', 'frameworks.python', 'frameworks.allowed'] as const;
 
 /**
  * `bfly config set <key>=<value>`: the workspace's name, or its profile. Going from `enterprise`
@@ -205,6 +205,19 @@ export function setConfigValue(root: string, assignment: string, o: { force?: bo
   const value = assignment.slice(eq + 1);
   return withLock(root, 'workspace', { purpose: `setting ${key}`, waitMs: 5000 }, () => {
     const config = readConfigSync(root);
+    if (key.startsWith('frameworks.')) {
+      const field = key.slice('frameworks.'.length) as 'python' | 'allowed';
+      const fromFw = config.frameworks?.[field];
+      if (field === 'allowed' && config.profile === 'enterprise' && o.force !== true) {
+        throw new PolicyError('FRAMEWORKS_ALLOWED_LOCKED', 'in the enterprise profile, changing which framework classes may run is an administrator decision', { hint: `if that is what you want: bfly config set ${assignment} --force (it is recorded in the audit log)` });
+      }
+      const toFw = field === 'python' ? value : value.split(',').map((g) => g.trim()).filter((g) => g !== '');
+      if (field === 'python' && value === '') throw new ValidationError('BAD_CONFIG_VALUE', 'frameworks.python needs the path of a Python interpreter', { hint: 'e.g. bfly config set frameworks.python=/usr/bin/python3' });
+      if (JSON.stringify(fromFw) === JSON.stringify(toFw)) return { key, from: fromFw, to: fromFw };
+      writeConfig(root, { ...config, frameworks: { ...config.frameworks, [field]: toFw } });
+      appendAudit(root, { action: 'config.set', target: { key, from: fromFw ?? null, to: toFw, ...(o.force === true ? { forced: true } : {}) } });
+      return { key, from: fromFw, to: toFw };
+    }
     const from = config[key as 'name' | 'profile'];
     let next: WorkspaceConfig;
     if (key === 'name') next = { ...config, name: validateName(value, 'workspace name') };

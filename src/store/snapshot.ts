@@ -27,8 +27,17 @@ export interface RunPlanOptions {
   seed?: number;
   /** `<path>=<value>` changes applied to the draft for this run only. */
   sets?: string[];
-  /** The compute backend the run will use (part of the execution key), or how to tell it from the pipeline. */
-  backend: string | ((pipeline: Pipeline) => string);
+  /**
+   * The compute backend the run will use (part of the execution key), or how to tell it from the
+   * pipeline (with the frameworks of adapter models, recorded in run.json `env`).
+   */
+  backend: string | ((pipeline: Pipeline, root: string) => string | { backend: string; frameworks: RunFrameworks | null });
+}
+
+/** The Python side of a run with adapter models. */
+export interface RunFrameworks {
+  interpreter: string;
+  versions: Record<string, string>;
 }
 
 /** A hook as frozen in a run. */
@@ -55,6 +64,8 @@ export interface RunPlan {
   dataset: { id: string; name: string; hash: string };
   binding: RunBinding;
   backend: string;
+  /** The Python interpreter and framework versions of adapter models, when the pipeline has any. */
+  frameworks?: RunFrameworks | null;
   executionKey: string;
   /** Every block with its cache key. */
   blocks: PlannedBlock[];
@@ -87,8 +98,11 @@ export function planRun(root: string, experiment: string, o: RunPlanOptions): Ru
   }
   const pipelineHash = `sha256:${hashJson(pipeline)}`;
   const binding: RunBinding = { target: exp.target, task: exp.task, metric: exp.metric };
-  const backend = typeof o.backend === 'function' ? o.backend(pipeline) : o.backend;
+  const chosen = typeof o.backend === 'function' ? o.backend(pipeline, root) : o.backend;
+  const backend = typeof chosen === 'string' ? chosen : chosen.backend;
+  const frameworks = typeof chosen === 'string' ? null : chosen.frameworks;
   return {
+    frameworks,
     experiment,
     pipeline,
     pipelineHash,
@@ -203,7 +217,7 @@ export function snapshotRun(root: string, plan: RunPlan, now = new Date()): Crea
         pipelineHash: plan.pipelineHash,
         hooks: plan.hooks.map((h) => ({ id: h.id, block: h.block, type: h.type, hash: h.hash, origin: h.origin })),
         executionKey: plan.executionKey,
-        env: { bfly: BFLY_VERSION, node: process.version, platform: `${process.platform}-${process.arch}`, backend: plan.backend, ...(plan.hooks.length > 0 ? { sandbox: sandboxVersion() } : {}) },
+        env: { bfly: BFLY_VERSION, node: process.version, platform: `${process.platform}-${process.arch}`, backend: plan.backend, ...(plan.hooks.length > 0 ? { sandbox: sandboxVersion() } : {}), ...(plan.frameworks ? { frameworks: plan.frameworks } : {}) },
         createdAt: now.toISOString(),
         startedAt: null,
         endedAt: null,

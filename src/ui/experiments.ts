@@ -71,6 +71,7 @@ export function defaultText(f: BlockDoc['fields'][number]): string {
 }
 
 function fieldRows(fields: BlockDoc['fields']): string {
+  if (fields.length === 0) return '  (keyword arguments of the estimator, passed as given)\n';
   return renderTable(['  FIELD', 'TYPE', 'DEFAULT', 'DOC'], fields.map((f) => [`  ${f.path}`, f.type, defaultText(f), f.doc ?? '']));
 }
 

@@ -106,7 +106,7 @@ export const runManifest = z
     pipelineHash: z.string(),
     hooks: z.array(z.object({ id: z.string(), block: z.string(), type: z.string(), hash: z.string(), origin: z.string() })),
     executionKey: z.string(),
-    env: z.object({ bfly: z.string(), node: z.string(), platform: z.string(), backend: z.string(), sandbox: z.string().nullable().optional().describe('the hook sandbox (`isolated-vm@6.2.0`) of a run with hooks; null when none was installed') }),
+    env: z.object({ bfly: z.string(), node: z.string(), platform: z.string(), backend: z.string(), sandbox: z.string().nullable().optional().describe('the hook sandbox (`isolated-vm@6.2.0`) of a run with hooks; null when none was installed'), frameworks: z.object({ interpreter: z.string().describe('the Python interpreter the adapter ran'), versions: z.record(z.string(), z.string()).describe('python, numpy, sklearn, xgboost versions (part of the execution key through `backend`)') }).optional().describe('a run with framework adapter models (sklearn:…, xgboost:…)') }),
     createdAt: z.string(),
     startedAt: z.string().nullable(),
     endedAt: z.string().nullable(),

@@ -28,7 +28,7 @@ export async function runModelSelection(ctx: BlockContext): Promise<void> {
     fit: async (name, params, X, y, k, seed, onFit) => {
       await ctx.yield();
       ctx.checkCancelled();
-      return trainModel(name, params, X, y, k, seed, onFit);
+      return trainModel(name, params, X, y, k, seed, onFit, ctx.run.python);
     },
   });
   const board: LeaderboardSlot = { metric, higherIsBetter: METRICS[metric].higherIsBetter, folds: c.cv, candidates: cv.leaderboard };

@@ -1,4 +1,4 @@
-import { MODELS, resolveModelParams } from '../../core/catalog.js';
+import { MODELS, adapterModel, resolveModelParams } from '../../core/catalog.js';
 import { ValidationError } from '../../core/errors.js';
 import { FINAL_PREPROCESS, applyChain, chainMatrix, fitStage } from '../../ml/chain.js';
 import type { BlockContext } from '../context.js';
@@ -17,7 +17,7 @@ export async function runTrain(ctx: BlockContext): Promise<void> {
     name = sel.model;
     params = sel.params;
   } else {
-    const info = MODELS[c.model];
+    const info = MODELS[c.model] ?? adapterModel(c.model) ?? undefined;
     if (info === undefined) throw new ValidationError('UNKNOWN_MODEL', `unknown model ${c.model}`, { hint: 'see `bfly blocks`' });
     name = c.model;
     params = resolveModelParams(c.model, c.params, ctx.run.binding.task === 'classification' ? 'classification' : 'regression');
@@ -29,7 +29,7 @@ export async function runTrain(ctx: BlockContext): Promise<void> {
   }
   const X = chainMatrix(stages, train.raw);
   await ctx.yield();
-  const fitted = await trainModel(name, params, X, train.y, train.classes.length, ctx.run.seed, (done, total) => ctx.progress(done, total, name));
+  const fitted = await trainModel(name, params, X, train.y, train.classes.length, ctx.run.seed, (done, total) => ctx.progress(done, total, name), ctx.run.python);
   const artifact = modelArtifact({
     task: ctx.run.binding.task === 'classification' ? 'classification' : 'regression',
     target: ctx.run.binding.target,
@@ -40,6 +40,11 @@ export async function runTrain(ctx: BlockContext): Promise<void> {
     lineage: { experiment: ctx.run.experiment, dataset: ctx.run.dataset.hash, executionKey: ctx.run.executionKey, seed: ctx.run.seed },
   });
   ctx.write('model', artifact);
+  const fittedJson = artifact.model.fitted;
+  if (fittedJson.kind === 'python') {
+    const { pickleOf } = await import('../adapters/python.js');
+    ctx.artifact(fittedJson.file, 'model', pickleOf(fittedJson.sha256)!);
+  }
   ctx.artifact('model.json', 'model', serializeModel(artifact));
   ctx.log('info', `trained ${name} on ${X.rows} rows × ${X.cols} features`);
 }
