@@ -24,28 +24,33 @@ import numpy as np  # noqa: E402  (after the redirect: its warnings go to stderr
 
 
 def read_exact(n):
-    chunks = []
-    while n > 0:
-        b = REQUESTS.read(n)
-        if not b:
+    buf = bytearray(n)
+    view = memoryview(buf)
+    got = 0
+    while got < n:
+        k = REQUESTS.readinto(view[got:])
+        if not k:
             raise EOFError
-        chunks.append(b)
-        n -= len(b)
-    return b"".join(chunks)
+        got += k
+    return buf
 
 
 def receive():
     (size,) = struct.unpack("<I", read_exact(4))
-    header = json.loads(read_exact(size))
+    header = json.loads(bytes(read_exact(size)))
     buffers = [read_exact(n) for n in header.get("sizes", [])]
     return header, buffers
 
 
 def send(header, buffers=()):
-    buffers = [bytes(b) for b in buffers]
-    header["sizes"] = [len(b) for b in buffers]
+    views = [memoryview(b).cast("B") for b in buffers]
+    header["sizes"] = [v.nbytes for v in views]
     data = json.dumps(header).encode()
-    PROTOCOL.write(struct.pack("<I", len(data)) + data + b"".join(buffers))
+    PROTOCOL.write(struct.pack("<I", len(data)) + data)
+    for v in views:
+        while v.nbytes > 0:  # unbuffered writes may be partial
+            n = PROTOCOL.write(v)
+            v = v[n:]
 
 
 def estimator_class(spec):
@@ -112,7 +117,7 @@ def handle(h, b):
         return {"ok": True}, []
     if cmd == "predict":
         est = models[h["id"]]
-        return {"ok": True}, [np.asarray(est.predict(matrix(b[0], h["rows"], h["cols"])), dtype="<f8").tobytes()]
+        return {"ok": True}, [np.ascontiguousarray(est.predict(matrix(b[0], h["rows"], h["cols"])), dtype="<f8")]
     if cmd == "proba":
         est = models[h["id"]]
         X = matrix(b[0], h["rows"], h["cols"])
@@ -126,7 +131,7 @@ def handle(h, b):
         else:  # no probabilities: the predicted class has all of it
             for i, c in enumerate(est.predict(X)):
                 out[i, int(c)] = 1.0
-        return {"ok": True}, [out.tobytes()]
+        return {"ok": True}, [out]
     if cmd == "save":
         return {"ok": True}, [pickle.dumps(models[h["id"]], protocol=4)]
     if cmd == "load":

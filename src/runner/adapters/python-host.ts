@@ -19,7 +19,11 @@ const child = execa(python, ['-u', script], { stdin: 'pipe', stdout: 'pipe', std
 // the child's pid for the main thread, which kills it when a call times out or the process exits
 if (child.pid !== undefined) Atomics.store(signal, 1, child.pid);
 let stderr = '';
-let pending = Buffer.alloc(0);
+/** Bytes received and not yet parsed, as chunks (joined once a whole frame is there: no quadratic copying). */
+let chunks: Buffer[] = [];
+let received = 0;
+/** The size of the frame being received, once its header is in. */
+let frameSize = -1;
 let dead: { code: number | null; signal: string | null; error?: string } | null = null;
 
 function answer(message: unknown, transfer: ArrayBuffer[] = []): void {
@@ -31,23 +35,41 @@ function answer(message: unknown, transfer: ArrayBuffer[] = []): void {
 child.stderr?.on('data', (d: Buffer) => {
   stderr = (stderr + d.toString('utf8')).slice(-16_384);
 });
+function take(n: number): Buffer {
+  const all = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, received);
+  chunks = all.length > n ? [all.subarray(n)] : [];
+  received = all.length - n;
+  return all.subarray(0, n);
+}
+
+function peek(n: number): Buffer {
+  if (chunks[0].length < n) chunks = [Buffer.concat(chunks, received)];
+  return chunks[0].subarray(0, n);
+}
+
 child.stdout?.on('data', (d: Buffer) => {
-  pending = Buffer.concat([pending, d]);
+  chunks.push(d);
+  received += d.length;
   for (;;) {
-    if (pending.length < 4) return;
-    const size = pending.readUInt32LE(0);
-    if (pending.length < 4 + size) return;
-    const header = JSON.parse(pending.subarray(4, 4 + size).toString('utf8')) as { sizes?: number[] };
-    const total = 4 + size + (header.sizes ?? []).reduce((a, b) => a + b, 0);
-    if (pending.length < total) return;
+    if (frameSize < 0) {
+      if (received < 4) return;
+      const size = peek(4).readUInt32LE(0);
+      if (received < 4 + size) return;
+      const header = JSON.parse(peek(4 + size).subarray(4).toString('utf8')) as { sizes?: number[] };
+      frameSize = 4 + size + (header.sizes ?? []).reduce((a, b) => a + b, 0);
+    }
+    if (received < frameSize) return;
+    const frame = take(frameSize);
+    frameSize = -1;
+    const size = frame.readUInt32LE(0);
+    const header = JSON.parse(frame.subarray(4, 4 + size).toString('utf8')) as { sizes?: number[] };
     let at = 4 + size;
     const buffers = (header.sizes ?? []).map((n) => {
       const copy = new Uint8Array(n);
-      copy.set(pending.subarray(at, at + n));
+      copy.set(frame.subarray(at, at + n));
       at += n;
       return copy.buffer;
     });
-    pending = pending.subarray(total);
     answer({ header, buffers }, buffers);
   }
 });
@@ -73,5 +95,6 @@ port.on('message', (m: { header: Record<string, unknown>; buffers: ArrayBuffer[]
   const header = Buffer.from(JSON.stringify({ ...m.header, sizes }), 'utf8');
   const len = Buffer.alloc(4);
   len.writeUInt32LE(header.length, 0);
-  child.stdin?.write(Buffer.concat([len, header, ...m.buffers.map((b) => Buffer.from(b))]));
+  child.stdin?.write(Buffer.concat([len, header]));
+  for (const b of m.buffers) child.stdin?.write(Buffer.from(b));
 });
