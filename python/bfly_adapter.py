@@ -137,6 +137,22 @@ def handle(h, b):
     if cmd == "load":
         models[h["id"]] = pickle.loads(b[0])
         return {"ok": True}, []
+    if cmd == "onnx":
+        # the framework's own converter: skl2onnx for scikit-learn, onnxmltools for XGBoost
+        est = models[h["id"]]
+        cols = h["cols"]
+        classifier = h["task"] == "classification"
+        try:
+            if h["spec"].startswith("xgboost:"):
+                from onnxmltools import convert_xgboost
+                from onnxmltools.convert.common.data_types import FloatTensorType
+                onx = convert_xgboost(est, initial_types=[("X", FloatTensorType([None, cols]))])
+            else:
+                from skl2onnx import to_onnx
+                onx = to_onnx(est, np.zeros((1, cols), dtype=np.float32), options={id(est): {"zipmap": False}} if classifier else None)
+        except ImportError as e:
+            raise AdapterError("converter", "the converter is not importable (%s): %s" % ("onnxmltools" if h["spec"].startswith("xgboost:") else "skl2onnx", e))
+        return {"ok": True}, [onx.SerializeToString()]
     if cmd == "drop":
         models.pop(h["id"], None)
         return {"ok": True}, []

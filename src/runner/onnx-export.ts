@@ -10,6 +10,7 @@ import type { MlpJson } from '../ml/mlp.js';
 import type { RidgeJson } from '../ml/linear.js';
 import type { TreeJson } from '../ml/tree.js';
 import { type ModelArtifact, loadRunModel } from './model-artifact.js';
+import { adapterToOnnx } from './adapters/python.js';
 import { resolveRunRef } from '../store/runs.js';
 
 /** ONNX opsets the exported graph uses (readable by ONNX 1.12 and onnxruntime 1.10 on). */
@@ -27,6 +28,12 @@ type Attr = Record<string, unknown>;
 class Graph {
   readonly nodes: Attr[] = [];
   readonly initializers: Attr[] = [];
+  /** Opset version by domain ('' is ONNX itself). */
+  readonly opsets = new Map<string, number>([
+    ['', OPSET],
+    ['ai.onnx.ml', ML_OPSET],
+  ]);
+  irVersion = IR_VERSION;
   private n = 0;
 
   fresh(prefix: string): string {
@@ -241,8 +248,39 @@ function scoresToProba(g: Graph, scores: string, k: number): string {
   return g.op('Concat', [g.op('Sub', [g.doubles([1], [1]), p1]), p1], [A.int('axis', 1)]);
 }
 
+type OnnxModule = typeof import('onnx-proto').onnx;
+
+/**
+ * Another ONNX model (a framework converter's: input float [N, d]; outputs `probabilities`
+ * [N, k] or `variable` [N, 1]) embedded in the graph on X: its names prefixed, X cast to float
+ * for it, its opsets merged (the higher version of each domain), its output cast to double.
+ */
+function embedModel(g: Graph, X: string, bytes: Uint8Array, task: 'classification' | 'regression', onnx: OnnxModule): string {
+  const m = onnx.ModelProto.decode(bytes);
+  const sub = m.graph!;
+  const prefix = g.fresh('sub');
+  const inputs = new Set((sub.initializer ?? []).map((t) => t.name));
+  const feed = (sub.input ?? []).find((i) => !inputs.has(i.name))!.name!;
+  const xf = g.op('Cast', [X], [A.int('to', 1)]);
+  const rename = (n: string | null | undefined): string => (n === '' || n == null ? '' : n === feed ? xf : `${prefix}/${n}`);
+  for (const t of sub.initializer ?? []) g.initializers.push({ ...onnx.TensorProto.toObject(t as InstanceType<OnnxModule["TensorProto"]>), name: rename(t.name) });
+  for (const node of sub.node ?? []) {
+    const plain = onnx.NodeProto.toObject(node as InstanceType<OnnxModule["NodeProto"]>);
+    g.nodes.push({ ...plain, name: `${prefix}/${node.name ?? g.fresh('node')}`, input: (node.input ?? []).map(rename), output: (node.output ?? []).map(rename) });
+  }
+  for (const o of m.opsetImport ?? []) {
+    const domain = o.domain ?? '';
+    g.opsets.set(domain, Math.max(g.opsets.get(domain) ?? 0, Number(o.version)));
+  }
+  g.irVersion = Math.max(g.irVersion, Number(m.irVersion));
+  const outs = (sub.output ?? []).map((o) => o.name!);
+  const want = task === 'classification' ? (outs.find((o) => o === 'probabilities') ?? outs[1]) : (outs.find((o) => o === 'variable') ?? outs[0]);
+  if (want === undefined) throw unsupported('the converted model', `it has no ${task === 'classification' ? 'probabilities' : 'prediction'} output`);
+  return g.op('Cast', [rename(want)], [A.int('to', DOUBLE)]);
+}
+
 /** The model as nodes on X: probabilities [N, k] (classification) or values [N, 1]. */
-function modelNodes(g: Graph, X: string, artifact: ModelArtifact): string {
+function modelNodes(g: Graph, X: string, artifact: ModelArtifact, onnx: OnnxModule, converted?: Uint8Array): string {
   const m = artifact.model.fitted;
   const k = artifact.classes.length;
   switch (m.kind) {
@@ -279,10 +317,23 @@ function modelNodes(g: Graph, X: string, artifact: ModelArtifact): string {
       if (p.task === 'classification') return scoresToProba(g, h, p.classes);
       return p.target === undefined ? h : g.op('Add', [g.op('Mul', [h, g.doubles([p.target.std], [1])]), g.doubles([p.target.mean], [1])]);
     }
-    case 'python':
-      throw unsupported(`the ${m.spec} model`, "a framework adapter model exports through its framework's own converter (skl2onnx, onnxmltools), which bfly does not ship; convert artifacts/model.pkl with it, or export a run of a native model");
+    case 'python': {
+      let bytes = converted;
+      if (bytes === undefined) {
+        try {
+          bytes = adapterToOnnx(m, artifact.stages.at(-1)?.kind === 'preprocess' ? (artifact.stages.at(-1) as Extract<FittedStage, { kind: 'preprocess' }>).fitted.features.length : 0);
+        } catch (err) {
+          if (err instanceof BflyError && err.code === 'ADAPTER_NO_CONVERTER') throw unsupported(`the ${m.spec} model`, `${err.message}; its framework's converter (skl2onnx, onnxmltools) writes ONNX for it`);
+          throw err;
+        }
+      }
+      return embedModel(g, X, bytes, m.task, onnx);
+    }
     default:
-      throw unsupported(`the ${artifact.model.name} model`, 'export a run whose model is linear or logistic regression, a decision tree, a random forest, gradient boosting or the MLP');
+      throw unsupported(
+        `the ${artifact.model.name} model`,
+        artifact.model.name === 'knn' ? 'kNN in ONNX needs a rows × training-rows distance matrix (memory grows with both) and breaks neighbour ties otherwise than bfly; export a run of another model' : 'export a run whose model is linear or logistic regression, a decision tree, a random forest, gradient boosting or the MLP',
+      );
   }
 }
 
@@ -298,7 +349,7 @@ function modelNodes(g: Graph, X: string, artifact: ModelArtifact): string {
  * @example
  * writeFileSync('model.onnx', await exportOnnx(artifact));
  */
-export async function exportOnnx(artifact: ModelArtifact): Promise<Uint8Array> {
+export async function exportOnnx(artifact: ModelArtifact, o: { converted?: Uint8Array } = {}): Promise<Uint8Array> {
   const mod = (await import('onnx-proto')) as unknown as { onnx?: typeof import('onnx-proto').onnx; default?: { onnx: typeof import('onnx-proto').onnx } };
   const onnx = mod.onnx ?? mod.default!.onnx;
   const g = new Graph();
@@ -324,7 +375,7 @@ export async function exportOnnx(artifact: ModelArtifact): Promise<Uint8Array> {
     return c.name;
   });
   const X = parts.length === 1 ? parts[0] : g.op('Concat', parts, [A.int('axis', 1)]);
-  const result = modelNodes(g, X, artifact);
+  const result = modelNodes(g, X, artifact, onnx, o.converted);
   const outputs: Attr[] = [];
   const k = artifact.classes.length;
   if (artifact.task === 'classification') {
@@ -338,14 +389,11 @@ export async function exportOnnx(artifact: ModelArtifact): Promise<Uint8Array> {
     outputs.push({ name: 'prediction', type: { tensorType: { elemType: DOUBLE, shape: { dim: [{ dimParam: 'N' }, { dimValue: 1 }] } } } });
   }
   const model = onnx.ModelProto.create({
-    irVersion: IR_VERSION,
+    irVersion: g.irVersion,
     producerName: 'bfly',
     producerVersion: BFLY_VERSION,
     docString: `bfly ${artifact.model.name} for ${artifact.target} (${artifact.task}), run of ${artifact.lineage.experiment}`,
-    opsetImport: [
-      { domain: '', version: OPSET },
-      { domain: 'ai.onnx.ml', version: ML_OPSET },
-    ],
+    opsetImport: [...g.opsets].map(([domain, version]) => ({ domain, version })),
     graph: { name: 'bfly', node: g.nodes, initializer: g.initializers, input: inputs, output: outputs },
     metadataProps: [
       { key: 'bfly.target', value: artifact.target },

@@ -123,7 +123,9 @@ export class PythonWorker {
     }
     const error = got.header.error;
     if (error !== undefined) {
-      const err = new BflyError('framework', error.kind === 'import' ? 'ADAPTER_IMPORT' : 'ADAPTER_EXCEPTION', `${error.kind === 'import' ? '' : `${String(header.spec ?? 'the Python model')} ${what}: `}${error.message}`, {
+      const code = error.kind === 'import' ? 'ADAPTER_IMPORT' : error.kind === 'converter' ? 'ADAPTER_NO_CONVERTER' : 'ADAPTER_EXCEPTION';
+      if (error.kind === 'converter') throw new BflyError('framework', code, error.message, { hint: 'install the converter for the interpreter, or export a native model', data: { python: this.python } });
+      const err = new BflyError('framework', code, `${error.kind === 'import' ? '' : `${String(header.spec ?? 'the Python model')} ${what}: `}${error.message}`, {
         hint: error.kind === 'import' ? 'check the module and class name, and that the framework is installed for the interpreter (`bfly config get frameworks`)' : "check the model's params; the Python traceback is in the run's logs/error.log",
         data: { python: this.python },
       });
@@ -218,4 +220,16 @@ export function loadAdapterModel(python: string, json: PythonModelJson, bytes?: 
   worker.call({ cmd: 'load', id, spec: json.spec }, [bytes.slice().buffer as ArrayBuffer], 'load');
   pickles.set(json.sha256, { bytes, id, python });
   return adapterFitted(worker, id, json);
+}
+
+/**
+ * An adapter model as an ONNX model from its framework's own converter (skl2onnx for
+ * scikit-learn, onnxmltools for XGBoost): input `X` float [N, cols]. The model must be loaded in
+ * this process (by {@link loadAdapterModel}); a converter that is not importable is an
+ * `ADAPTER_NO_CONVERTER` error.
+ */
+export function adapterToOnnx(json: PythonModelJson, cols: number): Uint8Array {
+  const own = pickles.get(json.sha256);
+  if (own === undefined) throw new BflyError('framework', 'ADAPTER_NOT_LOADED', `the ${json.spec} model is not loaded`, { hint: 'load it with loadModel() first' });
+  return new Uint8Array(pythonWorker(own.python).call({ cmd: 'onnx', id: own.id, spec: json.spec, cols, task: json.task }, [], 'onnx').buffers[0]);
 }
