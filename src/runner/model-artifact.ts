@@ -37,6 +37,11 @@ export interface ModelArtifact {
   model: { name: string; params: Record<string, unknown>; fitted: ModelJson };
   /** Where it came from. */
   lineage: { experiment: string; dataset: string; executionKey: string; seed: number };
+  /**
+   * Side files by name (an adapter model's `model.pkl`), carried in the run's `model` slot (and
+   * so in the block cache) for the blocks after train; never written into model.json.
+   */
+  files?: Record<string, Uint8Array>;
 }
 
 /** Builds an artifact (the run fills in `lineage`). */
@@ -46,7 +51,8 @@ export function modelArtifact(a: Omit<ModelArtifact, 'format' | 'version' | 'bfl
 
 /** The artifact's bytes: canonical JSON (same model, same bytes). */
 export function serializeModel(a: ModelArtifact): string {
-  return stringifyJsonNumbers(a) + '\n';
+  const { files: _files, ...stored } = a;
+  return stringifyJsonNumbers(stored) + '\n';
 }
 
 /** A model ready to predict, from {@link loadModel}. */
@@ -87,7 +93,8 @@ export interface ModelFiles {
 /** A predictor from an artifact already in memory. */
 export function modelFromArtifact(artifact: ModelArtifact, files: ModelFiles = {}): LoadedModel {
   const j = artifact.model.fitted;
-  const fitted: FittedModel = j.kind === 'python' ? loadAdapterModel(pythonInterpreter(files.python), j, files.read?.(j.file)) : modelFromJSON(j);
+  const read = files.read ?? (artifact.files === undefined ? undefined : (f: string) => artifact.files![f]);
+  const fitted: FittedModel = j.kind === 'python' ? loadAdapterModel(pythonInterpreter(files.python), j, read?.(j.file)) : modelFromJSON(j);
   const predictFrame = (frame: Frame): { predicted: Float64Array; proba: Float64Array | null } => {
     const X = chainMatrix(artifact.stages, frame);
     if (artifact.task === 'classification') {

@@ -95,6 +95,13 @@ describe.skipIf(!available)('framework adapters (scikit-learn, XGBoost)', () => 
     expect(b.id).not.toBe(a.id);
     expect(pkl(b.id)).toBe(pkl(a.id));
     expect(pkl(c.id)).not.toBe(pkl(d.id));
+    // a later run that reuses the trained model from the block cache (another process) explains it anew
+    const e = await run(['run', 'p', ...only(XGB), '--seed', '5', '--set', 'blocks.explain.config.n_repeats=2', '--json']);
+    expect(e.exitCode, e.stderr).toBe(0);
+    const m = last(e.stdout);
+    expect(m.blocks.find((x: { id: string }) => x.id === 'train')).toMatchObject({ cached: true });
+    expect(m.blocks.find((x: { id: string }) => x.id === 'explain')).toMatchObject({ cached: false, status: 'succeeded' });
+    expect(pkl(m.id)).toBe(pkl(a.id));
   }, 180_000);
 
   it('errors: no interpreter is infra before any run folder; a missing module, a Python exception (traceback in error.log) are framework; a dying worker and a call past its time limit are infra', async () => {

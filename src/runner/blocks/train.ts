@@ -39,12 +39,15 @@ export async function runTrain(ctx: BlockContext): Promise<void> {
     model: { name, params, fitted: fitted.toJSON() },
     lineage: { experiment: ctx.run.experiment, dataset: ctx.run.dataset.hash, executionKey: ctx.run.executionKey, seed: ctx.run.seed },
   });
-  ctx.write('model', artifact);
   const fittedJson = artifact.model.fitted;
   if (fittedJson.kind === 'python') {
+    // the pickle: an artifact of its own, and in the model slot for the blocks after this one
+    // (which may run in a later process, this block coming from the cache)
     const { pickleOf } = await import('../adapters/python.js');
-    ctx.artifact(fittedJson.file, 'model', pickleOf(fittedJson.sha256)!);
-  }
+    const pickle = pickleOf(fittedJson.sha256)!;
+    ctx.artifact(fittedJson.file, 'model', pickle);
+    ctx.write('model', { ...artifact, files: { [fittedJson.file]: pickle } });
+  } else ctx.write('model', artifact);
   ctx.artifact('model.json', 'model', serializeModel(artifact));
   ctx.log('info', `trained ${name} on ${X.rows} rows × ${X.cols} features`);
 }
