@@ -135,6 +135,11 @@ export function slotToView(slot: string, value: unknown, target: string, raw = f
     }
     case 'metrics':
       return { ...(value as MetricsSlot).values };
+    case 'model': {
+      // the model as model.json has it (an adapter model's pickle bytes stay out of the sandbox)
+      const { files: _files, ...stored } = value as { files?: unknown };
+      return slotToView('', stored, target);
+    }
     case 'predictions': {
       const p = value as PredictionsSlot;
       return { row: Int32Array.from(p.rows), predicted: p.classes.length > 0 ? Array.from(p.predicted, (v) => p.classes[v]) : Float64Array.from(p.predicted), proba: p.proba === null ? null : Float64Array.from(p.proba), classes: [...p.classes] };
