@@ -177,6 +177,13 @@ export async function compareRunsView(root: string, refs: readonly string[], o: 
     const batch = o.batch === '@latest' ? listing.ids.flatMap((id) => listing.summary(id).batches).sort().at(-1) ?? '@latest' : o.batch;
     const members = listing.ids.filter((id) => listing.summary(id).batches.includes(batch));
     if (members.length === 0) throw new NotFoundError('BATCH_NOT_FOUND', `no runs of batch ${JSON.stringify(o.batch)}`, { hint: "list batches with bfly runs --columns id,batch --where 'batch'" });
+    // In the batch's own order (grid point, then seed), not in the order its workers happened to start them.
+    const { readBatchRecords } = await import('./batches.js');
+    const record = readBatchRecords(root).records.find((r) => r.id === batch);
+    if (record !== undefined) {
+      const position = new Map(record.runs.flatMap((r) => (r.runId === null ? [] : [[r.runId, r.index] as const])));
+      members.sort((a, b) => (position.get(a) ?? Infinity) - (position.get(b) ?? Infinity) || (a < b ? -1 : 1));
+    }
     all = [...all, ...members];
   }
   if (all.length < 2) throw new ValidationError('COMPARE_ONE', 'compare needs at least two runs', { hint: 'e.g. bfly compare penguins@latest 20261122-0528, or --batch <id>' });
