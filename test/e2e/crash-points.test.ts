@@ -164,8 +164,9 @@ beforeAll(async () => {
   files.tiny = join(tmp.dir, 'in', 'tiny.yaml');
   writeFileSync(files.tiny, TINY);
   files.cars = join(REPO, 'examples', 'data', 'cars.csv');
-  const lines = ['id,x,y,label,when'];
-  for (let i = 0; i < 40_000; i++) lines.push(`${i},${(i * 0.37) % 11},v${i % 13},"k, ${i % 5}",2020-01-${String(1 + (i % 28)).padStart(2, '0')}`);
+  // `released`: dates written as people do, turned into instants after the read (more write points)
+  const lines = ['id,x,y,label,when,released'];
+  for (let i = 0; i < 40_000; i++) lines.push(`${i},${(i * 0.37) % 11},v${i % 13},"k, ${i % 5}",2020-01-${String(1 + (i % 28)).padStart(2, '0')},Jun ${String(1 + (i % 28)).padStart(2, '0')} 2020`);
   files.mid = join(tmp.dir, 'in', 'mid.csv');
   writeFileSync(files.mid, lines.join('\n') + '\n');
   expect((await bfly(['init', template])).exitCode).toBe(0);
