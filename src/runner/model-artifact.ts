@@ -86,15 +86,15 @@ export function parseModelArtifact(value: unknown, source: string): ModelArtifac
 export interface ModelFiles {
   /** The bytes of a file beside model.json (verified by the caller). */
   read?: (name: string) => Uint8Array;
-  /** The interpreter for adapter models (default: BFLY_PYTHON, else python3). */
-  python?: string;
+  /** The interpreter for adapter models (default: BFLY_PYTHON, else python3); asked only for one. */
+  python?: () => string | undefined;
 }
 
 /** A predictor from an artifact already in memory. */
 export function modelFromArtifact(artifact: ModelArtifact, files: ModelFiles = {}): LoadedModel {
   const j = artifact.model.fitted;
   const read = files.read ?? (artifact.files === undefined ? undefined : (f: string) => artifact.files![f]);
-  const fitted: FittedModel = j.kind === 'python' ? loadAdapterModel(pythonInterpreter(files.python), j, read?.(j.file)) : modelFromJSON(j);
+  const fitted: FittedModel = j.kind === 'python' ? loadAdapterModel(pythonInterpreter(files.python?.()), j, read?.(j.file)) : modelFromJSON(j);
   const predictFrame = (frame: Frame): { predicted: Float64Array; proba: Float64Array | null } => {
     const X = chainMatrix(artifact.stages, frame);
     if (artifact.task === 'classification') {
@@ -151,7 +151,7 @@ export function loadRunModel(root: string, id: string, name = 'model.json'): Loa
     throw new NotFoundError('NO_MODEL', `run ${id} has no model (status ${run.manifest.status})`, { hint: 'predict with a run that trained a model, e.g. <experiment>@latest', data: { run: id } });
   }
   const dir = dirname(artifact.path);
-  return modelFromBytes(readRunFile(run, artifact.path), join(run.dir, artifact.path), { read: (f) => readRunFile(run, `${dir}/${f}`), python: readConfigSync(root).frameworks?.python });
+  return modelFromBytes(readRunFile(run, artifact.path), join(run.dir, artifact.path), { read: (f) => readRunFile(run, `${dir}/${f}`), python: () => readConfigSync(root).frameworks?.python });
 }
 
 /**
@@ -179,7 +179,7 @@ export function loadModel(path: string): LoadedModel {
   if (inRun) {
     const root = dirname(dirname(dirname(runDir)));
     const run = readVerifiedRun(root, basename(runDir));
-    return modelFromBytes(readRunFile(run, rel), path, { read: (f) => readRunFile(run, `${basename(dirname(real))}/${f}`), python: readConfigSync(root).frameworks?.python });
+    return modelFromBytes(readRunFile(run, rel), path, { read: (f) => readRunFile(run, `${basename(dirname(real))}/${f}`), python: () => readConfigSync(root).frameworks?.python });
   }
   let exported: { files?: Array<{ path: string; hash: string }> } | null = null;
   try {

@@ -181,8 +181,8 @@ function applyPreprocess(g: Graph, cols: Map<string, Col>, stage: Extract<Fitted
   return out;
 }
 
-/** Trees as one TreeEnsembleRegressor (double thresholds): `target(t)` is tree t's output, `scale` its weight. */
-function treeEnsemble(g: Graph, X: string, trees: TreeJson[], targets: number, target: (t: number, k: number) => number, scale: number, base: number[], aggregate: 'SUM' | 'AVERAGE'): string {
+/** Trees as one TreeEnsembleRegressor (double thresholds): `target(t, k)` is the output that tree t's k-th leaf value adds to. */
+function treeEnsemble(g: Graph, X: string, trees: TreeJson[], targets: number, target: (t: number, k: number) => number, base: number[], aggregate: 'SUM' | 'AVERAGE'): string {
   const treeIds: number[] = [];
   const nodeIds: number[] = [];
   const featureIds: number[] = [];
@@ -211,7 +211,7 @@ function treeEnsemble(g: Graph, X: string, trees: TreeJson[], targets: number, t
         tTree.push(t);
         tNode.push(node);
         tId.push(target(t, k));
-        tWeight.push(tree.values[node * tree.outputs + k] * scale);
+        tWeight.push(tree.values[node * tree.outputs + k]);
       }
     });
   });
@@ -300,11 +300,11 @@ function modelNodes(g: Graph, X: string, artifact: ModelArtifact, onnx: OnnxModu
     case 'decision_tree': {
       const f = m as ForestJson;
       const outputs = f.task === 'classification' ? f.classes : 1;
-      return treeEnsemble(g, X, f.trees, outputs, (_t, c) => c, 1, new Array<number>(outputs).fill(0), 'AVERAGE');
+      return treeEnsemble(g, X, f.trees, outputs, (_t, c) => c, new Array<number>(outputs).fill(0), 'AVERAGE');
     }
     case 'gradient_boosting': {
       const b = m as BoostingJson;
-      const raw = treeEnsemble(g, X, b.trees, b.outputs, (t) => t % b.outputs, 1, b.baseline, 'SUM');
+      const raw = treeEnsemble(g, X, b.trees, b.outputs, (t) => t % b.outputs, b.baseline, 'SUM');
       return b.task === 'classification' ? scoresToProba(g, raw, b.classes) : raw;
     }
     case 'mlp': {

@@ -38,9 +38,10 @@ export function findArtifact(run: RunManifest, name: string): RunArtifact {
  * Copies a run's artifacts, its `run.json`, `pipeline.yaml` and hooks into `dest` (created;
  * must be empty or absent, and outside `.butterfly/`), verifying the run's seal and every file
  * against its recorded sha256 before it is written. A mismatch stops with an IntegrityError
- * naming the file.
+ * naming the file. `extra` files (e.g. `model.onnx`, made from the run beforehand) are written
+ * beside them.
  */
-export function exportRun(root: string, ref: string, dest: string): { run: string; files: string[] } {
+export function exportRun(root: string, ref: string, dest: string, extra: ReadonlyArray<{ path: string; data: Uint8Array }> = []): { run: string; files: string[] } {
   const v = readVerifiedRun(root, resolveRunRef(root, ref));
   const target = realTarget(dest);
   if (target.danglingLink !== null) {
@@ -57,7 +58,8 @@ export function exportRun(root: string, ref: string, dest: string): { run: strin
     writeNewFile(join(real, f.path), data[i]);
   });
   writeNewFile(join(real, 'run.json'), manifest);
-  return { run: v.manifest.id, files: [...files.map((f) => f.path), 'run.json'] };
+  for (const e of extra) writeNewFile(join(real, e.path), e.data);
+  return { run: v.manifest.id, files: [...files.map((f) => f.path), 'run.json', ...extra.map((e) => e.path)] };
 }
 
 /** Filters of {@link listRuns}. */

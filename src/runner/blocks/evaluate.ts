@@ -23,7 +23,7 @@ export function predictionsCsv(p: PredictionsSlot): string {
 export function runEvaluate(ctx: BlockContext): void {
   const test = ctx.read<PartSlot>('test');
   const artifact = ctx.read<ModelArtifact>('model');
-  const { predicted, proba } = modelFromArtifact(artifact, { python: ctx.run.python }).predictFrame(test.raw);
+  const { predicted, proba } = modelFromArtifact(artifact, { python: () => ctx.run.python }).predictFrame(test.raw);
   writeEvaluation(ctx, test, predicted, proba);
 }
 

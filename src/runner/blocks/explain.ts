@@ -26,7 +26,7 @@ function quantileGrid(values: Float64Array, points: number): number[] {
 export async function runExplain(ctx: BlockContext): Promise<void> {
   const c = ctx.block.config as { n_repeats: number; top_k: number; max_rows: number };
   const test = ctx.read<PartSlot>('test');
-  const model = modelFromArtifact(ctx.read<ModelArtifact>('model'), { python: ctx.run.python });
+  const model = modelFromArtifact(ctx.read<ModelArtifact>('model'), { python: () => ctx.run.python });
   const rng = rngStream(ctx.run.seed, 'explain');
   let frame = test.raw;
   let y = test.y;
