@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { type Task } from './metrics-info.js';
 
 export { TASKS, type Task, type MetricInfo, METRICS, DEFAULT_METRIC, metricsFor } from './metrics-info.js';
+export { type AdapterModel, ADAPTER_FORMS, adapterModel } from './adapter-model.js';
 
 const positiveInt = z.number().int().positive();
 const fraction = z.number().gt(0).lt(1);
@@ -93,35 +94,6 @@ export const MODELS: Record<string, ModelInfo> = {
     }),
   },
 };
-
-/** A model trained by a framework adapter: `sklearn:<module.Class>` or `xgboost:XGBClassifier|XGBRegressor`. */
-export interface AdapterModel {
-  spec: string;
-  framework: 'sklearn' | 'xgboost';
-  /** The Python module and class. */
-  module: string;
-  cls: string;
-  /** The task its class name says (Classifier / Regressor), or null when it does not say. */
-  task: Task | null;
-}
-
-/** How a candidate names an adapter model (documented by `bfly blocks`). */
-export const ADAPTER_FORMS = ['sklearn:<module.Class> (e.g. sklearn:sklearn.ensemble.ExtraTreesClassifier)', 'xgboost:XGBClassifier', 'xgboost:XGBRegressor'];
-
-/**
- * The adapter model a name denotes, or null for a native model name.
- *
- * @example
- * adapterModel('sklearn:sklearn.ensemble.ExtraTreesClassifier') // { framework: 'sklearn', module: 'sklearn.ensemble', cls: 'ExtraTreesClassifier', task: 'classification', … }
- */
-export function adapterModel(name: string): AdapterModel | null {
-  const sk = /^sklearn:((?:[A-Za-z_][A-Za-z0-9_]*\.)+)([A-Za-z_][A-Za-z0-9_]*)$/.exec(name);
-  const xg = /^xgboost:(XGBClassifier|XGBRegressor|XGBRFClassifier|XGBRFRegressor)$/.exec(name);
-  if (sk === null && xg === null) return null;
-  const cls = sk !== null ? sk[2] : xg![1];
-  const task = /Classifier$/.test(cls) ? 'classification' : /Regress(or|ion)$/.test(cls) ? 'regression' : null;
-  return sk !== null ? { spec: name, framework: 'sklearn', module: sk[1].slice(0, -1), cls, task } : { spec: name, framework: 'xgboost', module: 'xgboost', cls, task };
-}
 
 /**
  * A model's hyper-parameters with every default filled in for the task: the task's own

@@ -1,4 +1,4 @@
-import { adapterModel } from '../core/catalog.js';
+import { adapterModel } from '../core/adapter-model.js';
 import type { Matrix } from '../ml/matrix.js';
 import { type FitProgress, type FittedModel, fitModel, mlpModel, wrapModel } from '../ml/models.js';
 import type { MlpParams } from '../ml/mlp.js';

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { MessageChannel, type MessagePort, Worker, receiveMessageOnPort } from 'node:worker_threads';
-import { type AdapterModel, adapterModel } from '../../core/catalog.js';
+import { type AdapterModel, adapterModel } from '../../core/adapter-model.js';
 import { BflyError } from '../../core/errors.js';
 import { sha256Hex } from '../../core/hash.js';
 import type { Matrix } from '../../ml/matrix.js';
