@@ -1,8 +1,9 @@
 import { createRequire } from 'node:module';
 import type { Pipeline } from '../core/pipeline.js';
-import { adapterModel } from '../core/catalog.js';
+import { adapterModel } from '../core/adapter-model.js';
 import { PolicyError } from '../core/errors.js';
 import { readConfigSync } from '../store/hooks.js';
+import type { WorkspaceConfig } from '../core/config.js';
 import type { RunFrameworks } from '../store/snapshot.js';
 import { frameworkVersions, pythonInterpreter } from './adapters/python.js';
 
@@ -31,6 +32,22 @@ function allowed(spec: string, patterns: readonly string[]): boolean {
 }
 
 /**
+ * In the `enterprise` profile, refuses (policy) adapter models whose class matches none of the
+ * `frameworks.allowed` patterns: to train them, and to load them (a pickle runs the class's code).
+ */
+export function assertFrameworksAllowed(config: WorkspaceConfig, specs: readonly string[]): void {
+  if (config.profile !== 'enterprise') return;
+  const patterns = config.frameworks?.allowed ?? [];
+  const refused = specs.filter((a) => !allowed(a, patterns));
+  if (refused.length > 0) {
+    throw new PolicyError('FRAMEWORK_NOT_ALLOWED', `the enterprise profile does not allow ${refused.join(', ')}${patterns.length === 0 ? ' (no framework classes are allowed)' : ` (allowed: ${patterns.join(', ')})`}`, {
+      hint: 'an administrator can allow it: add a pattern such as sklearn.ensemble.* to frameworks.allowed in .butterfly/config.yaml',
+      data: { refused },
+    });
+  }
+}
+
+/**
  * The compute backend a run of `p` uses (part of its execution key), found without loading
  * any framework: `js` for the native models; `tfjs-node` when the MLP trains and the user has
  * `@tensorflow/tfjs-node` installed, `tfjs-wasm` otherwise; with adapter models, `+python-…`
@@ -52,16 +69,7 @@ export function pipelineBackend(p: Pipeline, root?: string): string | { backend:
   const adapters = adapterModels(p);
   if (adapters.length === 0) return base;
   const config = root === undefined ? null : readConfigSync(root);
-  if (config?.profile === 'enterprise') {
-    const patterns = config.frameworks?.allowed ?? [];
-    const refused = adapters.filter((a) => !allowed(a, patterns));
-    if (refused.length > 0) {
-      throw new PolicyError('FRAMEWORK_NOT_ALLOWED', `the enterprise profile does not allow ${refused.join(', ')}${patterns.length === 0 ? ' (no framework classes are allowed)' : ` (allowed: ${patterns.join(', ')})`}`, {
-        hint: 'an administrator can allow it: add a pattern such as sklearn.ensemble.* to frameworks.allowed in .butterfly/config.yaml',
-        data: { refused },
-      });
-    }
-  }
+  if (config !== null) assertFrameworksAllowed(config, adapters);
   const interpreter = pythonInterpreter(config?.frameworks?.python);
   const versions: Record<string, string> = {};
   for (const a of adapters) Object.assign(versions, frameworkVersions(interpreter, adapterModel(a)!));

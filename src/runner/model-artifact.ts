@@ -12,6 +12,7 @@ import { type FittedModel, type ModelJson, modelFromJSON } from '../ml/models.js
 import { type InputColumn, recordsFrame } from './frames.js';
 import { loadAdapterModel, pythonInterpreter } from './adapters/python.js';
 import { readConfigSync } from '../store/hooks.js';
+import { assertFrameworksAllowed } from './backend.js';
 
 /** The model artifact format this bfly writes (`model.json`). */
 export const MODEL_FORMAT = 'bfly-model';
@@ -88,13 +89,21 @@ export interface ModelFiles {
   read?: (name: string) => Uint8Array;
   /** The interpreter for adapter models (default: BFLY_PYTHON, else python3); asked only for one. */
   python?: () => string | undefined;
+  /** Refuses an adapter model the workspace's policy does not allow to run (throws). */
+  allow?: (spec: string) => void;
 }
 
 /** A predictor from an artifact already in memory. */
 export function modelFromArtifact(artifact: ModelArtifact, files: ModelFiles = {}): LoadedModel {
   const j = artifact.model.fitted;
   const read = files.read ?? (artifact.files === undefined ? undefined : (f: string) => artifact.files![f]);
-  const fitted: FittedModel = j.kind === 'python' ? loadAdapterModel(pythonInterpreter(files.python?.()), j, read?.(j.file)) : modelFromJSON(j);
+  let fitted: FittedModel;
+  if (j.kind === 'python') {
+    files.allow?.(j.spec);
+    // the pickle sits beside model.json: a plain file name, never a path
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(j.file)) throw new IntegrityError('BAD_MODEL_FILE', `model.json names its model file ${JSON.stringify(j.file)}, which is not a plain file name`, { hint: 'use the model.json bfly wrote (or export the run again)' });
+    fitted = loadAdapterModel(pythonInterpreter(files.python?.()), j, read?.(j.file));
+  } else fitted = modelFromJSON(j);
   const predictFrame = (frame: Frame): { predicted: Float64Array; proba: Float64Array | null } => {
     const X = chainMatrix(artifact.stages, frame);
     if (artifact.task === 'classification') {
@@ -140,6 +149,11 @@ export function modelFromBytes(bytes: Uint8Array, label: string, files: ModelFil
   return modelFromArtifact(parseModelArtifact(value, label), files);
 }
 
+/** A workspace's interpreter and policy for adapter models (its config read only when one is loaded). */
+function workspaceAdapter(root: string): Pick<ModelFiles, 'python' | 'allow'> {
+  return { python: () => readConfigSync(root).frameworks?.python, allow: (spec) => assertFrameworksAllowed(readConfigSync(root), [spec]) };
+}
+
 /**
  * The model of a run, read for use: the run's seal and the model file's sha256 are checked
  * first (a changed byte is an {@link IntegrityError}, never a silently different prediction).
@@ -151,7 +165,7 @@ export function loadRunModel(root: string, id: string, name = 'model.json'): Loa
     throw new NotFoundError('NO_MODEL', `run ${id} has no model (status ${run.manifest.status})`, { hint: 'predict with a run that trained a model, e.g. <experiment>@latest', data: { run: id } });
   }
   const dir = dirname(artifact.path);
-  return modelFromBytes(readRunFile(run, artifact.path), join(run.dir, artifact.path), { read: (f) => readRunFile(run, `${dir}/${f}`), python: () => readConfigSync(root).frameworks?.python });
+  return modelFromBytes(readRunFile(run, artifact.path), join(run.dir, artifact.path), { read: (f) => readRunFile(run, `${dir}/${f}`), ...workspaceAdapter(root) });
 }
 
 /**
@@ -179,7 +193,7 @@ export function loadModel(path: string): LoadedModel {
   if (inRun) {
     const root = dirname(dirname(dirname(runDir)));
     const run = readVerifiedRun(root, basename(runDir));
-    return modelFromBytes(readRunFile(run, rel), path, { read: (f) => readRunFile(run, `${basename(dirname(real))}/${f}`), python: () => readConfigSync(root).frameworks?.python });
+    return modelFromBytes(readRunFile(run, rel), path, { read: (f) => readRunFile(run, `${basename(dirname(real))}/${f}`), ...workspaceAdapter(root) });
   }
   let exported: { files?: Array<{ path: string; hash: string }> } | null = null;
   try {

@@ -3,7 +3,7 @@
 // scikit-learn and XGBoost candidates compete with native ones, predict as Python itself does,
 // are deterministic for a seed, record their versions, and fail with the right category.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chainMatrix } from '../../src/ml/chain.js';
@@ -73,6 +73,11 @@ describe.skipIf(!available)('framework adapters (scikit-learn, XGBoost)', () => 
     const lib = loadModel(join(dir, 'model.json'));
     expect(lib.predict(rows.slice(0, 3))).toEqual(ours.slice(0, 3).map((o: Record<string, unknown>) => o.prediction));
     // export copies the pickle; ONNX needs the framework's own converter, which bfly does not ship
+    // a loose model.json may only name a plain file beside it
+    mkdirSync(join(ws, 'loose'));
+    copyFileSync(join(dir, 'model.pkl'), join(ws, 'loose', 'model.pkl'));
+    writeFileSync(join(ws, 'loose', 'model.json'), readFileSync(join(dir, 'model.json'), 'utf8').replace('"file":"model.pkl"', '"file":"../loose/model.pkl"'));
+    expect(() => loadModel(join(ws, 'loose', 'model.json'))).toThrow('which is not a plain file name');
     const e = await run(['export', m.id, join(ws, 'export-extra')]);
     expect(e.exitCode, e.stderr).toBe(0);
     expect(sha256File(join(ws, 'export-extra', 'artifacts', 'model.pkl'))).toBe(sha256File(join(dir, 'model.pkl')));
@@ -138,6 +143,7 @@ describe.skipIf(!available)('framework adapters (scikit-learn, XGBoost)', () => 
     const v = await run(['run', 'p', ...only('{model: "xgboost:XGBRegressor"}'), '--json']);
     expect(v.exitCode).toBe(4);
     expect(v.stderr).toContain('XGBRegressor is for regression, but this experiment is classification');
+    const extra = last((await run(['run', 'p', ...only(EXTRA), '--seed', '11', '--json'])).stdout);
     expect((await run(['config', 'set', 'profile=enterprise'])).exitCode).toBe(0);
     const before = runs();
     const refused = await run(['run', 'p', ...only(XGB), '--json']);
@@ -148,6 +154,10 @@ describe.skipIf(!available)('framework adapters (scikit-learn, XGBoost)', () => 
     expect((await run(['config', 'set', 'frameworks.allowed=xgboost.*', '--force'])).exitCode).toBe(0);
     expect((await run(['run', 'p', ...only(XGB), '--seed', '9', '--json'])).exitCode).toBe(0);
     expect((await run(['run', 'p', ...only(EXTRA), '--seed', '9', '--json'])).exitCode).toBe(6);
+    // loading a pickle runs its class's code: predicting with a model of a class not allowed is refused too
+    const p = await run(['predict', extra.id, join(VEGA, 'penguins.json'), '--json']);
+    expect(p.exitCode).toBe(6);
+    expect(JSON.parse(p.stderr).error).toMatchObject({ category: 'policy', code: 'FRAMEWORK_NOT_ALLOWED' });
     const audit = await run(['log', '--json']);
     expect(audit.stdout).toContain('"forced":true');
   }, 180_000);
