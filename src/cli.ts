@@ -230,6 +230,9 @@ export function buildProgram(): Command {
       .option('--grid <path=v1,v2>', 'run every value (repeatable: the cartesian product), e.g. blocks.model_selection.config.cv=3,5', collect, [])
       .option('--seeds <list>', 'run each grid point once per seed, e.g. 1-5 or 1,2,7')
       .option('--jobs <n>', 'worker processes for a batch (default: the number of cores)')
+      .option('--queue <redis-url>', 'dispatch the runs to `bfly worker`s through Redis, e.g. redis://10.0.0.5:6379/0 (see "Scaling out")')
+      .option('--detach', 'with --queue: print the batch id and return; follow it with `bfly queue status`')
+      .option('--attempts <n>', 'with --queue: attempts of a run that fails for a transient (infra) reason (default 3)')
       .addOption(new Option('--batch-id <id>', 'record this batch id in run.json (used by batch workers)').hideHelp()),
   ).action(async (name: string, _o, cmd: Command) => {
     const { runCommand } = await import('./commands/run.js');
@@ -340,6 +343,30 @@ export function buildProgram(): Command {
   ).action(async (_o, cmd: Command) => {
     const { serveCommand } = await import('./commands/serve.js');
     await serveCommand(opts(cmd));
+  });
+  common(
+    program
+      .command('worker')
+      .description('execute the runs queued for this workspace (bfly run --queue), one process per run, until Ctrl-C (once: finish the current runs; twice: stop them and hand their jobs back)')
+      .option('--queue <redis-url>', 'the Redis the batches are queued in, e.g. redis://10.0.0.5:6379/0 (default: $BFLY_QUEUE)')
+      .option('--concurrency <n>', 'runs at once (default 1)')
+      .option('--name <name>', 'this worker\'s name, recorded on its runs (default <host>-<pid>)'),
+  ).action(async (_o, cmd: Command) => {
+    const { workerCommand } = await import('./commands/worker.js');
+    await workerCommand(opts(cmd));
+  });
+  const queue = program.command('queue').description('batches dispatched through Redis: status, cancel, retry');
+  common(queue.command('status').description('jobs by state, live workers and what they run, unfinished queued batches').option('--queue <redis-url>', 'the Redis, e.g. redis://127.0.0.1:6379/0 (default: $BFLY_QUEUE)')).action(async (_o, cmd: Command) => {
+    const { queueStatusCommand } = await import('./commands/queue.js');
+    await queueStatusCommand(opts(cmd));
+  });
+  common(queue.command('cancel <batch>').description('drop the queued runs of a batch; running ones stop cleanly').option('--queue <redis-url>', 'the Redis, e.g. redis://127.0.0.1:6379/0 (default: $BFLY_QUEUE)')).action(async (batch: string, _o, cmd: Command) => {
+    const { queueCancelCommand } = await import('./commands/queue.js');
+    await queueCancelCommand(batch, opts(cmd));
+  });
+  common(queue.command('retry <batch>').description('queue again the runs of a batch that failed for a transient reason (never user code, validation, policy or framework errors)').option('--queue <redis-url>', 'the Redis, e.g. redis://127.0.0.1:6379/0 (default: $BFLY_QUEUE)')).action(async (batch: string, _o, cmd: Command) => {
+    const { queueRetryCommand } = await import('./commands/queue.js');
+    await queueRetryCommand(batch, opts(cmd));
   });
   common(program.command('fsck').description('verify the store: re-hash objects, check runs against their manifests, find leftovers, stale locks and index drift').option('--repair', 'rebuild derived data (index, cache, leftovers of dead processes); never touches objects or runs')).action(async (_o, cmd: Command) => {
     const { fsckCommand } = await import('./commands/fsck.js');

@@ -4,7 +4,7 @@ import { parseDuration } from '../core/duration.js';
 import { parseSeeds } from '../core/batch.js';
 import { type ErrorCategory, ValidationError } from '../core/errors.js';
 import type { RunEvent } from '../core/events.js';
-import { type BatchEvent, runBatch } from '../runner/batch.js';
+import { type BatchEvent, type BatchResult, runBatch } from '../runner/batch.js';
 import { previewRun, runExperiment } from '../runner/run-experiment.js';
 import { openWorkspace } from '../store/workspace.js';
 import { type BatchView, plainBatchLine, reduceBatchView, renderBatchSummary } from '../ui/batch.js';
@@ -24,12 +24,16 @@ export interface RunCommandOptions extends GlobalOptions {
   jobs?: string;
   wait?: boolean;
   timeout?: string;
+  queue?: string;
+  detach?: boolean;
+  attempts?: string;
 }
 
 /** `bfly run <exp> --grid ... --seeds ... [--jobs N]`: a batch; the category of the first failed run, if any. */
 async function runBatchCommand(root: string, experiment: string, o: RunCommandOptions): Promise<ErrorCategory | 'cancelled' | undefined> {
   if (o.dryRun) throw new ValidationError('BATCH_DRY_RUN', '--dry-run shows one run; it does not combine with --grid or --seeds', { hint: 'preview one grid point with --set <path>=<value> --dry-run' });
-  if (o.seed !== undefined) throw new ValidationError('BATCH_SEED', '--seed and --seeds do not combine', { hint: 'list the seeds in --seeds, e.g. --seeds 7 or --seeds 1-5' });
+  if (o.seed !== undefined && o.seeds !== undefined) throw new ValidationError('BATCH_SEED', '--seed and --seeds do not combine', { hint: 'list the seeds in --seeds, e.g. --seeds 7 or --seeds 1-5' });
+  if (o.seed !== undefined) o = { ...o, seeds: String(o.seed), seed: undefined };
   const jobs = o.jobs === undefined ? undefined : Number(o.jobs);
   if (jobs !== undefined && !(Number.isInteger(jobs) && jobs >= 1 && jobs <= 64)) throw new ValidationError('BAD_JOBS', `--jobs must be a whole number from 1 to 64, not ${JSON.stringify(o.jobs)}`, { hint: 'e.g. --jobs 2 (default: the number of cores)' });
   const controller = new AbortController();
@@ -60,7 +64,30 @@ async function runBatchCommand(root: string, experiment: string, o: RunCommandOp
   try {
     const seeds = o.seeds === undefined ? undefined : parseSeeds(o.seeds);
     const timeoutMs = o.timeout === undefined ? undefined : (parseDuration(o.timeout) ?? undefined);
-    const result = await runBatch(root, experiment, { grid: o.grid ?? [], seeds, sets: o.set ?? [], jobs, force: o.force === true, noCache: o.cache === false, timeoutMs, signal: controller.signal, onEvent });
+    let result: BatchResult;
+    if (o.queue !== undefined) {
+      // Through Redis: submitted (validated, deduplicated, recorded), then followed until it ends.
+      const q = await import('../runner/queue.js');
+      const address = q.parseQueueUrl(o.queue);
+      const attempts = o.attempts === undefined ? undefined : Number(o.attempts);
+      const sub = await q.submitQueuedBatch(root, experiment, address, { grid: o.grid ?? [], seeds, sets: o.set ?? [], force: o.force === true, noCache: o.cache === false, timeoutMs, attempts });
+      if (o.detach) {
+        await finish();
+        process.stdout.write(o.json ? jsonLine({ type: 'batch_submitted', ...sub }) : o.quiet ? `${sub.batch}\n` : `batch ${sub.batch}: ${sub.runs} runs of ${experiment}, ${sub.enqueued} queued, ${sub.reused} already done, ${sub.inFlight} in flight elsewhere (queue ${sub.queue})\n  follow it: bfly queue status --queue ${address.display}\n  cancel it: bfly queue cancel ${sub.batch} --queue ${address.display}\n`);
+        return undefined;
+      }
+      if (o.json) onEvent({ type: 'batch_submitted', ...sub } as unknown as BatchEvent);
+      else if (!o.quiet) process.stderr.write(`batch ${sub.batch}: ${sub.enqueued} queued, ${sub.reused} already done, ${sub.inFlight} in flight elsewhere; following it (Ctrl-C stops following; the batch goes on)\n`);
+      // Ctrl-C stops following only: the workers own the runs (`bfly queue cancel` stops them).
+      result = await q.followBatch(root, address, sub.batch, { onEvent, signal: controller.signal });
+      if (!result.runs.every((r) => ['succeeded', 'failed', 'cancelled', 'timed_out', 'interrupted', 'crashed', 'skipped'].includes(r.status))) {
+        await finish();
+        if (!o.json) process.stderr.write(`stopped following batch ${sub.batch}; it goes on (bfly queue status --queue ${address.display})\n`);
+        return 'cancelled';
+      }
+    } else {
+      result = await runBatch(root, experiment, { grid: o.grid ?? [], seeds, sets: o.set ?? [], jobs, force: o.force === true, noCache: o.cache === false, timeoutMs, signal: controller.signal, onEvent });
+    }
     await finish();
     if (o.quiet) process.stdout.write(result.runs.map((r) => `${r.runId ?? '-'} ${r.reused ? 'reused' : r.status}`).join('\n') + '\n');
     else if (!o.json) process.stdout.write(renderBatchSummary(result));
@@ -79,7 +106,8 @@ export async function runCommand(experiment: string, o: RunCommandOptions): Prom
   const timeoutMs = o.timeout === undefined ? undefined : parseDuration(o.timeout);
   if (timeoutMs === null) throw new ValidationError('BAD_TIMEOUT', `--timeout must be a duration such as 90s, 10m or 1h30m, not ${JSON.stringify(o.timeout)}`, { hint: 'e.g. --timeout 10m' });
   const ws = await openWorkspace(o.C ?? process.cwd());
-  if ((o.grid?.length ?? 0) > 0 || o.seeds !== undefined) {
+  if (o.queue === undefined && (o.detach || o.attempts !== undefined)) throw new ValidationError('QUEUE_ONLY', `${o.detach ? '--detach' : '--attempts'} applies to a batch sent to workers with --queue`, { hint: 'add --queue redis://HOST:PORT (see "Scaling out" in the README)' });
+  if ((o.grid?.length ?? 0) > 0 || o.seeds !== undefined || o.queue !== undefined) {
     return runBatchCommand(ws.root, experiment, o);
   }
   const options = { seed: o.seed, sets: o.set ?? [], force: o.force === true, noCache: o.cache === false, batch: o.batchId };

@@ -18,7 +18,7 @@ import { ValidationError } from './errors.js';
 import { didYouMean } from './suggest.js';
 
 /** Fields a query may name: exact names, and prefixes whose sub-paths are free. */
-export const QUERY_FIELDS = ['id', 'experiment', 'status', 'dataset', 'seed', 'createdAt', 'startedAt', 'endedAt', 'durationMs', 'batch', 'reused', 'target', 'task', 'metric', 'model', 'executionKey', 'pipelineHash', 'error'] as const;
+export const QUERY_FIELDS = ['id', 'experiment', 'status', 'dataset', 'seed', 'createdAt', 'startedAt', 'endedAt', 'durationMs', 'batch', 'reused', 'host', 'worker', 'target', 'task', 'metric', 'model', 'executionKey', 'pipelineHash', 'error'] as const;
 const PREFIXES = ['metrics', 'params', 'dataset', 'binding', 'error'];
 
 type Literal = string | number | boolean | null;

@@ -42,6 +42,8 @@ export function summarizeRun(m: RunManifest, pipeline: SummaryPipeline | null, m
     seed: m.seed,
     batch: m.batch ?? null,
     batches: [...new Set([...(m.batch ? [m.batch] : []), ...memberOf])].sort(),
+    host: m.env.host ?? null,
+    worker: m.env.worker ?? null,
     dataset: { id: m.dataset.id, name: m.dataset.name, hash: m.dataset.hash },
     binding: m.binding,
     pipelineHash: m.pipelineHash,

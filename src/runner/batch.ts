@@ -171,6 +171,37 @@ export function runWorker(root: string, experiment: string, spec: BatchRunSpec, 
   });
 }
 
+/** A batch's runs, each validated (with its execution key) before any starts. */
+export interface PlannedBatch {
+  axes: GridAxis[];
+  specs: BatchRunSpec[];
+  /** Each spec's execution key, by index. */
+  keys: string[];
+  metric: string;
+}
+
+/**
+ * Expands a batch's grid and seeds and plans every run: every combination must make a valid
+ * pipeline before any run starts (an error names the grid point).
+ */
+export function planBatch(root: string, experiment: string, o: Pick<BatchOptions, 'grid' | 'seeds' | 'sets'>): PlannedBatch {
+  const axes = (o.grid ?? []).map((g) => (typeof g === 'string' ? parseGridAxis(g) : g));
+  const specs = expandBatch(axes, o.seeds ?? null);
+  let metric = '';
+  const keys: string[] = [];
+  for (const spec of specs) {
+    try {
+      const plan = planRun(root, experiment, { seed: spec.seed ?? undefined, sets: [...(o.sets ?? []), ...spec.sets], backend: pipelineBackend });
+      metric = plan.binding.metric;
+      keys[spec.index] = plan.executionKey;
+    } catch (err) {
+      if (err instanceof BflyError && spec.sets.length > 0) throw new ValidationError(err.code, `grid point ${spec.label}: ${err.message}`, { hint: err.hint, data: err.data });
+      throw err;
+    }
+  }
+  return { axes, specs, keys, metric };
+}
+
 /**
  * Runs an experiment over a grid of config values and seeds: each combination is a normal run
  * (existing runs with the same execution key are reused), executed by up to `jobs` worker
@@ -183,18 +214,7 @@ export function runWorker(root: string, experiment: string, spec: BatchRunSpec, 
  * b.runs.map((r) => [r.label, r.seed, r.status, r.metrics.accuracy]);
  */
 export async function runBatch(root: string, experiment: string, o: BatchOptions = {}): Promise<BatchResult> {
-  const axes = (o.grid ?? []).map((g) => (typeof g === 'string' ? parseGridAxis(g) : g));
-  const specs = expandBatch(axes, o.seeds ?? null);
-  // Every combination must make a valid pipeline before any run starts.
-  let metric = '';
-  for (const spec of specs) {
-    try {
-      metric = planRun(root, experiment, { seed: spec.seed ?? undefined, sets: [...(o.sets ?? []), ...spec.sets], backend: pipelineBackend }).binding.metric;
-    } catch (err) {
-      if (err instanceof BflyError && spec.sets.length > 0) throw new ValidationError(err.code, `grid point ${spec.label}: ${err.message}`, { hint: err.hint, data: err.data });
-      throw err;
-    }
-  }
+  const { axes, specs, metric } = planBatch(root, experiment, o);
   const batch = o.batchId ?? newBatchId(new Date(), randomBytes(2).toString('hex'));
   const jobs = Math.max(1, Math.min(o.jobs ?? availableParallelism(), specs.length));
   const emit = o.onEvent ?? ((): void => {});

@@ -162,7 +162,7 @@ async function holdExecutionKey(root: string, experiment: string, key: string, o
   let waited = false;
   for (;;) {
     try {
-      return { held: acquireLock(root, name, { purpose: `running ${experiment}` }), waited };
+      return { held: acquireLock(root, name, { purpose: `running ${experiment}`, long: true }), waited };
     } catch (err) {
       if (!isBflyError(err) || err.code !== 'LOCKED') throw err;
       const holder = (err.data.holder ?? null) as { purpose: string; pid: number; acquiredAt: string } | null;

@@ -100,7 +100,7 @@ export async function createServer(start: string, o: ServerOptions = {}): Promis
   if (token.length < 16) throw new ValidationError('BAD_TOKEN', 'the token must be at least 16 characters', { hint: 'leave it out: a random one is made' });
   let lock: HeldLock;
   try {
-    lock = acquireLock(root, SERVE_LOCK, { purpose: 'bfly serve (starting)' });
+    lock = acquireLock(root, SERVE_LOCK, { purpose: 'bfly serve (starting)', long: true });
   } catch (err) {
     if (err instanceof InfraError && err.code === 'LOCKED') {
       const running = readServeRecord(root);

@@ -1,11 +1,11 @@
 import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync, chmodSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join, basename } from 'node:path';
-import { hostname } from 'node:os';
+import { currentHost } from './host.js';
 import { createHash } from 'node:crypto';
 
 /** 8 hex digits naming this host in temp names (a workspace may be shared between hosts). */
-export const HOST_TAG = createHash('sha256').update(hostname()).digest('hex').slice(0, 8);
+export const HOST_TAG = createHash('sha256').update(currentHost()).digest('hex').slice(0, 8);
 
 /**
  * A unique name for a temp file or folder in `tmp/`: `<pid>.<host tag>-<random>-<label>`. The

@@ -8,7 +8,8 @@
  */
 import { closeSync, constants, fstatSync, openSync, readFileSync, readSync, truncateSync } from 'node:fs';
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { hostname, userInfo } from 'node:os';
+import { userInfo } from 'node:os';
+import { currentHost } from './host.js';
 import { IntegrityError } from '../core/errors.js';
 import { canonicalJson, sha256Hex } from '../core/hash.js';
 import { workspacePaths } from './layout.js';
@@ -134,7 +135,7 @@ export function appendAudit(root: string, e: { action: string; target?: Record<s
       seq: (last?.seq ?? 0) + 1,
       at: new Date().toISOString(),
       user: currentUser(),
-      host: hostname(),
+      host: currentHost(),
       pid: process.pid,
       command: auditCommandContext.getStore() ?? command,
       action: e.action,

@@ -61,7 +61,7 @@ export async function gc(root: string, o: { dryRun?: boolean; keepFailedDays?: n
   const dryRun = o.dryRun === true;
   const now = (o.now ?? new Date()).getTime();
   const rel = (path: string): string => relative(root, path).split(sep).join('/');
-  return withLockAsync(root, 'datasets', { purpose: 'collecting garbage', waitMs: 30_000 }, async () => {
+  return withLockAsync(root, 'datasets', { purpose: 'collecting garbage', waitMs: 30_000, long: true }, async () => {
     const report: GcReport = { dryRun, runs: [], objects: { count: 0, bytes: 0 }, cacheBlobs: { count: 0, bytes: 0 }, cacheEntries: 0, runKeys: 0, tempFiles: 0, halfDeleted: 0, skipped: [], freedBytes: 0 };
     const skip = (w: Walked): Walked => {
       for (const s of w.strange) report.skipped.push({ path: rel(s.path), why: s.kind === 'symlink' ? 'a symbolic link: never followed or removed by gc' : 'not a regular file' });

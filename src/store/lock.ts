@@ -1,9 +1,10 @@
 import { closeSync, existsSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeFileSync, writeSync, readdirSync, rmSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { InfraError } from '../core/errors.js';
 import { HOST_TAG, parseTempName, safeUnlink, tempName } from './atomic.js';
+import { currentHost } from './host.js';
 import { workspacePaths } from './layout.js';
+import { keepLease, leaseMs, releaseLease } from './lease.js';
 
 /** What a lock file holds. */
 export interface LockInfo {
@@ -13,6 +14,11 @@ export interface LockInfo {
   startTime: number | null;
   acquiredAt: string;
   purpose: string;
+  /**
+   * The lease (ms) its holder keeps by refreshing the file's mtime: another host may break the
+   * lock once the mtime is older than this. Absent in locks of older versions (30 s assumed).
+   */
+  leaseMs?: number;
 }
 
 /** Start time of a process from /proc/<pid>/stat, or null where there is no /proc. */
@@ -48,9 +54,13 @@ export function isProcessAlive(pid: number): boolean {
   }
 }
 
-/** True when the process that wrote `info` is certainly gone (same host only). */
-export function isLockHolderDead(info: LockInfo): boolean {
-  if (info.hostname !== hostname()) return false;
+/**
+ * True when the process that wrote `info` is certainly gone. On this host, by its pid (exact).
+ * On another host, by its lease: `ageMs` (since the holder last refreshed the file) beyond the
+ * lease; a holder that keeps refreshing is alive, however long it holds the lock.
+ */
+export function isLockHolderDead(info: LockInfo, ageMs: number): boolean {
+  if (info.hostname !== currentHost()) return ageMs > (info.leaseMs ?? 30_000);
   if (!isProcessAlive(info.pid)) return true;
   const now = processStartTime(info.pid);
   return info.startTime !== null && now !== null && now !== info.startTime;
@@ -61,7 +71,7 @@ export function lockHolderAlive(root: string, name: string): boolean {
   const path = join(workspacePaths(root).locks, `${name}.lock`);
   if (!existsSync(path)) return false;
   const holder = readLockInfo(path);
-  return holder === null ? lockAgeMs(path) <= STALE_EMPTY_LOCK_MS : !isLockHolderDead(holder);
+  return holder === null ? lockAgeMs(path) <= STALE_EMPTY_LOCK_MS : !isLockHolderDead(holder, lockAgeMs(path));
 }
 
 /** Options for {@link acquireLock}. */
@@ -70,6 +80,11 @@ export interface LockOptions {
   purpose: string;
   /** How long to keep retrying while a live process holds the lock (default 0: fail fast). */
   waitMs?: number;
+  /**
+   * A lock held for long (a run's, an execution key's): its lease is refreshed on a thread while
+   * held. Short locks (milliseconds) need not: their mtime is younger than any lease.
+   */
+  long?: boolean;
 }
 
 /** A held lock; call `release()` exactly once. */
@@ -100,7 +115,7 @@ export function sleepSync(ms: number): void {
  */
 export function acquireLock(root: string, name: string, options: LockOptions): HeldLock {
   const path = join(workspacePaths(root).locks, `${name}.lock`);
-  const info: LockInfo = { pid: process.pid, hostname: hostname(), startTime: processStartTime(process.pid), acquiredAt: new Date().toISOString(), purpose: options.purpose };
+  const info: LockInfo = { pid: process.pid, hostname: currentHost(), startTime: processStartTime(process.pid), acquiredAt: new Date().toISOString(), purpose: options.purpose, leaseMs: leaseMs() };
   const deadline = Date.now() + (options.waitMs ?? 0);
   let delay = 5;
   for (;;) {
@@ -120,11 +135,13 @@ export function acquireLock(root: string, name: string, options: LockOptions): H
         safeUnlink(staged);
       }
       let released = false;
+      if (options.long === true) keepLease(path);
       return {
         path,
         release() {
           if (released) return;
           released = true;
+          if (options.long === true) releaseLease(path);
           safeUnlink(path);
         },
         relabel(purpose) {
@@ -146,7 +163,7 @@ export function acquireLock(root: string, name: string, options: LockOptions): H
       }
     }
     const holder = readLockInfo(path);
-    if (holder !== null && isLockHolderDead(holder)) {
+    if (holder !== null && isLockHolderDead(holder, lockAgeMs(path))) {
       breakLock(root, path);
       continue;
     }
@@ -169,8 +186,8 @@ export function acquireLock(root: string, name: string, options: LockOptions): H
     }
     const who = holder === null ? 'an unknown process' : `pid ${holder.pid} on ${holder.hostname} (${holder.purpose}, since ${holder.acquiredAt})`;
     throw new InfraError('LOCKED', `the workspace is busy: ${name} lock is held by ${who}`, {
-      hint: holder !== null && holder.hostname !== hostname()
-        ? `wait for it to finish; if that host is gone, remove ${path}`
+      hint: holder !== null && holder.hostname !== currentHost()
+        ? `wait for it to finish: if that host is gone, the lock is broken once its lease (${Math.round((holder.leaseMs ?? 30_000) / 1000)} s without a refresh) lapses`
         : 'wait for that command to finish and try again',
       data: { lock: path, holder },
     });
@@ -269,7 +286,7 @@ export function findDeadLocks(root: string, prefix: string): string[] {
     if (!file.startsWith(prefix) || !file.endsWith('.lock')) continue;
     const path = join(workspacePaths(root).locks, file);
     const holder = readLockInfo(path);
-    if (holder === null ? lockAgeMs(path) > STALE_EMPTY_LOCK_MS : isLockHolderDead(holder)) dead.push(file.slice(0, -'.lock'.length));
+    if (holder === null ? lockAgeMs(path) > STALE_EMPTY_LOCK_MS : isLockHolderDead(holder, lockAgeMs(path))) dead.push(file.slice(0, -'.lock'.length));
   }
   return dead;
 }

@@ -17,6 +17,7 @@ import { assertRealDir, writeNewFile } from './safe-fs.js';
 import { readHookFile } from './hook-file.js';
 import { getDataset } from './datasets.js';
 import { applyAssignments, getExperiment, pipelinePath } from './experiments.js';
+import { currentHost } from './host.js';
 import { workspacePaths } from './layout.js';
 import { freshRunId, listRunIds } from './runs.js';
 import { type HeldLock, acquireLock } from './lock.js';
@@ -182,7 +183,7 @@ export function snapshotRun(root: string, plan: RunPlan, now = new Date()): Crea
     const dir = join(p.runs, id);
     let lock: HeldLock;
     try {
-      lock = acquireLock(root, `run-${id}`, { purpose: `running ${plan.experiment} (run ${id})` });
+      lock = acquireLock(root, `run-${id}`, { purpose: `running ${plan.experiment} (run ${id})`, long: true });
     } catch (err) {
       if (attempt < 20 && isBflyError(err) && err.code === 'LOCKED') continue; // another process took this id
       throw err;
@@ -217,7 +218,7 @@ export function snapshotRun(root: string, plan: RunPlan, now = new Date()): Crea
         pipelineHash: plan.pipelineHash,
         hooks: plan.hooks.map((h) => ({ id: h.id, block: h.block, type: h.type, hash: h.hash, origin: h.origin })),
         executionKey: plan.executionKey,
-        env: { bfly: BFLY_VERSION, node: process.version, platform: `${process.platform}-${process.arch}`, backend: plan.backend, ...(plan.hooks.length > 0 ? { sandbox: sandboxVersion() } : {}), ...(plan.frameworks ? { frameworks: plan.frameworks } : {}) },
+        env: { bfly: BFLY_VERSION, node: process.version, platform: `${process.platform}-${process.arch}`, backend: plan.backend, host: currentHost(), ...(process.env.BFLY_WORKER_NAME ? { worker: process.env.BFLY_WORKER_NAME } : {}), ...(plan.hooks.length > 0 ? { sandbox: sandboxVersion() } : {}), ...(plan.frameworks ? { frameworks: plan.frameworks } : {}) },
         createdAt: now.toISOString(),
         startedAt: null,
         endedAt: null,

@@ -51,7 +51,7 @@ export function reduceBatchView(v: BatchView | null, e: BatchEvent, now: number)
 
 /** A line for a plain (non-terminal) log of a batch, or null. */
 export function plainBatchLine(e: BatchEvent, v: BatchView | null): string | null {
-  if (e.type === 'batch_started') return `batch ${e.batch}: ${e.experiment}, ${e.runs.length} run(s) on ${e.jobs} worker(s)`;
+  if (e.type === 'batch_started') return `batch ${e.batch}: ${e.experiment}, ${e.runs.length} run(s) ${e.jobs === 0 ? 'through the queue' : `on ${e.jobs} worker(s)`}`;
   if (e.type === 'batch_run_finished' && v !== null) {
     const r = e.result;
     const done = v.rows.filter((x) => !['queued', 'running'].includes(x.status)).length;

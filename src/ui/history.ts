@@ -45,7 +45,9 @@ export function renderRunsTable(runs: RunSummary[], o: { columns?: string[]; now
   const now = o.now ?? Date.now();
   const varying = varyingParams(runs);
   const keyParams = varying.slice(0, 3);
-  const columns = o.columns ?? ['run', 'experiment', 'status', 'age', 'duration', 'metric', 'value', ...(keyParams.length > 0 ? ['params'] : []), 'model', 'seed'];
+  // Runs made on more than one host (queue workers): where each ran is shown too.
+  const manyHosts = new Set(runs.map((m) => m.host ?? null)).size > 1;
+  const columns = o.columns ?? ['run', 'experiment', 'status', 'age', 'duration', 'metric', 'value', ...(keyParams.length > 0 ? ['params'] : []), 'model', 'seed', ...(manyHosts ? ['host'] : [])];
   const cell = (m: RunSummary, c: string): string => {
     const metric = m.binding?.metric ?? '';
     switch (c) {
@@ -66,6 +68,8 @@ export function renderRunsTable(runs: RunSummary[], o: { columns?: string[]; now
         return m.selection ? m.selection.label : m.model ? 'yes' : '';
       case 'batch':
         return m.batches.length === 0 ? '-' : m.batches.join(',');
+      case 'host':
+        return m.host ? `${m.host}${m.worker ? ` (${m.worker})` : ''}` : '-';
       default:
         return plain(fieldValue(m, c), c);
     }
@@ -90,6 +94,7 @@ export function renderRunShow(run: RunManifest, dir: string): string {
     `pipeline    ${run.pipelineHash}`,
     `key         ${run.executionKey}`,
     `env         bfly ${run.env.bfly}, node ${run.env.node}, ${run.env.platform}, backend ${run.env.backend}`,
+    ...(run.env.host !== undefined ? [printable(`ran on      ${run.env.host}${run.env.worker !== undefined ? `, worker ${run.env.worker}` : ''}`)] : []),
     `created     ${run.createdAt}`,
     `folder      ${dir}`,
     '',

@@ -358,7 +358,7 @@ export async function importDataset(root: string, file: string, options: ImportO
 
     // Objects are adopted under the datasets lock, which `bfly gc` also holds: gc never sees an
     // object whose manifest is about to be written.
-    return withLock(root, 'datasets', { purpose: `importing ${label}`, waitMs: 30_000 }, () => {
+    return withLock(root, 'datasets', { purpose: `importing ${label}`, waitMs: 30_000, long: true }, () => {
       const all = listDatasets(root);
       const same = all.find((d) => d.hash === formatHash(hex));
       if (same !== undefined) return { dataset: same, created: false };
