@@ -339,6 +339,7 @@ export function buildProgram(): Command {
       .option('--port <n>', 'port to listen on (default 0: a free one)')
       .option('--host <host>', 'address to bind (default 127.0.0.1; anything else is reachable by others)')
       .option('--jobs <n>', 'runs executed at once (default: the number of cores)')
+      .option('--queue <redis-url>', 'dispatch jobs to `bfly worker`s through this Redis instead of running them here (see "Scaling out")')
       .option('--max-upload <size>', 'the largest upload (dataset import, predict), e.g. 500MB (default 2GiB)'),
   ).action(async (_o, cmd: Command) => {
     const { serveCommand } = await import('./commands/serve.js');

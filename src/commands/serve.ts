@@ -9,6 +9,7 @@ export interface ServeCommandOptions extends GlobalOptions {
   port?: string;
   host?: string;
   jobs?: string;
+  queue?: string;
   maxUpload?: string;
 }
 
@@ -31,10 +32,17 @@ export async function serveCommand(o: ServeCommandOptions): Promise<void> {
   const v8 = await import('node:v8');
   v8.setFlagsFromString('--expose-gc');
   (globalThis as { gc?: unknown }).gc ??= (await import('node:vm')).runInNewContext('gc');
-  const server = await createServer(o.C ?? process.cwd(), { port, host: o.host, jobs, maxUpload });
+  // --queue: jobs go to `bfly worker`s through Redis (reachable now, or the service does not start)
+  let queue;
+  if (o.queue !== undefined) {
+    const q = await import('../runner/queue.js');
+    queue = q.parseQueueUrl(o.queue);
+    (await q.connectRedis(queue, 'bfly-serve-check')).disconnect();
+  }
+  const server = await createServer(o.C ?? process.cwd(), { port, host: o.host, jobs, maxUpload, queue });
   const entry = `${server.url}/?token=${server.token}`;
   if (o.json) process.stdout.write(JSON.stringify({ url: server.url, port: server.port, token: server.token, pid: process.pid, apiVersion: API_VERSION }) + '\n');
-  else process.stdout.write(`bfly serve: ${server.root}\n  open ${entry}\n  API  ${server.url}/api/v1 (Authorization: Bearer ${server.token})\n  Ctrl-C stops (running jobs are cancelled cleanly)\n`);
+  else process.stdout.write(`bfly serve: ${server.root}\n  open ${entry}\n  API  ${server.url}/api/v1 (Authorization: Bearer ${server.token})\n  ${queue !== undefined ? `  jobs go to the workers of ${queue.display} (bfly worker --queue ${queue.display})\n` : ''}  Ctrl-C stops (running jobs are cancelled cleanly${queue !== undefined ? '; queued batches go on with the workers' : ''})\n`);
   if (o.host !== undefined && !['127.0.0.1', 'localhost', '::1'].includes(o.host)) {
     process.stderr.write(`warning: listening on ${o.host}, not only this machine's loopback: anyone who can reach it and has the token controls this workspace\n`);
   }

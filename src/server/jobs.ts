@@ -18,10 +18,12 @@ import { BflyError, NotFoundError, ValidationError } from '../core/errors.js';
 import { sha256Hex } from '../core/hash.js';
 import { FINAL_JOB_STATUSES, type Job, type JobStatus, type RunRequest, job as jobSchema } from '../core/contracts/service.js';
 import type { RunError } from '../core/contracts/run.js';
-import { type BatchRunResult, runBatch, runWorker } from '../runner/batch.js';
+import { type BatchEvent, type BatchRunResult, runBatch, runWorker } from '../runner/batch.js';
+import type { QueueAddress } from '../runner/queue.js';
 import { pipelineBackend } from '../runner/backend.js';
 import { writeJsonAtomic } from '../store/atomic.js';
 import { appendAudit } from '../store/audit.js';
+import { readBatchRecord } from '../store/batches.js';
 import { workspacePaths } from '../store/layout.js';
 import { assertRealDir } from '../store/safe-fs.js';
 import { planRun } from '../store/snapshot.js';
@@ -96,6 +98,11 @@ export interface JobManagerOptions {
   slots?: number;
   /** Told every change of every job. */
   onChange: (job: Job) => void;
+  /**
+   * `bfly serve --queue`: jobs are dispatched to `bfly worker`s through this Redis (as `bfly run
+   * --queue` does) and followed; the service executes none itself.
+   */
+  queue?: QueueAddress;
 }
 
 function nowIso(): string {
@@ -112,6 +119,16 @@ function statusOfRun(r: BatchRunResult): JobStatus {
   if (r.status === 'skipped') return 'cancelled';
   if (r.status === 'created' || r.status === 'running') return 'interrupted';
   return r.status;
+}
+
+/** True when `batch` was dispatched through a queue and has not ended. */
+function queuedBatchOpen(root: string, batch: string): boolean {
+  try {
+    const b = readBatchRecord(root, batch);
+    return b.queue !== undefined && b.endedAt === null;
+  } catch {
+    return false;
+  }
 }
 
 /** The jobs of one workspace's service. */
@@ -147,6 +164,11 @@ export class JobManager {
     loaded.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : 1));
     for (const j of loaded) {
       this.jobs.set(j.id, j);
+      if (j.status === 'running' && this.o.queue !== undefined && j.batch !== null && queuedBatchOpen(this.root, j.batch)) {
+        // dispatched to workers: the batch went on while the service was down; follow it again
+        this.follow(j);
+        continue;
+      }
       if (j.status === 'running') {
         j.status = 'interrupted';
         j.endedAt = nowIso();
@@ -237,7 +259,7 @@ export class JobManager {
       executionKey: p.key,
       runIds: [],
       reused: false,
-      batch: p.kind === 'batch' ? newBatchId(now, randomBytes(2).toString('hex')) : null,
+      batch: p.kind === 'batch' || this.o.queue !== undefined ? newBatchId(now, randomBytes(2).toString('hex')) : null,
       counts: {},
       createdAt: now.toISOString(),
       startedAt: null,
@@ -266,7 +288,7 @@ export class JobManager {
     const controller = new AbortController();
     j.status = 'queued';
     this.save(j);
-    const done = (j.kind === 'run' ? this.execRun(j, p, controller.signal) : this.execBatch(j, p, controller.signal))
+    const done = (this.o.queue !== undefined ? this.execQueued(j, p, controller.signal) : j.kind === 'run' ? this.execRun(j, p, controller.signal) : this.execBatch(j, p, controller.signal))
       .catch((err: unknown) => {
         if (!(FINAL_JOB_STATUSES as readonly string[]).includes(j.status)) this.finish(j, 'failed', this.asRunError(err));
       })
@@ -335,6 +357,62 @@ export class JobManager {
     }
   }
 
+  /** Progress of a batch (local or queued) into its job. */
+  private onBatchEvent(j: Job, e: BatchEvent): void {
+    if (e.type === 'batch_run_started' && j.status === 'queued') this.started(j);
+    else if (e.type === 'batch_run_event' && e.event.type === 'run_started' && !j.runIds.includes(e.event.runId)) {
+      j.runIds.push(e.event.runId);
+      this.save(j);
+    } else if (e.type === 'batch_run_finished') {
+      const k = e.result.reused ? 'reused' : e.result.status;
+      j.counts = { ...j.counts, [k]: (j.counts[k] ?? 0) + 1 };
+      if (e.result.runId !== null && !j.runIds.includes(e.result.runId)) j.runIds.push(e.result.runId);
+      this.save(j);
+    }
+  }
+
+  /** `bfly serve --queue`: the job's runs go to the workers as a queued batch, followed here. */
+  private async execQueued(j: Job, p: Planned, signal: AbortSignal): Promise<void> {
+    const r = j.request;
+    const q = await import('../runner/queue.js');
+    await q.submitQueuedBatch(this.root, j.experiment, this.o.queue!, { grid: r.grid ?? [], seeds: p.seeds ?? (r.seed !== undefined ? [r.seed] : undefined), sets: r.sets ?? [], force: r.force, noCache: r.noCache, timeoutMs: p.timeoutMs, batchId: j.batch! });
+    this.started(j);
+    await this.followQueued(j, signal);
+  }
+
+  private follow(j: Job): void {
+    const controller = new AbortController();
+    const done = this.followQueued(j, controller.signal)
+      .catch((err: unknown) => {
+        if (!(FINAL_JOB_STATUSES as readonly string[]).includes(j.status)) this.finish(j, 'failed', this.asRunError(err));
+      })
+      .finally(() => this.live.delete(j.id));
+    this.live.set(j.id, { controller, done });
+  }
+
+  private async followQueued(j: Job, signal: AbortSignal): Promise<void> {
+    const q = await import('../runner/queue.js');
+    const follow = new AbortController();
+    // A cancel of the job cancels its batch on the workers; a stopping service only stops following.
+    const onAbort = (): void => {
+      if (this.closing) follow.abort();
+      else void q.cancelQueuedBatch(this.root, this.o.queue!, j.batch!).catch(() => follow.abort());
+    };
+    signal.addEventListener('abort', onAbort);
+    j.counts = {};
+    let result;
+    try {
+      result = await q.followBatch(this.root, this.o.queue!, j.batch!, { signal: follow.signal, onEvent: (e) => this.onBatchEvent(j, e) });
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+    if (follow.signal.aborted) return; // the service stops: the job stays running, followed again at the next start
+    const bad = result.runs.find((x) => x.status !== 'succeeded' && x.status !== 'skipped');
+    j.reused = result.runs.length > 0 && result.runs.every((x) => x.reused);
+    const status: JobStatus = result.cancelled ? 'cancelled' : bad === undefined ? 'succeeded' : bad.status === 'timed_out' ? 'timed_out' : bad.status === 'crashed' || bad.status === 'interrupted' ? 'interrupted' : 'failed';
+    this.finish(j, status, result.cancelled ? { category: 'cancelled', code: 'JOB_CANCELLED', block: null, hook: null, message: 'cancelled: runs in progress stopped, the rest were skipped', hint: null } : jobError(bad?.error ?? null));
+  }
+
   private async execBatch(j: Job, p: Planned, signal: AbortSignal): Promise<void> {
     const r = j.request;
     const result = await runBatch(this.root, j.experiment, {
@@ -350,18 +428,7 @@ export class JobManager {
       acquire: () => this.slots.acquire(signal),
       mode: 'service',
       singleThreaded: this.singleThreaded,
-      onEvent: (e) => {
-        if (e.type === 'batch_run_started' && j.status === 'queued') this.started(j);
-        else if (e.type === 'batch_run_event' && e.event.type === 'run_started' && !j.runIds.includes(e.event.runId)) {
-          j.runIds.push(e.event.runId);
-          this.save(j);
-        } else if (e.type === 'batch_run_finished') {
-          const k = e.result.reused ? 'reused' : e.result.status;
-          j.counts = { ...j.counts, [k]: (j.counts[k] ?? 0) + 1 };
-          if (e.result.runId !== null && !j.runIds.includes(e.result.runId)) j.runIds.push(e.result.runId);
-          this.save(j);
-        }
-      },
+      onEvent: (e) => this.onBatchEvent(j, e),
     });
     if (j.status === 'queued') return this.notStarted(j);
     const bad = result.runs.find((x) => x.status !== 'succeeded' && x.status !== 'skipped');

@@ -18,6 +18,7 @@ import { SERVE_LOCK, readServeRecord, removeServeRecord, writeServeRecord } from
 import { openWorkspace } from '../store/workspace.js';
 import { readConfigSync } from '../store/hooks.js';
 import { EventHub, WorkspaceWatcher } from './events.js';
+import type { QueueAddress } from '../runner/queue.js';
 import { JobManager } from './jobs.js';
 import { ROUTES, type RouteRequest, errorResponse, noRoute, parseRequest } from './routes.js';
 import { HttpError } from './errors.js';
@@ -31,6 +32,8 @@ export interface ServerOptions {
   host?: string;
   /** Runs executed at once (default: cores). */
   jobs?: number;
+  /** Dispatch jobs to `bfly worker`s through this Redis (`bfly serve --queue`) instead of running them here. */
+  queue?: QueueAddress;
   /** The token clients must send (default: 32 random bytes, hex). */
   token?: string;
   /** The largest upload (dataset import, predict), in bytes (default 2 GiB). */
@@ -111,7 +114,7 @@ export async function createServer(start: string, o: ServerOptions = {}): Promis
   }
   const hub = new EventHub();
   const watcher = new WorkspaceWatcher(root, hub);
-  const jobs = new JobManager(root, { slots: o.jobs, onChange: (job) => hub.publish({ type: 'job_changed', job: structuredClone(job) }) });
+  const jobs = new JobManager(root, { slots: o.jobs, queue: o.queue, onChange: (job) => hub.publish({ type: 'job_changed', job: structuredClone(job) }) });
   const svc: Service = { root, jobs, hub, maxUpload: o.maxUpload ?? DEFAULT_MAX_UPLOAD, heartbeatMs: o.heartbeatMs ?? 15_000, runListing: cachedRunListing(root) };
   const tokenDigest = digest(token);
   let listening = 0;
