@@ -23,27 +23,33 @@ blocks:
   - {id: evaluate, type: evaluate}
 `;
 
+/** A workspace in `dir` with a 20,000-row table and experiment `e` of CPU-bound runs (also the cluster bench's). */
+export function setupBatchWorkspace(dir) {
+  const csv = join(dir, 'data.csv');
+  const fd = openSync(csv, 'w');
+  const r = prng(3);
+  writeSync(fd, `${Array.from({ length: 10 }, (_, j) => `x${j}`).join(',')},y\n`);
+  const lines = [];
+  for (let i = 0; i < 20_000; i++) {
+    const x = Array.from({ length: 10 }, () => r() * 2 - 1);
+    lines.push(`${x.map((v) => v.toFixed(4)).join(',')},${x[0] + 0.5 * x[1] - x[2] + 0.3 * (r() - 0.5) > 0 ? 'yes' : 'no'}`);
+  }
+  writeSync(fd, lines.join('\n') + '\n');
+  closeSync(fd);
+  const bfly = (a) => measure(process.execPath, [BFLY, '-C', dir, ...a]);
+  bfly(['init']);
+  bfly(['dataset', 'import', csv, '--name', 'data']);
+  writeFileSync(join(dir, 'p.yaml'), PIPELINE);
+  bfly(['experiment', 'create', 'e', '--dataset', 'data', '--target', 'y', '--template', join(dir, 'p.yaml')]);
+  return bfly;
+}
+
 export async function benchBatch(args) {
   const quick = args.includes('--quick');
   const runs = quick ? 4 : 8;
   const dir = mkdtempSync(join(tmpdir(), 'bfly-bench-batch-'));
   try {
-    const csv = join(dir, 'data.csv');
-    const fd = openSync(csv, 'w');
-    const r = prng(3);
-    writeSync(fd, `${Array.from({ length: 10 }, (_, j) => `x${j}`).join(',')},y\n`);
-    const lines = [];
-    for (let i = 0; i < 20_000; i++) {
-      const x = Array.from({ length: 10 }, () => r() * 2 - 1);
-      lines.push(`${x.map((v) => v.toFixed(4)).join(',')},${x[0] + 0.5 * x[1] - x[2] + 0.3 * (r() - 0.5) > 0 ? 'yes' : 'no'}`);
-    }
-    writeSync(fd, lines.join('\n') + '\n');
-    closeSync(fd);
-    const bfly = (a) => measure(process.execPath, [BFLY, '-C', dir, ...a]);
-    bfly(['init']);
-    bfly(['dataset', 'import', csv, '--name', 'data']);
-    writeFileSync(join(dir, 'p.yaml'), PIPELINE);
-    bfly(['experiment', 'create', 'e', '--dataset', 'data', '--target', 'y', '--template', join(dir, 'p.yaml')]);
+    const bfly = setupBatchWorkspace(dir);
     const batch = (jobs) => {
       const m = bfly(['run', 'e', '--seeds', `1-${runs}`, '--jobs', String(jobs), '--force', '--no-cache', '--json']);
       const end = JSON.parse(m.stdout.trim().split('\n').at(-1));

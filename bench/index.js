@@ -10,8 +10,9 @@ import { benchServe } from './serve.js';
 import { benchNode } from './node.js';
 import { benchQuality } from './quality.js';
 import { benchFrameworks } from './frameworks.js';
+import { benchCluster } from './cluster.js';
 
-const SUITES = { import: benchImport, models: benchModels, run: benchRun, hooks: benchHooks, history: benchHistory, batch: benchBatch, serve: benchServe, node: benchNode, quality: benchQuality, frameworks: benchFrameworks };
+const SUITES = { import: benchImport, models: benchModels, run: benchRun, hooks: benchHooks, history: benchHistory, batch: benchBatch, serve: benchServe, node: benchNode, quality: benchQuality, frameworks: benchFrameworks, cluster: benchCluster };
 const args = process.argv.slice(2);
 const names = args.filter((a) => !a.startsWith('--'));
 const chosen = names.length > 0 ? names : Object.keys(SUITES);

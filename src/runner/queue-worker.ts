@@ -14,7 +14,8 @@ import type { RunEvent } from '../core/events.js';
 import { FINAL_BATCH_RUN_STATUSES, updateBatchRecord } from '../store/batches.js';
 import { currentHost } from '../store/host.js';
 import { indexRunFolders } from '../store/run-index.js';
-import { recoverInterruptedRuns } from '../store/run-state.js';
+import { readRunManifest, recoverInterruptedRuns } from '../store/run-state.js';
+import { findReusableRun } from '../store/snapshot.js';
 import { type BatchRunResult, runWorker } from './batch.js';
 import { type QueueAddress, type QueueJobData, type WorkerBeat, TRANSIENT_CATEGORIES, bflyKeys, connectRedis, redisConnection, workspaceQueueName } from './queue.js';
 
@@ -80,7 +81,9 @@ export async function startQueueWorker(root: string, address: QueueAddress, o: Q
   const startedAt = new Date().toISOString();
   let draining = false;
   let done = 0;
-  const singleThreaded = concurrency > 1 && concurrency >= availableParallelism();
+  // One V8 thread and one forest thread per run when the runs fill the cores (several runs at once,
+  // or several workers on one machine, each started with BFLY_THREADS=1).
+  const singleThreaded = (concurrency > 1 && concurrency >= availableParallelism()) || process.env.BFLY_THREADS === '1';
 
   const record = (batch: string, index: number, change: Record<string, unknown>): void => {
     try {
@@ -105,6 +108,14 @@ export async function startQueueWorker(root: string, address: QueueAddress, o: Q
       const error = { category: 'infra', code: 'WORKER_DIED', message: `the job was started ${job.attemptsStarted - 1} times and each time its worker died before it ended`, hint: 'look for what kills the worker (memory: `dmesg`, the OOM killer); `bfly queue retry` tries again' };
       record(d.batch, d.index, { status: 'crashed', error, job: id });
       throw new UnrecoverableError(`infra: ${error.message}`);
+    }
+    // Done already (an identical run finished since it was queued): no process is started.
+    const already = d.force ? null : findReusableRun(root, d.executionKey, d.experiment);
+    if (already !== null) {
+      record(d.batch, d.index, { status: 'succeeded', runId: already, reused: true, host, worker: name, job: id, error: null });
+      emit({ type: 'job_finished', job: id, batch: d.batch, label: d.label, status: 'succeeded', runId: already, reused: true, retry: false, error: null });
+      const m = readRunManifest(root, already);
+      return { runId: already, status: 'succeeded', reused: true, metrics: m.metrics, durationMs: m.durationMs };
     }
     const a: Active = { job: id, batch: d.batch, experiment: d.experiment, label: d.label, since: new Date().toISOString(), runId: null, block: null, kill: null, stoppedFor: null };
     active.set(id, a);
