@@ -13,7 +13,7 @@ export interface QueueCommandOptions extends GlobalOptions {
 export async function queueStatusCommand(o: QueueCommandOptions): Promise<void> {
   const ws = await openWorkspace(o.C ?? process.cwd());
   const { queueAddress, queueStatus } = await import('../runner/queue.js');
-  const address = queueAddress(o.queue);
+  const address = queueAddress(o.queue, process.env.BFLY_QUEUE);
   const s = await queueStatus(ws.root, address);
   if (o.json) return void process.stdout.write(jsonLine(s));
   const c = s.counts;
@@ -35,7 +35,7 @@ export async function queueStatusCommand(o: QueueCommandOptions): Promise<void> 
 export async function queueCancelCommand(batch: string, o: QueueCommandOptions): Promise<void> {
   const ws = await openWorkspace(o.C ?? process.cwd());
   const { queueAddress, cancelQueuedBatch } = await import('../runner/queue.js');
-  const address = queueAddress(o.queue);
+  const address = queueAddress(o.queue, process.env.BFLY_QUEUE);
   const r = await cancelQueuedBatch(ws.root, address, batch);
   process.stdout.write(o.json ? jsonLine(r) : `batch ${r.batch} cancelled: ${r.dropped} queued run(s) dropped, ${r.stopping} running run(s) stopping cleanly\n`);
 }
@@ -44,7 +44,7 @@ export async function queueCancelCommand(batch: string, o: QueueCommandOptions):
 export async function queueRetryCommand(batch: string, o: QueueCommandOptions): Promise<void> {
   const ws = await openWorkspace(o.C ?? process.cwd());
   const { queueAddress, retryQueuedBatch } = await import('../runner/queue.js');
-  const address = queueAddress(o.queue);
+  const address = queueAddress(o.queue, process.env.BFLY_QUEUE);
   const r = await retryQueuedBatch(ws.root, address, batch);
   if (o.json) return void process.stdout.write(jsonLine(r));
   const lines = [`batch ${r.batch}: ${r.retried.length} run(s) queued again`];

@@ -15,7 +15,7 @@ export interface WorkerCommandOptions extends GlobalOptions {
 export async function workerCommand(o: WorkerCommandOptions): Promise<void> {
   const ws = await openWorkspace(o.C ?? process.cwd());
   const { queueAddress } = await import('../runner/queue.js');
-  const address = queueAddress(o.queue);
+  const address = queueAddress(o.queue, process.env.BFLY_QUEUE);
   const concurrency = o.concurrency === undefined ? 1 : Number(o.concurrency);
   if (!(Number.isInteger(concurrency) && concurrency >= 1 && concurrency <= 64)) throw new ValidationError('BAD_CONCURRENCY', `--concurrency must be a whole number from 1 to 64, not ${JSON.stringify(o.concurrency)}`, { hint: 'e.g. --concurrency 2 (one run per core is a good start)' });
   if (o.name !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(o.name)) throw new ValidationError('BAD_WORKER_NAME', `--name ${JSON.stringify(o.name)} must be 1-64 letters, digits, '.', '_' or '-'`, { hint: 'e.g. --name gpu-box-1' });

@@ -19,7 +19,7 @@ import { sha256Hex } from '../core/hash.js';
 import { FINAL_JOB_STATUSES, type Job, type JobStatus, type RunRequest, job as jobSchema } from '../core/contracts/service.js';
 import type { RunError } from '../core/contracts/run.js';
 import { type BatchEvent, type BatchRunResult, runBatch, runWorker } from '../runner/batch.js';
-import type { QueueAddress } from '../runner/queue.js';
+import type { QueueAddress } from '../core/queue-address.js';
 import { pipelineBackend } from '../runner/backend.js';
 import { writeJsonAtomic } from '../store/atomic.js';
 import { appendAudit } from '../store/audit.js';

@@ -18,7 +18,7 @@ import { SERVE_LOCK, readServeRecord, removeServeRecord, writeServeRecord } from
 import { openWorkspace } from '../store/workspace.js';
 import { readConfigSync } from '../store/hooks.js';
 import { EventHub, WorkspaceWatcher } from './events.js';
-import type { QueueAddress } from '../runner/queue.js';
+import type { QueueAddress } from '../core/queue-address.js';
 import { JobManager } from './jobs.js';
 import { ROUTES, type RouteRequest, errorResponse, noRoute, parseRequest } from './routes.js';
 import { HttpError } from './errors.js';
