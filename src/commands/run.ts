@@ -6,6 +6,7 @@ import { type ErrorCategory, ValidationError } from '../core/errors.js';
 import type { RunEvent } from '../core/events.js';
 import { type BatchEvent, type BatchResult, runBatch } from '../runner/batch.js';
 import { previewRun, runExperiment } from '../runner/run-experiment.js';
+import { FINAL_BATCH_RUN_STATUSES } from '../store/batches.js';
 import { openWorkspace } from '../store/workspace.js';
 import { type BatchView, plainBatchLine, reduceBatchView, renderBatchSummary } from '../ui/batch.js';
 import { plainEventLine, renderPreview, renderRunResult } from '../ui/run.js';
@@ -80,7 +81,7 @@ async function runBatchCommand(root: string, experiment: string, o: RunCommandOp
       else if (!o.quiet) process.stderr.write(`batch ${sub.batch}: ${sub.enqueued} queued, ${sub.reused} already done, ${sub.inFlight} in flight elsewhere; following it (Ctrl-C stops following; the batch goes on)\n`);
       // Ctrl-C stops following only: the workers own the runs (`bfly queue cancel` stops them).
       result = await q.followBatch(root, address, sub.batch, { onEvent, signal: controller.signal });
-      if (!result.runs.every((r) => ['succeeded', 'failed', 'cancelled', 'timed_out', 'interrupted', 'crashed', 'skipped'].includes(r.status))) {
+      if (!result.runs.every((r) => FINAL_BATCH_RUN_STATUSES.includes(r.status))) {
         await finish();
         if (!o.json) process.stderr.write(`stopped following batch ${sub.batch}; it goes on (bfly queue status --queue ${address.display})\n`);
         return 'cancelled';

@@ -104,3 +104,13 @@ export function newBatchId(now: Date, randomHex: string): string {
   const d = now.toISOString().replace(/\D/g, '');
   return `b-${d.slice(0, 8)}-${d.slice(8, 14)}-${randomHex.slice(0, 4)}`;
 }
+
+/** A batch's runs counted by outcome (`reused` apart from the runs made). */
+export function countBatchOutcomes(runs: ReadonlyArray<{ status: string; reused: boolean }>): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const r of runs) {
+    const k = r.reused ? 'reused' : r.status;
+    counts[k] = (counts[k] ?? 0) + 1;
+  }
+  return counts;
+}

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { type BatchRunSpec, type GridAxis, expandBatch, newBatchId, parseGridAxis } from '../core/batch.js';
+import { type BatchRunSpec, type GridAxis, countBatchOutcomes, expandBatch, newBatchId, parseGridAxis } from '../core/batch.js';
 import { BflyError, ValidationError } from '../core/errors.js';
 import type { RunEvent } from '../core/events.js';
 import type { RunManifest } from '../core/run-manifest.js';
@@ -264,11 +264,7 @@ export async function runBatch(root: string, experiment: string, o: BatchOptions
     o.signal?.removeEventListener('abort', onAbort);
   }
   for (const s of specs) results[s.index] ??= { ...s, status: 'skipped', runId: null, reused: false, metrics: {}, durationMs: null, error: null };
-  const counts: Record<string, number> = {};
-  for (const r of results) {
-    const k = r.reused ? 'reused' : r.status;
-    counts[k] = (counts[k] ?? 0) + 1;
-  }
+  const counts = countBatchOutcomes(results);
   const durationMs = Date.now() - t0;
   writeBatchRecord(root, {
     id: batch,

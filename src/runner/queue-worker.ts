@@ -219,9 +219,6 @@ export async function startQueueWorker(root: string, address: QueueAddress, o: Q
   const running = worker.run();
 
   let stopping: Promise<void> | null = null;
-  const finished = (async () => {
-    await running;
-  })();
   const stop = (mode: 'drain' | 'cancel'): void => {
     if (mode === 'cancel') {
       for (const x of active.values()) {
@@ -236,7 +233,7 @@ export async function startQueueWorker(root: string, address: QueueAddress, o: Q
     stopping = worker.close();
   };
   const all = (async () => {
-    await finished;
+    await running;
     await stopping;
     clearInterval(timer);
     await redis.multi().del(keys.worker(name)).srem(keys.workers, name).exec().catch(() => {});

@@ -13,9 +13,9 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Job, Queue, QueueEvents } from 'bullmq';
+import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
-import { newBatchId } from '../core/batch.js';
+import { countBatchOutcomes, newBatchId } from '../core/batch.js';
 import { type QueueAddress, parseQueueUrl, queueAddress } from '../core/queue-address.js';
 
 export { type QueueAddress, parseQueueUrl, queueAddress };
@@ -89,6 +89,12 @@ export interface QueueJobData {
   attempts: number;
 }
 
+/** The job of one run of a batch, from its record (the record's queue settings and the run's grid point). */
+function jobDataOf(record: Pick<BatchRecord, 'id' | 'experiment' | 'queue'>, run: Pick<BatchRecordRun, 'index' | 'label' | 'seed' | 'sets' | 'executionKey'>): QueueJobData {
+  const q = record.queue!;
+  return { v: 1, batch: record.id, experiment: record.experiment, index: run.index, label: run.label, seed: run.seed, sets: [...q.sets, ...(run.sets ?? [])], force: q.force, noCache: q.noCache, timeoutMs: q.timeoutMs, executionKey: run.executionKey ?? '', attempts: q.attempts };
+}
+
 /** A job's id: `<batch>.<index>` (a re-enqueued one gets `.r<n>`). */
 export function jobIdOf(batch: string, index: number, round = 0): string {
   return round === 0 ? `${batch}.${index}` : `${batch}.${index}.r${round}`;
@@ -154,7 +160,6 @@ export async function submitQueuedBatch(root: string, experiment: string, addres
     const live = new Map<string, string>();
     for (const job of await queue.getJobs([...LIVE_STATES])) if (job?.data?.executionKey !== undefined && job.id !== undefined) live.set(job.data.executionKey, job.id);
     const runs: BatchRecordRun[] = [];
-    const toAdd: Array<{ name: string; data: QueueJobData; opts: { jobId: string } }> = [];
     let reused = 0;
     let inFlight = 0;
     for (const spec of specs) {
@@ -175,7 +180,6 @@ export async function submitQueuedBatch(root: string, experiment: string, addres
       const jobId = jobIdOf(batch, spec.index);
       live.set(key, jobId);
       runs.push({ ...base, status: 'queued', job: jobId });
-      toAdd.push({ name: experiment, data: { v: 1, batch, experiment, index: spec.index, label: spec.label, seed: spec.seed, sets: [...(o.sets ?? []), ...spec.sets], force: o.force === true, noCache: o.noCache === true, timeoutMs: o.timeoutMs ?? null, executionKey: key, attempts }, opts: { jobId } });
     }
     // The record first: whatever happens to Redis, the workspace knows what this batch is.
     const record: BatchRecord = {
@@ -191,7 +195,8 @@ export async function submitQueuedBatch(root: string, experiment: string, addres
     };
     if (runs.every((r) => FINAL_BATCH_RUN_STATUSES.includes(r.status))) record.endedAt = record.createdAt;
     writeBatchRecord(root, record);
-    await queue.addBulk(toAdd.map((j) => ({ ...j, opts: { ...j.opts, ...jobOptions(attempts) } })));
+    const toAdd = runs.filter((r) => r.status === 'queued');
+    await queue.addBulk(toAdd.map((r) => ({ name: experiment, data: jobDataOf(record, r), opts: { jobId: r.job!, ...jobOptions(attempts) } })));
     return { batch, experiment, metric, queue: name, runs: specs.length, enqueued: toAdd.length, reused, inFlight };
   } finally {
     await queue.close();
@@ -264,8 +269,7 @@ export async function reconcileBatch(root: string, queue: Queue<QueueJobData>, b
     for (const run of lost) {
       const round = Number(/\.r(\d+)$/.exec(run.job ?? '')?.[1] ?? 0) + 1;
       const jobId = jobIdOf(batch, run.index, round);
-      const q = record.queue!;
-      await queue.add(record.experiment, { v: 1, batch, experiment: record.experiment, index: run.index, label: run.label, seed: run.seed, sets: [...q.sets, ...(run.sets ?? [])], force: q.force, noCache: q.noCache, timeoutMs: q.timeoutMs, executionKey: run.executionKey ?? '', attempts: q.attempts }, { jobId, ...jobOptions(q.attempts) });
+      await queue.add(record.experiment, jobDataOf(record, run), { jobId, ...jobOptions(record.queue!.attempts) });
       updated.push({ index: run.index, job: jobId });
     }
     changes.push((r) => {
@@ -367,8 +371,7 @@ export async function followBatch(root: string, address: QueueAddress, batch: st
     const m = metricsOf.get(r.index) ?? runMetrics(root, r.runId);
     return resultOf(r, m.metrics, m.durationMs);
   });
-  const counts: Record<string, number> = {};
-  for (const r of runs) counts[r.reused ? 'reused' : r.status] = (counts[r.reused ? 'reused' : r.status] ?? 0) + 1;
+  const counts = countBatchOutcomes(runs);
   const durationMs = (record.endedAt !== null ? Date.parse(record.endedAt) : Date.now()) - t0;
   if (record.endedAt !== null) indexRunFolders(root, runs.filter((r) => r.reused && r.runId !== null).map((r) => r.runId!));
   emit({ type: 'batch_finished', batch, durationMs, counts, cancelled: record.cancelled });
@@ -434,9 +437,7 @@ export async function queueStatus(root: string, address: QueueAddress): Promise<
     for (const b of readBatchRecords(root).records) {
       if (b.queue === undefined || b.endedAt !== null) continue;
       const rec = await reconcileBatch(root, queue, b.id).catch(() => b);
-      const c: Record<string, number> = {};
-      for (const r of rec.runs) c[r.reused ? 'reused' : r.status] = (c[r.reused ? 'reused' : r.status] ?? 0) + 1;
-      if (rec.endedAt === null) batches.push({ id: rec.id, experiment: rec.experiment, createdAt: rec.createdAt, counts: c, cancelled: rec.cancelled });
+      if (rec.endedAt === null) batches.push({ id: rec.id, experiment: rec.experiment, createdAt: rec.createdAt, counts: countBatchOutcomes(rec.runs), cancelled: rec.cancelled });
     }
     return { queue: name, redis: address.display, counts, workers, batches };
   } finally {
@@ -510,7 +511,7 @@ export async function retryQueuedBatch(root: string, address: QueueAddress, batc
       }
       const round = Number(/\.r(\d+)$/.exec(run.job ?? '')?.[1] ?? 0) + 1;
       const jobId = jobIdOf(batch, run.index, round);
-      await queue.add(record.experiment, { v: 1, batch, experiment: record.experiment, index: run.index, label: run.label, seed: run.seed, sets: [...q.sets, ...(run.sets ?? [])], force: q.force, noCache: q.noCache, timeoutMs: q.timeoutMs, executionKey: run.executionKey ?? '', attempts: q.attempts }, { jobId, ...jobOptions(q.attempts) });
+      await queue.add(record.experiment, jobDataOf(record, run), { jobId, ...jobOptions(q.attempts) });
       jobs.set(run.index, jobId);
       retried.push(run.index);
     }
@@ -528,4 +529,3 @@ export async function retryQueuedBatch(root: string, address: QueueAddress, batc
   }
 }
 
-export type { Job };

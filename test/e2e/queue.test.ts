@@ -60,6 +60,14 @@ async function waitFor(check: () => boolean, ms: number, what: string): Promise<
   }
 }
 
+async function waitForAsync(check: () => Promise<boolean>, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
 const stopped = (p: ChildProcess) => p.exitCode !== null || p.signalCode !== null;
 
 // Skipped (saying so) only outside CI: `.ci/run` installs redis-server, and CI fails without it.
@@ -266,7 +274,9 @@ suite('bfly worker / run --queue / queue (BullMQ on a real Redis)', () => {
     expect(workers.find((w) => w.proc.exitCode === 0)!.events.at(-1)).toMatchObject({ type: 'worker_stopped' });
     const sub = await run(['run', 'quick', '--grid', 'blocks.model_selection.config.cv=2,3', '--seeds', '31', '--queue', redis.url, '--detach', '--json']);
     const { batch } = JSON.parse(sub.stdout);
-    const st = (await run(['queue', 'status', '--queue', redis.url])).stdout;
+    // a worker killed with -9 earlier is listed until its heartbeat (5 s) lapses
+    let st = '';
+    await waitForAsync(async () => /no worker is running/.test((st = (await run(['queue', 'status', '--queue', redis.url])).stdout)), 15_000, 'the killed workers\' heartbeats to lapse');
     expect(st).toMatch(/no worker is running/);
     expect(st).toContain(batch);
     const c = await run(['queue', 'cancel', batch, '--queue', redis.url, '--json']);
