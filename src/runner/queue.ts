@@ -287,8 +287,14 @@ export interface FollowOptions {
   onEvent?: (e: BatchEvent) => void;
   /** Stops following (the batch goes on). */
   signal?: AbortSignal;
-  /** How often the record is read and reconciled (ms, default 250). */
+  /** How often the record is read (ms, default 250). */
   pollMs?: number;
+  /**
+   * How often the record is reconciled with Redis (ms, default 5,000; at once after a job failed,
+   * stalled or completed elsewhere). Reconciling asks Redis about every unfinished run, so a follower
+   * of a 10,000-run batch polling it 4 times a second would load Redis more than its workers do.
+   */
+  reconcileMs?: number;
 }
 
 /**
@@ -338,20 +344,32 @@ export async function followBatch(root: string, address: QueueAddress, batch: st
     }
   });
   const metricsOf = new Map<number, { metrics: Record<string, number>; durationMs: number | null }>();
+  // What only reconciling sees (a job failed without its worker writing it down, one of another
+  // batch this one waits for ended, Redis lost jobs) is looked for at once after such an event.
+  let dirty = true;
+  events.on('failed', () => (dirty = true));
+  events.on('stalled', () => (dirty = true));
   events.on('completed', ({ jobId, returnvalue }) => {
     const i = mine(jobId);
+    if (i === null) dirty = true;
     const v = (typeof returnvalue === 'string' ? safeJson(returnvalue) : returnvalue) as { metrics?: Record<string, number>; durationMs?: number | null } | null;
     if (i !== null && v !== null && typeof v === 'object') metricsOf.set(i, { metrics: v.metrics ?? {}, durationMs: v.durationMs ?? null });
   });
   let record = first;
+  let reconcileAt = 0;
   try {
     for (;;) {
-      try {
-        record = await reconcileBatch(root, queue, batch);
-      } catch (err) {
-        if (err instanceof NotFoundError || err instanceof ValidationError) throw err;
-        record = readBatchRecord(root, batch); // Redis away: the record still says how far it got
-      }
+      if (dirty || Date.now() >= reconcileAt) {
+        dirty = false;
+        reconcileAt = Date.now() + (o.reconcileMs ?? 5000);
+        try {
+          record = await reconcileBatch(root, queue, batch);
+        } catch (err) {
+          if (err instanceof NotFoundError || err instanceof ValidationError) throw err;
+          record = readBatchRecord(root, batch); // Redis away: the record still says how far it got
+          reconcileAt = Date.now() + (o.pollMs ?? 250); // and it is asked again soon
+        }
+      } else record = readBatchRecord(root, batch);
       for (const r of record.runs) {
         if (finished.has(r.index) || !FINAL_BATCH_RUN_STATUSES.includes(r.status)) continue;
         finished.add(r.index);
