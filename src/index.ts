@@ -266,9 +266,9 @@ export async function runBatch(ws: Workspace | string, experiment: string, optio
  * for (const r of top) console.log(r.id, r.metrics.accuracy, r.params.train);
  */
 export async function listRuns(ws: Workspace | string, selection: import('./core/run-summary.js').RunSelection = {}): Promise<import('./core/run-summary.js').RunSummary[]> {
-  const [{ listRunSummaries }, { selectRuns }] = await Promise.all([import('./store/run-index.js'), import('./core/run-summary.js')]);
+  const { listRunSummaries } = await import('./store/run-index.js');
   const listing = await listRunSummaries(await rootOf(ws));
-  return selectRuns(listing.ids.map(listing.summary), selection);
+  return listing.select(selection).map(listing.summary);
 }
 
 /**

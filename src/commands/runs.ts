@@ -1,9 +1,7 @@
 import type { GlobalOptions } from '../cli.js';
-import { jsonLine } from '../ui/json.js';
 import { formerNamesOf } from '../store/experiments.js';
 import { ValidationError } from '../core/errors.js';
 import { FINAL_RUN_STATUSES } from '../core/run-manifest.js';
-import { selectRuns } from '../core/run-summary.js';
 import { listRunSummaries } from '../store/run-index.js';
 import { openWorkspace } from '../store/workspace.js';
 import { parseColumns, renderRunsTable } from '../ui/history.js';
@@ -21,19 +19,22 @@ export async function runsCommand(o: GlobalOptions & { experiment?: string; stat
   const listing = await listRunSummaries(ws.root);
   if (listing.note !== null) process.stderr.write(`note: ${listing.note}\n`);
   const filtered = o.experiment !== undefined || o.status !== undefined || o.where !== undefined || o.sort !== undefined;
-  if (o.json && !filtered) {
-    // newest first, straight from the index's JSON text: nothing to parse for a plain listing
-    const ids = listing.ids.slice(-(limit ?? listing.ids.length)).reverse();
-    process.stdout.write(`[${ids.map(listing.json).join(',')}]\n`);
-    return;
-  }
-  const runs = listing.ids.map(listing.summary);
   // A table for people shows the first 50 unless told otherwise; JSON has everything.
   const tableLimit = o.json || limit !== undefined ? limit : TABLE_LIMIT;
   const formerNames = o.experiment === undefined ? [] : formerNamesOf(ws.root, o.experiment);
-  const matching = selectRuns(runs, { experiment: o.experiment, formerNames, status: o.status, where: o.where, sort: o.sort });
+  // newest first; a plain listing needs no selection at all
+  const matching = filtered ? listing.select({ experiment: o.experiment, formerNames, status: o.status, where: o.where, sort: o.sort }) : listing.ids.slice().reverse();
   const shown = tableLimit === undefined ? matching : matching.slice(0, tableLimit);
-  if (o.json) process.stdout.write(jsonLine(shown));
-  else if (shown.length === 0) process.stdout.write(runs.length === 0 ? 'no runs yet (start one with `bfly run <experiment>`)\n' : `no runs match (of ${runs.length})\n`);
-  else process.stdout.write(renderRunsTable(shown, { columns }) + (matching.length > shown.length && limit === undefined ? `(${matching.length - shown.length} more not shown: --limit N shows more, --where narrows)\n` : ''));
+  if (o.json) writeJsonArray(listing.jsonMany(shown));
+  else if (shown.length === 0) process.stdout.write(listing.ids.length === 0 ? 'no runs yet (start one with `bfly run <experiment>`)\n' : `no runs match (of ${listing.ids.length})\n`);
+  else process.stdout.write(renderRunsTable(shown.map(listing.summary), { columns }) + (matching.length > shown.length && limit === undefined ? `(${matching.length - shown.length} more not shown: --limit N shows more, --where narrows)\n` : ''));
+  const damage = listing.damage();
+  if (damage !== null) process.stderr.write(`note: ${damage}\n`);
+}
+
+/** Prints `[a,b,…]` from JSON texts in pieces (one string of a million summaries would pass V8's limit). */
+function writeJsonArray(texts: readonly string[]): void {
+  const step = 2000;
+  if (texts.length === 0) process.stdout.write('[]\n');
+  for (let i = 0; i < texts.length; i += step) process.stdout.write(`${i === 0 ? '[' : ','}${texts.slice(i, i + step).join(',')}${i + step >= texts.length ? ']\n' : ''}`);
 }

@@ -116,6 +116,8 @@ export const MAX_QUERY_DEPTH = 64;
 /** A parsed `--where` expression. */
 export interface Query {
   source: string;
+  /** The field paths it reads, as written. */
+  fields: string[];
   test(doc: unknown): boolean;
 }
 
@@ -128,6 +130,7 @@ export interface Query {
 export function parseQuery(src: string, flag = '--where'): Query {
   if (src.length > MAX_QUERY_LENGTH) fail(src.slice(0, 80), `the expression is ${src.length} characters long; at most ${MAX_QUERY_LENGTH}`, 1, flag);
   const toks = tokenize(src, flag);
+  const fields = new Set<string>();
   let depth = 0;
   let p = 0;
   const peek = (): Token => toks[p];
@@ -157,6 +160,7 @@ export function parseQuery(src: string, flag = '--where'): Query {
       if (KEYWORDS.has(w)) fail(src, `expected a value, found the keyword ${JSON.stringify(t.text)}`, t.col, flag);
       checkField(t.text, src, t.col, flag);
       p++;
+      fields.add(t.text);
       return { kind: 'field', path: t.text };
     }
     return fail(src, `expected a field or a value, found ${describe(t)}`, t.col, flag);
@@ -242,21 +246,33 @@ export function parseQuery(src: string, flag = '--where'): Query {
   if (src.trim() === '') fail(src, 'the expression is empty', 1, flag);
   const ast = or();
   if (peek().type !== 'end') fail(src, `expected "and", "or" or the end, found ${describe(peek())}`, peek().col, flag);
-  return { source: src, test: (doc) => truthy(evaluate(ast, doc)) };
+  return { source: src, fields: [...fields], test: (doc) => truthy(evaluate(ast, doc)) };
 }
 
-/** The value at a field path of a run summary (`dataset` alone is the dataset's name). */
+/**
+ * The path in a run summary a field names: `dataset` alone is the dataset's name, `batch` every
+ * batch the run is in, `target`/`task`/`metric` the binding's; a metric's own dots (hook metrics:
+ * hook.<name>) are kept in summaries as `·`.
+ */
+export function resolveFieldPath(path: string): string {
+  if (path === 'dataset') return 'dataset.name';
+  if (path === 'batch') return 'batches';
+  if (path === 'target' || path === 'task' || path === 'metric') return `binding.${path}`;
+  if (path.startsWith('metrics.')) return `metrics.${path.slice('metrics.'.length).replaceAll('.', '·')}`;
+  return path;
+}
+
+const partsOf = new Map<string, string[]>();
+
+/** The value at a field path of a run summary ({@link resolveFieldPath}). */
 export function fieldValue(doc: unknown, path: string): unknown {
-  if (path === 'dataset') path = 'dataset.name';
-  else if (path === 'batch') path = 'batches';
-  else if (path === 'target' || path === 'task' || path === 'metric') path = `binding.${path}`;
-  else if (path.startsWith('metrics.')) {
-    // a metric name may hold dots (hook metrics: hook.<name>); summaries keep them as `·`
-    const metrics = doc !== null && typeof doc === 'object' ? (doc as { metrics?: Record<string, unknown> }).metrics : undefined;
-    return metrics?.[path.slice('metrics.'.length).replaceAll('.', '·')];
+  let parts = partsOf.get(path);
+  if (parts === undefined) {
+    parts = resolveFieldPath(path).split('.');
+    if (partsOf.size < 10_000) partsOf.set(path, parts);
   }
   let v: unknown = doc;
-  for (const part of path.split('.')) {
+  for (const part of parts) {
     if (v === null || typeof v !== 'object') return undefined;
     v = (v as Record<string, unknown>)[part];
   }
@@ -332,7 +348,7 @@ export function parseSort(src: string, flag = '--sort'): SortKey[] {
  * Sorts summaries by the keys (stable; missing values last whichever the direction; numbers
  * before strings).
  */
-export function sortBy<T>(docs: T[], keys: readonly SortKey[]): T[] {
+export function sortBy<T>(docs: T[], keys: readonly SortKey[], docOf: (item: T) => unknown = (d) => d): T[] {
   const cmp = (a: unknown, b: unknown): number => {
     if (typeof a === 'number' && typeof b === 'number') return a - b;
     if (typeof a === 'number') return -1;
@@ -340,11 +356,15 @@ export function sortBy<T>(docs: T[], keys: readonly SortKey[]): T[] {
     return String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0;
   };
   return docs
-    .map((d, i) => ({ d, i }))
+    .map((d, i) => {
+      const doc = docOf(d);
+      return { d, keys: keys.map((k) => fieldValue(doc, k.path)), i };
+    })
     .sort((x, y) => {
-      for (const k of keys) {
-        const a = fieldValue(x.d, k.path);
-        const b = fieldValue(y.d, k.path);
+      for (let j = 0; j < keys.length; j++) {
+        const k = keys[j];
+        const a = x.keys[j];
+        const b = y.keys[j];
         const am = a === undefined || a === null || (typeof a === 'number' && Number.isNaN(a));
         const bm = b === undefined || b === null || (typeof b === 'number' && Number.isNaN(b));
         if (am || bm) {

@@ -2,7 +2,7 @@
  * The run summary: what the run index keeps per run and `bfly runs --json` prints. Derived from
  * a run's `run.json` and its frozen `pipeline.yaml` alone, so the index can always be rebuilt.
  */
-import { parseQuery, parseSort, sortBy } from './query.js';
+import { fieldValue, parseQuery, parseSort, sortBy } from './query.js';
 import { ValidationError } from './errors.js';
 import type { RunManifest } from './run-manifest.js';
 
@@ -78,13 +78,33 @@ export interface RunSelection {
 
 /** The summaries a selection keeps, in its order (input: oldest first, as listed). */
 export function selectRuns(runs: readonly RunSummary[], s: RunSelection): RunSummary[] {
+  return selectRunDocs(runs, (r) => r, s);
+}
+
+/**
+ * What a selection keeps of `items` (oldest first), in its order: each item judged by the document
+ * `docOf` gives (a summary, or any object with the fields {@link selectionFields} names).
+ */
+export function selectRunDocs<T>(items: readonly T[], docOf: (item: T) => unknown, s: RunSelection): T[] {
   const q = s.where === undefined ? null : parseQuery(s.where, s.flags?.where);
   const keys = s.sort === undefined ? null : parseSort(s.sort, s.flags?.sort);
   const names = s.experiment === undefined ? null : [s.experiment, ...(s.formerNames ?? [])];
-  let out = runs.filter((r) => (names === null || names.includes(r.experiment)) && (s.status === undefined || r.status === s.status) && (q === null || q.test(r)));
+  let out: Array<{ item: T; doc: unknown }> = [];
+  for (const item of items) {
+    const doc = docOf(item);
+    if ((names === null || names.includes(fieldValue(doc, 'experiment') as string)) && (s.status === undefined || fieldValue(doc, 'status') === s.status) && (q === null || q.test(doc))) out.push({ item, doc });
+  }
   out = out.reverse(); // newest first, and the tie order of an explicit sort
-  if (keys !== null) out = sortBy(out, keys);
-  return s.limit === undefined ? out : out.slice(0, s.limit);
+  if (keys !== null) out = sortBy(out, keys, (x) => x.doc);
+  return (s.limit === undefined ? out : out.slice(0, s.limit)).map((x) => x.item);
+}
+
+/** The fields a selection reads (as written): its `where` expression's, its sort keys', experiment and status. */
+export function selectionFields(s: RunSelection): Set<string> {
+  const fields = new Set(['experiment', 'status']);
+  if (s.where !== undefined) for (const f of parseQuery(s.where, s.flags?.where).fields) fields.add(f);
+  if (s.sort !== undefined) for (const k of parseSort(s.sort, s.flags?.sort)) fields.add(k.path);
+  return fields;
 }
 
 /**
@@ -138,7 +158,7 @@ function decodeCursor(cursor: string, query: string): { after?: string; offset?:
  * one on demand, so a plain page reads only the runs it returns. Pages of the default order
  * continue after the last id shown (new runs do not shift them); sorted or filtered pages by offset.
  */
-export function pageRuns(ids: readonly string[], summary: (id: string) => RunSummary, q: RunPageQuery): { runs: RunSummary[]; total: number; nextCursor: string | null } {
+export function pageRuns(ids: readonly string[], summary: (id: string) => RunSummary, q: RunPageQuery, select?: (s: RunSelection) => string[]): { runs: RunSummary[]; total: number; nextCursor: string | null } {
   const query = JSON.stringify([q.experiment ?? null, q.formerNames ?? [], q.status ?? null, q.where ?? null, q.sort ?? null]);
   const from = q.cursor === undefined ? {} : decodeCursor(q.cursor, query);
   const plain = q.experiment === undefined && q.status === undefined && q.where === undefined && q.sort === undefined;
@@ -159,8 +179,9 @@ export function pageRuns(ids: readonly string[], summary: (id: string) => RunSum
     const runs = ids.slice(start, end).reverse().map(summary);
     return { runs, total: ids.length, nextCursor: start > 0 ? encodeCursor({ after: ids[start], query }) : null };
   }
-  const matching = selectRuns(ids.map(summary), { ...q, limit: undefined });
+  // by the listing's own selection when it has one (the run index's columns), else from the summaries
+  const matching = select !== undefined ? select({ ...q, limit: undefined }) : selectRuns(ids.map(summary), { ...q, limit: undefined }).map((r) => r.id);
   const offset = from.offset ?? 0;
-  const runs = matching.slice(offset, offset + q.limit);
+  const runs = matching.slice(offset, offset + q.limit).map(summary);
   return { runs, total: matching.length, nextCursor: offset + q.limit < matching.length ? encodeCursor({ offset: offset + q.limit, query }) : null };
 }

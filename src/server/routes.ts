@@ -485,7 +485,7 @@ export const ROUTES: Route[] = [
       const q = r.query as { where?: string; sort?: string; limit: number; cursor?: string; experiment?: string; status?: string };
       const listing = await r.svc.runListing();
       const formerNames = q.experiment === undefined ? undefined : formerNamesOf(r.svc.root, q.experiment);
-      return json(r, pageRuns(listing.ids, listing.summary, { ...q, formerNames, flags: { where: 'where', sort: 'sort' } }));
+      return json(r, pageRuns(listing.ids, listing.summary, { ...q, formerNames, flags: { where: 'where', sort: 'sort' } }, listing.select));
     },
   },
   {

@@ -6,6 +6,7 @@
 import { statSync } from 'node:fs';
 import { isFinalStatus } from '../core/run-manifest.js';
 import type { RunSummary } from '../core/contracts/run.js';
+import type { RunSelection } from '../core/run-summary.js';
 import { workspacePaths } from '../store/layout.js';
 import { listRunSummaries, runIndexPath, summarizeRunFolder } from '../store/run-index.js';
 import type { EventHub } from './events.js';
@@ -18,7 +19,7 @@ export interface Service {
   hub: EventHub;
   maxUpload: number;
   heartbeatMs: number;
-  runListing(): Promise<{ ids: readonly string[]; summary: (id: string) => RunSummary }>;
+  runListing(): Promise<CachedListing>;
 }
 
 function stamp(path: string): string {
@@ -34,9 +35,16 @@ function stamp(path: string): string {
 export const LISTING_IDLE_MS = 30_000;
 
 /** A cached {@link listRunSummaries}: answers from memory while neither the runs folder nor the index changed. */
-export function cachedRunListing(root: string): () => Promise<{ ids: readonly string[]; summary: (id: string) => RunSummary }> {
+/** The service's run listing: ids oldest first, summaries, and selections (from the run index's columns). */
+export interface CachedListing {
+  ids: readonly string[];
+  summary: (id: string) => RunSummary;
+  select: (s: RunSelection) => string[];
+}
+
+export function cachedRunListing(root: string): () => Promise<CachedListing> {
   let key = '';
-  let cached: { ids: readonly string[]; summary: (id: string) => RunSummary } | null = null;
+  let cached: CachedListing | null = null;
   let lastUse = 0;
   let timer: NodeJS.Timeout | null = null;
   const expire = (): void => {
@@ -64,6 +72,7 @@ export function cachedRunListing(root: string): () => Promise<{ ids: readonly st
       const memo = new Map<string, RunSummary>();
       cached = {
         ids: listing.ids,
+        select: listing.select,
         summary: (id) => {
           let s = memo.get(id);
           if (s === undefined) {

@@ -25,6 +25,7 @@ import { LAYOUT_DIRS, workspacePaths } from './layout.js';
 import { job as jobContract } from '../core/contracts/service.js';
 import { breakDeadLock, findDeadLocks, isProcessAlive, lockHolderAlive } from './lock.js';
 import { INDEX_FILE, rebuildRunIndex, readRunIndex, summarizeRunFolder } from './run-index.js';
+import { columnsPath, runColumnsProblem } from './run-columns.js';
 import { RUN_SEAL, RunFolder, recoverInterruptedRuns, withRecoveryLock } from './run-state.js';
 import { DELETING_PREFIX, listRunIds } from './runs.js';
 import { type Entry, entries, lstatOrNull, walk } from './safe-fs.js';
@@ -291,13 +292,15 @@ export async function fsck(root: string, o: { repair?: boolean } = {}): Promise<
     for (const e of entries(p.index)) if (e.kind === 'symlink' || e.kind === 'other') strange(e, 'index/');
     const index = readRunIndex(root, true);
     if (index.state === 'corrupt') add('index_drift', indexFile, `${index.badLines} line(s) unreadable or not matching their hash`, true);
+    const sideProblem = runColumnsProblem(root);
+    if (sideProblem !== null) add('index_drift', columnsPath(root), `the run index's columnar side file: ${sideProblem}`, true);
     const ids = new Set(usable('runs') ? listRunIds(root) : []);
     for (const id of ids) {
       const doc = index.docs.get(id);
       const s = summaries.has(id) ? summaries.get(id)! : summarizeRunFolder(root, id, memberships);
       if (s === null || !isFinalStatus(s.status) || !summaries.has(id)) continue;
       if (doc === undefined) add('index_drift', indexFile, `run ${id} is missing from the index`, true);
-      else if (doc !== JSON.stringify(s)) add('index_drift', indexFile, `the entry of run ${id} differs from its folder`, true);
+      else if (doc.text !== JSON.stringify(s)) add('index_drift', indexFile, `the entry of run ${id} differs from its folder`, true);
     }
     for (const id of index.docs.keys()) if (!ids.has(id)) add('index_drift', indexFile, `run ${id} is indexed but its folder is gone`, true);
   }

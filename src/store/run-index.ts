@@ -9,12 +9,14 @@
  * parses the datafile directly: nedb's loader takes about 0.9 s for 10,000 runs here (it
  * re-validates every document and rewrites the file on each load), a line parser about 0.1 s.
  */
-import { mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync } from 'node:fs';
 import { appendNoFollow, writeNewFile } from './safe-fs.js';
 import { join } from 'node:path';
 import { canonicalJson, sha256Hex } from '../core/hash.js';
 import { type RunManifest, isFinalStatus } from '../core/run-manifest.js';
-import { type RunSummary, type SummaryPipeline, summarizeRun } from '../core/run-summary.js';
+import { type RunSelection, type RunSummary, type SummaryPipeline, selectRunDocs, selectionFields, summarizeRun } from '../core/run-summary.js';
+import { resolveFieldPath } from '../core/query.js';
+import { type ColumnRow, type RunColumns, HEAD_BYTES, cellAt, columnsPath, readLines, readRunColumns, writeRunColumns } from './run-columns.js';
 import { safeUnlink, tempPath } from './atomic.js';
 import { batchMemberships } from './batches.js';
 import { workspacePaths } from './layout.js';
@@ -34,16 +36,27 @@ export function runIndexPath(root: string): string {
   return join(workspacePaths(root).index, INDEX_FILE);
 }
 
+/** An index document: its summary's JSON text and where its line is in the datafile (bytes). */
+export interface IndexDoc {
+  text: string;
+  offset: number;
+  length: number;
+}
+
 /** What reading the index found. */
 export interface IndexRead {
   /**
    * Each indexed run's summary as JSON text (without nedb's `_id`), by run id: the last line of
    * an id wins, deleted ids are absent. Parsed only when needed ({@link parseIndexDoc}).
    */
-  docs: Map<string, string>;
+  docs: Map<string, IndexDoc>;
+  /** Ids a `$$deleted` line removed (they may be in an earlier part of the file read apart). */
+  deleted: Set<string>;
   /** `missing`: no index file; `corrupt`: some lines could not be read. */
   state: 'ok' | 'missing' | 'corrupt';
   badLines: number;
+  /** Lines read. */
+  lines: number;
 }
 
 /** Parses one index document's text; null when it is not a run summary. */
@@ -60,6 +73,40 @@ const DOC_START = '{"_id":"';
 const HASH_START = '","_h":"';
 const DELETED_START = '{"$$deleted":true,"_id":"';
 
+/** What one index line holds: a summary (its text and the hash the line gives it), a deletion, nedb's bookkeeping, or nothing readable (null). */
+export type IndexLine = { kind: 'doc'; id: string; text: string; hash: unknown } | { kind: 'deleted'; id: string } | { kind: 'meta' } | null;
+
+/**
+ * Reads one complete line. Lines in the shape this module writes are split without parsing;
+ * others (nedb's own lines, reordered keys) are parsed.
+ */
+export function parseIndexLine(l: string): IndexLine {
+  if (l.charCodeAt(l.length - 1) !== 125 /* } */) return null;
+  const q = l.indexOf('"', DOC_START.length);
+  if (l.startsWith(DOC_START) && q > 0 && l.startsWith(HASH_START, q) && l.startsWith('",', q + HASH_START.length + 64)) {
+    return { kind: 'doc', id: l.slice(DOC_START.length, q), text: `{${l.slice(q + HASH_START.length + 66)}`, hash: l.slice(q + HASH_START.length, q + HASH_START.length + 64) };
+  }
+  if (l.startsWith(DELETED_START)) return { kind: 'deleted', id: l.slice(DELETED_START.length, l.indexOf('"', DELETED_START.length)) };
+  try {
+    const d = JSON.parse(l) as Record<string, unknown>;
+    if (typeof d._id !== 'string') return '$$indexCreated' in d || '$$indexRemoved' in d ? { kind: 'meta' } : null;
+    if (d.$$deleted === true) return { kind: 'deleted', id: d._id };
+    if (d.id !== d._id || typeof d.status !== 'string') return null;
+    const { _id: id, _h: hash } = d;
+    delete d._id;
+    delete d._h;
+    return { kind: 'doc', id, text: JSON.stringify(d), hash };
+  } catch {
+    return null;
+  }
+}
+
+/** The summary text of a document line, when its hash holds (and, `strict`, it parses as that run's summary). */
+export function trustedDoc(line: IndexLine, strict = false): string | null {
+  if (line === null || line.kind !== 'doc') return null;
+  return typeof line.hash === 'string' && sha256Hex(line.text) === line.hash && (!strict || parseIndexDoc(line.text)?.id === line.id) ? line.text : null;
+}
+
 /**
  * Reads the index datafile (no locking needed: appends are whole lines, rewrites are renames).
  * Every document line carries `_h`, the sha256 of its summary text, and a line whose summary
@@ -70,53 +117,48 @@ const DELETED_START = '{"$$deleted":true,"_id":"';
  * also parsed and checked (fsck).
  */
 export function readRunIndex(root: string, strict = false): IndexRead {
-  let text: string;
+  let buf: Buffer;
   try {
-    text = readFileSync(runIndexPath(root), 'utf8');
+    buf = readFileSync(runIndexPath(root));
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ELOOP') return { docs: new Map(), state: 'missing', badLines: 0 };
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ELOOP') return { docs: new Map(), deleted: new Set(), state: 'missing', badLines: 0, lines: 0 };
     throw err;
   }
-  const docs = new Map<string, string>();
+  return parseIndexBytes(buf, 0, strict);
+}
+
+/** Parses index lines from bytes that start at `base` in the datafile (see {@link readRunIndex}). */
+export function parseIndexBytes(buf: Buffer, base: number, strict = false): IndexRead {
+  const docs = new Map<string, IndexDoc>();
+  const deleted = new Set<string>();
   let bad = 0;
+  let lines = 0;
   let start = 0;
-  const accept = (id: string, doc: string, h: unknown): void => {
-    if (typeof h !== 'string' || sha256Hex(doc) !== h || (strict && parseIndexDoc(doc)?.id !== id)) {
-      bad++;
-      docs.delete(id); // an entry that cannot be trusted is no entry: the folder has the truth
-    } else docs.set(id, doc);
-  };
-  while (start < text.length) {
-    let end = text.indexOf('\n', start);
+  while (start < buf.length) {
+    let end = buf.indexOf(10, start);
     const complete = end !== -1;
-    if (!complete) end = text.length;
+    if (!complete) end = buf.length;
     if (end > start) {
-      const l = text.slice(start, end);
-      const q = l.indexOf('"', DOC_START.length);
-      if (!complete || l.charCodeAt(l.length - 1) !== 125 /* } */) bad++;
-      else if (l.startsWith(DOC_START) && q > 0 && l.startsWith(HASH_START, q) && l.startsWith('",', q + HASH_START.length + 64)) {
-        accept(l.slice(DOC_START.length, q), `{${l.slice(q + HASH_START.length + 66)}`, l.slice(q + HASH_START.length, q + HASH_START.length + 64));
-      } else if (l.startsWith(DELETED_START)) docs.delete(l.slice(DELETED_START.length, l.indexOf('"', DELETED_START.length)));
-      else {
-        try {
-          const d = JSON.parse(l) as Record<string, unknown>;
-          if (typeof d._id !== 'string') {
-            if (!('$$indexCreated' in d) && !('$$indexRemoved' in d)) bad++;
-          } else if (d.$$deleted === true) docs.delete(d._id);
-          else if (d.id === d._id && typeof d.status === 'string') {
-            const h = d._h;
-            delete d._id;
-            delete d._h;
-            accept(d.id as string, JSON.stringify(d), h);
-          } else bad++;
-        } catch {
+      lines++;
+      const line = complete ? parseIndexLine(buf.toString('utf8', start, end)) : null; // a last line without its newline was cut short
+      if (line?.kind === 'doc') {
+        const text = trustedDoc(line, strict);
+        if (text === null) {
           bad++;
+          docs.delete(line.id); // an entry that cannot be trusted is no entry: the folder has the truth
+          deleted.add(line.id);
+        } else {
+          docs.set(line.id, { text, offset: base + start, length: end - start });
+          deleted.delete(line.id);
         }
-      }
+      } else if (line?.kind === 'deleted') {
+        docs.delete(line.id);
+        deleted.add(line.id);
+      } else if (line === null) bad++;
     }
     start = end + 1;
   }
-  return { docs, state: bad > 0 ? 'corrupt' : 'ok', badLines: bad };
+  return { docs, deleted, state: bad > 0 ? 'corrupt' : 'ok', badLines: bad, lines };
 }
 
 /** One index line: `_id`, then `_h` (sha256 of the summary's JSON text), then the summary's fields. */
@@ -200,58 +242,209 @@ export interface RunListing {
   summary(id: string): RunSummary;
   /** A run's summary as JSON text (from the index without parsing when it is there). */
   json(id: string): string;
+  /** Many runs' {@link json}, reading the index once. */
+  jsonMany(ids: readonly string[]): string[];
+  /**
+   * The ids a selection keeps, in its order (newest first unless sorted): the fields it filters
+   * and sorts on are read from the columnar side file where it has them, without parsing summaries.
+   */
+  select(selection: RunSelection): string[];
   /** Set when the index was missing or damaged (and has been rebuilt), for the user to read. */
   note: string | null;
+  /** Set once reading an entry found it damaged (the run was taken from its folder), for the user to read. */
+  damage(): string | null;
+}
+
+/** Lines appended to the datafile since its side file was written before a reader writes that again. */
+export const COLUMNS_TAIL_LINES = 1000;
+
+/** The datafile's lines from `from` on, read from one descriptor, with the file's inode and size. */
+function readIndexFrom(root: string, columns: (d: { ino: number; size: number; head: (n: number) => string }) => RunColumns | null): { index: IndexRead; cols: RunColumns | null; ino: number; size: number; head: (n: number) => string } {
+  let fd: number;
+  try {
+    fd = openSync(runIndexPath(root), 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ELOOP') return { index: { docs: new Map(), deleted: new Set(), state: 'missing', badLines: 0, lines: 0 }, cols: null, ino: 0, size: 0, head: () => '' };
+    throw err;
+  }
+  try {
+    const { ino, size } = fstatSync(fd);
+    const first = Buffer.allocUnsafe(Math.min(HEAD_BYTES, size));
+    const firstLength = readSync(fd, first, 0, first.length, 0);
+    const head = (n: number): string => sha256Hex(first.subarray(0, Math.min(n, firstLength)));
+    const cols = columns({ ino, size, head });
+    const from = cols?.covered ?? 0;
+    const buf = Buffer.allocUnsafe(size - from);
+    let got = 0;
+    while (got < buf.length) {
+      const n = readSync(fd, buf, got, buf.length - got, from + got);
+      if (n === 0) break;
+      got += n;
+    }
+    return { index: parseIndexBytes(buf.subarray(0, got), from), cols, ino, size: from + got, head };
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**
  * Every run's summary, oldest first, from the index, checked against the run folders: runs the
  * index lacks (new, or lost from a damaged index) are read from their folders and added; entries
- * of runs that are gone are dropped. A missing or damaged index is rebuilt and said so.
+ * of runs that are gone are dropped. A missing or damaged index is rebuilt and said so. The
+ * index is read through its columnar side file when that fits (only the lines appended since are
+ * parsed), and the side file is written again when it is missing or many lines came since.
  */
 export async function listRunSummaries(root: string): Promise<RunListing> {
   const runIds = listRunIds(root);
-  const index = readRunIndex(root);
+  const { index, cols, ino, size, head } = readIndexFrom(root, (d) => readRunColumns(root, d));
+  // Both lists are sorted by id: one pass pairs each run folder with its side-file row (-1: none;
+  // also when a later line replaced, deleted or made that entry untrusted).
+  const side = cols?.ids ?? [];
+  const dropped = (id: string): boolean => index.docs.has(id) || index.deleted.has(id);
   const ids: string[] = [];
+  const rowAt = new Int32Array(runIds.length);
+  const gone: string[] = [];
   const parsed = new Map<string, RunSummary>();
   const fresh: RunSummary[] = [];
   let memberships: Map<string, string[]> | null = null;
   const members = (): Map<string, string[]> => (memberships ??= batchMemberships(root));
+  let j = 0;
   for (const id of runIds) {
-    if (index.docs.has(id)) {
+    for (; j < side.length && side[j] < id; j++) if (!dropped(side[j])) gone.push(side[j]);
+    let row = -1;
+    if (j < side.length && side[j] === id) {
+      if (!dropped(id)) row = j;
+      j++;
+    }
+    if (row >= 0 || index.docs.has(id)) {
       ids.push(id);
+      rowAt[ids.length - 1] = row;
       continue;
     }
     const s = summarizeRunFolder(root, id, members());
     if (s === null) continue;
     ids.push(id);
+    rowAt[ids.length - 1] = -1;
     parsed.set(id, s);
     if (isFinalStatus(s.status)) fresh.push(s);
   }
+  for (; j < side.length; j++) if (!dropped(side[j])) gone.push(side[j]);
+  for (const id of index.docs.keys()) if (runIds[lowerBound(runIds, id)] !== id) gone.push(id);
+  /** A listed run's side-file row, or -1. */
+  const rowOf = (id: string): number => {
+    const at = lowerBound(ids, id);
+    return ids[at] === id ? rowAt[at] : -1;
+  };
+  const damaged = new Set<string>();
+  /** Runs' summary texts from the index (each line checked against its hash); null for one it has no text for that it can trust. */
+  const textsOf = (want: readonly string[]): Array<string | null> => {
+    const out = want.map((id) => index.docs.get(id)?.text ?? null);
+    const rows: number[] = [];
+    const at: number[] = [];
+    want.forEach((id, i) => {
+      const r = out[i] === null && id !== '' ? rowOf(id) : -1;
+      if (r >= 0) {
+        rows.push(r);
+        at.push(i);
+      }
+    });
+    if (rows.length === 0) return out;
+    const lines = readLines(runIndexPath(root), ino, rows.map((r) => cols!.lineOffset[r]), rows.map((r) => cols!.lineLength[r]));
+    at.forEach((i, k) => {
+      const b = lines?.[k] ?? null;
+      const line = b === null ? null : parseIndexLine(b.toString('utf8'));
+      out[i] = line?.kind === 'doc' && line.id === want[i] ? trustedDoc(line) : null;
+        if (out[i] === null) {
+        // the datafile changed under the side file, or was damaged in place: the next reader reads it whole (and heals it)
+        if (damaged.size === 0) safeUnlink(columnsPath(root));
+        damaged.add(want[i]);
+      }
+    });
+    return out;
+  };
   const summary = (id: string): RunSummary => {
     let s = parsed.get(id);
     if (s === undefined) {
       // an entry that does not parse (damaged in place): the folder has the truth
-      s = parseIndexDoc(index.docs.get(id)!) ?? summarizeRunFolder(root, id, members()) ?? undefined;
+      const text = textsOf([id])[0];
+      s = (text === null ? null : parseIndexDoc(text)) ?? summarizeRunFolder(root, id, members()) ?? undefined;
       if (s === undefined) throw new Error(`run ${id}: neither its index entry nor its run.json can be read (run \`bfly fsck\`)`);
       parsed.set(id, s);
     }
     return s;
   };
-  const known = new Set(runIds);
-  const gone = [...index.docs.keys()].filter((id) => !known.has(id));
+  const jsonMany = (want: readonly string[]): string[] => {
+    const texts = textsOf(want.map((id) => (parsed.has(id) ? '' : id)));
+    return want.map((id, i) => (parsed.has(id) ? JSON.stringify(parsed.get(id)) : (texts[i] ?? JSON.stringify(summary(id)))));
+  };
   let note: string | null = null;
   if (index.state !== 'ok' && ids.length > 0) {
     note = index.state === 'missing' ? `the run index was missing; listed ${ids.length} runs from their folders and rebuilt it` : `the run index had ${index.badLines} line(s) that were unreadable or did not match their hash; listed those runs from their folders and rebuilt it`;
     writeIndexFile(root, ids.map(summary));
-  } else if (fresh.length > 0 || gone.length > 0) {
-    withIndexLock(root, 0, () => appendIndex(root, [...fresh.map(line), ...gone.map((id) => JSON.stringify({ $$deleted: true, _id: id }))].join('\n') + '\n'));
+  } else {
+    if (index.state === 'ok' && (cols === null ? index.docs.size > 0 : index.lines >= COLUMNS_TAIL_LINES)) {
+      // the side file: written again from what it had and the lines parsed since
+      const rows: ColumnRow[] = [];
+      ids.forEach((id, i) => {
+        const r = rowAt[i];
+        const d = index.docs.get(id);
+        const doc = d === undefined ? null : parseIndexDoc(d.text);
+        if (r >= 0) rows.push({ id, offset: cols!.lineOffset[r], length: cols!.lineLength[r], from: cols!, row: r });
+        else if (d !== undefined && doc !== null) rows.push({ id, offset: d.offset, length: d.length, doc });
+      });
+      withIndexLock(root, 0, () => writeRunColumns(root, rows, { ino, head }, size));
+    }
+    if (fresh.length > 0 || gone.length > 0) withIndexLock(root, 0, () => appendIndex(root, [...fresh.map(line), ...gone.map((id) => JSON.stringify({ $$deleted: true, _id: id }))].join('\n') + '\n'));
   }
-  return { ids, summary, json: (id) => (parsed.has(id) ? JSON.stringify(parsed.get(id)) : index.docs.get(id)!), note };
+  const select = (sel: RunSelection): string[] => {
+    if (cols === null) return selectRunDocs(ids, summary, sel);
+    // the side file's columns this selection reads: its fields, their parts and what holds them
+    const fields = [...selectionFields(sel)].map(resolveFieldPath);
+    const used = [...cols.columns].filter(([c]) => fields.some((p) => c === p || c.startsWith(`${p}.`) || p.startsWith(`${c}.`))).map(([c, col]) => [c.split('.'), col] as const);
+    const values = new Map<string, unknown>();
+    const valueOf = (text: string): unknown => {
+      let v = values.get(text);
+      if (v === undefined && !values.has(text)) values.set(text, (v = JSON.parse(text)));
+      return v;
+    };
+    const positions = ids.map((_, i) => i);
+    return selectRunDocs(positions, (i) => {
+      const r = rowAt[i];
+      if (r < 0) return summary(ids[i]);
+      const doc: Record<string, unknown> = { id: ids[i] };
+      for (const [path, c] of used) {
+        const v = cellAt(c, r);
+        if (v !== undefined) setPath(doc, path, typeof v === 'number' ? v : valueOf(v));
+      }
+      return doc;
+    }, sel).map((i) => ids[i]);
+  };
+  const damage = (): string | null => (damaged.size === 0 ? null : `the run index's entry of ${damaged.size === 1 ? `run ${[...damaged][0]}` : `${damaged.size} runs`} did not match its hash; listed from the run folders (the next command rebuilds the index)`);
+  return { ids, summary, json: (id) => jsonMany([id])[0], jsonMany, select, note, damage };
+}
+
+/** The first place in a sorted list whose value is not below `v`. */
+function lowerBound(sorted: readonly string[], v: string): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid] < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Sets a value at a path (its parts), making the objects on the way. */
+function setPath(doc: Record<string, unknown>, parts: readonly string[], v: unknown): void {
+  let o = doc;
+  for (let i = 0; i < parts.length - 1; i++) o = (o[parts[i]] ??= {}) as Record<string, unknown>;
+  o[parts[parts.length - 1]] = v;
 }
 
 function writeIndexFile(root: string, runs: readonly RunSummary[]): void {
   withIndexLock(root, 0, () => {
+    safeUnlink(columnsPath(root)); // for the datafile it replaces
     const tmp = tempPath(workspacePaths(root).tmp, INDEX_FILE);
     try {
       writeNewFile(tmp, runs.filter((r) => isFinalStatus(r.status)).map((r) => line(r) + '\n').join(''));
@@ -292,6 +485,7 @@ export async function rebuildRunIndex(root: string): Promise<{ runs: number; ski
     await db.insert(docs.map((s) => ({ _id: s.id, _h: sha256Hex(JSON.stringify(s)), ...s })));
     for (const fieldName of ['experiment', 'status', 'createdAt']) await db.ensureIndex({ fieldName });
     mkdirSync(workspacePaths(root).index, { recursive: true });
+    safeUnlink(columnsPath(root)); // for the datafile it replaces
     renameSync(tmp, runIndexPath(root));
   } finally {
     lock.release();
