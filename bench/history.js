@@ -94,7 +94,7 @@ export function cloneRuns(dir, real, n, from = 0) {
  * seeds, params, metrics, statuses, times) and whose run folders are empty: 1,000,000 full run
  * folders would take ~60 GB here. `bfly runs` reads an indexed run from the index alone.
  */
-function makeIndexOnlyWorkspace(n) {
+export function makeIndexOnlyWorkspace(n) {
   const { dir, real } = makeWorkspace(0, { big: false });
   const runs = join(dir, '.butterfly', 'runs');
   const index = join(dir, '.butterfly', 'index', 'runs-v2.db');

@@ -25,16 +25,19 @@ export async function runsCommand(o: GlobalOptions & { experiment?: string; stat
   // newest first; a plain listing needs no selection at all
   const matching = filtered ? listing.select({ experiment: o.experiment, formerNames, status: o.status, where: o.where, sort: o.sort }) : listing.ids.slice().reverse();
   const shown = tableLimit === undefined ? matching : matching.slice(0, tableLimit);
-  if (o.json) writeJsonArray(listing.jsonMany(shown));
+  if (o.json) writeJsonArray(shown, listing.jsonMany);
   else if (shown.length === 0) process.stdout.write(listing.ids.length === 0 ? 'no runs yet (start one with `bfly run <experiment>`)\n' : `no runs match (of ${listing.ids.length})\n`);
   else process.stdout.write(renderRunsTable(shown.map(listing.summary), { columns }) + (matching.length > shown.length && limit === undefined ? `(${matching.length - shown.length} more not shown: --limit N shows more, --where narrows)\n` : ''));
   const damage = listing.damage();
   if (damage !== null) process.stderr.write(`note: ${damage}\n`);
 }
 
-/** Prints `[a,b,…]` from JSON texts in pieces (one string of a million summaries would pass V8's limit). */
-function writeJsonArray(texts: readonly string[]): void {
-  const step = 2000;
-  if (texts.length === 0) process.stdout.write('[]\n');
-  for (let i = 0; i < texts.length; i += step) process.stdout.write(`${i === 0 ? '[' : ','}${texts.slice(i, i + step).join(',')}${i + step >= texts.length ? ']\n' : ''}`);
+/**
+ * Prints `[a,b,…]`: the runs' JSON texts, read and written 5,000 at a time (all of a million
+ * runs' texts at once would not fit V8's heap).
+ */
+function writeJsonArray(ids: readonly string[], jsonMany: (ids: readonly string[]) => string[]): void {
+  const step = 5000;
+  if (ids.length === 0) process.stdout.write('[]\n');
+  for (let i = 0; i < ids.length; i += step) process.stdout.write(`${i === 0 ? '[' : ','}${jsonMany(ids.slice(i, i + step)).join(',')}${i + step >= ids.length ? ']\n' : ''}`);
 }

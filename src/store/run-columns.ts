@@ -172,105 +172,151 @@ function loadRunColumns(root: string): RunColumns | { problem: string } | null {
 
 const align = (n: number): number => Math.ceil(n / 8) * 8;
 
-/** A row of a side file to write: from a loaded side file (`from`), or a parsed summary. */
-export type ColumnRow = { id: string; offset: number; length: number } & ({ from: RunColumns; row: number } | { doc: RunSummary });
+/** Distinct texts a column keeps one copy of each (more: a column of mostly distinct texts). */
+const INTERN_LIMIT = 65_536;
 
 /**
- * Writes the side file for these rows (temp file, then rename): it covers the datafile `ino` up to
- * `covered` bytes. The caller holds the index lock.
+ * Builds a side file row by row (rows from a loaded side file, or summaries parsed from new
+ * lines), holding only the cells: each column's repeated texts are kept once. A row can be
+ * dropped (its run's line was replaced or deleted later). Rows are written sorted by id.
  */
-export function writeRunColumns(root: string, rows: readonly ColumnRow[], datafile: { ino: number; head: (n: number) => string }, covered: number): void {
-  const { ino } = datafile;
-  const n = rows.length;
-  // every column's cells, filled row by row: from the loaded files' columns, and the new summaries' leaves
-  const cellsOf = new Map<string, Cell[]>();
-  const cells = (path: string): Cell[] => {
-    let c = cellsOf.get(path);
-    if (c === undefined) cellsOf.set(path, (c = new Array<Cell>(n)));
+export class ColumnBuilder {
+  private ids: string[] = [];
+  private offsets: number[] = [];
+  private lengths: number[] = [];
+  private dead: boolean[] = [];
+  private cells = new Map<string, { cells: Cell[]; intern: Map<string, string> | null }>();
+
+  get rows(): number {
+    return this.ids.length;
+  }
+
+  private column(path: string): { cells: Cell[]; intern: Map<string, string> | null } {
+    let c = this.cells.get(path);
+    if (c === undefined) this.cells.set(path, (c = { cells: [], intern: new Map() }));
     return c;
-  };
-  for (const src of new Set(rows.flatMap((r) => ('from' in r ? [r.from] : [])))) {
-    for (const [path, col] of src.columns) {
-      const into = cells(path);
-      for (let i = 0; i < n; i++) {
-        const r = rows[i];
-        if ('from' in r && r.from === src) into[i] = cellAt(col, r.row);
+  }
+
+  private put(path: string, row: number, v: Cell): void {
+    const c = this.column(path);
+    if (typeof v === 'string' && c.intern !== null) {
+      const kept = c.intern.get(v);
+      if (kept !== undefined) v = kept;
+      else if (c.intern.size < INTERN_LIMIT) c.intern.set(v, v);
+      else c.intern = null;
+    }
+    c.cells[row] = v;
+  }
+
+  /** Adds the given rows of a loaded side file (column by column). */
+  addSide(from: RunColumns, rows: ArrayLike<number>): void {
+    const base = this.ids.length;
+    for (let k = 0; k < rows.length; k++) {
+      const r = rows[k];
+      this.ids.push(from.ids[r]);
+      this.offsets.push(from.lineOffset[r]);
+      this.lengths.push(from.lineLength[r]);
+      this.dead.push(false);
+    }
+    for (const [path, col] of from.columns) for (let k = 0; k < rows.length; k++) this.put(path, base + k, cellAt(col, rows[k]));
+  }
+
+  /** Adds a summary parsed from the line at `offset`; returns its row. */
+  addDoc(id: string, offset: number, length: number, doc: RunSummary): number {
+    const row = this.ids.length;
+    this.ids.push(id);
+    this.offsets.push(offset);
+    this.lengths.push(length);
+    this.dead.push(false);
+    summaryLeaves(doc, (path, v) => this.put(path, row, v));
+    return row;
+  }
+
+  /** Leaves a row out of the file. */
+  drop(row: number): void {
+    this.dead[row] = true;
+  }
+
+  /**
+   * Writes the side file (temp file, then rename): it covers the datafile `ino` up to `covered`
+   * bytes. The caller holds the index lock.
+   */
+  write(root: string, datafile: { ino: number; head: (n: number) => string }, covered: number): void {
+    const order = [...this.ids.keys()].filter((i) => !this.dead[i]).sort((a, b) => (this.ids[a] < this.ids[b] ? -1 : this.ids[a] > this.ids[b] ? 1 : 0));
+    const n = order.length;
+    const sections: Buffer[] = [];
+    let at = 0;
+    const put = (b: Buffer): SectionRef => {
+      const ref = { offset: at, bytes: b.length };
+      sections.push(b);
+      const pad = align(b.length) - b.length;
+      if (pad > 0) sections.push(Buffer.alloc(pad));
+      at += align(b.length);
+      return ref;
+    };
+    const bytesOf = (a: ArrayBufferView): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+    const header: Header = { v: 1, rows: n, ino: datafile.ino, covered, head: datafile.head(Math.min(HEAD_BYTES, covered)), sha256: '', ids: put(Buffer.from(order.map((i) => this.ids[i]).join('\n'))), lineOffset: { offset: 0, bytes: 0 }, lineLength: { offset: 0, bytes: 0 }, columns: [] };
+    header.lineOffset = put(bytesOf(Float64Array.from(order, (i) => this.offsets[i])));
+    header.lineLength = put(bytesOf(Uint32Array.from(order, (i) => this.lengths[i])));
+    const text = (v: Cell): string | undefined => (v === undefined ? undefined : typeof v === 'number' ? JSON.stringify(v) : v);
+    for (const path of [...this.cells.keys()].sort()) {
+      const all = this.cells.get(path)!.cells;
+      let numeric = true;
+      let present = 0;
+      for (let k = 0; k < n; k++) {
+        const v = all[order[k]];
+        if (v !== undefined) {
+          present++;
+          if (typeof v !== 'number') numeric = false;
+        }
+      }
+      if (present === 0) continue;
+      const codes = new Map<string, number>();
+      const values: string[] = [];
+      const idx = new Uint32Array(n);
+      for (let k = 0; k < n && values.length <= n / 2; k++) {
+        const t = text(all[order[k]]);
+        if (t === undefined) continue;
+        let c = codes.get(t);
+        if (c === undefined) {
+          values.push(t);
+          c = values.length;
+          codes.set(t, c);
+        }
+        idx[k] = c;
+      }
+      if (present === n && values.length === 1) header.columns.push({ path, kind: 'const', value: values[0] });
+      else if (numeric) {
+        const data = new Float64Array(n);
+        for (let k = 0; k < n; k++) {
+          const v = all[order[k]];
+          data[k] = v === undefined ? NaN : (v as number);
+        }
+        header.columns.push({ path, kind: 'f64', at: put(bytesOf(data)) });
+      } else if (values.length > n / 2) {
+        // mostly distinct (times, hashes): the texts themselves
+        header.columns.push({ path, kind: 'text', at: put(Buffer.from(order.map((i) => text(all[i]) ?? '').join('\n'))) });
+      } else {
+        const width = values.length < 255 ? 1 : values.length < 65535 ? 2 : 4;
+        const data = width === 1 ? Uint8Array.from(idx) : width === 2 ? Uint16Array.from(idx) : idx;
+        header.columns.push({ path, kind: 'code', width, values: put(Buffer.from(values.join('\n'))), at: put(bytesOf(data)) });
       }
     }
-  }
-  for (let i = 0; i < n; i++) {
-    const r = rows[i];
-    if ('doc' in r) summaryLeaves(r.doc, (path, v) => (cells(path)[i] = v));
-  }
-  const sections: Buffer[] = [];
-  let at = 0;
-  const put = (b: Buffer): SectionRef => {
-    const ref = { offset: at, bytes: b.length };
-    sections.push(b);
-    const pad = align(b.length) - b.length;
-    if (pad > 0) sections.push(Buffer.alloc(pad));
-    at += align(b.length);
-    return ref;
-  };
-  const bytesOf = (a: ArrayBufferView): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-  const header: Header = { v: 1, rows: n, ino, covered, head: datafile.head(Math.min(HEAD_BYTES, covered)), sha256: '', ids: put(Buffer.from(rows.map((r) => r.id).join('\n'))), lineOffset: { offset: 0, bytes: 0 }, lineLength: { offset: 0, bytes: 0 }, columns: [] };
-  header.lineOffset = put(bytesOf(Float64Array.from(rows, (r) => r.offset)));
-  header.lineLength = put(bytesOf(Uint32Array.from(rows, (r) => r.length)));
-  const text = (v: Cell): string | undefined => (v === undefined ? undefined : typeof v === 'number' ? JSON.stringify(v) : v);
-  for (const path of [...cellsOf.keys()].sort()) {
-    const col = cellsOf.get(path)!;
-    let numeric = true;
-    let present = 0;
-    for (let i = 0; i < n; i++) {
-      const v = col[i];
-      if (v !== undefined) {
-        present++;
-        if (typeof v !== 'number') numeric = false;
-      }
+    const body = Buffer.concat(sections);
+    header.sha256 = sha256Hex(body);
+    const h = Buffer.from(JSON.stringify(header));
+    const head = Buffer.alloc(align(12 + h.length));
+    head.write(MAGIC, 0, 'latin1');
+    head.writeUInt32LE(h.length, 8);
+    h.copy(head, 12);
+    mkdirSync(workspacePaths(root).index, { recursive: true });
+    const tmp = tempPath(workspacePaths(root).tmp, COLUMNS_FILE);
+    try {
+      writeNewFile(tmp, Buffer.concat([head, body]));
+      renameSync(tmp, columnsPath(root));
+    } finally {
+      safeUnlink(tmp);
     }
-    if (present === 0) continue;
-    const codes = new Map<string, number>();
-    const values: string[] = [];
-    const idx = new Uint32Array(n);
-    for (let i = 0; i < n && values.length <= n / 2; i++) {
-      const t = text(col[i]);
-      if (t === undefined) continue;
-      let k = codes.get(t);
-      if (k === undefined) {
-        values.push(t);
-        k = values.length;
-        codes.set(t, k);
-      }
-      idx[i] = k;
-    }
-    if (present === n && values.length === 1) header.columns.push({ path, kind: 'const', value: values[0] });
-    else if (numeric) {
-      const data = new Float64Array(n);
-      for (let i = 0; i < n; i++) data[i] = col[i] === undefined ? NaN : (col[i] as number);
-      header.columns.push({ path, kind: 'f64', at: put(bytesOf(data)) });
-    } else if (values.length > n / 2) {
-      // mostly distinct (times, hashes): the texts themselves
-      header.columns.push({ path, kind: 'text', at: put(Buffer.from(col.map((v) => text(v) ?? '').join('\n'))) });
-    } else {
-      const width = values.length < 255 ? 1 : values.length < 65535 ? 2 : 4;
-      const data = width === 1 ? Uint8Array.from(idx) : width === 2 ? Uint16Array.from(idx) : idx;
-      header.columns.push({ path, kind: 'code', width, values: put(Buffer.from(values.join('\n'))), at: put(bytesOf(data)) });
-    }
-  }
-  const body = Buffer.concat(sections);
-  header.sha256 = sha256Hex(body);
-  const h = Buffer.from(JSON.stringify(header));
-  const head = Buffer.alloc(align(12 + h.length));
-  head.write(MAGIC, 0, 'latin1');
-  head.writeUInt32LE(h.length, 8);
-  h.copy(head, 12);
-  mkdirSync(workspacePaths(root).index, { recursive: true });
-  const tmp = tempPath(workspacePaths(root).tmp, COLUMNS_FILE);
-  try {
-    writeNewFile(tmp, Buffer.concat([head, body]));
-    renameSync(tmp, columnsPath(root));
-  } finally {
-    safeUnlink(tmp);
   }
 }
 
@@ -292,7 +338,23 @@ export function readLines(file: string, ino: number, offsets: ArrayLike<number>,
     let total = 0;
     for (let i = 0; i < lengths.length; i++) total += lengths[i];
     const out: Array<Buffer | null> = new Array<Buffer | null>(offsets.length);
-    if (total > st.size / 4) {
+    let lo = Infinity;
+    let hi = 0;
+    for (let i = 0; i < offsets.length; i++) {
+      lo = Math.min(lo, offsets[i]);
+      hi = Math.max(hi, offsets[i] + lengths[i]);
+    }
+    if (hi - lo <= 2 * total + 65_536) {
+      // close together (a listing's lines, in order): the span they cover, in one read
+      const span = Buffer.allocUnsafe(hi - lo);
+      let got = 0;
+      while (got < span.length) {
+        const n = readSync(fd, span, got, span.length - got, lo + got);
+        if (n === 0) break;
+        got += n;
+      }
+      for (let i = 0; i < offsets.length; i++) out[i] = offsets[i] + lengths[i] - lo <= got ? span.subarray(offsets[i] - lo, offsets[i] - lo + lengths[i]) : null;
+    } else if (total > st.size / 4) {
       const whole = readFileSync(fd);
       for (let i = 0; i < offsets.length; i++) out[i] = offsets[i] + lengths[i] <= whole.length ? whole.subarray(offsets[i], offsets[i] + lengths[i]) : null;
     } else {

@@ -16,7 +16,7 @@ import { canonicalJson, sha256Hex } from '../core/hash.js';
 import { type RunManifest, isFinalStatus } from '../core/run-manifest.js';
 import { type RunSelection, type RunSummary, type SummaryPipeline, selectRunDocs, selectionFields, summarizeRun } from '../core/run-summary.js';
 import { resolveFieldPath } from '../core/query.js';
-import { type ColumnRow, type RunColumns, HEAD_BYTES, cellAt, columnsPath, readLines, readRunColumns, writeRunColumns } from './run-columns.js';
+import { type RunColumns, ColumnBuilder, HEAD_BYTES, cellAt, columnsPath, readLines, readRunColumns } from './run-columns.js';
 import { safeUnlink, tempPath } from './atomic.js';
 import { batchMemberships } from './batches.js';
 import { workspacePaths } from './layout.js';
@@ -258,8 +258,79 @@ export interface RunListing {
 /** Lines appended to the datafile since its side file was written before a reader writes that again. */
 export const COLUMNS_TAIL_LINES = 1000;
 
+/**
+ * The piece in which a long run of lines since the side file is read (bytes;
+ * `BFLY_INDEX_PIECE_BYTES`, default 16 MiB); past 4 pieces of them, they are read that way into a
+ * new side file first.
+ */
+function pieceBytes(): number {
+  const v = Number(process.env.BFLY_INDEX_PIECE_BYTES);
+  return Number.isInteger(v) && v >= 1024 ? v : 16 << 20;
+}
+
+/**
+ * Brings the side file up to date with the datafile reading the lines it lacks in pieces
+ * ({@link pieceBytes}), holding only their cells. False when the index is busy or a line does not check out
+ * (the caller then reads the datafile whole, which heals it).
+ */
+export function refreshRunColumns(root: string, cols: RunColumns | null): boolean {
+  let done = false;
+  withIndexLock(root, 0, () => {
+    const fd = openSync(runIndexPath(root), 'r');
+    try {
+      const { ino, size } = fstatSync(fd);
+      const first = Buffer.allocUnsafe(Math.min(HEAD_BYTES, size));
+      const firstLength = readSync(fd, first, 0, first.length, 0);
+      const head = (n: number): string => sha256Hex(first.subarray(0, Math.min(n, firstLength)));
+      const valid = cols !== null && cols.ino === ino && cols.covered <= size && cols.head === head(Math.min(HEAD_BYTES, cols.covered)) ? cols : null;
+      const b = new ColumnBuilder();
+      const rowOfId = new Map<string, number>();
+      if (valid !== null) {
+        b.addSide(valid, Int32Array.from(valid.ids.keys()));
+        valid.ids.forEach((id, r) => rowOfId.set(id, r));
+      }
+      const piece = Buffer.allocUnsafe(pieceBytes());
+      let pos = valid?.covered ?? 0;
+      let carry = Buffer.alloc(0);
+      while (pos < size) {
+        const n = readSync(fd, piece, 0, Math.min(piece.length, size - pos), pos);
+        if (n === 0) break;
+        const chunk = carry.length === 0 ? piece.subarray(0, n) : Buffer.concat([carry, piece.subarray(0, n)]);
+        const base = pos - carry.length;
+        pos += n;
+        const last = chunk.lastIndexOf(10);
+        if (last === -1) {
+          carry = Buffer.from(chunk);
+          continue;
+        }
+        const part = parseIndexBytes(chunk.subarray(0, last + 1), base);
+        if (part.state !== 'ok') return;
+        for (const id of part.deleted) {
+          const r = rowOfId.get(id);
+          if (r !== undefined) b.drop(r);
+          rowOfId.delete(id);
+        }
+        for (const [id, d] of part.docs) {
+          const doc = parseIndexDoc(d.text);
+          if (doc === null) return;
+          const r = rowOfId.get(id);
+          if (r !== undefined) b.drop(r);
+          rowOfId.set(id, b.addDoc(id, d.offset, d.length, doc));
+        }
+        carry = Buffer.from(chunk.subarray(last + 1));
+      }
+      if (carry.length > 0) return; // a last line cut short
+      b.write(root, { ino, head }, size);
+      done = true;
+    } finally {
+      closeSync(fd);
+    }
+  });
+  return done;
+}
+
 /** The datafile's lines from `from` on, read from one descriptor, with the file's inode and size. */
-function readIndexFrom(root: string, columns: (d: { ino: number; size: number; head: (n: number) => string }) => RunColumns | null): { index: IndexRead; cols: RunColumns | null; ino: number; size: number; head: (n: number) => string } {
+function readIndexFrom(root: string, columns: (d: { ino: number; size: number; head: (n: number) => string }) => RunColumns | null, maxTail = Infinity): { index: IndexRead | null; cols: RunColumns | null; ino: number; size: number; head: (n: number) => string } {
   let fd: number;
   try {
     fd = openSync(runIndexPath(root), 'r');
@@ -274,6 +345,7 @@ function readIndexFrom(root: string, columns: (d: { ino: number; size: number; h
     const head = (n: number): string => sha256Hex(first.subarray(0, Math.min(n, firstLength)));
     const cols = columns({ ino, size, head });
     const from = cols?.covered ?? 0;
+    if (size - from > maxTail) return { index: null, cols, ino, size, head };
     const buf = Buffer.allocUnsafe(size - from);
     let got = 0;
     while (got < buf.length) {
@@ -296,7 +368,13 @@ function readIndexFrom(root: string, columns: (d: { ino: number; size: number; h
  */
 export async function listRunSummaries(root: string): Promise<RunListing> {
   const runIds = listRunIds(root);
-  const { index, cols, ino, size, head } = readIndexFrom(root, (d) => readRunColumns(root, d));
+  let read = readIndexFrom(root, (d) => readRunColumns(root, d), 4 * pieceBytes());
+  // More lines since the side file than is wise to hold at once (a million runs' index is 1.6 GB):
+  // the side file is brought up to date reading them in pieces, then read again.
+  if (read.index === null && refreshRunColumns(root, read.cols)) read = readIndexFrom(root, (d) => readRunColumns(root, d), 4 * pieceBytes());
+  if (read.index === null) read = readIndexFrom(root, () => null); // lines that do not check out: read whole (and healed)
+  const { cols, ino, size, head } = read;
+  const index = read.index!;
   // Both lists are sorted by id: one pass pairs each run folder with its side-file row (-1: none;
   // also when a later line replaced, deleted or made that entry untrusted).
   const side = cols?.ids ?? [];
@@ -384,15 +462,14 @@ export async function listRunSummaries(root: string): Promise<RunListing> {
   } else {
     if (index.state === 'ok' && (cols === null ? index.docs.size > 0 : index.lines >= COLUMNS_TAIL_LINES)) {
       // the side file: written again from what it had and the lines parsed since
-      const rows: ColumnRow[] = [];
-      ids.forEach((id, i) => {
-        const r = rowAt[i];
+      const b = new ColumnBuilder();
+      if (cols !== null) b.addSide(cols, rowAt.subarray(0, ids.length).filter((r) => r >= 0));
+      for (const id of ids) {
         const d = index.docs.get(id);
         const doc = d === undefined ? null : parseIndexDoc(d.text);
-        if (r >= 0) rows.push({ id, offset: cols!.lineOffset[r], length: cols!.lineLength[r], from: cols!, row: r });
-        else if (d !== undefined && doc !== null) rows.push({ id, offset: d.offset, length: d.length, doc });
-      });
-      withIndexLock(root, 0, () => writeRunColumns(root, rows, { ino, head }, size));
+        if (d !== undefined && doc !== null) b.addDoc(id, d.offset, d.length, doc);
+      }
+      withIndexLock(root, 0, () => b.write(root, { ino, head }, size));
     }
     if (fresh.length > 0 || gone.length > 0) withIndexLock(root, 0, () => appendIndex(root, [...fresh.map(line), ...gone.map((id) => JSON.stringify({ $$deleted: true, _id: id }))].join('\n') + '\n'));
   }

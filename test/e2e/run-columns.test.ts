@@ -5,12 +5,14 @@
 import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { refreshRunColumns } from '../../src/store/run-index.js';
 import { bfly, REPO } from '../helpers.js';
 
 let dir: string;
 let real: string;
 const run = (args: string[]) => bfly(['-C', dir, ...args]);
 const side = () => join(dir, '.butterfly', 'index', 'runs-cols-v1.bin');
+const datafile = () => join(dir, '.butterfly', 'index', 'runs-v2.db');
 
 const QUERIES: string[][] = [
   ['runs', '--json'],
@@ -93,6 +95,34 @@ describe('the run index side file', () => {
     expect(withSide[0].stdout).not.toContain(gone);
     expect(withSide.map((a) => a.stdout)).toEqual(await answersWithoutSide());
     expect((await run(['fsck'])).exitCode).toBe(0);
+  }, 180_000);
+
+  it('many lines since the side file are read in pieces into a new one first, with the same answers', async () => {
+    const expected = (await answers()).map((a) => a.stdout);
+    rmSync(side());
+    // 4 KiB pieces: lines cross pieces; more than 16 KiB of lines: read in pieces
+    const r = await bfly(['-C', dir, 'runs', '--json', '--limit', '1'], { env: { ...process.env, BFLY_INDEX_PIECE_BYTES: '4096' } });
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(existsSync(side())).toBe(true);
+    const written = statSync(side()).mtimeMs;
+    expect((await answers()).map((a) => a.stdout)).toEqual(expected);
+    expect(statSync(side()).mtimeMs).toBe(written); // it covered every line: nothing to write again
+    // the piecewise reader itself: it writes the side file; a line that does not check out stops it
+    rmSync(side());
+    process.env.BFLY_INDEX_PIECE_BYTES = '4096';
+    try {
+      expect(refreshRunColumns(dir, null)).toBe(true);
+      expect((await answers()).map((a) => a.stdout)).toEqual(expected);
+      const text = readFileSync(datafile(), 'utf8');
+      writeFileSync(datafile(), text.replace(/"_h":"[0-9a-f]/, '"_h":"x'));
+      rmSync(side());
+      expect(refreshRunColumns(dir, null)).toBe(false);
+      expect(existsSync(side())).toBe(false);
+      writeFileSync(datafile(), text);
+    } finally {
+      delete process.env.BFLY_INDEX_PIECE_BYTES;
+    }
   }, 180_000);
 
   it('a damaged side file is not used, fsck names it and --repair removes it; one for another datafile is not used either', async () => {
