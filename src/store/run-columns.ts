@@ -347,12 +347,7 @@ export function readLines(file: string, ino: number, offsets: ArrayLike<number>,
     if (hi - lo <= 2 * total + 65_536) {
       // close together (a listing's lines, in order): the span they cover, in one read
       const span = Buffer.allocUnsafe(hi - lo);
-      let got = 0;
-      while (got < span.length) {
-        const n = readSync(fd, span, got, span.length - got, lo + got);
-        if (n === 0) break;
-        got += n;
-      }
+      const got = readAt(fd, span, lo);
       for (let i = 0; i < offsets.length; i++) out[i] = offsets[i] + lengths[i] - lo <= got ? span.subarray(offsets[i] - lo, offsets[i] - lo + lengths[i]) : null;
     } else if (total > st.size / 4) {
       const whole = readFileSync(fd);
@@ -367,4 +362,15 @@ export function readLines(file: string, ino: number, offsets: ArrayLike<number>,
   } finally {
     closeSync(fd);
   }
+}
+
+/** Fills `buf` from the file at `position` (fewer bytes at its end); returns how many were read. */
+export function readAt(fd: number, buf: Buffer, position: number): number {
+  let got = 0;
+  while (got < buf.length) {
+    const n = readSync(fd, buf, got, buf.length - got, position + got);
+    if (n === 0) break;
+    got += n;
+  }
+  return got;
 }

@@ -16,7 +16,7 @@ import { canonicalJson, sha256Hex } from '../core/hash.js';
 import { type RunManifest, isFinalStatus } from '../core/run-manifest.js';
 import { type RunSelection, type RunSummary, type SummaryPipeline, selectRunDocs, selectionFields, summarizeRun } from '../core/run-summary.js';
 import { resolveFieldPath } from '../core/query.js';
-import { type RunColumns, ColumnBuilder, HEAD_BYTES, cellAt, columnsPath, readLines, readRunColumns } from './run-columns.js';
+import { type RunColumns, ColumnBuilder, HEAD_BYTES, cellAt, columnsPath, readAt, readLines, readRunColumns } from './run-columns.js';
 import { safeUnlink, tempPath } from './atomic.js';
 import { batchMemberships } from './batches.js';
 import { workspacePaths } from './layout.js';
@@ -347,12 +347,7 @@ function readIndexFrom(root: string, columns: (d: { ino: number; size: number; h
     const from = cols?.covered ?? 0;
     if (size - from > maxTail) return { index: null, cols, ino, size, head };
     const buf = Buffer.allocUnsafe(size - from);
-    let got = 0;
-    while (got < buf.length) {
-      const n = readSync(fd, buf, got, buf.length - got, from + got);
-      if (n === 0) break;
-      got += n;
-    }
+    const got = readAt(fd, buf, from);
     return { index: parseIndexBytes(buf.subarray(0, got), from), cols, ino, size: from + got, head };
   } finally {
     closeSync(fd);
