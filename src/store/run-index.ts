@@ -427,7 +427,7 @@ export async function listRunSummaries(root: string): Promise<RunListing> {
       const b = lines?.[k] ?? null;
       const line = b === null ? null : parseIndexLine(b.toString('utf8'));
       out[i] = line?.kind === 'doc' && line.id === want[i] ? trustedDoc(line) : null;
-        if (out[i] === null) {
+      if (out[i] === null) {
         // the datafile changed under the side file, or was damaged in place: the next reader reads it whole (and heals it)
         if (damaged.size === 0) safeUnlink(columnsPath(root));
         damaged.add(want[i]);
