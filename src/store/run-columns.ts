@@ -16,13 +16,12 @@
  * column is `f64` (NaN: absent; used when every present value is a number) or `code` (u8/u16/u32
  * indexes into its values' JSON texts, 0: absent) or `const` (every row the same present value).
  */
-import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { sha256Hex } from '../core/hash.js';
 import type { RunSummary } from '../core/run-summary.js';
-import { safeUnlink, tempPath } from './atomic.js';
+import { writeFileAtomic } from './atomic.js';
 import { workspacePaths } from './layout.js';
-import { writeNewFile } from './safe-fs.js';
 
 export const COLUMNS_FILE = 'runs-cols-v1.bin';
 const MAGIC = 'BFLYCOL1';
@@ -115,10 +114,29 @@ export const HEAD_BYTES = 4096;
  * Reads and checks the side file; null when it is missing, damaged or not for this datafile
  * (`head`: a function giving the sha256 of the datafile's first `n` bytes).
  */
-export function readRunColumns(root: string, datafile: { ino: number; size: number; head: (n: number) => string }): RunColumns | null {
+export function readRunColumns(root: string, datafile: Datafile): RunColumns | null {
   const r = loadRunColumns(root);
-  if (r === null || 'problem' in r) return null;
-  return r.ino === datafile.ino && r.covered <= datafile.size && r.head === datafile.head(Math.min(HEAD_BYTES, r.covered)) ? r : null;
+  return r === null || 'problem' in r ? null : fitsDatafile(r, datafile);
+}
+
+/** What a side file is checked against: the datafile's inode, size and the sha256 of its first `n` bytes. */
+export interface Datafile {
+  ino: number;
+  size: number;
+  head: (n: number) => string;
+}
+
+/** The side file when it was made for this datafile (the same inode, first bytes, and no longer than it); else null. */
+export function fitsDatafile(cols: RunColumns | null, d: Datafile): RunColumns | null {
+  return cols !== null && cols.ino === d.ino && cols.covered <= d.size && cols.head === d.head(Math.min(HEAD_BYTES, cols.covered)) ? cols : null;
+}
+
+/** The datafile open at `fd`, as {@link fitsDatafile} checks it. */
+export function datafileOf(fd: number): Datafile {
+  const { ino, size } = fstatSync(fd);
+  const first = Buffer.allocUnsafe(Math.min(HEAD_BYTES, size));
+  const firstLength = readSync(fd, first, 0, first.length, 0);
+  return { ino, size, head: (n) => sha256Hex(first.subarray(0, Math.min(n, firstLength))) };
 }
 
 /** What is wrong with the side file, if anything (fsck); null when it is sound or absent. */
@@ -310,13 +328,8 @@ export class ColumnBuilder {
     head.writeUInt32LE(h.length, 8);
     h.copy(head, 12);
     mkdirSync(workspacePaths(root).index, { recursive: true });
-    const tmp = tempPath(workspacePaths(root).tmp, COLUMNS_FILE);
-    try {
-      writeNewFile(tmp, Buffer.concat([head, body]));
-      renameSync(tmp, columnsPath(root));
-    } finally {
-      safeUnlink(tmp);
-    }
+    // derived and checked on every read: no fsync
+    writeFileAtomic(columnsPath(root), Buffer.concat([head, body]), { tmpDir: workspacePaths(root).tmp, durable: false });
   }
 }
 

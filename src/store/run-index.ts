@@ -9,14 +9,14 @@
  * parses the datafile directly: nedb's loader takes about 0.9 s for 10,000 runs here (it
  * re-validates every document and rewrites the file on each load), a line parser about 0.1 s.
  */
-import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, readSync, renameSync } from 'node:fs';
 import { appendNoFollow, writeNewFile } from './safe-fs.js';
 import { join } from 'node:path';
 import { canonicalJson, sha256Hex } from '../core/hash.js';
 import { type RunManifest, isFinalStatus } from '../core/run-manifest.js';
 import { type RunSelection, type RunSummary, type SummaryPipeline, selectRunDocs, selectionFields, summarizeRun } from '../core/run-summary.js';
 import { resolveFieldPath } from '../core/query.js';
-import { type RunColumns, ColumnBuilder, HEAD_BYTES, cellAt, columnsPath, readAt, readLines, readRunColumns } from './run-columns.js';
+import { type Datafile, type RunColumns, ColumnBuilder, cellAt, datafileOf, fitsDatafile, columnsPath, readAt, readLines, readRunColumns } from './run-columns.js';
 import { safeUnlink, tempPath } from './atomic.js';
 import { batchMemberships } from './batches.js';
 import { workspacePaths } from './layout.js';
@@ -278,11 +278,9 @@ export function refreshRunColumns(root: string, cols: RunColumns | null): boolea
   withIndexLock(root, 0, () => {
     const fd = openSync(runIndexPath(root), 'r');
     try {
-      const { ino, size } = fstatSync(fd);
-      const first = Buffer.allocUnsafe(Math.min(HEAD_BYTES, size));
-      const firstLength = readSync(fd, first, 0, first.length, 0);
-      const head = (n: number): string => sha256Hex(first.subarray(0, Math.min(n, firstLength)));
-      const valid = cols !== null && cols.ino === ino && cols.covered <= size && cols.head === head(Math.min(HEAD_BYTES, cols.covered)) ? cols : null;
+      const datafile = datafileOf(fd);
+      const { ino, size, head } = datafile;
+      const valid = fitsDatafile(cols, datafile);
       const b = new ColumnBuilder();
       const rowOfId = new Map<string, number>();
       if (valid !== null) {
@@ -330,7 +328,7 @@ export function refreshRunColumns(root: string, cols: RunColumns | null): boolea
 }
 
 /** The datafile's lines from `from` on, read from one descriptor, with the file's inode and size. */
-function readIndexFrom(root: string, columns: (d: { ino: number; size: number; head: (n: number) => string }) => RunColumns | null, maxTail = Infinity): { index: IndexRead | null; cols: RunColumns | null; ino: number; size: number; head: (n: number) => string } {
+function readIndexFrom(root: string, columns: (d: Datafile) => RunColumns | null, maxTail = Infinity): { index: IndexRead | null; cols: RunColumns | null; ino: number; size: number; head: (n: number) => string } {
   let fd: number;
   try {
     fd = openSync(runIndexPath(root), 'r');
@@ -339,11 +337,9 @@ function readIndexFrom(root: string, columns: (d: { ino: number; size: number; h
     throw err;
   }
   try {
-    const { ino, size } = fstatSync(fd);
-    const first = Buffer.allocUnsafe(Math.min(HEAD_BYTES, size));
-    const firstLength = readSync(fd, first, 0, first.length, 0);
-    const head = (n: number): string => sha256Hex(first.subarray(0, Math.min(n, firstLength)));
-    const cols = columns({ ino, size, head });
+    const datafile = datafileOf(fd);
+    const { ino, size, head } = datafile;
+    const cols = columns(datafile);
     const from = cols?.covered ?? 0;
     if (size - from > maxTail) return { index: null, cols, ino, size, head };
     const buf = Buffer.allocUnsafe(size - from);
