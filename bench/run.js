@@ -2,10 +2,10 @@
 // of its blocks' durations (start-up, planning, snapshot, events, cache writes, freezing), on a
 // 150-row dataset; and the wall time of a full default classification run on penguins.
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BFLY, DATA_DIR, ROOT, fmt, interleavedMedians, measure, prng, table } from './lib.js';
+import { BFLY, ROOT, fmt, interleavedMedians, measure, table } from './lib.js';
 
 const PENGUINS = join(ROOT, 'node_modules', 'vega-datasets', 'data', 'penguins.json');
 
@@ -74,45 +74,6 @@ export async function benchRun(args) {
     }
   } finally {
     rmSync(tmp, { recursive: true, force: true });
-  }
-  // bfly predict streams a 1M x 20 CSV through a model trained on 20k rows of the same shape.
-  {
-    const n = quick ? 100_000 : 1_000_000;
-    const d = 20;
-    const big = join(DATA_DIR, `predict-${n}.csv`);
-    const header = [...Array.from({ length: d }, (_, j) => `x${j}`), 'y'].join(',') + '\n';
-    const makeCsv = (file, rowsN, seed) => {
-      const r = prng(seed);
-      const fd = openSync(file, 'w');
-      writeSync(fd, header);
-      let chunk = [];
-      for (let i = 0; i < rowsN; i++) {
-        const xs = Array.from({ length: d }, () => r() * 2 - 1);
-        chunk.push([...xs.map((v) => v.toFixed(4)), xs[0] + xs[1] - xs[2] > 0 ? 'a' : 'b'].join(','));
-        if (chunk.length === 10_000) {
-          writeSync(fd, chunk.join('\n') + '\n');
-          chunk = [];
-        }
-      }
-      if (chunk.length) writeSync(fd, chunk.join('\n') + '\n');
-      closeSync(fd);
-    };
-    if (!existsSync(big)) makeCsv(big, n, 5);
-    const small = join(DATA_DIR, 'predict-train-20000.csv');
-    if (!existsSync(small)) makeCsv(small, 20_000, 6);
-    const dir = mkdtempSync(join(tmpdir(), 'bfly-bench-predict-'));
-    try {
-      measure(process.execPath, [BFLY, 'init', dir]);
-      measure(process.execPath, [BFLY, '-C', dir, 'dataset', 'import', small, '--name', 'train']);
-      measure(process.execPath, [BFLY, '-C', dir, 'experiment', 'create', 'p', '--dataset', 'train', '--target', 'y']);
-      measure(process.execPath, [BFLY, '-C', dir, 'pipeline', 'set', 'p', 'blocks.model_selection.config.candidates=[{model: gradient_boosting, params: {max_iter: 50}}]', 'blocks.model_selection.config.cv=2']);
-      measure(process.execPath, [BFLY, '-C', dir, 'run', 'p', '-q']);
-      const pr = measure(process.execPath, [BFLY, '-C', dir, 'predict', 'p@latest', big, '--proba', '--out', join(dir, 'preds.csv')]);
-      const mb = statSync(big).size / 1e6;
-      rows.push([`bfly predict, ${n.toLocaleString()} rows x ${d} CSV (${fmt(mb, 0)} MB), boosting model`, `peak RSS ${fmt(pr.rssMB, 0)} MB`, '500 MB', fmt(pr.rssMB / 500) + 'x', `${fmt(pr.seconds)} s, ${fmt(n / pr.seconds / 1000, 0)}k rows/s`]);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
   }
   console.log('\n## bfly run (npm run bench -- run)\n');
   table(['measure', 'bfly', 'target / reference', 'ratio', 'notes'], rows);

@@ -78,10 +78,28 @@ export function datasetSlot(table: LoadedTable, target: string, task: 'classific
   return { frame, y, rows: keep, classes, inputs, missingTarget: table.rows - keep.length };
 }
 
-const MISSING = new Set<string>(MISSING_MARKERS);
+/**
+ * Whether a cell of text is missing, read as import reads a field: empty once spaces and tabs
+ * are trimmed, or a missing marker (NA, N/A, null, NaN, ?; any case).
+ */
+export function isMissingCell(s: string): boolean {
+  let a = 0;
+  let b = s.length;
+  while (a < b && (s.charCodeAt(a) === 32 || s.charCodeAt(a) === 9)) a++;
+  while (b > a && (s.charCodeAt(b - 1) === 32 || s.charCodeAt(b - 1) === 9)) b--;
+  if (b - a > 4) return false;
+  return b === a || MISSING.has((a === 0 && b === s.length ? s : s.slice(a, b)).toLowerCase());
+}
 
-function toNumber(v: unknown, type: ColumnType, column: string, row: number, order: DayOrder): number {
-  if (v === null || v === undefined || v === '') return NaN;
+const MISSING = new Set<string>(MISSING_MARKERS.map((m) => m.toLowerCase()));
+
+/**
+ * A cell of new data as a number of the training column's type (datetimes as epoch ms,
+ * booleans 0/1; NaN for missing); a value that is not one is a validation error naming the
+ * column and the data row (`row`, 0-based).
+ */
+export function cellNumber(v: unknown, type: ColumnType, column: string, row: number, order: DayOrder): number {
+  if (v === null || v === undefined || (typeof v === 'string' && isMissingCell(v))) return NaN;
   if (type === 'boolean') {
     if (v === true || v === 1) return 1;
     if (v === false || v === 0) return 0;
@@ -124,7 +142,7 @@ export function recordsFrame(inputs: readonly InputColumn[], records: ReadonlyAr
       const index = new Map(levels.map((l, i) => [l, i]));
       const codes = Int32Array.from(records, (r) => {
         const v = r[c.name];
-        if (v === null || v === undefined || (typeof v === 'string' && MISSING.has(v.trim()))) return -1;
+        if (v === null || v === undefined || (typeof v === 'string' && isMissingCell(v))) return -1;
         const s = String(v);
         let k = index.get(s);
         if (k === undefined) index.set(s, (k = levels.push(s) - 1));
@@ -135,11 +153,11 @@ export function recordsFrame(inputs: readonly InputColumn[], records: ReadonlyAr
     if (c.type === 'text') {
       return { kind: 'text', name: c.name, values: records.map((r) => {
         const v = r[c.name];
-        return v === null || v === undefined || (typeof v === 'string' && MISSING.has(v.trim())) ? null : String(v);
+        return v === null || v === undefined || (typeof v === 'string' && isMissingCell(v)) ? null : String(v);
       }) };
     }
     const order = orderOfFormat(c.format);
-    const values = Float64Array.from(records, (r, i) => toNumber(r[c.name], c.type, c.name, i + firstRow - 1, order));
+    const values = Float64Array.from(records, (r, i) => cellNumber(r[c.name], c.type, c.name, i + firstRow - 1, order));
     return c.type === 'number' ? { kind: 'numeric', name: c.name, values } : { kind: 'numeric', name: c.name, values, semantic: c.type };
   });
   return columns.length === 0 ? { rows: records.length, columns: [], index: null } : makeFrame(columns);

@@ -143,16 +143,16 @@ export class CsvBatch {
   }
 
   /**
-   * Reads column `col` of records `from..count` as numbers or dates (core/values.ts; missing
-   * markers as NaN) into {@link out} until a field that is neither (or needs the slow number
-   * path, or has doubled quotes); returns that field's record index, or `count`. Sets
-   * {@link missing} and {@link fraction} for the values read.
+   * Reads column `col` of records `from..to` (default: to the batch's end) as numbers or dates
+   * (core/values.ts; missing markers as NaN) into {@link out} until a field that is neither (or
+   * needs the slow number path, or has doubled quotes); returns that field's record index, or
+   * `to`. Sets {@link missing} and {@link fraction} for the values read.
    */
-  values(kind: number, col: number, from: number): number {
+  values(kind: number, col: number, from: number, to = this.count): number {
     const st = this.state;
     st[4] = 0;
     st[5] = 0;
-    const stop = this.wasm.values(kind, BUF, STARTS, ENDS, FLAGS, this.width, col, from, this.count, OUT, ST);
+    const stop = this.wasm.values(kind, BUF, STARTS, ENDS, FLAGS, this.width, col, from, to, OUT, ST);
     this.missing = st[4];
     this.fraction = st[5] !== 0;
     return stop;
