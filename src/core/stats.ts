@@ -152,11 +152,16 @@ export type BlockSource = (visit: (values: Float64Array) => void) => void;
 class DistinctCounter {
   private mask = 63;
   private table = new Float64Array(64).fill(NaN);
-  private readonly hll = new HyperLogLog();
+  /** Made when the count passes the cap (4 KiB of registers: a wide table has thousands of counters). */
+  private hllMade: HyperLogLog | null = null;
   private count = 0;
   private exact = true;
 
   constructor(private readonly cap: number) {}
+
+  private get hll(): HyperLogLog {
+    return (this.hllMade ??= new HyperLogLog());
+  }
 
   private insert(v: number, h: number): void {
     const { table, mask } = this;
@@ -186,6 +191,13 @@ class DistinctCounter {
 
   /** Adds the values (the hash table goes through the kernel's memory, after its block). */
   add(values: Float64Array): void {
+    if (this.count === 0 && this.exact && this.table.length < 1024 && this.table.length < values.length * 2) {
+      // sized for the first values at once (up to 1,024 slots) rather than grown a doubling at a time
+      let size = this.table.length;
+      while (size < 1024 && size < values.length * 2) size *= 2;
+      this.table = new Float64Array(size).fill(NaN);
+      this.mask = size - 1;
+    }
     const k = kernel();
     let i = 0;
     while (i < values.length && this.exact) {
@@ -270,11 +282,31 @@ function addMoments(m: Moments, values: Float64Array): void {
 }
 
 const FINE_BINS = 4096;
+/** Up to this many values, quantiles come from sorting them all (the same exact order statistics). */
+const SORT_QUANTILES_MAX = 4096;
 
 /**
  * Exact quantiles (numpy's linear interpolation) from a fine histogram: the order statistics
  * needed are located in their bins, and only those bins' values are collected and sorted.
  */
+/**
+ * The same quantiles as {@link histogramQuantiles} by sorting every value: cheaper for a few
+ * (a wide table's columns), where locating bins costs more than the sort.
+ */
+function sortedQuantiles(each: BlockSource, count: number, ps: readonly number[]): number[] {
+  const all = new Float64Array(count);
+  let n = 0;
+  each((values) => {
+    for (let i = 0; i < values.length; i++) if (values[i] === values[i]) all[n++] = values[i];
+  });
+  all.sort();
+  return ps.map((p) => {
+    const h = (count - 1) * p;
+    const k = Math.floor(h);
+    return h > k ? all[k] + (h - k) * (all[k + 1] - all[k]) : all[k];
+  });
+}
+
 function histogramQuantiles(each: BlockSource, count: number, min: number, max: number, fine: Float64Array, ps: readonly number[]): number[] {
   const fineScale = max > min ? fine.length / (max - min) : 0;
   const cum = new Float64Array(fine.length + 1);
@@ -381,9 +413,9 @@ export function numericStatsFromBlocks(each: BlockSource, first?: FirstPass): Co
   each((values) => k.blocks(values, (n) => k.wasm.histograms(K_DATA, n, min, scale, mean, K_COUNTS, HISTOGRAM_BINS - 1, K_FINE, fineScale, FINE_BINS - 1, K_ST + 32)));
   const ss = k.f64[4];
   const counts = k.f64.slice(K_COUNTS / 8, K_COUNTS / 8 + HISTOGRAM_BINS);
-  const fine = k.f64.slice(K_FINE / 8, K_FINE / 8 + FINE_BINS);
   const std = count > 1 ? Math.sqrt(ss / (count - 1)) : 0;
-  const [p5, p25, p50, p75, p95] = histogramQuantiles(each, count, min, max, fine, [0.05, 0.25, 0.5, 0.75, 0.95]);
+  const ps = [0.05, 0.25, 0.5, 0.75, 0.95];
+  const [p5, p25, p50, p75, p95] = count <= SORT_QUANTILES_MAX && Number.isFinite(min) && Number.isFinite(max) ? sortedQuantiles(each, count, ps) : histogramQuantiles(each, count, min, max, k.f64.slice(K_FINE / 8, K_FINE / 8 + FINE_BINS), ps);
   return { stats: { count, missing, mean, std, min, max, p5, p25, p50, p75, p95, histogram: { min, max, counts: Array.from(counts) } }, distinct: distinct.result().distinct, approx: distinct.result().approx };
 }
 

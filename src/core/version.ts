@@ -2,4 +2,4 @@
 export const BFLY_VERSION = '0.1.0';
 
 /** The `.butterfly/` format this bfly writes and reads. */
-export const FORMAT_VERSION = 2;
+export const FORMAT_VERSION = 3;

@@ -1,4 +1,4 @@
-import { closeSync, openSync, writeSync, readSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { createHash, type Hash } from 'node:crypto';
 import type { ColumnType } from '../core/dataset.js';
@@ -83,47 +83,119 @@ export function classCounts(col: LoadedColumn): Map<string, number> {
 }
 
 /**
- * Appends blocks to a file while hashing it (small writes are gathered); blocks can be
- * read back before the file is finished; `finish()` appends the footer.
+ * Appends blocks to a columnar file while hashing it; blocks can be read back before the file
+ * is finished; `finish()` appends the footer. A writer may hold its first `holdBytes` in
+ * memory: the file is made only once it grows past them, and one that never does is finished
+ * as an in-memory image (for the importer to put with other small columns in one group object).
  */
 export class ColumnarWriter {
-  private readonly fd: number;
+  /** -1: held in memory (no file yet) or closed for room; see {@link onDisk}. */
+  private fd = -1;
+  /** The file exists (it may be closed to stay within the open-file budget, and is reopened on use). */
+  private onDisk = false;
+  /** Bytes written to the file so far (writes are positional: a reopened file goes on where it was). */
+  private filePos = 0;
   private pos = 0;
   private readonly hash: Hash = createHash('sha256');
   private static readonly PAD = new Uint8Array(8);
-  // Small: full blocks bypass it; wide tables hold thousands of writers at once.
-  private readonly pending = Buffer.allocUnsafe(1 << 16);
+  private static readonly PENDING = 1 << 16;
+  // Grown as needed, at most 64 KiB: full blocks bypass it; wide tables hold thousands of writers at once.
+  private pending = Buffer.alloc(0);
   private pendingLen = 0;
 
-  constructor(readonly path: string) {
-    // read-write: blocks are read back through the same descriptor (one open per column matters
-    // for wide tables: creating and opening a file costs ~0.5 ms on some filesystems)
-    this.fd = openSync(path, 'wx+', 0o644);
+  constructor(
+    readonly path: string,
+    /** Bytes kept in memory before the file is made (0: made at once). */
+    private readonly holdBytes = 0,
+  ) {
     this.write(Buffer.from(COLUMNAR_MAGIC, 'latin1'));
+    if (holdBytes <= 0) this.spill();
+  }
+
+  /** Whether the bytes so far are only in memory (no file yet). */
+  get held(): boolean {
+    return !this.onDisk;
+  }
+
+  /** Writers with a file open, least recently used first: a table of 20,000 columns stays within `ulimit -n`. */
+  private static readonly open = new Set<ColumnarWriter>();
+
+  /** The most column files open at once: the process's open-file limit less a margin, at least 16. */
+  static maxOpen = openFileBudget();
+
+  /** The file's descriptor, opening it (and closing the least recently used other) as needed. */
+  private file(): number {
+    const open = ColumnarWriter.open;
+    if (this.fd !== -1) {
+      open.delete(this);
+      open.add(this);
+      return this.fd;
+    }
+    while (open.size >= ColumnarWriter.maxOpen) {
+      const lru = open.values().next().value as ColumnarWriter;
+      lru.release();
+    }
+    // read-write: blocks are read back through the same descriptor
+    this.fd = openSync(this.path, this.onDisk ? 'r+' : 'wx+', 0o644);
+    this.onDisk = true;
+    open.add(this);
+    return this.fd;
+  }
+
+  /** Closes the file for now (it is reopened on the next write or read). */
+  private release(): void {
+    ColumnarWriter.open.delete(this);
+    if (this.fd !== -1) closeSync(this.fd);
+    this.fd = -1;
+  }
+
+  /** Makes the file and writes what was held. */
+  private spill(): void {
+    this.file();
+    this.flush();
   }
 
   private flush(): void {
-    if (this.pendingLen === 0) return;
+    if (this.pendingLen === 0 || !this.onDisk) return;
     this.writeNow(this.pending.subarray(0, this.pendingLen));
     this.pendingLen = 0;
   }
 
   private writeNow(bytes: Uint8Array): void {
+    const fd = this.file();
     let off = 0;
-    while (off < bytes.length) off += writeSync(this.fd, bytes, off, bytes.length - off);
+    while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off, this.filePos + off);
+    this.filePos += bytes.length;
     this.hash.update(bytes);
+  }
+
+  private room(need: number): void {
+    if (need <= this.pending.length) return;
+    const next = Buffer.allocUnsafe(Math.max(need, this.pending.length * 2 || 256));
+    this.pending.copy(next, 0, 0, this.pendingLen);
+    this.pending = next;
   }
 
   private write(bytes: Uint8Array): void {
     this.pos += bytes.length;
-    if (this.pendingLen + bytes.length <= this.pending.length) {
+    if (!this.onDisk) {
+      // held in memory; past the hold, the file is made and everything goes there from now on
+      this.room(this.pendingLen + bytes.length);
+      this.pending.set(bytes, this.pendingLen);
+      this.pendingLen += bytes.length;
+      if (this.pos > this.holdBytes) this.spill();
+      return;
+    }
+    if (this.pendingLen + bytes.length <= ColumnarWriter.PENDING) {
+      this.room(this.pendingLen + bytes.length);
       this.pending.set(bytes, this.pendingLen);
       this.pendingLen += bytes.length;
       return;
     }
     this.flush();
-    if (bytes.length >= this.pending.length) this.writeNow(bytes);
+    if (bytes.length >= ColumnarWriter.PENDING) this.writeNow(bytes);
     else {
+      this.room(bytes.length);
       this.pending.set(bytes, 0);
       this.pendingLen = bytes.length;
     }
@@ -144,23 +216,42 @@ export class ColumnarWriter {
 
   /** Reads a written block's bytes back into `into` (which must be `ref.byteLength` long). */
   readBack(ref: BlockRef, into: Uint8Array): void {
+    if (!this.onDisk) {
+      into.set(this.pending.subarray(ref.offset, ref.offset + ref.byteLength));
+      return;
+    }
     this.flush();
+    const fd = this.file();
     let off = 0;
     while (off < ref.byteLength) {
-      const n = readSync(this.fd, into, off, ref.byteLength - off, ref.offset + off);
+      const n = readSync(fd, into, off, ref.byteLength - off, ref.offset + off);
       if (n === 0) throw new Error(`short read of block at ${ref.offset}`);
       off += n;
     }
   }
 
   /**
-   * Writes the footer and closes; returns the file's sha256 hex and size. Not fsynced here: the
-   * importer syncs all its column files at once, in parallel ({@link syncFiles}).
+   * Writes the footer; returns the sha256 hex and size, and the bytes themselves when they were
+   * held in memory all along (no file was made). A file is closed but not fsynced here: the
+   * importer syncs all its files at once, in parallel ({@link syncFiles}).
    */
-  finish(footer: ColumnarFooter): { hex: string; bytes: number } {
+  finish(footer: ColumnarFooter): { hex: string; bytes: number; image?: Uint8Array } {
     const json = Buffer.from(JSON.stringify(footer), 'utf8');
     const len = Buffer.alloc(4);
     len.writeUInt32LE(json.length, 0);
+    // a footer that takes the file past the hold (a text column's levels) makes the file too
+    if (!this.onDisk && this.pos + json.length + 12 > this.holdBytes) this.spill();
+    if (!this.onDisk) {
+      this.room(this.pendingLen + json.length + 12);
+      for (const part of [json, len, Buffer.from(COLUMNAR_MAGIC, 'latin1')]) {
+        this.pending.set(part, this.pendingLen);
+        this.pendingLen += part.length;
+        this.pos += part.length;
+      }
+      const image = this.pending.subarray(0, this.pendingLen);
+      this.closed = true;
+      return { hex: this.hash.update(image).digest('hex'), bytes: this.pos, image };
+    }
     this.write(json);
     this.write(len);
     this.write(Buffer.from(COLUMNAR_MAGIC, 'latin1'));
@@ -175,8 +266,20 @@ export class ColumnarWriter {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    closeSync(this.fd);
+    this.release();
   }
+}
+
+/** The process's open-file limit (`ulimit -n`, from /proc) less 256 for everything else, at least 16. */
+function openFileBudget(): number {
+  let files = 4096;
+  try {
+    const m = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    if (m !== null) files = Number(m[1]);
+  } catch {
+    /* no /proc: a budget every system allows */
+  }
+  return Math.max(16, Math.min(4096, files - 256));
 }
 
 function damaged(): never {
@@ -192,12 +295,50 @@ export function readColumnarFooter(buf: Uint8Array): ColumnarFooter {
   return JSON.parse(b.toString('utf8', b.length - 12 - len, b.length - 12)) as ColumnarFooter;
 }
 
-/** Loads a columnar file's bytes into one typed array (or string array) per column. */
-export function loadColumnar(buf: Uint8Array): LoadedTable {
+/**
+ * One columnar file holding the columns of several (each a whole single-column file of the same
+ * row count, in order): their blocks one after another, 8-byte aligned, and one footer listing
+ * them all. A group of one is that file, unchanged.
+ */
+export function groupColumnar(images: readonly Uint8Array[]): Uint8Array {
+  if (images.length === 1) return images[0];
+  const footers = images.map(readColumnarFooter);
+  const bodies = images.map((img, i) => {
+    const b = Buffer.from(img.buffer, img.byteOffset, img.byteLength);
+    const end = b.length - 12 - b.readUInt32LE(b.length - 12);
+    if (footers[i].columns.length !== 1 || footers[i].rows !== footers[0].rows) damaged();
+    return b.subarray(8, end);
+  });
+  const columns: ColumnarColumnMeta[] = [];
+  const parts: Uint8Array[] = [Buffer.from(COLUMNAR_MAGIC, 'latin1')];
+  let pos = 8;
+  bodies.forEach((body, i) => {
+    const pad = (8 - (pos % 8)) % 8;
+    if (pad > 0) parts.push(new Uint8Array(pad));
+    pos += pad;
+    const shift = pos - 8; // a body starts 8-byte aligned at 8 in its own file
+    const meta = footers[i].columns[0];
+    columns.push({ ...meta, blocks: meta.blocks.map((blk) => ({ ...blk, offset: blk.offset + shift })) });
+    parts.push(body);
+    pos += body.length;
+  });
+  const footer: ColumnarFooter = { format: 'bfly-columnar', version: 2, rows: footers[0].rows, columns };
+  const json = Buffer.from(JSON.stringify(footer), 'utf8');
+  const len = Buffer.alloc(4);
+  len.writeUInt32LE(json.length, 0);
+  parts.push(json, len, Buffer.from(COLUMNAR_MAGIC, 'latin1'));
+  return Buffer.concat(parts);
+}
+
+/**
+ * Loads a columnar file's bytes into one typed array (or string array) per column: all of them,
+ * or only those named in `only` (a group object holds many).
+ */
+export function loadColumnar(buf: Uint8Array, only?: ReadonlySet<string>): LoadedTable {
   const footer = readColumnarFooter(buf);
   const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
   const rows = footer.rows;
-  const columns = footer.columns.map((c): LoadedColumn => {
+  const columns = footer.columns.filter((c) => only === undefined || only.has(c.name)).map((c): LoadedColumn => {
     const f64 = (): Float64Array => {
       const out = new Float64Array(rows);
       const bytes = new Uint8Array(out.buffer);
@@ -257,9 +398,12 @@ export function loadColumnar(buf: Uint8Array): LoadedTable {
   return { rows, columns };
 }
 
-/** One column of a columnar file (a per-column object holds exactly one). */
-export function loadColumn(buf: Uint8Array): LoadedColumn {
-  const t = loadColumnar(buf);
+/**
+ * One column of a columnar file: the one it holds (a per-column object), or the one named
+ * `name` (a per-column object or a group object).
+ */
+export function loadColumn(buf: Uint8Array, name?: string): LoadedColumn {
+  const t = loadColumnar(buf, name === undefined ? undefined : new Set([name]));
   if (t.columns.length !== 1) damaged();
   return t.columns[0];
 }

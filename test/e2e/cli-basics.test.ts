@@ -27,7 +27,7 @@ describe('bfly (built CLI)', () => {
     cleanup = t.cleanup;
     const r = await bfly(['init', '--name', 'demo', '--json'], { cwd: t.dir });
     expect(r.exitCode).toBe(0);
-    expect(r.json()).toMatchObject({ schemaVersion: 1, name: 'demo', formatVersion: 2, profile: 'internal_fast', root: t.dir });
+    expect(r.json()).toMatchObject({ schemaVersion: 1, name: 'demo', formatVersion: 3, profile: 'internal_fast', root: t.dir });
     expect(existsSync(join(t.dir, '.butterfly', 'config.yaml'))).toBe(true);
     const again = await bfly(['init'], { cwd: t.dir });
     expect(again.exitCode).toBe(4);

@@ -240,7 +240,7 @@ describe('metadata that can change, on the record', () => {
 });
 
 describe('explicit migrations of stored workspaces', () => {
-  for (const format of [0, 1]) {
+  for (const format of [0, 1, 2]) {
     it(`format ${format}: read-only commands refuse it and change no byte; bfly migrate upgrades it, audited; then it works`, async () => {
       const t = makeTempDir();
       try {
@@ -252,18 +252,31 @@ describe('explicit migrations of stored workspaces', () => {
           expect(r.stderr).toMatch(/uses format \d; .*\n.*bfly migrate/);
         }
         const dry = await bfly(['-C', t.dir, 'migrate', '--dry-run', '--json']);
-        expect(dry.json()).toMatchObject({ from: format, to: 2, dryRun: true });
+        expect(dry.json()).toMatchObject({ from: format, to: 3, dryRun: true });
         expect(snapshotTree(join(t.dir, '.butterfly'))).toEqual(before);
         expect((await bfly(['-C', t.dir, 'migrate'])).exitCode).toBe(0);
         expect((await bfly(['-C', t.dir, 'fsck'])).exitCode).toBe(0);
         const list = (await bfly(['-C', t.dir, 'dataset', 'list', '--json'])).json();
         expect(list[0]).toMatchObject({ name: 'small', seal: expect.stringMatching(/^sha256:/) });
-        expect((await bfly(['-C', t.dir, 'pipeline', 'history', 'small', '--json'])).json().revisions).toEqual([expect.objectContaining({ rev: 1, action: 'migrate' })]);
+        // formats before 2 had no draft history: the migration starts it
+        expect((await bfly(['-C', t.dir, 'pipeline', 'history', 'small', '--json'])).json().revisions).toEqual([expect.objectContaining({ rev: 1, action: format < 2 ? 'migrate' : 'experiment.create' })]);
         const log = (await bfly(['-C', t.dir, 'log', '--json'])).json();
-        expect(log.at(0)).toMatchObject({ action: 'workspace.migrate', target: { from: format, to: 2 } });
+        expect(log.filter((e: { action: string }) => e.action === 'workspace.migrate')).toEqual([expect.objectContaining({ target: expect.objectContaining({ from: format, to: 3 }) })]);
         // the old run is still found, verified, and reused
-        expect((await bfly(['-C', t.dir, 'run', 'small', '--json'])).json()).toMatchObject({ reused: true, status: 'succeeded' });
-        expect((await bfly(['-C', t.dir, 'migrate'])).stdout).toMatch(/already at format 2/);
+        const reused = (await bfly(['-C', t.dir, 'run', 'small', '--json'])).json();
+        expect(reused).toMatchObject({ reused: true, status: 'succeeded' });
+        expect((await bfly(['-C', t.dir, 'migrate'])).stdout).toMatch(/already at format 3/);
+        // the old dataset keeps one object per column, read as before; a new import groups its columns
+        const small = list[0];
+        expect(new Set(small.objects.columns).size).toBe(small.columns.length);
+        // and the old run is reproduced: run again from the migrated store, the same metrics
+        const forced = JSON.parse((await bfly(['-C', t.dir, 'run', 'small', '--force', '--json'])).stdout.trim().split('\n').at(-1)!);
+        expect(forced).toMatchObject({ status: 'succeeded', executionKey: reused.executionKey, metrics: reused.metrics });
+        writeFileSync(join(t.dir, 'again.csv'), readFileSync(join(t.dir, '.butterfly', 'objects', small.hash.slice(7, 9), small.hash.slice(9)), 'utf8') + '13,2.9,a\n');
+        const again = (await bfly(['-C', t.dir, 'dataset', 'import', join(t.dir, 'again.csv'), '--name', 'small', '--json'])).json();
+        expect(again).toMatchObject({ version: 2, rows: 13 });
+        expect(new Set(again.objects.columns).size).toBe(1);
+        expect((await bfly(['-C', t.dir, 'fsck'])).exitCode).toBe(0);
       } finally {
         t.cleanup();
       }

@@ -79,7 +79,7 @@ export const datasetManifest = z
     columns: z.array(datasetColumn),
     importedAt: z.string(),
     source: z.object({ path: z.string(), name: z.string() }),
-    objects: z.object({ raw: z.string(), columns: z.array(z.string()) }).describe('object hashes: the raw bytes, and one columnar object per column (in column order)'),
+    objects: z.object({ raw: z.string(), columns: z.array(z.string()) }).describe('object hashes: the raw bytes, and the columnar object of each column, in column order (from format 3, small columns share a group object: the same hash for several columns)'),
     missingMarkers: z.array(z.string()).describe('missing-value markers recognised on import'),
     seal: z.string().optional().describe('`sha256:` of the manifest text as written, without its seal line: a manifest is written once, sealed'),
   })

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DatasetColumn, DatasetFormat } from '../../core/dataset.js';
 import { ValidationError } from '../../core/errors.js';
@@ -9,12 +8,33 @@ import { finalizeColumn } from './finalize.js';
 import { parseJsonArray, parseJsonLines } from './json.js';
 import { ByteSource, CopyProgress, SourceBytesError, lineOfOffset } from './source.js';
 
-/** One finished column: its manifest entry and its object file (not yet in the store). */
+/** One finished column: its manifest entry and its columnar file (not yet in the store). */
 export interface BuiltColumn {
   index: number;
   column: DatasetColumn;
+  /** The file, when it grew past what a column may hold in memory. */
   path: string;
+  /** sha256 hex of the column's file (or image). */
   hex: string;
+  /** The whole columnar file, when it stayed small (no file was made): grouped with others. */
+  image?: Uint8Array;
+}
+
+/** The bytes all columns of a table may hold in memory at once before their files are made. */
+const HOLD_BUDGET = 64 * 1024 * 1024;
+/** The most one column holds in memory; a larger one is its own object. */
+export const HOLD_MAX = 1 << 20;
+
+/**
+ * How many bytes each column of a `width`-column table holds in memory (and so may share a
+ * group object with its neighbours): from the whole width, never the share a thread owns, so
+ * the objects are the same whatever the threads. `BFLY_COLUMN_HOLD_BYTES=0` makes every
+ * column its own object (the format-2 layout).
+ */
+export function holdBytes(width: number): number {
+  const env = process.env.BFLY_COLUMN_HOLD_BYTES;
+  const max = env !== undefined && /^\d+$/.test(env) ? Number(env) : HOLD_MAX;
+  return Math.min(max, Math.floor(HOLD_BUDGET / Math.max(1, width)));
 }
 
 /** What {@link buildColumns} returns. */
@@ -62,8 +82,11 @@ class TableBuilder {
   /** Makes a column's string dictionary (in the CSV tokenizer's memory when reading CSV). */
   private newDict?: () => StringDict;
 
+  /** Bytes each column holds in memory before its file is made (set from the width). */
+  private hold = 0;
+
   private add(name: string, index: number): ColumnBuilder {
-    const b = new ColumnBuilder(name, join(this.work, `col-${index}${this.only ? '-r' : ''}`), this.only !== undefined, this.chunkRows, this.newDict);
+    const b = new ColumnBuilder(name, join(this.work, `col-${index}${this.only ? '-r' : ''}`), this.only !== undefined, this.chunkRows, this.newDict, this.hold);
     this.builders.push({ index, b });
     this.byName.set(name, b);
     return b;
@@ -94,6 +117,7 @@ class TableBuilder {
         this.width = names.length;
         // from the whole width, not the owned share: the same blocks (so the same objects) whatever the threads
         this.chunkRows = Math.max(1024, Math.min(CHUNK_ROWS, 2 ** Math.floor(Math.log2((64 * 1024 * 1024) / (Math.max(1, names.length) * 8)))));
+        this.hold = holdBytes(names.length);
         this.csvTargets = names.map((raw, i) => (this.wanted(i, raw.trim()) ? this.add(raw.trim(), i) : null));
       },
       records: (batch) => {
@@ -117,6 +141,9 @@ class TableBuilder {
         }
         if (this.only !== undefined && !this.only.has(key)) continue;
         if (this.width >= maxColumns()) throw tooManyColumns(this.label, `record ${row + 1} brings the table past ${maxColumns()} columns (keys)`);
+        // the width grows as keys come: a new column holds what the budget allows at this width
+        // (at least 256 columns' shares), so the total stays a small multiple of the budget
+        this.hold = holdBytes(Math.max(256, this.width + 1));
         b = this.add(key, this.width++);
         for (let r = 0; r < row; r++) b.addMissing();
       }
@@ -192,30 +219,19 @@ function readAll(table: TableBuilder, rawPath: string, format: DatasetFormat, la
   }
 }
 
-let columnLimit: number | null = null;
-
 /**
- * The most columns an import takes: {@link MAX_COLUMNS}, and fewer when the process may not
- * open that many files (each column is written to its own file while the table is read).
+ * The most columns an import takes ({@link MAX_COLUMNS}). Column files are opened only when a
+ * column outgrows what it may hold in memory, and closed and reopened as needed to stay within
+ * the open-file limit (see ColumnarWriter), so `ulimit -n` does not bound the width.
  */
 export function maxColumns(): number {
-  if (columnLimit !== null) return columnLimit;
-  let files = Infinity;
-  try {
-    const m = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
-    if (m !== null) files = Number(m[1]);
-  } catch {
-    /* no /proc: the fixed limit */
-  }
-  columnLimit = Math.max(16, Math.min(MAX_COLUMNS, files - 256));
-  return columnLimit;
+  return MAX_COLUMNS;
 }
 
 function tooManyColumns(label: string, what: string): ValidationError {
-  const limit = maxColumns();
-  return new ValidationError('TOO_MANY_COLUMNS', `${label}: ${what}; an import takes at most ${limit} columns${limit < MAX_COLUMNS ? ' here (each column is a file being written, and this process may open only so many: ulimit -n)' : ''}`, {
-    hint: limit < MAX_COLUMNS ? 'raise the open-file limit (ulimit -n), or split the table' : 'is the delimiter right (--format)? Otherwise split the table',
-    data: { limit },
+  return new ValidationError('TOO_MANY_COLUMNS', `${label}: ${what}; an import takes at most ${MAX_COLUMNS} columns`, {
+    hint: 'is the delimiter right (--format)? Otherwise split the table',
+    data: { limit: MAX_COLUMNS },
   });
 }
 
@@ -255,7 +271,8 @@ export function buildColumns(o: BuildOptions): BuiltColumns {
   const columns = table.builders.map(({ index, b }) => {
     const use = replacement.get(b) ?? b;
     const { meta, column } = finalizeColumn(use, o.label);
-    return { index, column, path: use.path, hex: use.finishFile(meta) };
+    const { hex, image } = use.finishFile(meta);
+    return image === undefined ? { index, column, path: use.path, hex } : { index, column, path: use.path, hex, image };
   });
   return { rows: table.rows, width: table.width, columns };
 }

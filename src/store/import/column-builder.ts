@@ -17,6 +17,14 @@ export const ColState = { Unknown: 0, Number: 1, Date: 2, String: 3, Rescan: 4 }
 /** One of {@link ColState}. */
 export type ColState = (typeof ColState)[keyof typeof ColState];
 
+/** `a` if it has room past `used`, else a copy twice as long (64 to start), at most `max`. */
+function withRoom<T extends Float64Array | Int32Array>(a: T | null, used: number, max: number, make: (n: number) => T): T {
+  if (a !== null && used < a.length) return a;
+  const next = make(Math.min(max, a === null ? 64 : a.length * 2));
+  if (a !== null) next.set(a.subarray(0, used));
+  return next;
+}
+
 const SP = 32;
 const TAB = 9;
 
@@ -56,7 +64,7 @@ export class ColumnBuilder {
   private spos = 0;
   private scratch = Buffer.allocUnsafe(256);
 
-  /** The column's own file (one columnar object per column). */
+  /** The column's columnar file (held in memory while small: see {@link ColumnarWriter}). */
   private readonly out: ColumnarWriter;
 
   constructor(
@@ -70,15 +78,18 @@ export class ColumnBuilder {
      * here, before any field: making one can grow that memory, which detaches its views.
      */
     newDict: () => StringDict = () => new ByteDict(),
+    /** Bytes held in memory before the column's file is made (see {@link ColumnarWriter}). */
+    holdBytes = 0,
   ) {
     this.dict = newDict();
-    this.out = new ColumnarWriter(path);
+    this.out = new ColumnarWriter(path, holdBytes);
     this.state = forceString ? ColState.String : ColState.Unknown;
   }
 
-  /** Writes the footer, closes the file; returns its sha256 hex. */
-  finishFile(meta: ColumnarColumnMeta): string {
-    return this.out.finish({ format: 'bfly-columnar', version: 2, rows: this.rows, columns: [meta] }).hex;
+  /** Writes the footer, closes the file; returns its sha256 hex, and its bytes if they were only held in memory. */
+  finishFile(meta: ColumnarColumnMeta): { hex: string; image?: Uint8Array } {
+    const { hex, image } = this.out.finish({ format: 'bfly-columnar', version: 2, rows: this.rows, columns: [meta] });
+    return image === undefined ? { hex } : { hex, image };
   }
 
   /** Closes the file without finishing it (error path; the caller removes it). */
@@ -250,9 +261,20 @@ export class ColumnBuilder {
     this.needsRescan = true;
   }
 
+  /**
+   * Makes room for at least one more value in the block buffer: it starts small and doubles up
+   * to a block, so a column of few rows (a wide table's) costs only what it holds.
+   */
+  private floatRoom(): Float64Array {
+    return (this.f64 = withRoom(this.f64, this.fpos, this.chunkRows, (n) => new Float64Array(n)));
+  }
+
+  private idRoom(): Int32Array {
+    return (this.ids = withRoom(this.ids, this.spos, this.chunkRows, (n) => new Int32Array(n)));
+  }
+
   private pushFloat(x: number): void {
-    if (this.f64 === null) this.f64 = new Float64Array(this.chunkRows);
-    this.f64[this.fpos++] = x;
+    this.floatRoom()[this.fpos++] = x;
     if (this.fpos === this.chunkRows) this.flushFloat();
   }
 
@@ -260,9 +282,9 @@ export class ColumnBuilder {
   private pushFloats(values: Float64Array, from: number, to: number): void {
     let i = from;
     while (i < to) {
-      if (this.f64 === null) this.f64 = new Float64Array(this.chunkRows);
-      const n = Math.min(to - i, this.chunkRows - this.fpos);
-      this.f64.set(values.subarray(i, i + n), this.fpos);
+      const f = this.floatRoom();
+      const n = Math.min(to - i, f.length - this.fpos);
+      f.set(values.subarray(i, i + n), this.fpos);
       this.fpos += n;
       i += n;
       if (this.fpos === this.chunkRows) this.flushFloat();
@@ -278,7 +300,7 @@ export class ColumnBuilder {
 
   private pushId(id: number): void {
     if (this.bytesMode) this.lens![this.spos++] = -1;
-    else (this.ids ??= new Int32Array(this.chunkRows))[this.spos++] = id;
+    else this.idRoom()[this.spos++] = id;
     if (this.spos === this.chunkRows) this.flushStrings();
   }
 
@@ -286,9 +308,9 @@ export class ColumnBuilder {
   private pushIds(ids: Int32Array, from: number, to: number): void {
     let i = from;
     while (i < to) {
-      this.ids ??= new Int32Array(this.chunkRows);
-      const n = Math.min(to - i, this.chunkRows - this.spos);
-      this.ids.set(ids.subarray(i, i + n), this.spos);
+      const a = this.idRoom();
+      const n = Math.min(to - i, a.length - this.spos);
+      a.set(ids.subarray(i, i + n), this.spos);
       this.spos += n;
       i += n;
       if (this.spos === this.chunkRows) this.flushStrings();
@@ -325,7 +347,8 @@ export class ColumnBuilder {
 
   private pushString(buf: Uint8Array, s: number, e: number): void {
     if (!this.bytesMode) {
-      (this.ids ??= new Int32Array(this.chunkRows))[this.spos++] = this.dict.add(buf, s, e);
+      const id = this.dict.add(buf, s, e); // may grow the memory: before the buffer is taken
+      this.idRoom()[this.spos++] = id;
       if (this.dict.size >= DICT_CAP) {
         this.toBytesMode();
         return;

@@ -203,11 +203,12 @@ export class WasmDict implements StringDict {
     cap: number,
   ) {
     // every allocation first: one may grow the memory, which detaches the views
+    // small to start (a wide table has thousands, most never used): they grow as needed
     this.d = batch.alloc(64);
-    const table = batch.alloc(128 * 4);
-    const entries = batch.alloc(64 * 16);
-    const arena = batch.alloc(1024);
-    for (const [k, v] of [[0, table], [1, 127], [2, entries], [3, 64], [5, arena], [6, 1024], [9, cap]]) this.setField(k, v);
+    const table = batch.alloc(32 * 4);
+    const entries = batch.alloc(16 * 16);
+    const arena = batch.alloc(256);
+    for (const [k, v] of [[0, table], [1, 31], [2, entries], [3, 16], [5, arena], [6, 256], [9, cap]]) this.setField(k, v);
   }
 
   private field(k: number): number {

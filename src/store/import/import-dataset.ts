@@ -1,5 +1,6 @@
-import { closeSync, existsSync, mkdirSync, openSync, readSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { basename, extname, join, resolve } from 'node:path';
@@ -15,7 +16,7 @@ import { workspacePaths } from '../layout.js';
 import { sweepDeadTemps, withLock } from '../lock.js';
 import { adoptObject } from '../objects.js';
 import { packageRoot } from '../package-root.js';
-import { syncFiles } from '../columnar.js';
+import { groupColumnar, syncFiles } from '../columnar.js';
 import { type BuildOptions, type BuiltColumn, type BuiltColumns, buildColumns, sourceError } from './build-columns.js';
 import { CsvParser, fieldText } from './csv.js';
 import { ByteSource, CopyProgress, CopyStopped, SourceBytesError, copyAndHash } from './source.js';
@@ -253,6 +254,42 @@ async function collect(
   return { rows, width, columns };
 }
 
+/** The most bytes of small columns put together in one group object. */
+export const GROUP_BYTES = 4 * 1024 * 1024;
+
+/**
+ * The dataset's column objects as files in `work`: a column that grew past what it may hold in
+ * memory is its own file (written as it was built); the small ones, in column order, are put
+ * together in group objects of up to {@link GROUP_BYTES} (a group of one is the column's own
+ * file, byte for byte). Each file lists the positions in `columns` it holds.
+ */
+function writeColumnGroups(work: string, columns: readonly BuiltColumn[]): Array<{ path: string; hex: string; columns: number[] }> {
+  const files: Array<{ path: string; hex: string; columns: number[] }> = [];
+  let group: number[] = [];
+  let size = 0;
+  const close = (): void => {
+    if (group.length === 0) return;
+    const images = group.map((k) => columns[k].image!);
+    const bytes = groupColumnar(images);
+    const path = join(work, `group-${columns[group[0]].index}`);
+    writeFileSync(path, bytes, { flag: 'wx', mode: 0o644 });
+    files.push({ path, hex: group.length === 1 ? columns[group[0]].hex : createHash('sha256').update(bytes).digest('hex'), columns: group });
+    group = [];
+    size = 0;
+  };
+  columns.forEach((c, k) => {
+    if (c.image === undefined) {
+      files.push({ path: c.path, hex: c.hex, columns: [k] });
+      return;
+    }
+    if (size > 0 && size + c.image.length > GROUP_BYTES) close();
+    group.push(k);
+    size += c.image.length;
+  });
+  close();
+  return files;
+}
+
 /**
  * Imports a CSV/TSV/JSON/JSONL file: copies its bytes into the store, hashing them on the way
  * (the dataset hash), parses them, infers each column's type with the reason, computes
@@ -354,7 +391,8 @@ export async function importDataset(root: string, file: string, options: ImportO
     }
     const already = listDatasets(root).find((d) => d.hash === formatHash(hex));
     if (already !== undefined) return { dataset: already, created: false };
-    await Promise.all([rawSynced, syncFiles(built.columns.map((c) => c.path))]);
+    const files = writeColumnGroups(work, built.columns);
+    await Promise.all([rawSynced, syncFiles(files.map((f) => f.path))]);
 
     // Objects are adopted under the datasets lock, which `bfly gc` also holds: gc never sees an
     // object whose manifest is about to be written.
@@ -364,7 +402,11 @@ export async function importDataset(root: string, file: string, options: ImportO
       if (same !== undefined) return { dataset: same, created: false };
       // all fsynced just above
       const rawHash = adoptObject(root, rawPath, hex, true);
-      const columnHashes = built.columns.map((c) => adoptObject(root, c.path, c.hex, true));
+      const columnHashes: string[] = [];
+      for (const f of files) {
+        const hash = adoptObject(root, f.path, f.hex, true);
+        for (const k of f.columns) columnHashes[k] = hash;
+      }
       let idLen = 12;
       while (all.some((d) => d.id === hex.slice(0, idLen))) idLen += 4;
       const version = all.filter((d) => d.name === name).reduce((m, d) => Math.max(m, d.version), 0) + 1;
