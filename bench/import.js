@@ -1,10 +1,12 @@
-// npm run bench -- import: end-to-end `bfly dataset import` vs sha256sum on the same file,
-// peak RSS for a ~200 MB and a ~600 MB file, and start-up of `bfly --version` /
-// `bfly dataset list --json` (100 datasets) vs `node -e 0`.
+// npm run bench -- import: end-to-end `bfly dataset import` vs sha256sum, DuckDB `read_csv`
+// and pandas `read_csv` on the same file (see refs.js), peak RSS for a ~200 MB and a ~600 MB
+// file, and start-up of `bfly --version` / `bfly dataset list --json` (100 datasets) vs
+// `node -e 0`. Wide tables: npm run bench -- wide.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BFLY, fmt, interleavedMedians, measure, table } from './lib.js';
+import { DUCKDB, PANDAS, duckdbReadCsv, pandasReadCsv } from './refs.js';
 import { benchCsv, sizeMB } from './gen-csv.js';
 
 function freshWorkspace() {
@@ -16,6 +18,7 @@ function freshWorkspace() {
 export async function benchImport(args) {
   const sizes = args.includes('--quick') ? [150_000] : [1_500_000, 4_500_000];
   const rows = [];
+  const refRss = [];
   for (const n of sizes) {
     process.stderr.write(`generating ${n.toLocaleString()} rows...\n`);
     const file = benchCsv(n);
@@ -25,8 +28,12 @@ export async function benchImport(args) {
     const runs = args.includes('--quick') ? 1 : 3;
     const sha = [];
     const imports = { 1: [], 2: [] };
+    const duck = [];
+    const pandas = [];
     for (let k = 0; k < runs; k++) {
       sha.push(measure('sha256sum', [file]));
+      if (DUCKDB) duck.push(duckdbReadCsv(file));
+      if (PANDAS) pandas.push(pandasReadCsv(file));
       for (const threads of ['1', '2']) {
         const ws = freshWorkspace();
         try {
@@ -39,32 +46,23 @@ export async function benchImport(args) {
     }
     const median = (xs) => [...xs].sort((a, b) => a.seconds - b.seconds)[(xs.length - 1) >> 1];
     const shaS = median(sha).seconds;
+    const duckS = duck.length ? median(duck).seconds : null;
+    const pandasS = pandas.length ? median(pandas).seconds : null;
+    const ref = (s, t) => (s === null ? 'n/a' : `${fmt(s)} (${fmt(t / s)}x)`);
     for (const threads of ['1', '2']) {
       const imp = median(imports[threads]);
       const rss = Math.max(...imports[threads].map((i) => i.rssMB ?? 0));
       const d = imp.dataset;
-      rows.push([`${n.toLocaleString()} rows`, `${mb.toFixed(0)} MB`, threads, fmt(imp.seconds), fmt(mb / imp.seconds, 0), fmt(shaS), fmt(imp.seconds / shaS, 1) + 'x', fmt(rss, 0), `${d.rows} rows, ${d.columns.length} cols`]);
+      rows.push([`${n.toLocaleString()} rows`, `${mb.toFixed(0)} MB`, threads, fmt(imp.seconds), fmt(mb / imp.seconds, 0), fmt(shaS), fmt(imp.seconds / shaS, 1) + 'x', ref(duckS, imp.seconds), ref(pandasS, imp.seconds), fmt(rss, 0), `${d.rows} rows, ${d.columns.length} cols`]);
     }
+    if (duck.length || pandas.length) refRss.push(`${mb.toFixed(0)} MB: DuckDB ${duck.length ? fmt(Math.max(...duck.map((x) => x.rssMB)), 0) : 'n/a'} MB, pandas ${pandas.length ? fmt(Math.max(...pandas.map((x) => x.rssMB)), 0) : 'n/a'} MB`);
   }
-  // A wide table: 2,000 columns x 500 rows (one object per column).
-  {
-    const dir = mkdtempSync(join(tmpdir(), 'bfly-bench-wide-'));
-    const file = join(dir, 'wide.csv');
-    const lines = [Array.from({ length: 2000 }, (_, j) => `c${j}`).join(',')];
-    for (let i = 0; i < 500; i++) lines.push(Array.from({ length: 2000 }, (_, j) => ((i * j) % 97) / 7).join(','));
-    writeFileSync(file, lines.join('\n') + '\n');
-    const mb = lines.join('\n').length / 1e6;
-    const ws = freshWorkspace();
-    try {
-      const imp = measure(process.execPath, [BFLY, '-C', ws, 'dataset', 'import', file, '--json']);
-      rows.push(['500 rows x 2,000 cols', `${mb.toFixed(0)} MB`, 'auto', fmt(imp.seconds), fmt(mb / imp.seconds, 0), '', '', fmt(imp.rssMB, 0), 'wide table']);
-    } finally {
-      rmSync(ws, { recursive: true, force: true });
-      rmSync(dir, { recursive: true, force: true });
-    }
-  }
+  if (!DUCKDB) console.log('@duckdb/node-api not installed (npm ci installs it): no DuckDB reference');
+  if (!PANDAS) console.log('pandas not found (apt-get install -y python3-pandas): no pandas reference');
   console.log(`\n## dataset import (targets: >= 100 MB/s, peak RSS <= 250 MB at any size); times: medians of ${args.includes('--quick') ? 1 : 3}, RSS: the largest`);
-  table(['file', 'size', 'threads', 'bfly s', 'bfly MB/s', 'sha256sum s', 'bfly/sha256sum', 'bfly RSS MB', 'result'], rows);
+  console.log('DuckDB: CREATE TABLE AS read_csv in memory, 2 threads; pandas: read_csv; both timed inside their process (bfly: the whole process, with hashing, statistics and storage); ratio = bfly / reference');
+  table(['file', 'size', 'threads', 'bfly s', 'bfly MB/s', 'sha256sum s', 'bfly/sha256sum', 'DuckDB s (ratio)', 'pandas s (ratio)', 'bfly RSS MB', 'result'], rows);
+  if (refRss.length) console.log(`peak RSS of the references: ${refRss.join('; ')}`);
 
   // Start-up: 100 small datasets.
   const ws = freshWorkspace();

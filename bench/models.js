@@ -25,6 +25,26 @@ function generate(n, d, seed) {
   return { X, score };
 }
 
+const PY_XGB = ['/usr/bin/python3', 'python3'].find((p) => spawnSync(p, ['-c', 'import xgboost'], { stdio: 'ignore' }).status === 0);
+
+// XGBoost with the trees bfly grows: 100 rounds, leaf-wise (lossguide) with 31 leaves, 255
+// bins, learning rate 0.1, no L2, no early stopping; threads as given (OMP pinned alike).
+const XGB_SCRIPT = `
+import json, sys, time, numpy as np, xgboost as xgb
+d, ntr, nte, task, path, threads = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5], int(sys.argv[6])
+X = np.fromfile(path + '.X', dtype='<f8').reshape(-1, d); y = np.fromfile(path + '.y', dtype='<f8')
+Xtr, ytr, Xte, yte = X[:ntr], y[:ntr], X[ntr:], y[ntr:]
+kw = dict(n_estimators=100, learning_rate=0.1, tree_method='hist', grow_policy='lossguide', max_leaves=31, max_depth=0, max_bin=255, reg_lambda=0.0, n_jobs=threads, random_state=0)
+m = xgb.XGBRegressor(**kw) if task == 'regression' else xgb.XGBClassifier(**kw)
+t = time.perf_counter(); m.fit(Xtr, ytr if task == 'regression' else ytr.astype(int)); fit = time.perf_counter() - t
+pred = float('inf')
+for _ in range(3):
+    t = time.perf_counter(); m.predict(X[:100000]); pred = min(pred, time.perf_counter() - t)
+p = m.predict(Xte)
+score = float(np.sqrt(np.mean((yte - p) ** 2))) if task == 'regression' else float(np.mean(p == yte.astype(int)))
+print(json.dumps({'fit': fit, 'predict': pred, 'score': score}))
+`;
+
 const variants = {
   binary: (s) => (s > 0 ? 1 : 0),
   multiclass: (s) => (s < -1.2 ? 0 : s < -0.4 ? 1 : s < 0.4 ? 2 : s < 1.2 ? 3 : 4),
@@ -55,6 +75,18 @@ for name, m in models:
     out[name] = {'fit': fit, 'predict': pred, 'score': score}
 print(json.dumps(out))
 `;
+
+/** The best of three predict times on `Xpred` (the first call also compiles), and the test score (accuracy or rmse). */
+function predictAndScore(m, Xpred, Xte, yte, classes, { classificationMetrics, regressionMetrics }) {
+  let pred = Infinity;
+  for (let rep = 0; rep < 3; rep++) {
+    const t = performance.now();
+    m.predict(Xpred);
+    pred = Math.min(pred, (performance.now() - t) / 1000);
+  }
+  const s = classes ? classificationMetrics(yte, m.predictProba(Xte), classes).accuracy : regressionMetrics(yte, m.predict(Xte)).rmse;
+  return { pred, s };
+}
 
 export async function benchModels(args) {
   const { trainModel } = await import(join(ROOT, 'dist', 'runner', 'models.js'));
@@ -90,16 +122,10 @@ export async function benchModels(args) {
     const yte = classes > 0 ? Int32Array.from(y.subarray(ntr)) : y.subarray(ntr);
     for (const name of Object.keys(ref).length ? Object.keys(ref) : classes ? ['logistic_regression', 'gradient_boosting'] : ['linear_regression', 'gradient_boosting']) {
       const params = MODELS[name].params.parse(name === 'random_forest' ? { n_estimators: 100 } : name === 'mlp' ? { hidden_layer_sizes: [64, 64], epochs: 10, batch_size: 200 } : {});
-      let t = performance.now();
+      const t = performance.now();
       const m = await trainModel(name, params, Xtr, ytr, classes, 42);
       const fit = (performance.now() - t) / 1000;
-      let pred = Infinity;
-      for (let rep = 0; rep < 3; rep++) {
-        t = performance.now();
-        m.predict(Xpred);
-        pred = Math.min(pred, (performance.now() - t) / 1000);
-      }
-      const s = classes ? classificationMetrics(yte, m.predictProba(Xte), classes).accuracy : regressionMetrics(yte, m.predict(Xte)).rmse;
+      const { pred, s } = predictAndScore(m, Xpred, Xte, yte, classes, { classificationMetrics, regressionMetrics });
       const r = ref[name];
       rows.push([task, name, fmt(fit), r ? fmt(r.fit) : 'n/a', r ? fmt(fit / r.fit, 1) + 'x' : '', fmt(pred, 3), r ? fmt(r.predict, 3) : 'n/a', r ? fmt(pred / r.predict, 1) + 'x' : '', fmt(s, 4), r ? fmt(r.score, 4) : 'n/a', classes ? 'accuracy' : 'rmse']);
     }
@@ -107,9 +133,57 @@ export async function benchModels(args) {
   console.log(`\n## models: bfly vs scikit-learn, ${ntr.toLocaleString()} train / ${nte.toLocaleString()} test, ${d} features (predict on ${Math.min(100_000, ntr + nte).toLocaleString()} rows)`);
   console.log('targets: fit logistic <= 2x, gradient boosting <= 1.5x, random forest (100 trees vs n_jobs=2) <= 1x, MLP 64-64 (10 epochs, batch 200) <= 5x; predict <= 2x; score within 0.005 (0.01 for the forest)');
   table(['task', 'model', 'bfly fit s', 'sklearn fit s', 'ratio', 'bfly predict s', 'sklearn predict s', 'ratio', 'bfly score', 'sklearn score', 'metric'], rows);
+  await benchAgainstXgboost(quick, { trainModel, MODELS, classificationMetrics, regressionMetrics });
   // Peak memory of gradient boosting on 1M x 20 (the data itself is 160 MB of float64).
   const big = quick ? 200_000 : 1_000_000;
   const m = measure(process.execPath, [join(ROOT, 'bench', 'gbdt-rss.js'), String(big)]);
   const res = JSON.parse(m.stdout);
   console.log(`\ngradient boosting on ${big.toLocaleString()} x 20 (binary): peak RSS ${fmt(m.rssMB, 0)} MB (target <= 1536 MB, ratio ${fmt(m.rssMB / 1536)}x), fit ${fmt(res.seconds)} s, ${res.iterations} iterations`);
+}
+
+/**
+ * Gradient boosting against XGBoost `hist` with the same trees (see XGB_SCRIPT), on the same
+ * data: 100k x 20 for the three tasks and 1M x 20 binary (not with --quick), XGBoost with one
+ * thread (as bfly's fit) and with two, round-robin.
+ */
+async function benchAgainstXgboost(quick, { trainModel, MODELS, classificationMetrics, regressionMetrics }) {
+  if (!PY_XGB) {
+    console.log('\nXGBoost not found (apt-get install -y python3-xgboost): no XGBoost reference');
+    return;
+  }
+  const d = 20;
+  const rows = [];
+  const cases = quick ? [['binary', 20_000, 5_000]] : [['binary', 100_000, 20_000], ['multiclass', 100_000, 20_000], ['regression', 100_000, 20_000], ['binary', 1_000_000, 20_000]];
+  const scriptPath = join(DATA_DIR, 'models_xgb.py');
+  writeFileSync(scriptPath, XGB_SCRIPT);
+  for (const [task, ntr, nte] of cases) {
+    const { X, score } = generate(ntr + nte, d, task.length * 7919 + ntr);
+    const y = Float64Array.from(score, variants[task]);
+    const path = join(DATA_DIR, `xgb-${task}-${ntr}`);
+    writeFileSync(path + '.X', Buffer.from(X.buffer));
+    writeFileSync(path + '.y', Buffer.from(y.buffer));
+    const classes = task === 'binary' ? 2 : task === 'multiclass' ? 5 : 0;
+    const Xtr = { rows: ntr, cols: d, data: X.subarray(0, ntr * d) };
+    const Xte = { rows: nte, cols: d, data: X.subarray(ntr * d) };
+    const Xpred = { rows: 100_000, cols: d, data: X.subarray(0, 100_000 * d) };
+    const ytr = classes > 0 ? Int32Array.from(y.subarray(0, ntr)) : y.subarray(0, ntr);
+    const yte = classes > 0 ? Int32Array.from(y.subarray(ntr)) : y.subarray(ntr);
+    const params = MODELS.gradient_boosting.params.parse({ max_iter: 100, early_stopping: false });
+    const xgbRun = (threads) => {
+      const r = spawnSync(PY_XGB, [scriptPath, String(d), String(ntr), String(nte), task, path, String(threads)], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: String(threads) } });
+      if (r.status !== 0) throw new Error(`XGBoost reference failed:\n${r.stderr}`);
+      return JSON.parse(r.stdout);
+    };
+    // round-robin: XGBoost 1 thread, bfly, XGBoost 2 threads
+    const x1 = xgbRun(1);
+    const t = performance.now();
+    const m = await trainModel('gradient_boosting', params, Xtr, ytr, classes, 42);
+    const fit = (performance.now() - t) / 1000;
+    const x2 = xgbRun(2);
+    const { pred, s } = predictAndScore(m, Xpred, Xte, yte, classes, { classificationMetrics, regressionMetrics });
+    rows.push([`${task}, ${ntr.toLocaleString('en-US')} x ${d}`, fmt(fit), `${fmt(x1.fit)} / ${fmt(x2.fit)}`, `${fmt(fit / x1.fit)}x / ${fmt(fit / x2.fit)}x`, fmt(pred, 3), `${fmt(x1.predict, 3)} / ${fmt(x2.predict, 3)}`, `${fmt(pred / x1.predict)}x / ${fmt(pred / x2.predict)}x`, fmt(s, 4), fmt(x1.score, 4), classes ? 'accuracy' : 'rmse']);
+  }
+  console.log('\n## gradient boosting vs XGBoost 1.7 hist, the same trees (100 rounds, lossguide, 31 leaves, 255 bins, lr 0.1, no L2, no early stopping); bfly fits on one thread');
+  console.log('targets: fit <= 1.0x XGBoost with the same threads, predict <= 1.0x (100k rows), score within 0.005');
+  table(['data', 'bfly fit s', 'XGBoost fit s (1 / 2 threads)', 'ratio (1 / 2)', 'bfly predict s', 'XGBoost predict s (1 / 2)', 'ratio (1 / 2)', 'bfly score', 'XGBoost score', 'metric'], rows);
 }
