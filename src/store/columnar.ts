@@ -248,7 +248,9 @@ export class ColumnarWriter {
         this.pendingLen += part.length;
         this.pos += part.length;
       }
-      const image = this.pending.subarray(0, this.pendingLen);
+      // its own exact-size copy: the buffer it grew in (shared with others when small) is let go
+      const image = new Uint8Array(this.pending.subarray(0, this.pendingLen));
+      this.pending = Buffer.alloc(0);
       this.closed = true;
       return { hex: this.hash.update(image).digest('hex'), bytes: this.pos, image };
     }
