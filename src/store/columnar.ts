@@ -120,6 +120,11 @@ export class ColumnarWriter {
   /** Writers with a file open, least recently used first: a table of 20,000 columns stays within `ulimit -n`. */
   private static readonly open = new Set<ColumnarWriter>();
 
+  /** How many column files are open now (every finished or abandoned writer has closed its own). */
+  static get openFiles(): number {
+    return ColumnarWriter.open.size;
+  }
+
   /** The most column files open at once: the process's open-file limit less a margin, at least 16. */
   static maxOpen = openFileBudget();
 

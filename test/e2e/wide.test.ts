@@ -129,15 +129,19 @@ describe('wide tables (format 3 column groups)', () => {
 
     // 64 columns that each make a file at once (the format-2 layout), with room for 16 open files
     const wide = join(dir, 'spill.csv');
-    const data = wideCsv(wide, 3_000, 64);
+    // and a column read as numbers until row 2,500, then as text: read again, its first file abandoned
+    const data = wideCsv(wide, 3_000, 64, (i) => [i < 2_500 ? String(i) : `x${i}`], ['late']);
     const before = ColumnarWriter.maxOpen;
     const env = process.env.BFLY_COLUMN_HOLD_BYTES;
     ColumnarWriter.maxOpen = 16;
     process.env.BFLY_COLUMN_HOLD_BYTES = '0';
     try {
       const { dataset } = await importDataset(root, wide, { name: 'spill', threads: 1 });
-      expect(new Set(dataset.objects.columns).size).toBe(64);
-      expect(cells(loadDatasetColumns(root, dataset, ['c0', 'c63']))).toEqual([data.map((row) => row[0]), data.map((row) => row[63])]);
+      expect(new Set(dataset.objects.columns).size).toBe(65);
+      expect(dataset.columns[64]).toMatchObject({ name: 'late', type: 'text' });
+      expect(cells(loadDatasetColumns(root, dataset, ['c0', 'c63', 'late']))).toEqual([data.map((row) => row[0]), data.map((row) => row[63]), data.map((_, i) => (i < 2_500 ? String(i) : `x${i}`))]);
+      // no column file is left open, the abandoned one included
+      expect(ColumnarWriter.openFiles).toBe(0);
     } finally {
       ColumnarWriter.maxOpen = before;
       if (env === undefined) delete process.env.BFLY_COLUMN_HOLD_BYTES;

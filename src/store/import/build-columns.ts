@@ -266,7 +266,10 @@ export function buildColumns(o: BuildOptions): BuiltColumns {
   if (rescan.length > 0) {
     const second = new TableBuilder(o.work, o.label, o.owned, new Set(rescan.map(({ b }) => b.name)));
     readAll(second, o.rawPath, o.format, o.label);
-    for (const { b } of rescan) replacement.set(b, second.builders.find((s) => s.b.name === b.name)!.b);
+    for (const { b } of rescan) {
+      replacement.set(b, second.builders.find((s) => s.b.name === b.name)!.b);
+      b.close(); // its file (numbers read before the first string) is left unfinished in the work folder
+    }
   }
   const columns = table.builders.map(({ index, b }) => {
     const use = replacement.get(b) ?? b;
