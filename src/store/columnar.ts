@@ -1,5 +1,5 @@
 import { closeSync, openSync, readFileSync, writeSync, readSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import { createHash, type Hash } from 'node:crypto';
 import type { ColumnType } from '../core/dataset.js';
 import { InfraError } from '../core/errors.js';
@@ -99,15 +99,19 @@ export class ColumnarWriter {
   private readonly hash: Hash = createHash('sha256');
   private static readonly PAD = new Uint8Array(8);
   private static readonly PENDING = 1 << 16;
-  // Grown as needed, at most 64 KiB: full blocks bypass it; wide tables hold thousands of writers at once.
+  // Small writes gathered before they go to the file: grown as needed, up to `pendingCap`; full
+  // blocks bypass it. Wide tables hold thousands of writers at once.
   private pending = Buffer.alloc(0);
   private pendingLen = 0;
+  /** 64 KiB, or as little as 4 KiB for a writer that may hold little (a wide table's column). */
+  private readonly pendingCap: number;
 
   constructor(
     readonly path: string,
     /** Bytes kept in memory before the file is made (0: made at once). */
     private readonly holdBytes = 0,
   ) {
+    this.pendingCap = Math.max(4096, Math.min(ColumnarWriter.PENDING, holdBytes));
     this.write(Buffer.from(COLUMNAR_MAGIC, 'latin1'));
     if (holdBytes <= 0) this.spill();
   }
@@ -154,10 +158,11 @@ export class ColumnarWriter {
     this.fd = -1;
   }
 
-  /** Makes the file and writes what was held. */
+  /** Makes the file and writes what was held (and lets go of a buffer grown past the cap). */
   private spill(): void {
     this.file();
     this.flush();
+    if (this.pending.length > this.pendingCap) this.pending = Buffer.alloc(0);
   }
 
   private flush(): void {
@@ -191,14 +196,14 @@ export class ColumnarWriter {
       if (this.pos > this.holdBytes) this.spill();
       return;
     }
-    if (this.pendingLen + bytes.length <= ColumnarWriter.PENDING) {
+    if (this.pendingLen + bytes.length <= this.pendingCap) {
       this.room(this.pendingLen + bytes.length);
       this.pending.set(bytes, this.pendingLen);
       this.pendingLen += bytes.length;
       return;
     }
     this.flush();
-    if (bytes.length >= ColumnarWriter.PENDING) this.writeNow(bytes);
+    if (bytes.length >= this.pendingCap) this.writeNow(bytes);
     else {
       this.room(bytes.length);
       this.pending.set(bytes, 0);
@@ -421,12 +426,21 @@ export function loadColumn(buf: Uint8Array, name?: string): LoadedColumn {
  * times faster than one after another.
  */
 export async function syncFiles(paths: readonly string[], concurrency = 16): Promise<void> {
+  await eachFile(paths, concurrency, async (fh) => fh.sync());
+}
+
+/**
+ * Opens each file read-only and runs `use` on it, with at most `concurrency` open at a time (a
+ * wide table has thousands of files, and the descriptors are the process's, threads included);
+ * errors reject (after the running ones end).
+ */
+export async function eachFile(paths: readonly string[], concurrency: number, use: (fh: FileHandle) => Promise<void>): Promise<void> {
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < paths.length) {
       const fh = await open(paths[next++], 'r');
       try {
-        await fh.sync();
+        await use(fh);
       } finally {
         await fh.close();
       }

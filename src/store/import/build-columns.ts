@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { DatasetColumn, DatasetFormat } from '../../core/dataset.js';
 import { ValidationError } from '../../core/errors.js';
 import type { StringDict } from '../../core/byte-dict.js';
+import { ColumnarWriter } from '../columnar.js';
 import { CHUNK_ROWS, ColumnBuilder, DICT_CAP } from './column-builder.js';
 import { MAX_COLUMNS, CsvParser, type CsvHandlers, type ReadFn } from './csv.js';
 import { finalizeColumn } from './finalize.js';
@@ -22,14 +23,14 @@ export interface BuiltColumn {
 
 /** The bytes all columns of a table may hold in memory at once before their files are made. */
 const HOLD_BUDGET = 64 * 1024 * 1024;
-/** The most one column holds in memory; a larger one is its own object. */
+/** The most one column holds in memory. */
 export const HOLD_MAX = 1 << 20;
 
 /**
- * How many bytes each column of a `width`-column table holds in memory (and so may share a
- * group object with its neighbours): from the whole width, never the share a thread owns, so
- * the objects are the same whatever the threads. `BFLY_COLUMN_HOLD_BYTES=0` makes every
- * column its own object (the format-2 layout).
+ * How many bytes each column of a `width`-column table holds in memory before its file is made
+ * (a column that never outgrows it needs no file at all). Which columns share a group object
+ * does not depend on it (see the importer's writeColumnGroups). `BFLY_COLUMN_HOLD_BYTES=0`
+ * writes every column to its file from the start.
  */
 export function holdBytes(width: number): number {
   const env = process.env.BFLY_COLUMN_HOLD_BYTES;
@@ -57,6 +58,8 @@ export interface BuildOptions {
   onBytes?: (bytes: number) => void;
   /** The raw copy is still being made: its {@link CopyProgress} (never read past what is copied). */
   copying?: SharedArrayBuffer;
+  /** Column files this thread may keep open at once (a worker's share of the process's budget). */
+  maxOpenFiles?: number;
 }
 
 /** The columns of one read of a table, fed by the CSV or JSON readers. */
@@ -258,6 +261,7 @@ function nestedJson(v: object, label: string, record: number, column: string): s
  * the columns.
  */
 export function buildColumns(o: BuildOptions): BuiltColumns {
+  if (o.maxOpenFiles !== undefined) ColumnarWriter.maxOpen = o.maxOpenFiles;
   const table = new TableBuilder(o.work, o.label, o.owned);
   readAll(table, o.rawPath, o.format, o.label, o.onBytes, o.copying);
   if (table.rows === 0) return { rows: 0, width: table.width, columns: [] };

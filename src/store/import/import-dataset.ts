@@ -1,5 +1,4 @@
-import { closeSync, existsSync, mkdirSync, openSync, readSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -16,7 +15,7 @@ import { workspacePaths } from '../layout.js';
 import { sweepDeadTemps, withLock } from '../lock.js';
 import { adoptObject } from '../objects.js';
 import { packageRoot } from '../package-root.js';
-import { groupColumnar, syncFiles } from '../columnar.js';
+import { ColumnarWriter, eachFile, groupColumnar, syncFiles } from '../columnar.js';
 import { type BuildOptions, type BuiltColumn, type BuiltColumns, buildColumns, sourceError } from './build-columns.js';
 import { CsvParser, fieldText } from './csv.js';
 import { ByteSource, CopyProgress, CopyStopped, SourceBytesError, copyAndHash } from './source.js';
@@ -169,20 +168,12 @@ async function flushWhile(dir: string, pending: Promise<unknown>): Promise<void>
     } catch {
       return;
     }
-    await Promise.all(
-      names.map(async (n) => {
-        try {
-          const fh = await open(join(dir, n), 'r');
-          try {
-            await fh.datasync();
-          } finally {
-            await fh.close();
-          }
-        } catch {
-          // gone or unreadable: nothing to do here
-        }
-      }),
-    );
+    // a few at a time: the descriptors are the process's, and the workers need theirs
+    await eachFile(
+      names.map((n) => join(dir, n)),
+      16,
+      (fh) => fh.datasync(),
+    ).catch(() => undefined); // gone or unreadable: nothing to do here
   }
 }
 
@@ -210,7 +201,9 @@ function startWorkers(base: Omit<BuildOptions, 'owned'>, threads: number, sample
     shares[k].push(i);
     load[k] += costs[i];
   }
-  const workers = shares.map((owned) => new Worker(workerScript(), { workerData: { ...base, onBytes: undefined, owned } }));
+  // the open-file budget is the process's: each worker gets its share (the main thread keeps one too)
+  const maxOpenFiles = Math.max(8, Math.floor(ColumnarWriter.maxOpen / (shares.length + 1)));
+  const workers = shares.map((owned) => new Worker(workerScript(), { workerData: { ...base, onBytes: undefined, owned, maxOpenFiles } }));
   const results = workers.map(
     (w) =>
       new Promise<{ ok: boolean; result?: BuiltColumns; error?: Record<string, unknown> }>((resolveMsg, reject) => {
@@ -256,35 +249,54 @@ async function collect(
 
 /** The most bytes of small columns put together in one group object. */
 export const GROUP_BYTES = 4 * 1024 * 1024;
+/** A column whose columnar file is larger is its own object; smaller ones are grouped. */
+export const GROUP_COLUMN_MAX = 1 << 20;
+
+/** {@link GROUP_BYTES}, or `BFLY_COLUMN_GROUP_BYTES` (0: every column its own object, the format-2 layout). */
+function groupBytes(): number {
+  const env = process.env.BFLY_COLUMN_GROUP_BYTES;
+  return env !== undefined && /^\d+$/.test(env) ? Number(env) : GROUP_BYTES;
+}
 
 /**
- * The dataset's column objects as files in `work`: a column that grew past what it may hold in
- * memory is its own file (written as it was built); the small ones, in column order, are put
- * together in group objects of up to {@link GROUP_BYTES} (a group of one is the column's own
- * file, byte for byte). Each file lists the positions in `columns` it holds.
+ * The dataset's column objects as files in `work`: a column whose columnar file is over
+ * {@link GROUP_COLUMN_MAX} is its own object (the file it was built in); the smaller ones, in
+ * column order, are put together in group objects of up to {@link GROUP_BYTES} (a group of one
+ * is the column's own file, byte for byte). Which columns share an object depends only on their
+ * sizes, never on whether the importer held them in memory or wrote them out (threads, width).
+ * Each file lists the positions in `columns` it holds.
  */
 function writeColumnGroups(work: string, columns: readonly BuiltColumn[]): Array<{ path: string; hex: string; columns: number[] }> {
   const files: Array<{ path: string; hex: string; columns: number[] }> = [];
+  const limit = groupBytes();
   let group: number[] = [];
   let size = 0;
-  const close = (): void => {
-    if (group.length === 0) return;
-    const images = group.map((k) => columns[k].image!);
-    const bytes = groupColumnar(images);
-    const path = join(work, `group-${columns[group[0]].index}`);
+  const write = (members: number[]): void => {
+    const first = columns[members[0]];
+    if (members.length === 1 && first.image === undefined) {
+      files.push({ path: first.path, hex: first.hex, columns: members });
+      return;
+    }
+    // small columns written out (a wide table's past the memory budget) are read back here
+    const bytes = groupColumnar(members.map((k) => columns[k].image ?? readFileSync(columns[k].path)));
+    const path = join(work, `group-${first.index}`);
     writeFileSync(path, bytes, { flag: 'wx', mode: 0o644 });
-    files.push({ path, hex: group.length === 1 ? columns[group[0]].hex : createHash('sha256').update(bytes).digest('hex'), columns: group });
+    files.push({ path, hex: members.length === 1 ? first.hex : createHash('sha256').update(bytes).digest('hex'), columns: members });
+  };
+  const close = (): void => {
+    if (group.length > 0) write(group);
     group = [];
     size = 0;
   };
   columns.forEach((c, k) => {
-    if (c.image === undefined) {
-      files.push({ path: c.path, hex: c.hex, columns: [k] });
+    const bytes = c.image?.length ?? statSync(c.path).size;
+    if (limit === 0 || bytes > GROUP_COLUMN_MAX) {
+      write([k]); // its own object; the group of small columns goes on past it
       return;
     }
-    if (size > 0 && size + c.image.length > GROUP_BYTES) close();
+    if (size > 0 && size + bytes > limit) close();
     group.push(k);
-    size += c.image.length;
+    size += bytes;
   });
   close();
   return files;
