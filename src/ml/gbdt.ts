@@ -4,7 +4,7 @@ import type { Matrix } from './matrix.js';
 import { rngStream } from './random.js';
 import { trainTestSplit } from './split.js';
 import { type LeafWalker, Tree, type TreeJson, walkerFor } from './tree.js';
-import { Kernels } from './wasm/kernels.js';
+import { type KernelPartner, Kernels, type PartnerFactory } from './wasm/kernels.js';
 import { scoresToProba, softmax } from './link.js';
 import { predictedClasses } from './metrics.js';
 
@@ -48,6 +48,32 @@ const MIN_HESSIAN = 1e-3;
  */
 const HIST_FEATURE = 256 * 4;
 
+/**
+ * Nodes with at least this many rows are partitioned in two halves of their rows, the second by
+ * a {@link KernelPartner} (another thread when there is one), the halves' left sums added first
+ * half first. Whether a node is halved depends only on its size, so a model is the same with one
+ * thread or two.
+ */
+const HALVED_ROWS = 4096;
+
+/**
+ * Histograms of nodes with at least this many rows are made by the partner and this thread
+ * together, half the features each (each bin is summed over the same rows in the same order
+ * either way). Below it, waiting for each other costs more than the second thread saves.
+ */
+const SHARED_HISTOGRAM_ROWS = 1024;
+
+/**
+ * Histograms read 64 rows ahead (see `histogram` in kernels.wat) for nodes holding less than
+ * 1 / SPARSE_NODE of the rows, when the rows' bins and gradients take more than READ_AHEAD_BYTES
+ * (smaller tables stay in cache, and reading ahead only costs).
+ */
+const SPARSE_NODE = 8;
+const READ_AHEAD_BYTES = 16 << 20;
+
+/** Fits of fewer training rows than this do not start a partner thread (it takes ~30 ms to start). */
+const PARTNER_ROWS = 20_000;
+
 interface Split {
   gain: number;
   feature: number;
@@ -56,31 +82,57 @@ interface Split {
 }
 
 /**
- * The per-node work of growing trees, in WebAssembly (wasm/kernels.wat) over one memory holding
- * the training rows' bins (row-major for histograms, feature-major for partitioning), the
- * gradients and hessians, the rows array (each node's rows are a range of it) and the node
- * histograms, which are recycled. Views of the memory (`g`, `h`, `rows`) are made fresh: a new
- * histogram may grow the memory, which detaches older views.
+ * The per-node work of growing trees, in WebAssembly (wasm/kernels.wat) over one shared memory
+ * holding the training rows' bins (row-major for histograms, feature-major for partitioning),
+ * the raw scores and labels, the gradients and hessians, the rows array (each node's rows are a
+ * range of it) and the node histograms, which are recycled. Large nodes' work is shared with a
+ * partner (see {@link HALVED_ROWS} and {@link SHARED_HISTOGRAM_ROWS}). Views of a shared memory stay valid when it grows.
  */
 class NodeWork {
-  private readonly k = new Kernels();
-  private readonly at: { bins: number; cols: number; gh: number; rows: number; scratch: number; nBins: number; out: number };
+  private readonly k = new Kernels(true);
+  private readonly at: { bins: number; cols: number; gh: number; rows: number; scratch: number; nBins: number; out: number; out2: number; raw: number; y: number };
   private readonly free: number[] = [];
+  private partner: KernelPartner;
 
+  /** The partner thread (when one is made) starts first: it boots while the rows are binned. */
   constructor(
-    bins: Uint8Array,
     readonly n: number,
     readonly d: number,
-    nBins: Int32Array,
     /** Every hessian is 1 (squared error): histograms keep no counts, the hessian sums are them. */
     private readonly constantHessian: boolean,
+    /** Raw scores per row (class-major: class c's at [c * n, (c + 1) * n)). */
+    readonly outputs: number,
+    partners: PartnerFactory | undefined,
   ) {
     const k = this.k;
-    this.at = { bins: k.alloc(n * d), cols: k.alloc(n * d), gh: k.alloc(n * 16), rows: k.alloc(n * 4), scratch: k.alloc(n * 4), nBins: k.alloc(d * 4), out: k.alloc(24) };
+    this.partner = k.partner(n >= PARTNER_ROWS ? partners : undefined);
+    this.at = {
+      bins: k.alloc(n * d),
+      cols: k.alloc(n * d),
+      gh: k.alloc(n * 16),
+      rows: k.alloc(n * 4),
+      scratch: k.alloc(n * 4),
+      nBins: k.alloc(d * 4),
+      out: k.alloc(24),
+      out2: k.alloc(24),
+      // one more row: binaryGradients reads rows in pairs
+      raw: k.alloc((n * outputs + 1) * 8),
+      y: k.alloc((n + 1) * 8),
+    };
+  }
+
+  /** The training rows' bins (feature-major, n per feature) and each feature's bin count. */
+  setBins(bins: Uint8Array, nBins: Int32Array): void {
+    const { n, d, k } = this;
     k.u8(this.at.cols, n * d).set(bins);
     const byRow = k.u8(this.at.bins, n * d);
     for (let j = 0; j < d; j++) for (let i = 0; i < n; i++) byRow[i * d + j] = bins[j * n + i];
     k.i32(this.at.nBins, d).set(nBins);
+  }
+
+  /** Lets the partner thread go. */
+  close(): void {
+    this.partner.close();
   }
 
   /** Gradients and hessians, interleaved: row i's are [2i] and [2i + 1]. */
@@ -92,10 +144,41 @@ class NodeWork {
     return this.k.i32(this.at.rows, this.n);
   }
 
+  /** The raw scores (n × outputs, class-major). */
+  raw(): Float64Array {
+    return this.k.f64(this.at.raw, this.n * this.outputs);
+  }
+
+  /** The labels as numbers (binary: 0 or 1), for {@link binaryGradients}. */
+  labels(): Float64Array {
+    return this.k.f64(this.at.y, this.n);
+  }
+
+  /** Gradients and hessians of the binary log loss from the raw scores and labels, half the rows each side. */
+  binaryGradients(): void {
+    const { raw, y, gh } = this.at;
+    const mid = this.n >= HALVED_ROWS ? (this.n >> 1) & ~1 : this.n;
+    if (mid < this.n) this.partner.start('binaryGradients', [raw, y, mid, this.n, gh]);
+    this.k.fn.binaryGradients(raw, y, 0, mid, gh);
+    if (mid < this.n) this.partner.join();
+  }
+
   /** A histogram of rows[start..end) (d × HIST_FEATURE doubles); returns its offset. */
   histogram(start: number, end: number): number {
     const hist = this.free.pop() ?? this.k.alloc(this.d * HIST_FEATURE * 8);
-    this.k.fn.histogram(this.at.rows, start, end, this.at.bins, this.d, this.at.gh, hist, this.constantHessian ? 0 : 1);
+    const { rows, bins, gh } = this.at;
+    const d = this.d;
+    const counted = this.constantHessian ? 0 : 1;
+    // a sparse node of a table larger than the caches: its rows' loads overlap when read ahead
+    const ahead = (end - start) * SPARSE_NODE < this.n && this.n * (d + 16) > READ_AHEAD_BYTES ? 64 : 0;
+    if (end - start < SHARED_HISTOGRAM_ROWS || d < 2) {
+      this.k.fn.histogram(rows, start, end, bins, d, 0, d, gh, hist, counted, ahead);
+      return hist;
+    }
+    const f = d >> 1;
+    this.partner.start('histogram', [rows, start, end, bins, d, f, d, gh, hist, counted, ahead]);
+    this.k.fn.histogram(rows, start, end, bins, d, 0, f, gh, hist, counted, ahead);
+    this.partner.join();
     return hist;
   }
 
@@ -108,19 +191,53 @@ class NodeWork {
     this.free.push(hist);
   }
 
-  /** Partitions rows[start..end) on bin <= `bin` of `feature`: the first right row and the left sums. */
+  /**
+   * Partitions rows[start..end) on bin <= `bin` of `feature`, stably: the first right row and
+   * the left sums. A large node's halves are partitioned apart (the second by the partner) and
+   * the first half's right rows swapped with the second half's left ones.
+   */
   partition(start: number, end: number, feature: number, bin: number, missingLeft: boolean): { l: number; g: number; h: number } {
-    const l = this.k.fn.partition(this.at.rows, start, end, this.at.cols + feature * this.n, bin, missingLeft ? 1 : 0, this.at.scratch, this.at.gh, this.at.out);
-    const sums = this.k.f64(this.at.out, 2);
-    return { l, g: sums[0], h: sums[1] };
+    const { rows, scratch, gh, out, out2 } = this.at;
+    const col = this.at.cols + feature * this.n;
+    const ml = missingLeft ? 1 : 0;
+    if (end - start < HALVED_ROWS) {
+      const l = this.k.fn.partition(rows, start, end, col, bin, ml, scratch, gh, out);
+      const sums = this.k.f64(out, 2);
+      return { l, g: sums[0], h: sums[1] };
+    }
+    const mid = start + ((end - start) >> 1);
+    // the partner's right rows go to the scratch past the first half's
+    this.partner.start('partition', [rows, mid, end, col, bin, ml, scratch + (mid - start) * 4, gh, out2]);
+    const lA = this.k.fn.partition(rows, start, mid, col, bin, ml, scratch, gh, out);
+    const lB = this.partner.join();
+    const r = this.rows();
+    if (lA < mid && lB > mid) {
+      const tmp = this.k.i32(scratch, mid - lA);
+      tmp.set(r.subarray(lA, mid));
+      r.copyWithin(lA, mid, lB);
+      r.set(tmp, lA + (lB - mid));
+    }
+    const a = this.k.f64(out, 2);
+    const b = this.k.f64(out2, 2);
+    return { l: lA + (lB - mid), g: a[0] + b[0], h: a[1] + b[1] };
   }
 
-  /** The best split of a node from its histogram, or null. */
+  /**
+   * The best split of a node from its histogram, or null. With a partner, the two search half
+   * the features each; the second half's best wins only with a larger gain, as in one search.
+   */
   bestSplit(hist: number, count: number, G: number, H: number, lambda: number, minLeaf: number): Split | null {
-    if (this.k.fn.bestSplit(hist, this.d, this.at.nBins, count, G, H, lambda, minLeaf, MIN_HESSIAN, this.constantHessian ? 8 : 16, this.at.out) === 0) return null;
-    const out = this.at.out;
-    const ints = this.k.i32(out + 8, 3);
-    return { gain: this.k.f64(out, 1)[0], feature: ints[0], bin: ints[1], missingLeft: ints[2] === 1 };
+    const { nBins, out, out2 } = this.at;
+    const d = this.d;
+    const countAt = this.constantHessian ? 8 : 16;
+    const f = d >= 8 ? d >> 1 : d;
+    if (f < d) this.partner.start('bestSplit', [hist + f * HIST_FEATURE * 8, d - f, nBins + f * 4, count, G, H, lambda, minLeaf, MIN_HESSIAN, countAt, out2]);
+    const a = this.k.fn.bestSplit(hist, f, nBins, count, G, H, lambda, minLeaf, MIN_HESSIAN, countAt, out);
+    const b = f < d ? this.partner.join() : 0;
+    if (a === 0 && b === 0) return null;
+    const at = b !== 0 && (a === 0 || this.k.f64(out2, 1)[0] > this.k.f64(out, 1)[0]) ? out2 : out;
+    const ints = this.k.i32(at + 8, 3);
+    return { gain: this.k.f64(at, 1)[0], feature: ints[0] + (at === out2 ? f : 0), bin: ints[1], missingLeft: ints[2] === 1 };
   }
 }
 
@@ -163,8 +280,11 @@ export class GradientBoosting {
     readonly seed: number,
   ) {}
 
-  /** `classes` > 0: classification with labels 0..classes-1; 0: regression. */
-  fit(X: Matrix, y: Int32Array | Float64Array, classes: number, onIteration?: (done: number, total: number) => void): this {
+  /**
+   * `classes` > 0: classification with labels 0..classes-1; 0: regression. `partners`: a
+   * second thread for the kernels (src/runner/kernel-partner.ts); the model is the same without.
+   */
+  fit(X: Matrix, y: Int32Array | Float64Array, classes: number, onIteration?: (done: number, total: number) => void, partners?: PartnerFactory): this {
     const p = this.params;
     this.task = classes > 0 ? 'classification' : 'regression';
     this.classes = classes;
@@ -180,13 +300,25 @@ export class GradientBoosting {
       valRows = split.test;
     } else trainRows = Int32Array.from({ length: n }, (_, i) => i);
     const nt = trainRows.length;
-    const Xt = subsetRows(X, trainRows);
-    const yt = classes > 0 ? Int32Array.from(trainRows, (i) => (y as Int32Array)[i]) : Float64Array.from(trainRows, (i) => (y as Float64Array)[i]);
-    const mapper = new BinMapper(p.max_bins).fit(Xt);
-    const bins = mapper.transform(Xt);
     const d = X.cols;
-    const nBins = Int32Array.from({ length: d }, (_, j) => mapper.bins(j));
-    const work = new NodeWork(bins, nt, d, nBins, this.task === 'regression');
+    const work = new NodeWork(nt, d, this.task === 'regression', K, partners);
+    try {
+      // without early stopping every row trains: no copy (of 160 MB at 1M x 20)
+      const Xt = valRows === null ? X : subsetRows(X, trainRows);
+      const yt = valRows === null ? y : classes > 0 ? Int32Array.from(trainRows, (i) => (y as Int32Array)[i]) : Float64Array.from(trainRows, (i) => (y as Float64Array)[i]);
+      const mapper = new BinMapper(p.max_bins).fit(Xt);
+      work.setBins(mapper.transform(Xt), Int32Array.from({ length: d }, (_, j) => mapper.bins(j)));
+      this.grow(work, yt, classes, K, mapper, X, y, valRows, onIteration);
+    } finally {
+      work.close();
+    }
+    return this;
+  }
+
+  /** The trees of a fit, on `work` (the training rows `yt`, binned by `mapper`); `valRows` of X for early stopping. */
+  private grow(work: NodeWork, yt: Int32Array | Float64Array, classes: number, K: number, mapper: BinMapper, X: Matrix, y: Int32Array | Float64Array, valRows: Int32Array | null, onIteration?: (done: number, total: number) => void): void {
+    const p = this.params;
+    const nt = work.n;
     // class_weight balanced: each training row's gradient and hessian are scaled by its class's weight
     const rowWeight = classes > 0 && p.class_weight === 'balanced' ? balancedRowWeights(yt as Int32Array, classes) : null;
 
@@ -208,8 +340,9 @@ export class GradientBoosting {
     }
     // raw scores and probabilities class-major (class c's at [c * nt, (c + 1) * nt)): each tree's
     // loops then run through one contiguous array (row-major, every access was a cache miss)
-    const raw = new Float64Array(nt * K);
+    const raw = work.raw();
     for (let c = 0; c < K; c++) raw.fill(this.baseline[c], c * nt, (c + 1) * nt);
+    if (this.task === 'classification' && K === 1) work.labels().set(yt);
     const Xv = valRows === null ? null : subsetRows(X, valRows);
     const yv = valRows === null ? null : classes > 0 ? Int32Array.from(valRows, (i) => (y as Int32Array)[i]) : Float64Array.from(valRows, (i) => (y as Float64Array)[i]);
     const rawVal = Xv === null ? null : new Float64Array(Xv.rows * K);
@@ -232,13 +365,8 @@ export class GradientBoosting {
             gh[2 * i] = raw[i] - yt[i];
             gh[2 * i + 1] = 1;
           }
-        } else if (K === 1) {
-          for (let i = 0; i < nt; i++) {
-            const pr = 1 / (1 + Math.exp(-raw[i]));
-            gh[2 * i] = pr - yt[i];
-            gh[2 * i + 1] = pr * (1 - pr);
-          }
-        } else {
+        } else if (K === 1) work.binaryGradients();
+        else {
           for (let i = 0; i < nt; i++) {
             const pc = probs[c * nt + i];
             gh[2 * i] = pc - (yt[i] === c ? 1 : 0);
@@ -287,7 +415,6 @@ export class GradientBoosting {
         }
       }
     }
-    return this;
   }
 
   private loss(raw: Float64Array, y: Int32Array | Float64Array, K: number): number {

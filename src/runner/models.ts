@@ -5,6 +5,8 @@ import type { MlpParams } from '../ml/mlp.js';
 import { trainMlp } from './adapters/mlp.js';
 import type { ForestParams } from '../ml/forest.js';
 import { fitForestParallel } from './parallel-forest.js';
+import { type BoostingParams, GradientBoosting } from '../ml/gbdt.js';
+import { kernelPartners } from './kernel-partner.js';
 
 /**
  * Trains any catalogue model: the native ones in-process (src/ml), the MLP through its
@@ -20,5 +22,7 @@ export async function trainModel(name: string, params: Record<string, unknown>, 
   }
   if (name === 'mlp') return mlpModel(await trainMlp(params as unknown as MlpParams, X, y, classes, seed, onProgress));
   if (name === 'random_forest') return wrapModel(classes > 0 ? 'classification' : 'regression', await fitForestParallel(params as unknown as ForestParams, X, y, classes, seed, onProgress));
+  // boosting's large nodes are worked on by two threads (the same model as with one)
+  if (name === 'gradient_boosting') return wrapModel(classes > 0 ? 'classification' : 'regression', new GradientBoosting(params as unknown as BoostingParams, seed).fit(X, y, classes, onProgress, kernelPartners()));
   return fitModel(name, params, X, y, classes, seed, onProgress);
 }

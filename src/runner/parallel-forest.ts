@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { BinMapperJson } from '../ml/binning.js';
@@ -7,6 +6,7 @@ import { type ForestParams, RandomForest } from '../ml/forest.js';
 import type { Matrix } from '../ml/matrix.js';
 import { Tree, type TreeJson } from '../ml/tree.js';
 import { packageRoot } from '../store/package-root.js';
+import { fitThreads } from './kernel-partner.js';
 
 /** What a forest worker gets: shared bins and targets, and which trees to grow. */
 export interface ForestJob {
@@ -39,7 +39,7 @@ function workerScript(): string {
  * @example
  * const rf = await fitForestParallel(params, X, y, 2, 42);
  */
-export async function fitForestParallel(params: ForestParams, X: Matrix, y: Int32Array | Float64Array, classes: number, seed: number, onTree?: (done: number, total: number) => void, threads = Number(process.env.BFLY_THREADS) || Math.min(4, availableParallelism())): Promise<RandomForest> {
+export async function fitForestParallel(params: ForestParams, X: Matrix, y: Int32Array | Float64Array, classes: number, seed: number, onTree?: (done: number, total: number) => void, threads = fitThreads()): Promise<RandomForest> {
   const forest = new RandomForest(params, seed);
   if (threads < 2 || X.rows * params.n_estimators < MIN_PARALLEL_WORK || params.n_estimators < 2) return forest.fit(X, y, classes, onTree);
   const data = forest.prepare(X, classes);

@@ -3,6 +3,8 @@ import { type BoostingParams, GradientBoosting } from '../../src/ml/gbdt.js';
 import type { Matrix } from '../../src/ml/matrix.js';
 import { classificationMetrics, regressionMetrics } from '../../src/ml/metrics.js';
 import { rngStream } from '../../src/ml/random.js';
+import type { KernelPartner, PartnerFactory } from '../../src/ml/wasm/kernels.js';
+import { startPartner } from '../../src/runner/kernel-partner.js';
 
 const P: BoostingParams = { learning_rate: 0.1, max_iter: 100, max_leaf_nodes: 31, max_depth: null, min_samples_leaf: 20, l2_regularization: 0, max_bins: 255, early_stopping: false, validation_fraction: 0.1, n_iter_no_change: 10 };
 
@@ -77,5 +79,31 @@ describe('gradient boosting', () => {
     expect(a.validationLoss.length).toBe(15);
     const back = GradientBoosting.fromJSON(JSON.parse(JSON.stringify(a.toJSON())));
     expect(back.predictProba(tr.X)).toEqual(a.predictProba(tr.X));
+  });
+
+  it('with a partner thread: the same model as on one thread (binary, 5 classes, regression), and the thread stops after the fit', async () => {
+    // 24,000 rows: a partner thread (>= 20,000), shared histograms (nodes >= 1,024 rows), halved partitions (>= 8,192)
+    const rules: Array<[number, (x: (j: number) => number, e: number) => number]> = [
+      [2, (x, e) => (x(0) * x(1) + 0.1 * e > 0 ? 1 : 0)],
+      [5, (x, e) => Math.min(4, Math.max(0, Math.floor((x(0) + x(2) + 0.2 * e + 2) * 1.25)))],
+      [0, (x, e) => Math.sin(3 * x(0)) + x(1) * x(1) + 0.05 * e],
+    ];
+    for (const [classes, rule] of rules) {
+      const tr = data(24_000, 11 + classes, rule);
+      const y = classes > 0 ? Int32Array.from(tr.y) : Float64Array.from(tr.y);
+      const started: Array<KernelPartner & { exited: Promise<number> }> = [];
+      const partners: PartnerFactory = (module, memory) => {
+        const p = startPartner(module, memory);
+        started.push(p);
+        return p;
+      };
+      const params = { ...P, max_iter: 6 };
+      const one = new GradientBoosting(params, 3).fit(tr.X, y, classes);
+      const two = new GradientBoosting(params, 3).fit(tr.X, y, classes, undefined, partners);
+      expect(started.length).toBe(1);
+      expect(JSON.stringify(two.toJSON())).toBe(JSON.stringify(one.toJSON()));
+      // the worker ends by itself once the fit has closed it (no thread left spinning)
+      await expect(Promise.race([started[0].exited, new Promise((r) => setTimeout(() => r('still running'), 5000))])).resolves.toBe(0);
+    }
   });
 });

@@ -40,7 +40,7 @@ describe('WebAssembly kernels (gradient boosting, linear models)', () => {
     const s = setup(3000, 7, 1);
     const hist = s.k.f64(s.at.hist, s.d * 1024);
     hist.fill(123); // stale contents from an earlier node
-    s.k.fn.histogram(s.at.rows, 10, s.m - 5, s.at.bins, s.d, s.at.gh, s.at.hist, 1);
+    s.k.fn.histogram(s.at.rows, 10, s.m - 5, s.at.bins, s.d, 0, s.d, s.at.gh, s.at.hist, 1, 0);
     const want = new Float64Array(s.d * 1024);
     for (let t = 10; t < s.m - 5; t++) {
       const i = s.rows[t];
@@ -52,6 +52,55 @@ describe('WebAssembly kernels (gradient boosting, linear models)', () => {
       }
     }
     expect(Array.from(s.k.f64(s.at.hist, s.d * 1024))).toEqual(Array.from(want));
+  });
+
+  it('histogram of a range of features: each call fills only its features, and two halves make the whole; reading ahead changes nothing', () => {
+    const s = setup(2000, 9, 3);
+    const whole = s.k.alloc(s.d * 8192);
+    s.k.fn.histogram(s.at.rows, 0, s.m, s.at.bins, s.d, 0, s.d, s.at.gh, whole, 1, 0);
+    const hist = s.k.f64(s.at.hist, s.d * 1024);
+    hist.fill(7);
+    s.k.fn.histogram(s.at.rows, 0, s.m, s.at.bins, s.d, 0, 4, s.at.gh, s.at.hist, 1, 0);
+    // features 4.. untouched so far
+    expect(hist.subarray(4 * 1024).every((v) => v === 7)).toBe(true);
+    s.k.fn.histogram(s.at.rows, 0, s.m, s.at.bins, s.d, 4, s.d, s.at.gh, s.at.hist, 1, 0);
+    expect(Array.from(hist)).toEqual(Array.from(s.k.f64(whole, s.d * 1024)));
+    // reading rows ahead (up to the range's last row, never past it) changes no sum
+    for (const [from, to] of [[0, s.m], [5, 40], [100, 101]]) {
+      s.k.fn.histogram(s.at.rows, from, to, s.at.bins, s.d, 0, s.d, s.at.gh, whole, 1, 0);
+      s.k.fn.histogram(s.at.rows, from, to, s.at.bins, s.d, 0, s.d, s.at.gh, s.at.hist, 1, 64);
+      expect(Array.from(hist)).toEqual(Array.from(s.k.f64(whole, s.d * 1024)));
+    }
+  });
+
+  it('binaryGradients: p - y and p (1 - p) of p = sigmoid(score), within an ulp or two of Math.exp; only rows [from, to)', () => {
+    const km = new Kernels();
+    const n = 4001;
+    const at = { raw: km.alloc((n + 1) * 8), y: km.alloc((n + 1) * 8), gh: km.alloc((n + 1) * 16) };
+    const raw = km.f64(at.raw, n);
+    const y = km.f64(at.y, n);
+    const gh = km.f64(at.gh, 2 * (n + 1));
+    const r = rngStream(9, 'gradients');
+    const special = [0, -0, 1e-300, 36, 37, 700, 709, 746, 1e6, Infinity, -Infinity];
+    for (let i = 0; i < n; i++) {
+      raw[i] = i < special.length ? special[i] * (i % 2 ? -1 : 1) : (r.next() - 0.5) * 60;
+      y[i] = r.next() < 0.5 ? 0 : 1;
+    }
+    gh.fill(-5);
+    km.fn.binaryGradients(at.raw, at.y, 2, n, at.gh);
+    let worst = 0;
+    for (let i = 2; i < n; i++) {
+      const s = raw[i];
+      const e = Math.exp(-Math.abs(s));
+      const p = s >= 0 ? 1 / (1 + e) : e / (1 + e);
+      for (const [got, want] of [[gh[2 * i], p - y[i]], [gh[2 * i + 1], p * (1 - p)]]) {
+        if (want === 0) expect(Math.abs(got)).toBeLessThan(1e-300);
+        else worst = Math.max(worst, Math.abs(got - want) / Math.abs(want));
+      }
+    }
+    expect(worst).toBeLessThan(4.5e-16);
+    // rows before `from` and the pair past an odd `to` are not written
+    expect([gh[0], gh[1], gh[2], gh[3], gh[2 * n], gh[2 * n + 1]]).toEqual([-5, -5, -5, -5, -5, -5]);
   });
 
   it.each([
@@ -79,7 +128,7 @@ describe('WebAssembly kernels (gradient boosting, linear models)', () => {
 
   it('bestSplit: the scalar search result (first largest gain; limits on rows and hessian)', () => {
     const s = setup(4000, 9, 3);
-    s.k.fn.histogram(s.at.rows, 0, s.m, s.at.bins, s.d, s.at.gh, s.at.hist, 1);
+    s.k.fn.histogram(s.at.rows, 0, s.m, s.at.bins, s.d, 0, s.d, s.at.gh, s.at.hist, 1, 0);
     const hist = s.k.f64(s.at.hist, s.d * 1024);
     let G = 0;
     let H = 0;
@@ -305,8 +354,8 @@ describe('WebAssembly kernels (gradient boosting, linear models)', () => {
     const gh = s.k.f64(s.at.gh, 2 * s.n);
     const rows = s.k.i32(s.at.rows, s.n);
     for (let i = 0; i < s.n; i++) gh[2 * i + 1] = 1;
-    s.k.fn.histogram(s.at.rows, 0, s.m, s.at.bins, s.d, s.at.gh, s.at.hist, 1);
-    s.k.fn.histogram(s.at.rows, 0, s.m, s.at.bins, s.d, s.at.gh, other, 0);
+    s.k.fn.histogram(s.at.rows, 0, s.m, s.at.bins, s.d, 0, s.d, s.at.gh, s.at.hist, 1, 0);
+    s.k.fn.histogram(s.at.rows, 0, s.m, s.at.bins, s.d, 0, s.d, s.at.gh, other, 0, 0);
     const counted = s.k.f64(s.at.hist, s.d * 1024);
     const uncounted = s.k.f64(other, s.d * 1024);
     for (let b = 0; b < s.d * 256; b++) {
