@@ -1,8 +1,9 @@
 import { BinMapper, type BinMapperJson } from './binning.js';
 import type { Matrix } from './matrix.js';
 import { rngStream } from './random.js';
-import { type BinnedData, type LeafWalker, Tree, type TreeJson, buildCartTree, walkerFor } from './tree.js';
+import { type BinnedData, EnsembleWalk, Tree, type TreeJson, buildCartTree } from './tree.js';
 import { predictedClasses } from './metrics.js';
+import type { PartnerFactory } from './wasm/kernels.js';
 
 /** Hyper-parameters of {@link RandomForest} (scikit-learn's names). */
 export interface ForestParams {
@@ -52,7 +53,7 @@ export class RandomForest {
   task: 'classification' | 'regression' = 'classification';
   classes = 0;
   trees: Tree[] = [];
-  private walker: LeafWalker | null = null;
+  private readonly walk = new EnsembleWalk();
   mapper = new BinMapper();
 
   constructor(
@@ -88,15 +89,7 @@ export class RandomForest {
     const k = this.task === 'classification' ? this.classes : 1;
     const out = new Float64Array(X.rows * k);
     const trees = this.trees;
-    this.walker = walkerFor(this.walker, trees);
-    this.walker.forEachLeaves(X, (t, start, count, leaves) => {
-      const values = trees[t].values;
-      for (let r = 0; r < count; r++) {
-        const leaf = leaves[r];
-        const o = (start + r) * k;
-        for (let c = 0; c < k; c++) out[o + c] += values[leaf * k + c];
-      }
-    });
+    this.walk.addValues(trees, X, out, k, () => 0);
     for (let i = 0; i < out.length; i++) out[i] /= trees.length;
     return out;
   }
@@ -113,6 +106,15 @@ export class RandomForest {
     if (this.task === 'regression') return avg;
     const k = this.classes;
     return Float64Array.from(predictedClasses(avg, k));
+  }
+
+  /**
+   * Predictions of many rows share the trees' walk with a second thread made by `partners`
+   * (src/runner/kernel-partner.ts), the same numbers as without. Returns this.
+   */
+  threads(partners: PartnerFactory | undefined): this {
+    this.walk.threads(partners);
+    return this;
   }
 
   toJSON(): ForestJson {

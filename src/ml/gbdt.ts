@@ -3,7 +3,7 @@ import { BinMapper } from './binning.js';
 import type { Matrix } from './matrix.js';
 import { rngStream } from './random.js';
 import { trainTestSplit } from './split.js';
-import { type LeafWalker, Tree, type TreeJson, walkerFor } from './tree.js';
+import { EnsembleWalk, Tree, type TreeJson } from './tree.js';
 import { type KernelPartner, Kernels, type PartnerFactory } from './wasm/kernels.js';
 import { scoresToProba, softmax } from './link.js';
 import { predictedClasses } from './metrics.js';
@@ -90,7 +90,7 @@ interface Split {
  */
 class NodeWork {
   private readonly k = new Kernels(true);
-  private readonly at: { bins: number; cols: number; gh: number; rows: number; scratch: number; nBins: number; out: number; out2: number; raw: number; y: number };
+  private readonly at: { bins: number; cols: number; gh: number; rows: number; scratch: number; nBins: number; out: number; out2: number; raw: number; y: number; probs: number };
   private readonly free: number[] = [];
   private partner: KernelPartner;
 
@@ -115,9 +115,10 @@ class NodeWork {
       nBins: k.alloc(d * 4),
       out: k.alloc(24),
       out2: k.alloc(24),
-      // one more row: binaryGradients reads rows in pairs
+      // one more row: the gradient kernels read rows in pairs
       raw: k.alloc((n * outputs + 1) * 8),
       y: k.alloc((n + 1) * 8),
+      probs: outputs > 1 ? k.alloc((n * outputs + 1) * 8) : 0,
     };
   }
 
@@ -149,7 +150,7 @@ class NodeWork {
     return this.k.f64(this.at.raw, this.n * this.outputs);
   }
 
-  /** The labels as numbers (binary: 0 or 1), for {@link binaryGradients}. */
+  /** The labels as numbers (binary: 0 or 1; else the class), for {@link binaryGradients} and {@link classGradients}. */
   labels(): Float64Array {
     return this.k.f64(this.at.y, this.n);
   }
@@ -157,10 +158,34 @@ class NodeWork {
   /** Gradients and hessians of the binary log loss from the raw scores and labels, half the rows each side. */
   binaryGradients(): void {
     const { raw, y, gh } = this.at;
-    const mid = this.n >= HALVED_ROWS ? (this.n >> 1) & ~1 : this.n;
+    const mid = this.halfRows();
     if (mid < this.n) this.partner.start('binaryGradients', [raw, y, mid, this.n, gh]);
     this.k.fn.binaryGradients(raw, y, 0, mid, gh);
     if (mid < this.n) this.partner.join();
+  }
+
+  /** The class probabilities of every row from the raw scores (class-major, as the raw scores), half the rows each side. */
+  softmax(): void {
+    const { raw, probs } = this.at;
+    const mid = this.halfRows();
+    if (mid < this.n) this.partner.start('softmax', [raw, this.n, this.outputs, mid, this.n, probs]);
+    this.k.fn.softmax(raw, this.n, this.outputs, 0, mid, probs);
+    if (mid < this.n) this.partner.join();
+  }
+
+  /** Gradients and hessians of the multiclass log loss for class c from {@link softmax}'s probabilities, half the rows each side. */
+  classGradients(c: number): void {
+    const { probs, y, gh } = this.at;
+    const p = probs + c * this.n * 8;
+    const mid = this.halfRows();
+    if (mid < this.n) this.partner.start('classGradients', [p, y, c, mid, this.n, gh]);
+    this.k.fn.classGradients(p, y, c, 0, mid, gh);
+    if (mid < this.n) this.partner.join();
+  }
+
+  /** Where the second half of the rows starts for the row-wise kernels (even), or n when they are not halved. */
+  private halfRows(): number {
+    return this.n >= HALVED_ROWS ? (this.n >> 1) & ~1 : this.n;
   }
 
   /** A histogram of rows[start..end) (d × HIST_FEATURE doubles); returns its offset. */
@@ -271,7 +296,7 @@ export class GradientBoosting {
   outputs = 1;
   baseline: Float64Array = new Float64Array(1);
   trees: Tree[] = [];
-  private walker: LeafWalker | null = null;
+  private readonly walk = new EnsembleWalk();
   iterations = 0;
   validationLoss: number[] = [];
 
@@ -290,6 +315,7 @@ export class GradientBoosting {
     this.classes = classes;
     const K = classes > 2 ? classes : 1;
     this.outputs = K;
+    this.walk.threads(partners);
     const n = X.rows;
     const early = p.early_stopping === 'auto' ? n > 10_000 : p.early_stopping;
     let trainRows: Int32Array;
@@ -342,7 +368,7 @@ export class GradientBoosting {
     // loops then run through one contiguous array (row-major, every access was a cache miss)
     const raw = work.raw();
     for (let c = 0; c < K; c++) raw.fill(this.baseline[c], c * nt, (c + 1) * nt);
-    if (this.task === 'classification' && K === 1) work.labels().set(yt);
+    if (this.task === 'classification') work.labels().set(yt);
     const Xv = valRows === null ? null : subsetRows(X, valRows);
     const yv = valRows === null ? null : classes > 0 ? Int32Array.from(valRows, (i) => (y as Int32Array)[i]) : Float64Array.from(valRows, (i) => (y as Float64Array)[i]);
     const rawVal = Xv === null ? null : new Float64Array(Xv.rows * K);
@@ -351,10 +377,9 @@ export class GradientBoosting {
     this.trees = [];
     this.validationLoss = [];
     // multiclass: every class's gradients come from the raw scores before this iteration's trees (as scikit-learn)
-    const probs = new Float64Array(K > 1 ? nt * K : 0);
     const delta = new Float64Array(nt);
     for (let it = 0; it < p.max_iter; it++) {
-      if (K > 1) for (let i = 0; i < nt; i++) softmax(raw, i, nt, K, probs, i, nt);
+      if (K > 1) work.softmax();
       for (let c = 0; c < K; c++) {
         // gradients and hessians of the loss for output c
         const gh = work.gh();
@@ -366,13 +391,7 @@ export class GradientBoosting {
             gh[2 * i + 1] = 1;
           }
         } else if (K === 1) work.binaryGradients();
-        else {
-          for (let i = 0; i < nt; i++) {
-            const pc = probs[c * nt + i];
-            gh[2 * i] = pc - (yt[i] === c ? 1 : 0);
-            gh[2 * i + 1] = pc * (1 - pc);
-          }
-        }
+        else work.classGradients(c);
         if (rowWeight !== null) {
           for (let i = 0; i < nt; i++) {
             gh[2 * i] *= rowWeight[i];
@@ -489,12 +508,7 @@ export class GradientBoosting {
     const out = new Float64Array(X.rows * K);
     for (let i = 0; i < X.rows; i++) for (let c = 0; c < K; c++) out[i * K + c] = this.baseline[c];
     const trees = this.trees;
-    this.walker = walkerFor(this.walker, trees);
-    this.walker.forEachLeaves(X, (t, start, count, leaves) => {
-      const c = t % K;
-      const values = trees[t].values;
-      for (let r = 0; r < count; r++) out[(start + r) * K + c] += values[leaves[r]];
-    });
+    this.walk.addValues(trees, X, out, K, (t) => t % K);
     return out;
   }
 
@@ -510,6 +524,15 @@ export class GradientBoosting {
     const p = this.predictProba(X);
     const k = this.classes;
     return Float64Array.from(predictedClasses(p, k));
+  }
+
+  /**
+   * Predictions of many rows share the trees' walk with a second thread made by `partners`
+   * (src/runner/kernel-partner.ts), the same numbers as without. Returns this.
+   */
+  threads(partners: PartnerFactory | undefined): this {
+    this.walk.threads(partners);
+    return this;
   }
 
   toJSON(): BoostingJson {

@@ -7,6 +7,7 @@ import { type LogisticJson, type LogisticParams, LogisticRegression } from './lo
 import type { Matrix } from './matrix.js';
 import { type MlpJson, mlpForward } from './mlp.js';
 import { predictedClasses } from './metrics.js';
+import type { PartnerFactory } from './wasm/kernels.js';
 
 /** A fitted model's JSON (the model part of a run's model artifact). */
 export type ModelJson = RidgeJson | LogisticJson | ForestJson | BoostingJson | KnnJson | MlpJson | ExternalModelJson;
@@ -86,8 +87,8 @@ export function fitModel(name: string, params: Record<string, unknown>, X: Matri
   }
 }
 
-/** A fitted model from its JSON. */
-export function modelFromJSON(j: ModelJson): FittedModel {
+/** A fitted model from its JSON; `partners`: a second thread for the tree ensembles' predictions of many rows (src/runner/kernel-partner.ts). */
+export function modelFromJSON(j: ModelJson, partners?: PartnerFactory): FittedModel {
   switch (j.kind) {
     case 'ridge':
       return wrapModel('regression', RidgeRegression.fromJSON(j));
@@ -95,9 +96,9 @@ export function modelFromJSON(j: ModelJson): FittedModel {
       return wrapModel('classification', LogisticRegression.fromJSON(j));
     case 'random_forest':
     case 'decision_tree':
-      return wrapModel(j.task, RandomForest.fromJSON(j));
+      return wrapModel(j.task, RandomForest.fromJSON(j).threads(partners));
     case 'gradient_boosting':
-      return wrapModel(j.task, GradientBoosting.fromJSON(j));
+      return wrapModel(j.task, GradientBoosting.fromJSON(j).threads(partners));
     case 'knn':
       return wrapModel(j.task, KNearestNeighbors.fromJSON(j));
     case 'mlp':

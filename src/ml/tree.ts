@@ -1,7 +1,7 @@
 import type { Matrix } from './matrix.js';
 import { MISSING_BIN } from './binning.js';
 import type { Rng } from './random.js';
-import { Kernels } from './wasm/kernels.js';
+import { type KernelPartner, Kernels, type PartnerFactory } from './wasm/kernels.js';
 
 /** A fitted binary tree in flat arrays; leaves have feature -1. */
 export interface TreeJson {
@@ -127,6 +127,13 @@ export interface LeafWalker {
    * with leaves[r] the node id of the leaf row start + r reaches.
    */
   forEachLeaves(X: Matrix, visit: (t: number, start: number, count: number, leaves: Int32Array) => void): void;
+  /**
+   * Adds every tree's leaf values to `out` (X.rows × k, row-major), trees in order: tree t's
+   * `outputs` values of the leaf a row reaches to columns column(t) onwards of the row.
+   */
+  addValues(X: Matrix, out: Float64Array, k: number, column: (t: number) => number): void;
+  /** Lets its partner thread go, if it has one (it is also let go when the walker is collected). */
+  close?(): void;
 }
 
 /** Ensembles above this many node bytes are walked in JavaScript (wasm memory has 4 GiB). */
@@ -136,22 +143,64 @@ const MAX_COMPILED_BYTES = 1 << 30;
  * A walker for `trees`: `previous` when it was made for the same trees, else a new one (the
  * WebAssembly one unless the ensemble is very large).
  */
-export function walkerFor(previous: LeafWalker | null, trees: readonly Tree[]): LeafWalker {
+export function walkerFor(previous: LeafWalker | null, trees: readonly Tree[], partners?: PartnerFactory): LeafWalker {
   if (previous !== null && previous.trees === trees && previous.count === trees.length) return previous;
   let bytes = 0;
-  for (const t of trees) bytes += t.size * 16;
+  for (const t of trees) bytes += t.size * (16 + 8 * t.outputs);
   if (bytes > MAX_COMPILED_BYTES) {
-    return {
-      trees,
-      count: trees.length,
-      forEachLeaves(X, visit) {
-        const leaves = new Int32Array(X.rows);
-        trees.forEach((t, ti) => visit(ti, 0, X.rows, t.leavesOf(X, leaves)));
-      },
+    const forEachLeaves: LeafWalker['forEachLeaves'] = (X, visit) => {
+      const leaves = new Int32Array(X.rows);
+      trees.forEach((t, ti) => visit(ti, 0, X.rows, t.leavesOf(X, leaves)));
     };
+    return { trees, count: trees.length, forEachLeaves, addValues: (X, out, k, column) => addLeafValues(trees, forEachLeaves, X, out, k, column) };
   }
-  return new CompiledTrees(trees);
+  return new CompiledTrees(trees, BLOCK_BYTES, partners);
 }
+
+/**
+ * The prediction walk of an ensemble's trees: a {@link walkerFor} them, remade when the trees
+ * change, and the partner factory (see {@link CompiledTrees}) it is made with.
+ */
+export class EnsembleWalk {
+  private walker: LeafWalker | null = null;
+  private partners: PartnerFactory | undefined;
+
+  /** Uses `partners` for walks of many rows from now on (lets a previous walker's thread go). */
+  threads(partners: PartnerFactory | undefined): void {
+    if (partners === this.partners) return;
+    this.walker?.close?.();
+    this.walker = null;
+    this.partners = partners;
+  }
+
+  /** {@link LeafWalker.addValues} of `trees`. */
+  addValues(trees: readonly Tree[], X: Matrix, out: Float64Array, k: number, column: (t: number) => number): void {
+    this.walker = walkerFor(this.walker, trees, this.partners);
+    this.walker.addValues(X, out, k, column);
+  }
+}
+
+/** {@link LeafWalker.addValues} through `forEachLeaves`. */
+function addLeafValues(trees: readonly Tree[], forEachLeaves: LeafWalker['forEachLeaves'], X: Matrix, out: Float64Array, k: number, column: (t: number) => number): void {
+  forEachLeaves(X, (t, start, count, leaves) => {
+    const { values, outputs: m } = trees[t];
+    const c0 = column(t);
+    for (let r = 0; r < count; r++) {
+      const o = (start + r) * k + c0;
+      const v = leaves[r] * m;
+      for (let j = 0; j < m; j++) out[o + j] += values[v + j];
+    }
+  });
+}
+
+/**
+ * Predictions of at least this many rows are shared with a partner thread when the walker has
+ * a partner factory (starting it takes ~30 ms; it is kept for later calls).
+ */
+const PARTNER_ROWS = 20_000;
+
+/** Lets a walker's partner thread go when the walker is collected. */
+const partnersToClose = new FinalizationRegistry<KernelPartner>((partner) => partner.close());
 
 /**
  * Bytes of rows per block when predicting with {@link CompiledTrees}: each tree walks the whole
@@ -167,19 +216,29 @@ const BLOCK_BYTES = 32 << 20;
  * adjacent, 16 bytes a node. Rows are walked through every tree a block at a time.
  */
 export class CompiledTrees implements LeafWalker {
-  private readonly k = new Kernels();
+  private readonly k: Kernels;
   private readonly at: number[] = [];
   /** Per tree: compiled index -> node id. */
   private readonly ids: Int32Array[] = [];
+  /** Per tree: its `outputs` values per compiled index (f64), for {@link addValues}. */
+  private readonly valuesAt: number[] = [];
   private block: { cols: number; rows: number; x: number; out: number } | null = null;
+  private scoreBlock: { cols: number; k: number; rows: number; x: number; out: number; table: number; counter: number; scratch: number; scratch2: number } | null = null;
+  private partner: KernelPartner | null = null;
 
   readonly count: number;
 
-  /** `blockBytes`: how much of the rows one block holds (tests use small blocks). */
+  /**
+   * `blockBytes`: how much of the rows one block holds (tests use small blocks). `partners`: a
+   * second thread for {@link addValues} of many rows (src/runner/kernel-partner.ts); the sums
+   * are the same without.
+   */
   constructor(
     readonly trees: readonly Tree[],
     private readonly blockBytes = BLOCK_BYTES,
+    private readonly partners?: PartnerFactory,
   ) {
+    this.k = new Kernels(partners !== undefined);
     this.count = trees.length;
     for (const t of trees) this.at.push(this.k.alloc(t.size * 16));
     trees.forEach((t, ti) => {
@@ -202,7 +261,71 @@ export class CompiledTrees implements LeafWalker {
         }
       }
       this.ids.push(ids);
+      const at = this.k.alloc(t.size * t.outputs * 8);
+      const values = this.k.f64(at, t.size * t.outputs);
+      for (let c = 0; c < t.size; c++) for (let j = 0; j < t.outputs; j++) values[c * t.outputs + j] = t.values[ids[c] * t.outputs + j];
+      this.valuesAt.push(at);
     });
+  }
+
+  /**
+   * {@link LeafWalker.addValues} in WebAssembly (`scoreTrees`): a block of rows at a time, its
+   * rows claimed in chunks by this thread and, for blocks of {@link PARTNER_ROWS} rows or more,
+   * a partner thread (each row summed by one of them, in tree order: the same sums either way).
+   */
+  addValues(X: Matrix, out: Float64Array, k: number, column: (t: number) => number): void {
+    const d = X.cols;
+    const most = Math.max(4, Math.floor(this.blockBytes / (8 * Math.max(1, d + k))));
+    const need = Math.min(most, X.rows);
+    let b = this.scoreBlock;
+    if (b === null || b.cols !== d || b.k !== k || b.rows < need) {
+      const rows = b === null ? need : most;
+      const chunk = rows + 3;
+      b = this.scoreBlock = { cols: d, k, rows, x: this.k.alloc((rows + 3) * d * 8), out: this.k.alloc((rows + 3) * k * 8), table: this.k.alloc(this.count * 16), counter: this.k.alloc(4), scratch: this.k.alloc(chunk * 4), scratch2: this.k.alloc(chunk * 4) };
+    }
+    const table = this.k.i32(b.table, this.count * 4);
+    for (let t = 0; t < this.count; t++) table.set([this.at[t], this.valuesAt[t], this.trees[t].outputs, column(t)], t * 4);
+    const xs = this.k.f64(b.x, (b.rows + 3) * d);
+    const os = this.k.f64(b.out, (b.rows + 3) * k);
+    const counter = this.k.i32(b.counter, 1);
+    for (let start = 0; start < X.rows; start += b.rows) {
+      const count = Math.min(b.rows, X.rows - start);
+      const padded = Math.ceil(count / 4) * 4;
+      xs.set(X.data.subarray(start * d, (start + count) * d));
+      xs.fill(0, count * d, padded * d);
+      const sum = (partner: KernelPartner | null): boolean => {
+        os.set(out.subarray(start * k, (start + count) * k));
+        os.fill(0, count * k, padded * k);
+        Atomics.store(counter, 0, 0);
+        // chunks of about a sixteenth of the block: a partner that starts late takes fewer
+        const chunk = partner === null ? padded : Math.max(256, Math.ceil(padded / 64) * 4);
+        const args = [b.table, this.count, b.x, padded, d, k, b.out, b.scratch, b.counter, chunk];
+        if (partner !== null) partner.start('scoreTrees', [...args.slice(0, 7), b.scratch2, b.counter, chunk]);
+        let summed = this.k.fn.scoreTrees(...(args as Parameters<typeof this.k.fn.scoreTrees>));
+        if (partner !== null) summed += partner.join();
+        return summed === padded;
+      };
+      // should the partner fail part-way through a chunk, the block is summed again here alone
+      if (!sum(count >= PARTNER_ROWS ? this.partnerThread() : null)) sum(null);
+      out.set(os.subarray(0, count * k), start * k);
+    }
+  }
+
+  close(): void {
+    if (this.partner === null) return;
+    partnersToClose.unregister(this);
+    this.partner.close();
+    this.partner = null;
+  }
+
+  /** The partner thread, made on first use (null without a factory). */
+  private partnerThread(): KernelPartner | null {
+    if (this.partners === undefined) return null;
+    if (this.partner === null) {
+      this.partner = this.k.partner(this.partners);
+      partnersToClose.register(this, this.partner, this);
+    }
+    return this.partner;
   }
 
   forEachLeaves(X: Matrix, visit: (t: number, start: number, count: number, leaves: Int32Array) => void): void {

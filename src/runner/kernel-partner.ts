@@ -30,7 +30,7 @@ const MAX_ARGS = 16;
 const SPIN_MS = 20;
 
 /** The kernels a partner runs, by index (the same list on both sides). */
-const KERNELS: readonly KernelName[] = ['histogram', 'partition', 'binaryGradients', 'subtract', 'bestSplit'];
+const KERNELS: readonly KernelName[] = ['histogram', 'partition', 'binaryGradients', 'bestSplit', 'scoreTrees', 'softmax', 'classGradients'];
 
 /** Until the worker says it is ready, a join waits this long before running the call here instead. */
 const STARTUP_MS = 10_000;
@@ -119,6 +119,8 @@ export function startPartner(module: object, memory: WasmMemory): KernelPartner 
   const startedAt = Date.now();
   let seq = 0;
   let local: Record<KernelName, (...args: number[]) => number | undefined> | null = null;
+  /** The worker failed (or never started): every call runs here from then on. */
+  let broken = false;
   let pending: { kernel: number; args: readonly number[] } | null = null;
   const runHere = (kernel: number, args: readonly number[]): number => {
     local ??= wasmInstanceOver<Record<KernelName, (...args: number[]) => number | undefined>>(module, memory);
@@ -136,7 +138,7 @@ export function startPartner(module: object, memory: WasmMemory): KernelPartner 
       if (kernel < 0 || args.length > MAX_ARGS) throw new Error(`kernel ${fn} cannot run in a partner thread`);
       if (pending !== null) throw new Error('start() before the previous call was joined');
       pending = { kernel, args };
-      if (local !== null) return;
+      if (broken) return;
       c[KERNEL] = kernel;
       c[ARGC] = args.length;
       for (let i = 0; i < args.length; i++) a[i] = args[i];
@@ -147,18 +149,26 @@ export function startPartner(module: object, memory: WasmMemory): KernelPartner 
       if (pending === null) throw new Error('join() without start()');
       const { kernel, args } = pending;
       pending = null;
-      if (local !== null) return runHere(kernel, args);
+      if (broken) return runHere(kernel, args);
+      // a call the worker has not begun (it is asleep, or still booting) is taken back and run
+      // here: waking it would take longer than the call (the split of the work is the same)
+      if (Atomics.compareExchange(c, CLAIMED, seq - 1, seq) === seq - 1) {
+        if (Atomics.load(c, FAILED) === 1 || (Atomics.load(c, READY) === 0 && Date.now() - startedAt > STARTUP_MS)) {
+          broken = true;
+          close();
+        }
+        return runHere(kernel, args);
+      }
       let n = 0;
       let until = 0;
       for (;;) {
         const done = Atomics.load(c, DONE);
         if (done === seq) return c[RESULT];
-        if (Atomics.load(c, FAILED) === 1 || (Atomics.load(c, READY) === 0 && Date.now() - startedAt > STARTUP_MS)) {
-          // take the call back unless the worker has it (then it finishes it, or fails)
-          if (Atomics.compareExchange(c, CLAIMED, seq - 1, seq) === seq - 1 || Atomics.load(c, FAILED) === 1) {
-            close();
-            return runHere(kernel, args);
-          }
+        if (Atomics.load(c, FAILED) === 1) {
+          // the worker failed with the call (its partial writes are overwritten by the same values)
+          broken = true;
+          close();
+          return runHere(kernel, args);
         }
         if ((++n & 1023) !== 0) continue;
         const now = performance.now();

@@ -13,6 +13,7 @@ import { type InputColumn, recordsFrame } from './frames.js';
 import { loadAdapterModel, pythonInterpreter } from './adapters/python.js';
 import { readConfigSync } from '../store/hooks.js';
 import { assertFrameworksAllowed } from './backend.js';
+import { kernelPartners } from './kernel-partner.js';
 
 /** The model artifact format this bfly writes (`model.json`). */
 export const MODEL_FORMAT = 'bfly-model';
@@ -103,7 +104,7 @@ export function modelFromArtifact(artifact: ModelArtifact, files: ModelFiles = {
     // the pickle sits beside model.json: a plain file name, never a path
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(j.file)) throw new IntegrityError('BAD_MODEL_FILE', `model.json names its model file ${JSON.stringify(j.file)}, which is not a plain file name`, { hint: 'use the model.json bfly wrote (or export the run again)' });
     fitted = loadAdapterModel(pythonInterpreter(files.python?.()), j, read?.(j.file));
-  } else fitted = modelFromJSON(j);
+  } else fitted = modelFromJSON(j, kernelPartners()); // tree ensembles predict many rows on two threads
   const predictFrame = (frame: Frame): { predicted: Float64Array; proba: Float64Array | null } => {
     const X = chainMatrix(artifact.stages, frame);
     if (artifact.task === 'classification') {

@@ -21,8 +21,9 @@ export async function trainModel(name: string, params: Record<string, unknown>, 
     return fitAdapterModel(python ?? pythonInterpreter(), name, params, X, y, classes, seed);
   }
   if (name === 'mlp') return mlpModel(await trainMlp(params as unknown as MlpParams, X, y, classes, seed, onProgress));
-  if (name === 'random_forest') return wrapModel(classes > 0 ? 'classification' : 'regression', await fitForestParallel(params as unknown as ForestParams, X, y, classes, seed, onProgress));
-  // boosting's large nodes are worked on by two threads (the same model as with one)
+  if (name === 'random_forest') return wrapModel(classes > 0 ? 'classification' : 'regression', (await fitForestParallel(params as unknown as ForestParams, X, y, classes, seed, onProgress)).threads(kernelPartners()));
+  // boosting's large nodes are worked on by two threads (the same model as with one), and so are
+  // the predictions of many rows of both ensembles (the same numbers)
   if (name === 'gradient_boosting') return wrapModel(classes > 0 ? 'classification' : 'regression', new GradientBoosting(params as unknown as BoostingParams, seed).fit(X, y, classes, onProgress, kernelPartners()));
   return fitModel(name, params, X, y, classes, seed, onProgress);
 }

@@ -4,6 +4,8 @@ import { GradientBoosting } from '../../src/ml/gbdt.js';
 import type { Matrix } from '../../src/ml/matrix.js';
 import { rngStream } from '../../src/ml/random.js';
 import { CompiledTrees, type Tree } from '../../src/ml/tree.js';
+import type { KernelPartner, PartnerFactory } from '../../src/ml/wasm/kernels.js';
+import { startPartner } from '../../src/runner/kernel-partner.js';
 
 function data(n: number, seed: number): { X: Matrix; y: Int32Array } {
   const r = rngStream(seed, 'walk');
@@ -54,5 +56,59 @@ describe('trees compiled to WebAssembly for prediction', () => {
     }
     for (let i = 0; i < plain.length; i++) plain[i] /= forest.trees.length;
     expect(forest.predictProba(test.X)).toEqual(plain);
+  });
+
+  it('predictions of many rows shared with a partner thread: the same numbers, the partner summing some of the rows', () => {
+    // 30,000 rows: a partner (>= 20,000 rows a block), rows claimed in chunks by both threads
+    const test = data(30_000, 6);
+    const multi = data(3000, 8);
+    const y5 = Int32Array.from({ length: 3000 }, (_, i) => Math.min(4, Math.floor(((multi.X.data[i * 5] || 0) + 1) * 2.5)));
+    const boosting5 = new GradientBoosting({ ...boosting.params, max_iter: 8 }, 7).fit(multi.X, y5, 5);
+    const regression = new GradientBoosting({ ...boosting.params, max_iter: 8 }, 7).fit(train.X, Float64Array.from(train.y, (v, i) => v + (train.X.data[i * 5 + 3] || 0)), 0);
+    for (const m of [forest, boosting, boosting5, regression]) {
+      const summed: number[] = [];
+      const partners: PartnerFactory = (module, memory) => {
+        const p = startPartner(module, memory);
+        return { start: (fn, args) => p.start(fn, args), join: () => summed[summed.push(p.join()) - 1], close: () => p.close() };
+      };
+      const json = JSON.parse(JSON.stringify(m.toJSON()));
+      const one = m instanceof RandomForest ? RandomForest.fromJSON(json) : GradientBoosting.fromJSON(json);
+      const two = m instanceof RandomForest ? RandomForest.fromJSON(json).threads(partners) : GradientBoosting.fromJSON(json).threads(partners);
+      const want = m === regression ? one.predict(test.X) : one.predictProba(test.X);
+      // the partner boots during the first call (that one may run here alone): call until it has taken rows
+      for (let call = 0; call < 50 && !summed.some((s) => s > 0); call++) {
+        expect(m === regression ? two.predict(test.X) : two.predictProba(test.X)).toEqual(want);
+      }
+      expect(summed.some((s) => s > 0 && s < 30_000)).toBe(true);
+      two.threads(undefined); // lets the thread go
+    }
+  });
+
+  it('a partner that fails part-way through a chunk: the block is summed again here, the same numbers', () => {
+    const test = data(24_000, 9);
+    let failures = 0;
+    // claims a chunk, writes nonsense into its rows and "dies" (returns no rows summed)
+    const failing: PartnerFactory = (module, memory) => {
+      let args: readonly number[] = [];
+      const p: KernelPartner = {
+        start: (_fn, a) => {
+          args = a;
+        },
+        join: () => {
+          const [, , , rows, , k, out, , counter, chunk] = args;
+          const start = Atomics.add(new Int32Array(memory.buffer, counter, 1), 0, chunk);
+          if (start < rows) new Float64Array(memory.buffer, out + start * k * 8, Math.min(chunk, rows - start) * k).fill(12345);
+          failures++;
+          return 0;
+        },
+        close: () => undefined,
+      };
+      void module;
+      return p;
+    };
+    const want = boosting.predictProba(test.X);
+    const back = GradientBoosting.fromJSON(JSON.parse(JSON.stringify(boosting.toJSON()))).threads(failing);
+    expect(back.predictProba(test.X)).toEqual(want);
+    expect(failures).toBe(1);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BinMapper } from '../../src/ml/binning.js';
+import { softmax } from '../../src/ml/link.js';
 import { linearScores } from '../../src/ml/matrix.js';
 import { rngStream } from '../../src/ml/random.js';
 import { Kernels } from '../../src/ml/wasm/kernels.js';
@@ -101,6 +102,45 @@ describe('WebAssembly kernels (gradient boosting, linear models)', () => {
     expect(worst).toBeLessThan(4.5e-16);
     // rows before `from` and the pair past an odd `to` are not written
     expect([gh[0], gh[1], gh[2], gh[3], gh[2 * n], gh[2 * n + 1]]).toEqual([-5, -5, -5, -5, -5, -5]);
+  });
+
+  it('softmax and classGradients: class-major probabilities within an ulp or two of Math.exp, and p - [y = c], p (1 - p); only rows [from, to)', () => {
+    const km = new Kernels();
+    const n = 3001;
+    const K = 4;
+    const at = { raw: km.alloc((n * K + 1) * 8), probs: km.alloc((n * K + 1) * 8), y: km.alloc((n + 1) * 8), gh: km.alloc((n + 1) * 16) };
+    const raw = km.f64(at.raw, n * K);
+    const probs = km.f64(at.probs, n * K + 1);
+    const y = km.f64(at.y, n);
+    const gh = km.f64(at.gh, 2 * (n + 1));
+    const r = rngStream(10, 'softmax');
+    for (let i = 0; i < n * K; i++) raw[i] = i < 8 ? [0, -0, 700, -700, 1e-300, 30, -30, 0][i] : (r.next() - 0.5) * 40;
+    for (let i = 0; i < n; i++) y[i] = Math.floor(r.next() * K);
+    probs.fill(-5);
+    km.fn.softmax(at.raw, n, K, 2, n, at.probs);
+    const want = new Float64Array(n * K);
+    for (let i = 0; i < n; i++) softmax(raw, i, n, K, want, i, n);
+    let worst = 0;
+    for (let c = 0; c < K; c++) {
+      for (let i = 2; i < n; i++) {
+        const [got, w] = [probs[c * n + i], want[c * n + i]];
+        if (w < 1e-300) expect(got).toBeLessThan(1e-300);
+        else worst = Math.max(worst, Math.abs(got - w) / w);
+      }
+      // rows before `from` are not written (nor, for the last class, the row past the end)
+      expect([probs[c * n], probs[c * n + 1]]).toEqual([-5, -5]);
+    }
+    expect(probs[n * K]).toBe(-5);
+    expect(worst).toBeLessThan(6.7e-16);
+    for (const c of [0, K - 1]) {
+      gh.fill(-5);
+      km.fn.classGradients(at.probs + c * n * 8, at.y, c, 2, n, at.gh);
+      for (let i = 2; i < n; i++) {
+        const p = probs[c * n + i];
+        expect([gh[2 * i], gh[2 * i + 1]]).toEqual([p - (y[i] === c ? 1 : 0), p * (1 - p)]);
+      }
+      expect([gh[0], gh[1], gh[2], gh[3], gh[2 * n], gh[2 * n + 1]]).toEqual([-5, -5, -5, -5, -5, -5]);
+    }
   });
 
   it.each([

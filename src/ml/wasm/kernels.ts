@@ -9,6 +9,9 @@ export interface KernelFunctions {
   bestSplit(hist: number, d: number, nbins: number, count: number, G: number, H: number, lambda: number, minLeaf: number, minHess: number, countAt: number, out: number): number;
   subtract(a: number, b: number, n: number): void;
   binaryGradients(raw: number, y: number, from: number, to: number, gh: number): void;
+  softmax(raw: number, n: number, k: number, from: number, to: number, probs: number): void;
+  classGradients(p: number, y: number, c: number, from: number, to: number, gh: number): void;
+  scoreTrees(table: number, trees: number, x: number, rows: number, d: number, k: number, out: number, scratch: number, counter: number, chunk: number): number;
   sortF64(v: number, n: number, tmp: number, counts: number): void;
   binValues(x: number, n: number, stride: number, edges: number, out: number): void;
   scores(x: number, n: number, d: number, w: number, b: number, k: number, out: number): void;

@@ -320,7 +320,7 @@
   ;; together (their memory loads overlap) until a step moves none of them. (Refilling a lane as
   ;; soon as its row is done wastes no steps but was slower: its branch mispredicts.)
   ;; x: rows x d (row-major, rows a multiple of 4); out: i32 per row, the index reached.
-  (func (export "leaves")
+  (func $leaves (export "leaves")
     (param $nodes i32) (param $x i32) (param $rows i32) (param $d i32) (param $out i32)
     (local $i i32) (local $rowBytes i32) (local $p i32) (local $code i32) (local $v f64)
     (local $x0 i32) (local $x1 i32) (local $x2 i32) (local $x3 i32)
@@ -392,7 +392,60 @@
         (local.set $i (i32.add (local.get $i) (i32.const 4)))
         (br $rowLoop))))
 
-  ;; a[i] -= b[i] for the n f64 at `a` and `b` (n even), two at a time.
+  ;; ;; An ensemble's leaf values added up per row, in chunks of rows claimed from a counter: two
+  ;; threads over one shared memory call it together, each claiming the next `chunk` rows (an
+  ;; atomic add on the i32 at `counter`) until none are left, so a thread that starts late takes
+  ;; fewer. Each row's sums are made by one thread in tree order, whoever does it. `table` holds
+  ;; per tree four i32: its nodes (as `leaves`), its values (f64, `m` per compiled node index),
+  ;; `m`, and the column c0 it adds to: out[r * k + c0 + j] += values[leaf * m + j] for j < m.
+  ;; x: rows x d (rows and chunk multiples of 4); `scratch` holds chunk i32 (one per thread).
+  ;; Returns how many rows this call summed.
+  (func (export "scoreTrees")
+    (param $table i32) (param $trees i32) (param $x i32) (param $rows i32) (param $d i32) (param $k i32)
+    (param $out i32) (param $scratch i32) (param $counter i32) (param $chunk i32) (result i32)
+    (local $summed i32) (local $start i32) (local $count i32) (local $t i32) (local $e i32) (local $values i32) (local $m i32)
+    (local $r i32) (local $j i32) (local $o i32) (local $v i32)
+    (block $allDone
+      (loop $chunks
+        (local.set $start (i32.atomic.rmw.add (local.get $counter) (local.get $chunk)))
+        (br_if $allDone (i32.ge_u (local.get $start) (local.get $rows)))
+        (local.set $count (local.get $chunk))
+        (if (i32.gt_u (local.get $count) (i32.sub (local.get $rows) (local.get $start)))
+          (then (local.set $count (i32.sub (local.get $rows) (local.get $start)))))
+        (local.set $t (i32.const 0))
+        (block $treesDone
+          (loop $treeLoop
+            (br_if $treesDone (i32.ge_u (local.get $t) (local.get $trees)))
+            (local.set $e (i32.add (local.get $table) (i32.shl (local.get $t) (i32.const 4))))
+            (call $leaves (i32.load (local.get $e))
+              (i32.add (local.get $x) (i32.shl (i32.mul (local.get $start) (local.get $d)) (i32.const 3)))
+              (local.get $count) (local.get $d) (local.get $scratch))
+            (local.set $values (i32.load offset=4 (local.get $e)))
+            (local.set $m (i32.load offset=8 (local.get $e)))
+            (local.set $r (i32.const 0))
+            (block $rowsDone
+              (loop $rowLoop
+                (br_if $rowsDone (i32.ge_u (local.get $r) (local.get $count)))
+                (local.set $o (i32.add (local.get $out)
+                  (i32.shl (i32.add (i32.mul (i32.add (local.get $start) (local.get $r)) (local.get $k)) (i32.load offset=12 (local.get $e))) (i32.const 3))))
+                (local.set $v (i32.add (local.get $values)
+                  (i32.shl (i32.mul (i32.load (i32.add (local.get $scratch) (i32.shl (local.get $r) (i32.const 2)))) (local.get $m)) (i32.const 3))))
+                (local.set $j (i32.const 0))
+                (loop $outputs
+                  (f64.store (local.get $o) (f64.add (f64.load (local.get $o)) (f64.load (local.get $v))))
+                  (local.set $o (i32.add (local.get $o) (i32.const 8)))
+                  (local.set $v (i32.add (local.get $v) (i32.const 8)))
+                  (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                  (br_if $outputs (i32.lt_u (local.get $j) (local.get $m))))
+                (local.set $r (i32.add (local.get $r) (i32.const 1)))
+                (br $rowLoop)))
+            (local.set $t (i32.add (local.get $t) (i32.const 1)))
+            (br $treeLoop)))
+        (local.set $summed (i32.add (local.get $summed) (local.get $count)))
+        (br $chunks)))
+    (local.get $summed))
+
+    ;; a[i] -= b[i] for the n f64 at `a` and `b` (n even), two at a time.
   (func (export "subtract") (param $a i32) (param $b i32) (param $n i32)
     (local $end i32)
     (local.set $end (i32.add (local.get $a) (i32.shl (local.get $n) (i32.const 3))))
@@ -429,7 +482,74 @@
         (local.set $i (i32.add (local.get $i) (i32.const 2)))
         (br $pairs))))
 
-  ;; Linear scores: out[i * k + c] = b[c] + (sum over j of x[i * d + j] * w[c * d + j]), for n rows
+  ;; Softmax of the raw scores of rows [from, to) (from even), class-major (class c of row i at
+  ;; raw[c * n + i], and the same in probs): the max over classes, e = exp(s - max) ($expNeg)
+  ;; summed in class order, then each e divided by the sum. Two rows a step; `raw` must hold a
+  ;; readable f64 past its end (for an odd `to`; that lane is not stored).
+  (func (export "softmax") (param $raw i32) (param $n i32) (param $k i32) (param $from i32) (param $to i32) (param $probs i32)
+    (local $i i32) (local $c i32) (local $o i32) (local $max v128) (local $sum v128) (local $e v128) (local $stride i32) (local $pair i32)
+    (local.set $stride (i32.shl (local.get $n) (i32.const 3)))
+    (local.set $i (local.get $from))
+    (block $done
+      (loop $pairs
+        (br_if $done (i32.ge_u (local.get $i) (local.get $to)))
+        (local.set $pair (i32.lt_u (i32.add (local.get $i) (i32.const 1)) (local.get $to)))
+        (local.set $o (i32.shl (local.get $i) (i32.const 3)))
+        (local.set $max (v128.const f64x2 -inf -inf))
+        (local.set $c (i32.const 0))
+        (loop $maxLoop
+          (local.set $max (f64x2.max (local.get $max) (v128.load (i32.add (local.get $raw) (local.get $o)))))
+          (local.set $o (i32.add (local.get $o) (local.get $stride)))
+          (local.set $c (i32.add (local.get $c) (i32.const 1)))
+          (br_if $maxLoop (i32.lt_u (local.get $c) (local.get $k))))
+        (local.set $o (i32.shl (local.get $i) (i32.const 3)))
+        (local.set $sum (v128.const f64x2 0 0))
+        (local.set $c (i32.const 0))
+        (loop $expLoop
+          (local.set $e (call $expNeg (f64x2.sub (v128.load (i32.add (local.get $raw) (local.get $o))) (local.get $max))))
+          (local.set $sum (f64x2.add (local.get $sum) (local.get $e)))
+          (if (local.get $pair)
+            (then (v128.store (i32.add (local.get $probs) (local.get $o)) (local.get $e)))
+            (else (f64.store (i32.add (local.get $probs) (local.get $o)) (f64x2.extract_lane 0 (local.get $e)))))
+          (local.set $o (i32.add (local.get $o) (local.get $stride)))
+          (local.set $c (i32.add (local.get $c) (i32.const 1)))
+          (br_if $expLoop (i32.lt_u (local.get $c) (local.get $k))))
+        (local.set $o (i32.shl (local.get $i) (i32.const 3)))
+        (local.set $c (i32.const 0))
+        (loop $divLoop
+          (if (local.get $pair)
+            (then (v128.store (i32.add (local.get $probs) (local.get $o))
+              (f64x2.div (v128.load (i32.add (local.get $probs) (local.get $o))) (local.get $sum))))
+            (else (f64.store (i32.add (local.get $probs) (local.get $o))
+              (f64.div (f64.load (i32.add (local.get $probs) (local.get $o))) (f64x2.extract_lane 0 (local.get $sum))))))
+          (local.set $o (i32.add (local.get $o) (local.get $stride)))
+          (local.set $c (i32.add (local.get $c) (i32.const 1)))
+          (br_if $divLoop (i32.lt_u (local.get $c) (local.get $k))))
+        (local.set $i (i32.add (local.get $i) (i32.const 2)))
+        (br $pairs))))
+
+  ;; Gradients and hessians of the multiclass log loss for class c, rows [from, to) (from even):
+  ;; from p (the class's probabilities, one per row) and the labels y (f64 class numbers),
+  ;; gh[2i] = p - (y == c ? 1 : 0) and gh[2i + 1] = p (1 - p). Two rows a step (as binaryGradients).
+  (func (export "classGradients") (param $p i32) (param $y i32) (param $c i32) (param $from i32) (param $to i32) (param $gh i32)
+    (local $i i32) (local $pv v128) (local $g v128) (local $o i32) (local $cv v128)
+    (local.set $cv (f64x2.splat (f64.convert_i32_s (local.get $c))))
+    (local.set $i (local.get $from))
+    (block $done
+      (loop $pairs
+        (br_if $done (i32.ge_u (local.get $i) (local.get $to)))
+        (local.set $pv (v128.load (i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 3)))))
+        (local.set $g (f64x2.sub (local.get $pv)
+          (v128.and (f64x2.eq (v128.load (i32.add (local.get $y) (i32.shl (local.get $i) (i32.const 3)))) (local.get $cv)) (v128.const f64x2 1 1))))
+        (local.set $pv (f64x2.mul (local.get $pv) (f64x2.sub (v128.const f64x2 1 1) (local.get $pv))))
+        (local.set $o (i32.add (local.get $gh) (i32.shl (local.get $i) (i32.const 4))))
+        (v128.store (local.get $o) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $g) (local.get $pv)))
+        (if (i32.lt_u (i32.add (local.get $i) (i32.const 1)) (local.get $to))
+          (then (v128.store offset=16 (local.get $o) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $g) (local.get $pv)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 2)))
+        (br $pairs))))
+
+    ;; Linear scores: out[i * k + c] = b[c] + (sum over j of x[i * d + j] * w[c * d + j]), for n rows
   ;; of x (n x d) and k weight rows (k x d); each sum runs over even and odd j in two lanes (for
   ;; an odd d, the last j in the even lane, as if both were padded with a zero column), the two
   ;; lanes added last, then to the intercept b[c]. Four rows per step, each in its own accumulator (four
