@@ -106,4 +106,32 @@ describe('gradient boosting', () => {
       await expect(Promise.race([started[0].exited, new Promise((r) => setTimeout(() => r('still running'), 5000))])).resolves.toBe(0);
     }
   });
+
+  it('rows kept in node order (tables larger than the caches): the same model as in table order, with one thread or two', () => {
+    const rules: Array<[number, (x: (j: number) => number, e: number) => number]> = [
+      [2, (x, e) => (x(0) * x(1) + 0.1 * e > 0 ? 1 : 0)],
+      [5, (x, e) => Math.min(4, Math.max(0, Math.floor((x(0) + x(2) + 0.2 * e + 2) * 1.25)))],
+      [0, (x, e) => Math.sin(3 * x(0)) + x(1) * x(1) + 0.05 * e],
+    ];
+    const before = GradientBoosting.orderedBytes;
+    try {
+      for (const [classes, rule] of rules) {
+        // 30,000 rows with missing values: halved partitions (>= 4,096 rows) move their halves' blocks
+        const tr = data(30_000, 21 + classes, rule);
+        for (let i = 0; i < tr.X.data.length; i += 13) tr.X.data[i] = NaN;
+        const y = classes > 0 ? Int32Array.from(tr.y) : Float64Array.from(tr.y);
+        const params = { ...P, max_iter: 5 };
+        GradientBoosting.orderedBytes = Infinity;
+        const inTableOrder = JSON.stringify(new GradientBoosting(params, 3).fit(tr.X, y, classes).toJSON());
+        GradientBoosting.orderedBytes = 0;
+        const inNodeOrder = JSON.stringify(new GradientBoosting(params, 3).fit(tr.X, y, classes).toJSON());
+        const partners: PartnerFactory = (module, memory) => startPartner(module, memory);
+        const twoThreads = JSON.stringify(new GradientBoosting(params, 3).fit(tr.X, y, classes, undefined, partners).toJSON());
+        expect(inNodeOrder).toBe(inTableOrder);
+        expect(twoThreads).toBe(inTableOrder);
+      }
+    } finally {
+      GradientBoosting.orderedBytes = before;
+    }
+  });
 });

@@ -41,7 +41,7 @@ describe('WebAssembly kernels (gradient boosting, linear models)', () => {
     const s = setup(3000, 7, 1);
     const hist = s.k.f64(s.at.hist, s.d * 1024);
     hist.fill(123); // stale contents from an earlier node
-    s.k.fn.histogram(s.at.rows, 10, s.m - 5, s.at.bins, s.d, 0, s.d, s.at.gh, s.at.hist, 1, 0);
+    s.k.fn.histogram(s.at.rows, 10, s.m - 5, s.at.bins, s.d, 0, s.d, s.at.gh, s.at.hist, 1);
     const want = new Float64Array(s.d * 1024);
     for (let t = 10; t < s.m - 5; t++) {
       const i = s.rows[t];
@@ -55,23 +55,17 @@ describe('WebAssembly kernels (gradient boosting, linear models)', () => {
     expect(Array.from(s.k.f64(s.at.hist, s.d * 1024))).toEqual(Array.from(want));
   });
 
-  it('histogram of a range of features: each call fills only its features, and two halves make the whole; reading ahead changes nothing', () => {
+  it('histogram of a range of features: each call fills only its features, and two halves make the whole', () => {
     const s = setup(2000, 9, 3);
     const whole = s.k.alloc(s.d * 8192);
-    s.k.fn.histogram(s.at.rows, 0, s.m, s.at.bins, s.d, 0, s.d, s.at.gh, whole, 1, 0);
+    s.k.fn.histogram(s.at.rows, 0, s.m, s.at.bins, s.d, 0, s.d, s.at.gh, whole, 1);
     const hist = s.k.f64(s.at.hist, s.d * 1024);
     hist.fill(7);
-    s.k.fn.histogram(s.at.rows, 0, s.m, s.at.bins, s.d, 0, 4, s.at.gh, s.at.hist, 1, 0);
+    s.k.fn.histogram(s.at.rows, 0, s.m, s.at.bins, s.d, 0, 4, s.at.gh, s.at.hist, 1);
     // features 4.. untouched so far
     expect(hist.subarray(4 * 1024).every((v) => v === 7)).toBe(true);
-    s.k.fn.histogram(s.at.rows, 0, s.m, s.at.bins, s.d, 4, s.d, s.at.gh, s.at.hist, 1, 0);
+    s.k.fn.histogram(s.at.rows, 0, s.m, s.at.bins, s.d, 4, s.d, s.at.gh, s.at.hist, 1);
     expect(Array.from(hist)).toEqual(Array.from(s.k.f64(whole, s.d * 1024)));
-    // reading rows ahead (up to the range's last row, never past it) changes no sum
-    for (const [from, to] of [[0, s.m], [5, 40], [100, 101]]) {
-      s.k.fn.histogram(s.at.rows, from, to, s.at.bins, s.d, 0, s.d, s.at.gh, whole, 1, 0);
-      s.k.fn.histogram(s.at.rows, from, to, s.at.bins, s.d, 0, s.d, s.at.gh, s.at.hist, 1, 64);
-      expect(Array.from(hist)).toEqual(Array.from(s.k.f64(whole, s.d * 1024)));
-    }
   });
 
   it('binaryGradients: p - y and p (1 - p) of p = sigmoid(score), within an ulp or two of Math.exp; only rows [from, to)', () => {
@@ -146,6 +140,39 @@ describe('WebAssembly kernels (gradient boosting, linear models)', () => {
   it.each([
     [false, 'missing values right'],
     [true, 'missing values left'],
+  ])('partitionMoving: rows, their bins (a padded stride) and gradients move together, stably, left first, with the left sums (%s: %s)', (missingLeft) => {
+    const n = 1500;
+    const d = 20;
+    const stride = 32;
+    const k = new Kernels();
+    const at = { rows: k.alloc(n * 4), bins: k.alloc(n * stride), gh: k.alloc(n * 16), sRows: k.alloc(n * 4), sBins: k.alloc(n * stride), sGh: k.alloc(n * 16), sums: k.alloc(16) };
+    const r = rngStream(12, 'moving');
+    const rows = k.i32(at.rows, n);
+    const bins = k.u8(at.bins, n * stride);
+    const gh = k.f64(at.gh, 2 * n);
+    for (let t = 0; t < n; t++) {
+      rows[t] = 7 * t + 3;
+      for (let j = 0; j < stride; j++) bins[t * stride + j] = j < d ? (r.next() < 0.1 ? 255 : Math.floor(r.next() * 200)) : 0;
+      gh[2 * t] = r.next() - 0.5;
+      gh[2 * t + 1] = r.next();
+    }
+    const before = Array.from({ length: n }, (_, t) => ({ row: rows[t], bins: Array.from(bins.subarray(t * stride, (t + 1) * stride)), g: gh[2 * t], h: gh[2 * t + 1] }));
+    const [from, to, feature, bin] = [100, 1400, 13, 90];
+    const isLeft = (x: { bins: number[] }) => (x.bins[feature] === 255 ? missingLeft : x.bins[feature] <= bin);
+    const l = k.fn.partitionMoving(from, to, at.rows, at.bins, stride, feature, bin, missingLeft ? 1 : 0, at.gh, at.sRows, at.sBins, at.sGh, at.sums);
+    const node = before.slice(from, to);
+    const want = [...before.slice(0, from), ...node.filter(isLeft), ...node.filter((x) => !isLeft(x)), ...before.slice(to)];
+    expect(l).toBe(from + node.filter(isLeft).length);
+    const after = Array.from({ length: n }, (_, t) => ({ row: rows[t], bins: Array.from(bins.subarray(t * stride, (t + 1) * stride)), g: gh[2 * t], h: gh[2 * t + 1] }));
+    expect(after).toEqual(want);
+    let [G, H] = [0, 0];
+    for (const x of node.filter(isLeft)) [G, H] = [G + x.g, H + x.h];
+    expect(Array.from(k.f64(at.sums, 2))).toEqual([G, H]);
+  });
+
+  it.each([
+    [false, 'missing values right'],
+    [true, 'missing values left'],
   ])('partition: stable, left rows first, with the left sums (%s: %s)', (missingLeft) => {
     const s = setup(2000, 5, 2);
     const before = Array.from(s.rows.subarray(0, s.m));
@@ -168,7 +195,7 @@ describe('WebAssembly kernels (gradient boosting, linear models)', () => {
 
   it('bestSplit: the scalar search result (first largest gain; limits on rows and hessian)', () => {
     const s = setup(4000, 9, 3);
-    s.k.fn.histogram(s.at.rows, 0, s.m, s.at.bins, s.d, 0, s.d, s.at.gh, s.at.hist, 1, 0);
+    s.k.fn.histogram(s.at.rows, 0, s.m, s.at.bins, s.d, 0, s.d, s.at.gh, s.at.hist, 1);
     const hist = s.k.f64(s.at.hist, s.d * 1024);
     let G = 0;
     let H = 0;
@@ -394,8 +421,8 @@ describe('WebAssembly kernels (gradient boosting, linear models)', () => {
     const gh = s.k.f64(s.at.gh, 2 * s.n);
     const rows = s.k.i32(s.at.rows, s.n);
     for (let i = 0; i < s.n; i++) gh[2 * i + 1] = 1;
-    s.k.fn.histogram(s.at.rows, 0, s.m, s.at.bins, s.d, 0, s.d, s.at.gh, s.at.hist, 1, 0);
-    s.k.fn.histogram(s.at.rows, 0, s.m, s.at.bins, s.d, 0, s.d, s.at.gh, other, 0, 0);
+    s.k.fn.histogram(s.at.rows, 0, s.m, s.at.bins, s.d, 0, s.d, s.at.gh, s.at.hist, 1);
+    s.k.fn.histogram(s.at.rows, 0, s.m, s.at.bins, s.d, 0, s.d, s.at.gh, other, 0);
     const counted = s.k.f64(s.at.hist, s.d * 1024);
     const uncounted = s.k.f64(other, s.d * 1024);
     for (let b = 0; b < s.d * 256; b++) {

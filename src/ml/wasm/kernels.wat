@@ -98,33 +98,20 @@
   ;; summed in order, so each sum is the same as the scalar loop's. With $counted 0 the count is
   ;; not kept: for a constant hessian of 1 (squared error) the hessian sum is the count, exactly.
   ;; Only features [f0, f1) are histogrammed (and their part of `hist` cleared): two threads
-  ;; give each other's features alone and get what one call over all of them gives. $ahead:
-  ;; how many rows ahead to read (0: none). A node's rows are an ascending subset of the table;
-  ;; when they are few and far apart, each row's loads wait for memory (measured on 1M rows, a
-  ;; random 5%: 114 ns a row), and reading 64 rows ahead lets those waits overlap (68 ns); on
-  ;; denser rows the hardware's own prefetching does better without (25%: 28 against 37 ns).
-  ;; Returns a number of no meaning (the read-ahead's sum).
+  ;; give each other's features alone and get what one call over all of them gives.
+  ;; (Tables larger than the caches keep a node's rows together in memory, gbdt.ts: rows
+  ;; scattered over 1M rows waited for memory, ~140 ns a row against 17 ns in order.)
   (func (export "histogram")
     (param $rows i32) (param $start i32) (param $end i32) (param $bins i32) (param $d i32)
-    (param $f0 i32) (param $f1 i32) (param $gh i32) (param $hist i32) (param $counted i32) (param $ahead i32) (result i32)
+    (param $f0 i32) (param $f1 i32) (param $gh i32) (param $hist i32) (param $counted i32)
     (local $t i32) (local $i i32) (local $o i32) (local $oe i32) (local $k i32) (local $pair v128)
-    (local $last i32) (local $a i32) (local $touched i32)
     (local.set $hist (i32.add (local.get $hist) (i32.shl (local.get $f0) (i32.const 13))))
     (memory.fill (local.get $hist) (i32.const 0) (i32.shl (i32.sub (local.get $f1) (local.get $f0)) (i32.const 13)))
     (local.set $t (i32.add (local.get $rows) (i32.shl (local.get $start) (i32.const 2))))
     (local.set $end (i32.add (local.get $rows) (i32.shl (local.get $end) (i32.const 2))))
-    (local.set $last (i32.sub (local.get $end) (i32.const 4)))
-    (local.set $ahead (i32.shl (local.get $ahead) (i32.const 2)))
     (block $done
       (loop $rowLoop
         (br_if $done (i32.ge_u (local.get $t) (local.get $end)))
-        ;; read ahead: the gradients and bins of the row $ahead places on are loaded now (their
-        ;; sum is returned, so the loads stay) and are in cache when that row comes
-        (local.set $a (i32.add (local.get $t) (local.get $ahead)))
-        (local.set $a (i32.load (select (local.get $a) (local.get $last) (i32.lt_u (local.get $a) (local.get $end)))))
-        (local.set $touched (i32.add (local.get $touched)
-          (i32.add (i32.load (i32.add (local.get $gh) (i32.shl (local.get $a) (i32.const 4))))
-            (i32.load8_u (i32.add (i32.add (local.get $bins) (local.get $f0)) (i32.mul (local.get $a) (local.get $d)))))))
         (local.set $i (i32.load (local.get $t)))
         (local.set $pair (v128.load (i32.add (local.get $gh) (i32.shl (local.get $i) (i32.const 4)))))
         (local.set $o (i32.add (local.get $bins) (i32.mul (local.get $i) (local.get $d))))
@@ -188,8 +175,7 @@
                 (br $featureLoopU)))
           ))
         (local.set $t (i32.add (local.get $t) (i32.const 4)))
-        (br $rowLoop)))
-    (local.get $touched))
+        (br $rowLoop))))
 
   ;; Splits the rows rows[start..end) of a node in place, stably: rows whose bin in `col` (the
   ;; split feature's bins, u8 by row index) is <= $bin go first (missing values, bin 255, go
@@ -231,7 +217,61 @@
     (v128.store (local.get $sums) (local.get $gh))
     (i32.shr_u (i32.sub (local.get $l) (local.get $rows)) (i32.const 2)))
 
-  ;; The best split of a node from its histogram (the layout of `histogram`): for each feature j
+  ;; `partition` for rows kept in node order (tables larger than the caches, gbdt.ts): positions
+  ;; [start, end) of three parallel arrays move together, stably, left rows first: `rows` (i32
+  ;; row numbers), `bins` (each row's bins, `stride` bytes, a multiple of 16) and `gh` (16 bytes
+  ;; a row). Left rows are moved down in place, right rows through the scratch arrays (each
+  ;; from its start) and copied back after them. A row is left when its bin of `feature` is
+  ;; <= $bin (missing values, 255, when $missingLeft). Writes the left rows' [sum of g, sum of
+  ;; h], summed in order, to `sums`; returns the position of the first right row. Histograms of
+  ;; a node then read its rows' bins and gradients in one stream (not a load from far away
+  ;; per row). Branch-free: each row is written to both sides and one cursor advances.
+  (func (export "partitionMoving")
+    (param $start i32) (param $end i32) (param $rows i32) (param $bins i32) (param $stride i32) (param $feature i32)
+    (param $bin i32) (param $missingLeft i32) (param $gh i32) (param $sRows i32) (param $sBins i32) (param $sGh i32) (param $sums i32)
+    (result i32)
+    (local $t i32) (local $l i32) (local $r i32) (local $b i32) (local $left i32) (local $sum v128) (local $pair v128)
+    (local $src i32) (local $dl i32) (local $dr i32) (local $q i32) (local $v v128)
+    (local.set $t (local.get $start))
+    (local.set $l (local.get $start))
+    (block $done
+      (loop $rowLoop
+        (br_if $done (i32.ge_u (local.get $t) (local.get $end)))
+        (local.set $src (i32.add (local.get $bins) (i32.mul (local.get $t) (local.get $stride))))
+        (local.set $b (i32.load8_u (i32.add (local.get $src) (local.get $feature))))
+        (local.set $left
+          (select
+            (local.get $missingLeft)
+            (i32.le_u (local.get $b) (local.get $bin))
+            (i32.eq (local.get $b) (i32.const 255))))
+        ;; the row's bins, 16 bytes at a time, to both sides
+        (local.set $dl (i32.add (local.get $bins) (i32.mul (local.get $l) (local.get $stride))))
+        (local.set $dr (i32.add (local.get $sBins) (i32.mul (local.get $r) (local.get $stride))))
+        (local.set $q (i32.const 0))
+        (loop $copy
+          (local.set $v (v128.load (i32.add (local.get $src) (local.get $q))))
+          (v128.store (i32.add (local.get $dl) (local.get $q)) (local.get $v))
+          (v128.store (i32.add (local.get $dr) (local.get $q)) (local.get $v))
+          (local.set $q (i32.add (local.get $q) (i32.const 16)))
+          (br_if $copy (i32.lt_u (local.get $q) (local.get $stride))))
+        (local.set $pair (v128.load (i32.add (local.get $gh) (i32.shl (local.get $t) (i32.const 4)))))
+        (v128.store (i32.add (local.get $gh) (i32.shl (local.get $l) (i32.const 4))) (local.get $pair))
+        (v128.store (i32.add (local.get $sGh) (i32.shl (local.get $r) (i32.const 4))) (local.get $pair))
+        (local.set $b (i32.load (i32.add (local.get $rows) (i32.shl (local.get $t) (i32.const 2)))))
+        (i32.store (i32.add (local.get $rows) (i32.shl (local.get $l) (i32.const 2))) (local.get $b))
+        (i32.store (i32.add (local.get $sRows) (i32.shl (local.get $r) (i32.const 2))) (local.get $b))
+        (local.set $sum (select (f64x2.add (local.get $sum) (local.get $pair)) (local.get $sum) (local.get $left)))
+        (local.set $l (i32.add (local.get $l) (local.get $left)))
+        (local.set $r (i32.add (local.get $r) (i32.xor (local.get $left) (i32.const 1))))
+        (local.set $t (i32.add (local.get $t) (i32.const 1)))
+        (br $rowLoop)))
+    (memory.copy (i32.add (local.get $bins) (i32.mul (local.get $l) (local.get $stride))) (local.get $sBins) (i32.mul (local.get $r) (local.get $stride)))
+    (memory.copy (i32.add (local.get $gh) (i32.shl (local.get $l) (i32.const 4))) (local.get $sGh) (i32.shl (local.get $r) (i32.const 4)))
+    (memory.copy (i32.add (local.get $rows) (i32.shl (local.get $l) (i32.const 2))) (local.get $sRows) (i32.shl (local.get $r) (i32.const 2)))
+    (v128.store (local.get $sums) (local.get $sum))
+    (local.get $l))
+
+    ;; The best split of a node from its histogram (the layout of `histogram`): for each feature j
   ;; (bins 0..nbins[j]-1, nbins an i32 array), each threshold bin b < nbins[j] - 1, and missing
   ;; values (bin 255) either right (first pass) or, when there are any, left (second pass): the
   ;; gain lG^2/(lH+lambda) + rG^2/(rH+lambda) - G^2/(H+lambda), over candidates with at least
