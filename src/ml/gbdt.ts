@@ -418,7 +418,6 @@ export class GradientBoosting {
     this.trees = [];
     this.validationLoss = [];
     // multiclass: every class's gradients come from the raw scores before this iteration's trees (as scikit-learn)
-    const delta = new Float64Array(nt);
     for (let it = 0; it < p.max_iter; it++) {
       if (K > 1) work.softmax();
       for (let c = 0; c < K; c++) {
@@ -448,14 +447,13 @@ export class GradientBoosting {
         }
         work.startTree();
         const { tree, leaves } = this.growTree(work, G, H, (j, b) => mapper.threshold(j, b));
-        // each leaf's rows are a range of `rows` after the partitioning: add its value to them
-        // (through a row-ordered array: adding straight into raw, n × K, scattered misses cache)
+        // each leaf's rows are a range of `rows` after the partitioning: add its value to their
+        // raw scores (class c's are one contiguous array)
         const ordered = work.rows();
         for (const leaf of leaves) {
           const v = tree.values[leaf.id];
-          for (let t = leaf.start; t < leaf.end; t++) delta[ordered[t]] = v;
+          for (let t = leaf.start, o = c * nt; t < leaf.end; t++) raw[o + ordered[t]] += v;
         }
-        for (let i = 0, o = c * nt; i < nt; i++) raw[o + i] += delta[i];
         if (rawVal !== null) {
           const leaves = tree.leavesOf(Xv!);
           for (let i = 0; i < Xv!.rows; i++) rawVal[i * K + c] += tree.values[leaves[i]];
