@@ -94,7 +94,7 @@ class NodeWork {
   private readonly at: { bins: number; cols: number; gh: number; rows: number; scratch: number; nBins: number; out: number; out2: number; raw: number; y: number; probs: number; bins0: number; ident: number; scratchBins: number; scratchGh: number };
   /**
    * Rows kept in node order (tables larger than the caches: see ORDERED_BYTES): the
-   * partitions move each row's bins (`stride` bytes, padded to 16) and gradients with it, so
+   * partitions move each row's bins (`stride` bytes, padded to 4) and gradients with it, so
    * a node's histogram reads one stream; every tree starts again from the rows in table order.
    */
   readonly ordered: boolean;
@@ -116,7 +116,7 @@ class NodeWork {
     const k = this.k;
     this.partner = k.partner(n >= PARTNER_ROWS ? partners : undefined);
     this.ordered = n * (d + 16) > orderedBytes;
-    this.stride = this.ordered ? Math.ceil(d / 16) * 16 : d;
+    this.stride = this.ordered ? Math.ceil(d / 4) * 4 : d;
     const ordered = this.ordered;
     this.at = {
       bins: k.alloc(n * this.stride),
@@ -151,9 +151,15 @@ class NodeWork {
     k.i32(this.at.nBins, d).set(nBins);
   }
 
-  /** Before each tree (rows in table order again): the rows' bins in table order. */
+  /** Before each tree (rows in table order again): the rows' bins in table order (half the bytes copied by the partner). */
   startTree(): void {
-    if (this.ordered) this.k.u8(this.at.bins, this.n * this.stride).set(this.k.u8(this.at.bins0, this.n * this.stride));
+    if (!this.ordered) return;
+    const { bins, bins0 } = this.at;
+    const bytes = this.n * this.stride;
+    const half = Math.floor(bytes / 2);
+    this.partner.start('copyBytes', [bins + half, bins0 + half, bytes - half]);
+    this.k.fn.copyBytes(bins, bins0, half);
+    this.partner.join();
   }
 
   /** Lets the partner thread go. */
@@ -267,11 +273,13 @@ class NodeWork {
     const lA = run(args(start, mid, 0, out));
     const lB = this.partner.join();
     if (lA < mid && lB > mid) {
-      // the first half's right rows and the second half's left ones change places
-      swapBlocks(this.k.i32(rows, this.n), lA, mid, lB, this.k.i32(scratch, mid - lA));
+      // the first half's right rows and the second half's left ones change places (the rows'
+      // bins, the largest part, by the partner)
+      if (this.ordered) this.partner.start('swapBlocks', [bins + lA * stride, bins + mid * stride, bins + lB * stride, scratchBins]);
+      this.k.fn.swapBlocks(rows + lA * 4, rows + mid * 4, rows + lB * 4, scratch);
       if (this.ordered) {
-        swapBlocks(this.k.u8(bins, this.n * stride), lA * stride, mid * stride, lB * stride, this.k.u8(scratchBins, (mid - lA) * stride));
-        swapBlocks(this.k.f64(gh, 2 * this.n), lA * 2, mid * 2, lB * 2, this.k.f64(scratchGh, (mid - lA) * 2));
+        this.k.fn.swapBlocks(gh + lA * 16, gh + mid * 16, gh + lB * 16, scratchGh);
+        this.partner.join();
       }
     }
     const a = this.k.f64(out, 2);
@@ -296,13 +304,6 @@ class NodeWork {
     const ints = this.k.i32(at + 8, 3);
     return { gain: this.k.f64(at, 1)[0], feature: ints[0] + (at === out2 ? f : 0), bin: ints[1], missingLeft: ints[2] === 1 };
   }
-}
-
-/** Blocks a[from, mid) and a[mid, to) change places, the first through `tmp` (mid - from long). */
-function swapBlocks<T extends Int32Array | Uint8Array | Float64Array>(a: T, from: number, mid: number, to: number, tmp: T): void {
-  tmp.set(a.subarray(from, mid) as never);
-  a.copyWithin(from, mid, to);
-  a.set(tmp as never, from + (to - mid));
 }
 
 interface Node {

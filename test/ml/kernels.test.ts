@@ -142,8 +142,8 @@ describe('WebAssembly kernels (gradient boosting, linear models)', () => {
     [true, 'missing values left'],
   ])('partitionMoving: rows, their bins (a padded stride) and gradients move together, stably, left first, with the left sums (%s: %s)', (missingLeft) => {
     const n = 1500;
-    const d = 20;
-    const stride = 32;
+    const d = 18;
+    const stride = 20; // 16 bytes and then 4 a row
     const k = new Kernels();
     const at = { rows: k.alloc(n * 4), bins: k.alloc(n * stride), gh: k.alloc(n * 16), sRows: k.alloc(n * 4), sBins: k.alloc(n * stride), sGh: k.alloc(n * 16), sums: k.alloc(16) };
     const r = rngStream(12, 'moving');

@@ -7,6 +7,8 @@ export interface KernelFunctions {
   histogram(rows: number, start: number, end: number, bins: number, d: number, f0: number, f1: number, gh: number, hist: number, counted: number): void;
   partition(rows: number, start: number, end: number, col: number, bin: number, missingLeft: number, scratch: number, gh: number, sums: number): number;
   partitionMoving(start: number, end: number, rows: number, bins: number, stride: number, feature: number, bin: number, missingLeft: number, gh: number, sRows: number, sBins: number, sGh: number, sums: number): number;
+  swapBlocks(from: number, mid: number, to: number, tmp: number): void;
+  copyBytes(dst: number, src: number, n: number): void;
   bestSplit(hist: number, d: number, nbins: number, count: number, G: number, H: number, lambda: number, minLeaf: number, minHess: number, countAt: number, out: number): number;
   subtract(a: number, b: number, n: number): void;
   binaryGradients(raw: number, y: number, from: number, to: number, gh: number): void;

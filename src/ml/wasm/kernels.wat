@@ -219,21 +219,24 @@
 
   ;; `partition` for rows kept in node order (tables larger than the caches, gbdt.ts): positions
   ;; [start, end) of three parallel arrays move together, stably, left rows first: `rows` (i32
-  ;; row numbers), `bins` (each row's bins, `stride` bytes, a multiple of 16) and `gh` (16 bytes
+  ;; row numbers), `bins` (each row's bins, `stride` bytes, a multiple of 4) and `gh` (16 bytes
   ;; a row). Left rows are moved down in place, right rows through the scratch arrays (each
   ;; from its start) and copied back after them. A row is left when its bin of `feature` is
   ;; <= $bin (missing values, 255, when $missingLeft). Writes the left rows' [sum of g, sum of
   ;; h], summed in order, to `sums`; returns the position of the first right row. Histograms of
   ;; a node then read its rows' bins and gradients in one stream (not a load from far away
-  ;; per row). Branch-free: each row is written to both sides and one cursor advances.
+  ;; per row). Branch-free: each row goes to the side's address chosen by a select, and that
+  ;; side's cursor advances. A row's bins are copied 16 bytes at a time, then 4 (exactly its
+  ;; stride: a left row moved down never writes over one not yet read).
   (func (export "partitionMoving")
     (param $start i32) (param $end i32) (param $rows i32) (param $bins i32) (param $stride i32) (param $feature i32)
     (param $bin i32) (param $missingLeft i32) (param $gh i32) (param $sRows i32) (param $sBins i32) (param $sGh i32) (param $sums i32)
     (result i32)
     (local $t i32) (local $l i32) (local $r i32) (local $b i32) (local $left i32) (local $sum v128) (local $pair v128)
-    (local $src i32) (local $dl i32) (local $dr i32) (local $q i32) (local $v v128)
+    (local $src i32) (local $dst i32) (local $q i32) (local $wide i32)
     (local.set $t (local.get $start))
     (local.set $l (local.get $start))
+    (local.set $wide (i32.sub (local.get $stride) (i32.const 15)))
     (block $done
       (loop $rowLoop
         (br_if $done (i32.ge_u (local.get $t) (local.get $end)))
@@ -244,22 +247,33 @@
             (local.get $missingLeft)
             (i32.le_u (local.get $b) (local.get $bin))
             (i32.eq (local.get $b) (i32.const 255))))
-        ;; the row's bins, 16 bytes at a time, to both sides
-        (local.set $dl (i32.add (local.get $bins) (i32.mul (local.get $l) (local.get $stride))))
-        (local.set $dr (i32.add (local.get $sBins) (i32.mul (local.get $r) (local.get $stride))))
+        ;; the row's bins to its side
+        (local.set $dst (select
+          (i32.add (local.get $bins) (i32.mul (local.get $l) (local.get $stride)))
+          (i32.add (local.get $sBins) (i32.mul (local.get $r) (local.get $stride)))
+          (local.get $left)))
         (local.set $q (i32.const 0))
-        (loop $copy
-          (local.set $v (v128.load (i32.add (local.get $src) (local.get $q))))
-          (v128.store (i32.add (local.get $dl) (local.get $q)) (local.get $v))
-          (v128.store (i32.add (local.get $dr) (local.get $q)) (local.get $v))
-          (local.set $q (i32.add (local.get $q) (i32.const 16)))
-          (br_if $copy (i32.lt_u (local.get $q) (local.get $stride))))
+        (block $wideDone
+          (loop $wideCopy
+            (br_if $wideDone (i32.ge_s (local.get $q) (local.get $wide)))
+            (v128.store (i32.add (local.get $dst) (local.get $q)) (v128.load (i32.add (local.get $src) (local.get $q))))
+            (local.set $q (i32.add (local.get $q) (i32.const 16)))
+            (br $wideCopy)))
+        (block $narrowDone
+          (loop $narrowCopy
+            (br_if $narrowDone (i32.ge_u (local.get $q) (local.get $stride)))
+            (i32.store (i32.add (local.get $dst) (local.get $q)) (i32.load (i32.add (local.get $src) (local.get $q))))
+            (local.set $q (i32.add (local.get $q) (i32.const 4)))
+            (br $narrowCopy)))
         (local.set $pair (v128.load (i32.add (local.get $gh) (i32.shl (local.get $t) (i32.const 4)))))
-        (v128.store (i32.add (local.get $gh) (i32.shl (local.get $l) (i32.const 4))) (local.get $pair))
-        (v128.store (i32.add (local.get $sGh) (i32.shl (local.get $r) (i32.const 4))) (local.get $pair))
-        (local.set $b (i32.load (i32.add (local.get $rows) (i32.shl (local.get $t) (i32.const 2)))))
-        (i32.store (i32.add (local.get $rows) (i32.shl (local.get $l) (i32.const 2))) (local.get $b))
-        (i32.store (i32.add (local.get $sRows) (i32.shl (local.get $r) (i32.const 2))) (local.get $b))
+        (v128.store (select
+          (i32.add (local.get $gh) (i32.shl (local.get $l) (i32.const 4)))
+          (i32.add (local.get $sGh) (i32.shl (local.get $r) (i32.const 4)))
+          (local.get $left)) (local.get $pair))
+        (i32.store (select
+          (i32.add (local.get $rows) (i32.shl (local.get $l) (i32.const 2)))
+          (i32.add (local.get $sRows) (i32.shl (local.get $r) (i32.const 2)))
+          (local.get $left)) (i32.load (i32.add (local.get $rows) (i32.shl (local.get $t) (i32.const 2)))))
         (local.set $sum (select (f64x2.add (local.get $sum) (local.get $pair)) (local.get $sum) (local.get $left)))
         (local.set $l (i32.add (local.get $l) (local.get $left)))
         (local.set $r (i32.add (local.get $r) (i32.xor (local.get $left) (i32.const 1))))
@@ -270,6 +284,16 @@
     (memory.copy (i32.add (local.get $rows) (i32.shl (local.get $l) (i32.const 2))) (local.get $sRows) (i32.shl (local.get $r) (i32.const 2)))
     (v128.store (local.get $sums) (local.get $sum))
     (local.get $l))
+
+  ;; Bytes [from, mid) and [mid, to) change places, the first through `tmp` (byte offsets).
+  (func (export "swapBlocks") (param $from i32) (param $mid i32) (param $to i32) (param $tmp i32)
+    (memory.copy (local.get $tmp) (local.get $from) (i32.sub (local.get $mid) (local.get $from)))
+    (memory.copy (local.get $from) (local.get $mid) (i32.sub (local.get $to) (local.get $mid)))
+    (memory.copy (i32.add (local.get $from) (i32.sub (local.get $to) (local.get $mid))) (local.get $tmp) (i32.sub (local.get $mid) (local.get $from))))
+
+  ;; n bytes from `src` to `dst` (regions apart), for a partner thread to take half of a copy.
+  (func (export "copyBytes") (param $dst i32) (param $src i32) (param $n i32)
+    (memory.copy (local.get $dst) (local.get $src) (local.get $n)))
 
     ;; The best split of a node from its histogram (the layout of `histogram`): for each feature j
   ;; (bins 0..nbins[j]-1, nbins an i32 array), each threshold bin b < nbins[j] - 1, and missing
