@@ -52,6 +52,29 @@ export async function benchWide(args) {
       const ref = (xs, name) => (xs.length ? `${fmt(med(xs), 2)} s (${fmt(t / med(xs))}x), ${fmt(peak(xs), 0)} MB` : `n/a (${name} not installed)`);
       rows.push([`${n} rows x ${d.toLocaleString('en-US')} columns (${fmt(mb, 1)} MB)`, `${fmt(t, 2)} s, ${fmt(peak(ours), 0)} MB, ${count} objects`, target === null ? 'works, memory per column small' : `<= ${target} s (${fmt(t / target)}x)`, ref(duck, '@duckdb/node-api'), ref(pandas, 'python3-pandas')]);
     }
+    // memory as the rows grow at 20,000 columns (one run each): the columns' state is held a
+    // pass of columns at a time, so it stays within a budget rather than growing with the rows
+    const sweep = [];
+    for (const n of [10, 100, 1000]) {
+      const file = join(dir, `sweep-${n}.csv`);
+      const mb = wideCsv(file, n, 20_000);
+      const ws = mkdtempSync(join(tmpdir(), 'bfly-bench-wide-ws-'));
+      try {
+        measure(process.execPath, [BFLY, 'init', ws]);
+        sweep.push({ n, mb, ...measure(process.execPath, [BFLY, '-C', ws, 'dataset', 'import', file]) });
+      } finally {
+        rmSync(ws, { recursive: true, force: true });
+        rmSync(file, { force: true });
+      }
+    }
+    const [first, , last] = sweep;
+    rows.push([
+      `20,000 columns by rows: ${sweep.map((x) => `${x.n.toLocaleString('en-US')} (${fmt(x.mb, 1)} MB)`).join(' / ')}`,
+      sweep.map((x) => `${fmt(x.seconds, 2)} s, ${fmt(x.rssMB, 0)} MB`).join(' / '),
+      `flat memory: ${fmt(last.rssMB / first.rssMB)}x from 10 to 1,000 rows`,
+      '',
+      '',
+    ]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

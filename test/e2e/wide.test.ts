@@ -2,7 +2,8 @@
 // a 20,000-column table imports (past `ulimit -n`), as a handful of objects, with the same
 // objects whatever the threads; the one-object-per-column layout of format 2 reads the same,
 // cell by cell; a column too big to hold is its own object beside the groups; and column files
-// stay within an open-file budget however many columns outgrow memory (and the workers share it).
+// stay within an open-file budget however many columns outgrow memory (and the workers share it);
+// a table whose columns' state passes the memory budget is read in passes, to the same dataset.
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +11,7 @@ import { bfly, makeCliWorkspace, makeTempDir, seededRandom } from '../helpers.js
 import { ColumnarWriter, type LoadedTable } from '../../src/store/columnar.js';
 import { loadDatasetColumns } from '../../src/store/dataset-columns.js';
 import { getDataset } from '../../src/store/datasets.js';
+import { columnPasses } from '../../src/store/import/build-columns.js';
 import { importDataset } from '../../src/store/import/import-dataset.js';
 import { initWorkspace } from '../../src/store/workspace.js';
 
@@ -153,6 +155,60 @@ describe('wide tables (format 3 column groups)', () => {
       ColumnarWriter.maxOpen = before;
       if (env === undefined) delete process.env.BFLY_COLUMN_HOLD_BYTES;
       else process.env.BFLY_COLUMN_HOLD_BYTES = env;
+    }
+  }, 120_000);
+
+  it('a table whose columns would pass the memory budget is read in passes of columns, to the same dataset with one and two threads', async () => {
+    const file = join(dir, 'passes.csv');
+    const r = seededRandom(2600);
+    const width = 2_600;
+    const names = Array.from({ length: width }, (_, j) => `k${j}`);
+    // numbers, whole numbers, categories, dates, missing values, and columns that turn to text
+    // at row 30 (read again as strings) spread over every pass
+    const value = (i: number, j: number): string => {
+      switch (j % 6) {
+        case 0: return (r() * 100).toFixed(2);
+        case 1: return String((i * j) % 7);
+        case 2: return ['red', 'green', 'blue'][(i + j) % 3];
+        case 3: return `2024-0${1 + (i % 9)}-1${j % 10}`;
+        case 4: return i % 5 === 0 ? '' : String(i);
+        default: return i < 30 ? String(i) : `t${i}`;
+      }
+    };
+    const lines = [names.join(',')];
+    for (let i = 0; i < 40; i++) lines.push(names.map((_, j) => value(i, j)).join(','));
+    writeFileSync(file, lines.join('\n') + '\n');
+    const env = process.env.BFLY_IMPORT_PASS_BYTES;
+    const roots: string[] = [];
+    const imported = async (budget: string | undefined, threads: number) => {
+      if (budget === undefined) delete process.env.BFLY_IMPORT_PASS_BYTES;
+      else process.env.BFLY_IMPORT_PASS_BYTES = budget;
+      const root = join(dir, `passes-${roots.length}`);
+      roots.push(root);
+      await initWorkspace(root, { name: 'p' });
+      return { root, dataset: (await importDataset(root, file, { name: 'passes', threads })).dataset };
+    };
+    try {
+      // the default budget holds these 2,600 columns at once; a budget of 1 byte reads them
+      // 1,024 at a time at most (three passes, each column in exactly one)
+      process.env.BFLY_IMPORT_PASS_BYTES = '1';
+      const passes = columnPasses({ rawPath: file, work: dir, format: 'csv', label: file });
+      expect(passes.map((p) => p!.size)).toEqual([867, 867, 866]);
+      expect(passes.flatMap((p) => [...p!]).sort((a, b) => a - b)).toEqual(names.map((_, j) => j));
+      delete process.env.BFLY_IMPORT_PASS_BYTES;
+      expect(columnPasses({ rawPath: file, work: dir, format: 'csv', label: file })).toEqual([undefined]);
+
+      const once = await imported(undefined, 1);
+      expect(once.dataset.columns.slice(0, 6).map((c) => c.type)).toEqual(['number', 'integer', 'category', 'datetime', 'integer', 'text']);
+      for (const [budget, threads] of [['1', 1], ['1', 2]] as const) {
+        const { root, dataset } = await imported(budget, threads);
+        expect(dataset.objects).toEqual(once.dataset.objects);
+        expect(dataset.columns).toEqual(once.dataset.columns);
+        expect(cells(loadDatasetColumns(root, dataset, ['k5', 'k2598']))).toEqual(cells(loadDatasetColumns(once.root, once.dataset, ['k5', 'k2598'])));
+      }
+    } finally {
+      if (env === undefined) delete process.env.BFLY_IMPORT_PASS_BYTES;
+      else process.env.BFLY_IMPORT_PASS_BYTES = env;
     }
   }, 120_000);
 });

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DatasetColumn, DatasetFormat } from '../../core/dataset.js';
 import { ValidationError } from '../../core/errors.js';
@@ -60,6 +61,10 @@ export interface BuildOptions {
   copying?: SharedArrayBuffer;
   /** Column files this thread may keep open at once (a worker's share of the process's budget). */
   maxOpenFiles?: number;
+  /** Size of the table being read (the raw copy may still be growing); default the raw copy's size. */
+  sourceBytes?: number;
+  /** Bytes of column state one read may hold (a worker's share of {@link passBudget}); default all of it. */
+  passBytes?: number;
 }
 
 /** The columns of one read of a table, fed by the CSV or JSON readers. */
@@ -254,14 +259,104 @@ function nestedJson(v: object, label: string, record: number, column: string): s
   return JSON.stringify(v);
 }
 
+/** Bytes of column state an import holds at once (all threads together): a wider table is read in several passes. */
+export const PASS_BUDGET = 128 * 1024 * 1024;
+/** A pass builds at least this many columns (a table this narrow is read once whatever its length). */
+export const PASS_MIN_COLUMNS = 1024;
+
+/** {@link PASS_BUDGET}, or `BFLY_IMPORT_PASS_BYTES` (tests force several passes with it). */
+export function passBudget(): number {
+  const env = process.env.BFLY_IMPORT_PASS_BYTES;
+  return env !== undefined && /^\d+$/.test(env) ? Number(env) : PASS_BUDGET;
+}
+
 /**
- * Reads the raw copy once (following it as it is made, when asked) and builds the owned
- * columns: each is streamed into its own columnar file, re-read as strings if it turned from
- * numbers to text mid-file, then typed, summarised and finished (hashed as written). Used directly, and by each import worker for its share of
- * the columns.
+ * What one column takes while it is built, as the process's memory grows (measured on the
+ * wide benchmark at 20,000 columns: ~16 KB of builder, writer, dictionary, counter and their
+ * garbage, and ~40 bytes a row for its distinct table, block buffer and the bytes held for its
+ * object, up to the exact-distinct cap).
+ */
+export function columnStateBytes(rows: number): number {
+  return 16 * 1024 + 40 * Math.min(rows, DICT_CAP);
+}
+
+/**
+ * The width of a CSV/TSV table and its rows: counted in its first MiB, scaled by its size
+ * (exact for a smaller table); null for JSON, for a table of at most {@link PASS_MIN_COLUMNS}
+ * columns (its header is all that is read), or when not even the header parses (the full read
+ * reports why).
+ */
+function tableShape(o: BuildOptions): { width: number; rows: number } | null {
+  if (o.format !== 'csv' && o.format !== 'tsv') return null;
+  const source = new ByteSource(o.rawPath, o.copying && new CopyProgress(o.copying));
+  const LIMIT = 1 << 20;
+  let width = -1;
+  let records = 0;
+  let whole = false;
+  try {
+    const header = (names: string[]): void => {
+      width = names.length;
+      if (width <= PASS_MIN_COLUMNS) throw new Error('narrow'); // one pass whatever the rows
+    };
+    new CsvParser(o.format === 'csv' ? 44 : 9, { header, record: () => void records++ }, o.label).run((b, off, len) => {
+      const n = source.read(b, off, Math.min(len, LIMIT - source.bytes));
+      if (n === 0 && source.bytes < LIMIT) whole = true;
+      return n;
+    });
+  } catch {
+    // the sample's last record is cut off (or the table is bad: the full read says so)
+  } finally {
+    source.close();
+  }
+  if (width <= PASS_MIN_COLUMNS) return null;
+  const size = o.sourceBytes ?? statSync(o.rawPath).size;
+  return { width, rows: whole ? records : Math.ceil((Math.max(1, records) * size) / Math.max(1, source.bytes)) };
+}
+
+/**
+ * The owned columns split into the passes that read them: one pass unless the table is wide
+ * enough that the columns' state would pass the budget (see {@link columnStateBytes}).
+ */
+export function columnPasses(o: BuildOptions): Array<ReadonlySet<number> | undefined> {
+  const shape = tableShape(o);
+  if (shape === null) return [o.owned];
+  const owned = o.owned !== undefined ? [...o.owned].sort((a, b) => a - b) : Array.from({ length: shape.width }, (_, i) => i);
+  const per = Math.max(PASS_MIN_COLUMNS, Math.floor((o.passBytes ?? passBudget()) / columnStateBytes(shape.rows)));
+  if (owned.length <= per) return [o.owned];
+  const passes = Math.ceil(owned.length / per);
+  const size = Math.ceil(owned.length / passes);
+  return Array.from({ length: passes }, (_, k) => new Set(owned.slice(k * size, (k + 1) * size)));
+}
+
+/**
+ * Builds the owned columns, in as many reads of the raw copy as {@link columnPasses} says
+ * (each builds and finishes its share of the columns before the next, so their state is held
+ * one share at a time). Which blocks and objects a column makes does not depend on the passes.
+ * Used directly, and by each import worker for its share of the columns.
  */
 export function buildColumns(o: BuildOptions): BuiltColumns {
   if (o.maxOpenFiles !== undefined) ColumnarWriter.maxOpen = o.maxOpenFiles;
+  const passes = columnPasses(o);
+  if (passes.length === 1) return buildPass({ ...o, owned: passes[0] });
+  const total = o.onBytes && statSync(o.rawPath).size;
+  const columns: BuiltColumn[] = [];
+  let built: BuiltColumns | undefined;
+  for (let k = 0; k < passes.length; k++) {
+    // progress runs once over the whole import, not once a pass
+    const onBytes = o.onBytes && ((bytes: number) => o.onBytes!(Math.round((k * total! + bytes) / passes.length)));
+    built = buildPass({ ...o, owned: passes[k], onBytes });
+    if (built.rows === 0) return built;
+    columns.push(...built.columns);
+  }
+  return { rows: built!.rows, width: built!.width, columns };
+}
+
+/**
+ * Reads the raw copy once (following it as it is made, when asked) and builds the owned
+ * columns: each is streamed into its own columnar file, re-read as strings if it turned from
+ * numbers to text mid-file, then typed, summarised and finished (hashed as written).
+ */
+function buildPass(o: BuildOptions): BuiltColumns {
   const table = new TableBuilder(o.work, o.label, o.owned);
   readAll(table, o.rawPath, o.format, o.label, o.onBytes, o.copying);
   if (table.rows === 0) return { rows: 0, width: table.width, columns: [] };

@@ -16,7 +16,7 @@ import { sweepDeadTemps, withLock } from '../lock.js';
 import { adoptObject } from '../objects.js';
 import { packageRoot } from '../package-root.js';
 import { ColumnarWriter, eachFile, groupColumnar, syncFiles } from '../columnar.js';
-import { type BuildOptions, type BuiltColumn, type BuiltColumns, buildColumns, sourceError } from './build-columns.js';
+import { type BuildOptions, type BuiltColumn, type BuiltColumns, buildColumns, passBudget, sourceError } from './build-columns.js';
 import { CsvParser, fieldText } from './csv.js';
 import { ByteSource, CopyProgress, CopyStopped, SourceBytesError, copyAndHash } from './source.js';
 
@@ -111,25 +111,35 @@ function threadCount(format: DatasetFormat, size: number, requested?: number): n
 
 /**
  * Relative parsing cost of each column of a CSV/TSV file (the source: the copy is not made
- * yet), guessed from its first rows and measured on the import benchmark: numbers 1 (read by
+ * yet), guessed from its first rows ({@link sampleRows}) and measured on the import benchmark: numbers 1 (read by
  * the tokenizer), dates 1.6, whole numbers with few distinct values 1.1 (counted exactly all
  * the way), short repeated strings 1 (looked up in the tokenizer's dictionary), long or
  * varied strings (free text) 1.9.
  */
+/** Fields the cost estimate samples at most: its rows shrink as the table widens (a 20,000-column table's 500 rows are ten million strings). */
+const SAMPLE_FIELDS = 200_000;
+
+/** Rows {@link estimateColumnCosts} samples of a `width`-column table: 500, down to 8 for the widest. */
+export function sampleRows(width: number): number {
+  return Math.max(8, Math.min(500, Math.floor(SAMPLE_FIELDS / Math.max(1, width))));
+}
+
 function estimateColumnCosts(path: string, format: DatasetFormat, label: string): number[] {
   const samples: string[][] = [];
   const stop = new Error('sampled');
   const source = new ByteSource(path);
   let width = 0;
+  let rows = 500;
   try {
     new CsvParser(format === 'csv' ? 44 : 9, {
       header: (names) => {
         width = names.length;
+        rows = sampleRows(width);
         for (let i = 0; i < width; i++) samples.push([]);
       },
       record: (buf, starts, ends, flags, count) => {
         for (let k = 0; k < count; k++) samples[k].push(fieldText(buf, starts[k], ends[k], flags[k]).trim());
-        if (samples[0].length >= 500) throw stop;
+        if (samples[0].length >= rows) throw stop;
       },
     }, label).run((b, o, l) => source.read(b, o, l));
   } catch (err) {
@@ -203,7 +213,9 @@ function startWorkers(base: Omit<BuildOptions, 'owned'>, threads: number, sample
   }
   // the open-file budget is the process's: each worker gets its share (the main thread keeps one too)
   const maxOpenFiles = Math.max(8, Math.floor(ColumnarWriter.maxOpen / (shares.length + 1)));
-  const workers = shares.map((owned) => new Worker(workerScript(), { workerData: { ...base, onBytes: undefined, owned, maxOpenFiles } }));
+  // so is the memory the columns' state may take (a wide table is read in more passes)
+  const passBytes = Math.floor(passBudget() / shares.length);
+  const workers = shares.map((owned) => new Worker(workerScript(), { workerData: { ...base, onBytes: undefined, owned, maxOpenFiles, passBytes } }));
   const results = workers.map(
     (w) =>
       new Promise<{ ok: boolean; result?: BuiltColumns; error?: Record<string, unknown> }>((resolveMsg, reject) => {
@@ -381,7 +393,7 @@ export async function importDataset(root: string, file: string, options: ImportO
     // a pipe (`<(...)`, /dev/stdin) can be read only once: copied first, then looked at
     let copied = regular ? undefined : await copy();
     const format = reading(() => detectFormat(path, options.format, copied === undefined ? path : rawPath));
-    const base = { rawPath, work, format, label, onBytes: options.onProgress && ((bytes: number) => options.onProgress!({ bytes, total: copied?.bytes ?? size })) };
+    const base = { rawPath, work, format, label, sourceBytes: copied?.bytes ?? size, onBytes: options.onProgress && ((bytes: number) => options.onProgress!({ bytes, total: copied?.bytes ?? size })) };
     if (copied === undefined) {
       const threads = threadCount(format, size, options.threads);
       const copying = threads > 1 ? new CopyProgress() : undefined;
