@@ -3,7 +3,7 @@ import { BinMapper } from './binning.js';
 import type { Matrix } from './matrix.js';
 import { rngStream } from './random.js';
 import { trainTestSplit } from './split.js';
-import { EnsembleWalk, Tree, type TreeJson } from './tree.js';
+import { EnsembleWalk, PARTNER_ROWS, Tree, type TreeJson } from './tree.js';
 import { type KernelPartner, Kernels, type PartnerFactory } from './wasm/kernels.js';
 import { scoresToProba, softmax } from './link.js';
 import { predictedClasses } from './metrics.js';
@@ -71,9 +71,6 @@ const SHARED_HISTOGRAM_ROWS = 1024;
  * same either way (tests lower it through {@link GradientBoosting.orderedBytes}).
  */
 const ORDERED_BYTES = 16 << 20;
-
-/** Fits of fewer training rows than this do not start a partner thread (it takes ~30 ms to start). */
-const PARTNER_ROWS = 20_000;
 
 interface Split {
   gain: number;

@@ -194,10 +194,10 @@ function addLeafValues(trees: readonly Tree[], forEachLeaves: LeafWalker['forEac
 }
 
 /**
- * Predictions of at least this many rows are shared with a partner thread when the walker has
- * a partner factory (starting it takes ~30 ms; it is kept for later calls).
+ * Fits of fewer training rows, and predictions of fewer rows, do not use a partner thread
+ * (starting one takes ~30 ms; a walker keeps its partner for later calls).
  */
-const PARTNER_ROWS = 20_000;
+export const PARTNER_ROWS = 20_000;
 
 /** Lets a walker's partner thread go when the walker is collected. */
 const partnersToClose = new FinalizationRegistry<KernelPartner>((partner) => partner.close());

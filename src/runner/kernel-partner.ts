@@ -59,10 +59,9 @@ for (;;) {
     if ((++n & 1023) !== 0) continue;
     const now = performance.now();
     if (until === 0) until = now + spinMs;
-    else if (now > until) {
-      Atomics.wait(c, ${REQUEST}, seen, 1000);
-      until = 0;
-    }
+    // asleep until a call comes; only a call (not the wait's timeout) earns a new spin, so an
+    // idle partner (a loaded model's, between predictions) costs nothing
+    else if (now > until && Atomics.wait(c, ${REQUEST}, seen, 1000) !== 'timed-out') until = 0;
   }
   seen = Atomics.load(c, ${REQUEST});
   const kernel = c[${KERNEL}];

@@ -87,6 +87,32 @@ describe('trees compiled to WebAssembly for prediction', () => {
     }
   }, 120_000);
 
+  it('an idle partner sleeps: a loaded model between predictions takes no CPU', async () => {
+    const test = data(30_000, 6);
+    let partner: ReturnType<typeof startPartner> | undefined;
+    let taken = 0;
+    const partners: PartnerFactory = (module, memory) => {
+      partner = startPartner(module, memory);
+      return { start: (fn, args) => partner!.start(fn, args), join: () => (taken += partner!.join()), close: () => partner!.close() };
+    };
+    const m = GradientBoosting.fromJSON(JSON.parse(JSON.stringify(boosting.toJSON()))).threads(partners);
+    const until = Date.now() + 20_000;
+    while (taken === 0 && Date.now() < until) {
+      m.predictProba(test.X);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    expect(taken).toBeGreaterThan(0);
+    // past the spin after its last call (20 ms), the worker waits; it used to spin 20 ms more
+    // every second (2% of a core for each loaded model)
+    await new Promise((r) => setTimeout(r, 100));
+    const before = process.cpuUsage();
+    await new Promise((r) => setTimeout(r, 2_200));
+    const used = process.cpuUsage(before);
+    expect((used.user + used.system) / 1000).toBeLessThan(15);
+    m.threads(undefined);
+    expect(await partner!.exited).toBe(0);
+  }, 60_000);
+
   it('a partner that fails part-way through a chunk: the block is summed again here, the same numbers', () => {
     const test = data(24_000, 9);
     let failures = 0;
