@@ -169,10 +169,6 @@ class NodeWork {
     return this.k.f64(this.at.gh, 2 * this.n);
   }
 
-  rows(): Int32Array {
-    return this.k.i32(this.at.rows, this.n);
-  }
-
   /** The raw scores (n × outputs, class-major). */
   raw(): Float64Array {
     return this.k.f64(this.at.raw, this.n * this.outputs);
@@ -190,6 +186,49 @@ class NodeWork {
     if (mid < this.n) this.partner.start('binaryGradients', [raw, y, mid, this.n, gh]);
     this.k.fn.binaryGradients(raw, y, 0, mid, gh);
     if (mid < this.n) this.partner.join();
+  }
+
+  /** A tree's start: the rows in table order, and the sums of the gradients and of the hessians (in row order). */
+  startRows(): { G: number; H: number } {
+    const { rows, gh, out } = this.at;
+    this.k.fn.startRows(rows, gh, this.n, out);
+    const s = this.k.f64(out, 2);
+    return { G: s[0], H: s[1] };
+  }
+
+  /** Room for {@link addLeaves}' list (16 bytes a leaf), grown as needed. */
+  private leafList = 0;
+  private leafCap = 0;
+
+  /**
+   * Adds each leaf's value (`values[leaf.id]`) to the raw scores of output `c` of its rows (a
+   * range of the rows after the partitioning). A partner takes the leaves past half the rows:
+   * each row is added to once, so the scores are the same whoever adds.
+   */
+  addLeaves(leaves: ReadonlyArray<{ id: number; start: number; end: number }>, values: ArrayLike<number>, c: number): void {
+    const L = leaves.length;
+    if (this.leafCap < L) {
+      this.leafCap = Math.max(64, L);
+      this.leafList = this.k.alloc(this.leafCap * 16);
+    }
+    const list = this.leafList;
+    const ints = this.k.i32(list, 4 * L);
+    const vals = this.k.f64(list, 2 * L);
+    let split = L;
+    for (let l = 0, seen = 0; l < L; l++) {
+      const { id, start, end } = leaves[l];
+      ints[4 * l] = start;
+      ints[4 * l + 1] = end;
+      vals[2 * l + 1] = values[id];
+      seen += end - start;
+      if (split === L && seen >= this.n >> 1) split = l + 1;
+    }
+    const { rows, raw } = this.at;
+    const scores = raw + c * this.n * 8;
+    const shared = this.halfRows() < this.n && split < L;
+    if (shared) this.partner.start('addLeaves', [rows, scores, list, split, L]);
+    this.k.fn.addLeaves(rows, scores, list, 0, shared ? split : L);
+    if (shared) this.partner.join();
   }
 
   /** The class probabilities of every row from the raw scores (class-major, as the raw scores), half the rows each side. */
@@ -330,6 +369,8 @@ interface Node {
 export class GradientBoosting {
   /** Tables whose bins and gradients take more bytes than this keep their rows in node order while trees grow (the same model; tests lower it). */
   static orderedBytes = ORDERED_BYTES;
+  /** Tests: given a copy of the training rows' raw scores (class-major) at the end of each fit, to check them against the trees. */
+  static onTrainScores: ((raw: Float64Array) => void) | null = null;
   task: 'classification' | 'regression' = 'classification';
   classes = 0;
   outputs = 1;
@@ -374,6 +415,7 @@ export class GradientBoosting {
       const mapper = new BinMapper(p.max_bins).fit(Xt);
       work.setBins(mapper.transform(Xt), Int32Array.from({ length: d }, (_, j) => mapper.bins(j)));
       this.grow(work, yt, classes, K, mapper, X, y, valRows, onIteration);
+      GradientBoosting.onTrainScores?.(work.raw().slice());
     } finally {
       work.close();
     }
@@ -421,7 +463,6 @@ export class GradientBoosting {
       for (let c = 0; c < K; c++) {
         // gradients and hessians of the loss for output c
         const gh = work.gh();
-        const rows = work.rows();
         // (one loop per loss: a branch per row inside one loop cost ~10% of the fit)
         if (this.task === 'regression') {
           for (let i = 0; i < nt; i++) {
@@ -436,22 +477,10 @@ export class GradientBoosting {
             gh[2 * i + 1] *= rowWeight[i];
           }
         }
-        let G = 0;
-        let H = 0;
-        for (let i = 0; i < nt; i++) {
-          rows[i] = i;
-          G += gh[2 * i];
-          H += gh[2 * i + 1];
-        }
+        const { G, H } = work.startRows();
         work.startTree();
         const { tree, leaves } = this.growTree(work, G, H, (j, b) => mapper.threshold(j, b));
-        // each leaf's rows are a range of `rows` after the partitioning: add its value to their
-        // raw scores (class c's are one contiguous array)
-        const ordered = work.rows();
-        for (const leaf of leaves) {
-          const v = tree.values[leaf.id];
-          for (let t = leaf.start, o = c * nt; t < leaf.end; t++) raw[o + ordered[t]] += v;
-        }
+        work.addLeaves(leaves, tree.values, c);
         if (rawVal !== null) {
           const leaves = tree.leavesOf(Xv!);
           for (let i = 0; i < Xv!.rows; i++) rawVal[i * K + c] += tree.values[leaves[i]];

@@ -30,7 +30,7 @@ const MAX_ARGS = 16;
 const SPIN_MS = 20;
 
 /** The kernels a partner runs, by index (the same list on both sides). */
-const KERNELS: readonly KernelName[] = ['histogram', 'partition', 'binaryGradients', 'bestSplit', 'scoreTrees', 'softmax', 'classGradients', 'partitionMoving', 'swapBlocks', 'copyBytes'];
+const KERNELS: readonly KernelName[] = ['histogram', 'partition', 'binaryGradients', 'bestSplit', 'scoreTrees', 'softmax', 'classGradients', 'partitionMoving', 'swapBlocks', 'copyBytes', 'addLeaves'];
 
 /** Until the worker says it is ready, a join waits this long before running the call here instead. */
 const STARTUP_MS = 10_000;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type BoostingParams, GradientBoosting } from '../../src/ml/gbdt.js';
 import type { Matrix } from '../../src/ml/matrix.js';
+import { scoresToProba } from '../../src/ml/link.js';
 import { classificationMetrics, regressionMetrics } from '../../src/ml/metrics.js';
 import { rngStream } from '../../src/ml/random.js';
 import type { KernelPartner, PartnerFactory } from '../../src/ml/wasm/kernels.js';
@@ -132,6 +133,38 @@ describe('gradient boosting', () => {
       }
     } finally {
       GradientBoosting.orderedBytes = before;
+    }
+  });
+
+  it("the training rows' scores the fit keeps are the trees' sums (leaf values added by two threads, in table and in node order)", () => {
+    // 30,000 rows: a partner adds the values of the leaves past half the rows
+    const before = GradientBoosting.orderedBytes;
+    let kept: Float64Array | null = null;
+    GradientBoosting.onTrainScores = (raw) => (kept = raw);
+    try {
+      for (const [classes, rule] of [
+        [0, (x: (j: number) => number, e: number) => Math.sin(3 * x(0)) + x(1) * x(1) + 0.05 * e],
+        [3, (x: (j: number) => number, e: number) => Math.min(2, Math.max(0, Math.floor((x(0) + x(2) + 0.2 * e + 2) * 0.75)))],
+      ] as const) {
+        const tr = data(30_000, 31 + classes, rule);
+        const y = classes > 0 ? Int32Array.from(tr.y) : Float64Array.from(tr.y);
+        for (const bytes of [Infinity, 0]) {
+          GradientBoosting.orderedBytes = bytes;
+          const m = new GradientBoosting({ ...P, max_iter: 4 }, 3).fit(tr.X, y, classes, undefined, (module, memory) => startPartner(module, memory));
+          const n = tr.X.rows;
+          if (classes === 0) expect(Array.from(kept!)).toEqual(Array.from(m.predict(tr.X)));
+          else {
+            // probabilities from the kept scores (class-major) as predictProba makes them from the trees'
+            const K = classes;
+            const rowMajor = new Float64Array(n * K);
+            for (let i = 0; i < n; i++) for (let c = 0; c < K; c++) rowMajor[i * K + c] = kept![c * n + i];
+            expect(Array.from(scoresToProba(rowMajor, n, K))).toEqual(Array.from(m.predictProba(tr.X)));
+          }
+        }
+      }
+    } finally {
+      GradientBoosting.orderedBytes = before;
+      GradientBoosting.onTrainScores = null;
     }
   });
 });

@@ -193,6 +193,43 @@ describe('WebAssembly kernels (gradient boosting, linear models)', () => {
     expect(Array.from(s.k.f64(s.at.out, 2))).toEqual([G, H]);
   });
 
+  it("startRows and addLeaves: a tree's rows in table order with the gradient sums in row order; leaf values added to their rows' scores, in two shares as in one", () => {
+    const n = 3001;
+    const k = new Kernels();
+    const at = { rows: k.alloc(n * 4), gh: k.alloc(n * 16), out: k.alloc(16), raw: k.alloc(n * 8), list: k.alloc(16 * 16) };
+    const r = rngStream(31, 'leaves');
+    const gh = k.f64(at.gh, 2 * n);
+    for (let i = 0; i < 2 * n; i++) gh[i] = (r.next() - 0.3) * 10 ** Math.floor(r.next() * 6 - 3);
+    k.i32(at.rows, n).fill(-1);
+    k.fn.startRows(at.rows, at.gh, n, at.out);
+    expect(Array.from(k.i32(at.rows, n))).toEqual(Array.from({ length: n }, (_, i) => i));
+    let [G, H] = [0, 0];
+    for (let i = 0; i < n; i++) [G, H] = [G + gh[2 * i], H + gh[2 * i + 1]];
+    expect(Array.from(k.f64(at.out, 2))).toEqual([G, H]);
+
+    // the rows shuffled (as after the partitions), cut into 16 leaves of uneven sizes
+    const rows = k.i32(at.rows, n);
+    for (let i = n - 1; i > 0; i--) {
+      const j = Math.floor(r.next() * (i + 1));
+      [rows[i], rows[j]] = [rows[j], rows[i]];
+    }
+    const cuts = [0, ...Array.from({ length: 15 }, () => Math.floor(r.next() * n)).sort((a, b) => a - b), n];
+    const ints = k.i32(at.list, 64);
+    const vals = k.f64(at.list, 32);
+    for (let l = 0; l < 16; l++) [ints[4 * l], ints[4 * l + 1], vals[2 * l + 1]] = [cuts[l], cuts[l + 1], r.next() - 0.5];
+    const start = Float64Array.from({ length: n }, () => r.next());
+    const want = Float64Array.from(start);
+    for (let l = 0; l < 16; l++) for (let t = cuts[l]; t < cuts[l + 1]; t++) want[rows[t]] += vals[2 * l + 1];
+    const raw = k.f64(at.raw, n);
+    raw.set(start);
+    k.fn.addLeaves(at.rows, at.raw, at.list, 0, 16);
+    expect(Array.from(raw)).toEqual(Array.from(want));
+    raw.set(start);
+    k.fn.addLeaves(at.rows, at.raw, at.list, 9, 16);
+    k.fn.addLeaves(at.rows, at.raw, at.list, 0, 9);
+    expect(Array.from(raw)).toEqual(Array.from(want));
+  });
+
   it('bestSplit: the scalar search result (first largest gain; limits on rows and hessian)', () => {
     const s = setup(4000, 9, 3);
     s.k.fn.histogram(s.at.rows, 0, s.m, s.at.bins, s.d, 0, s.d, s.at.gh, s.at.hist, 1);

@@ -9,6 +9,8 @@ export interface KernelFunctions {
   partitionMoving(start: number, end: number, rows: number, bins: number, stride: number, feature: number, bin: number, missingLeft: number, gh: number, sRows: number, sBins: number, sGh: number, sums: number): number;
   swapBlocks(from: number, mid: number, to: number, tmp: number): void;
   copyBytes(dst: number, src: number, n: number): void;
+  startRows(rows: number, gh: number, n: number, out: number): void;
+  addLeaves(rows: number, raw: number, list: number, from: number, to: number): void;
   bestSplit(hist: number, d: number, nbins: number, count: number, G: number, H: number, lambda: number, minLeaf: number, minHess: number, countAt: number, out: number): number;
   subtract(a: number, b: number, n: number): void;
   binaryGradients(raw: number, y: number, from: number, to: number, gh: number): void;

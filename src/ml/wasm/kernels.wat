@@ -291,6 +291,46 @@
     (memory.copy (local.get $from) (local.get $mid) (i32.sub (local.get $to) (local.get $mid)))
     (memory.copy (i32.add (local.get $from) (i32.sub (local.get $to) (local.get $mid))) (local.get $tmp) (i32.sub (local.get $mid) (local.get $from))))
 
+  ;; A tree's start: rows[i] = i for i < n, and the sums of the gradients and of the hessians
+  ;; (gh interleaved) in row order, written to out[0] and out[1] (f64).
+  (func (export "startRows") (param $rows i32) (param $gh i32) (param $n i32) (param $out i32)
+    (local $i i32) (local $g f64) (local $h f64) (local $o i32)
+    (local.set $o (local.get $gh))
+    (block $done
+      (loop $each
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+        (i32.store (i32.add (local.get $rows) (i32.shl (local.get $i) (i32.const 2))) (local.get $i))
+        (local.set $g (f64.add (local.get $g) (f64.load (local.get $o))))
+        (local.set $h (f64.add (local.get $h) (f64.load offset=8 (local.get $o))))
+        (local.set $o (i32.add (local.get $o) (i32.const 16)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $each)))
+    (f64.store (local.get $out) (local.get $g))
+    (f64.store offset=8 (local.get $out) (local.get $h)))
+
+  ;; Adds each leaf's value to the raw scores of its rows: leaves [from, to) of `list`, 16-byte
+  ;; records [start i32, end i32, value f64], leaf l's rows being rows[start..end). The leaves
+  ;; hold distinct rows, so two threads may take a share of the list each.
+  (func (export "addLeaves") (param $rows i32) (param $raw i32) (param $list i32) (param $from i32) (param $to i32)
+    (local $l i32) (local $t i32) (local $end i32) (local $v f64) (local $r i32)
+    (local.set $l (local.get $from))
+    (block $done
+      (loop $leaf
+        (br_if $done (i32.ge_u (local.get $l) (local.get $to)))
+        (local.set $r (i32.add (local.get $list) (i32.shl (local.get $l) (i32.const 4))))
+        (local.set $t (i32.load (local.get $r)))
+        (local.set $end (i32.load offset=4 (local.get $r)))
+        (local.set $v (f64.load offset=8 (local.get $r)))
+        (block $rowsDone
+          (loop $row
+            (br_if $rowsDone (i32.ge_u (local.get $t) (local.get $end)))
+            (local.set $r (i32.add (local.get $raw) (i32.shl (i32.load (i32.add (local.get $rows) (i32.shl (local.get $t) (i32.const 2)))) (i32.const 3))))
+            (f64.store (local.get $r) (f64.add (f64.load (local.get $r)) (local.get $v)))
+            (local.set $t (i32.add (local.get $t) (i32.const 1)))
+            (br $row)))
+        (local.set $l (i32.add (local.get $l) (i32.const 1)))
+        (br $leaf))))
+
   ;; n bytes from `src` to `dst` (regions apart), for a partner thread to take half of a copy.
   (func (export "copyBytes") (param $dst i32) (param $src i32) (param $n i32)
     (memory.copy (local.get $dst) (local.get $src) (local.get $n)))
