@@ -59,8 +59,21 @@ export function renderDatasetShow(d: DatasetManifest): string {
 }
 
 /** What `bfly dataset import` prints. */
+/** A table wider than this lists its first {@link IMPORT_COLUMNS_LISTED} columns after an import, and counts the rest by type. */
+export const IMPORT_COLUMNS_MAX = 50;
+/** Columns listed after importing a wider table than {@link IMPORT_COLUMNS_MAX}. */
+export const IMPORT_COLUMNS_LISTED = 40;
+
 export function renderImportResult(d: DatasetManifest, created: boolean): string {
   if (!created) return `already imported as ${datasetLabel(d)} (${d.hash}); nothing changed\n`;
-  const cols = d.columns.map((c) => `  ${truncate(printable(c.name), 28).padEnd(28)}  ${c.type.padEnd(8)}  ${printable(c.reason)}`).join('\n');
-  return `imported ${datasetLabel(d)}: ${d.rows.toLocaleString('en-US')} rows × ${d.columns.length} columns, ${fmtBytes(d.bytes)} ${d.format}\n  hash ${d.hash}\n${cols}\n`;
+  const listed = d.columns.length > IMPORT_COLUMNS_MAX ? d.columns.slice(0, IMPORT_COLUMNS_LISTED) : d.columns;
+  const lines = listed.map((c) => `  ${truncate(printable(c.name), 28).padEnd(28)}  ${c.type.padEnd(8)}  ${printable(c.reason)}`);
+  if (listed.length < d.columns.length) {
+    // a 20,000-column table would print 20,000 lines: the rest by type, and where to see them
+    const byType = new Map<string, number>();
+    for (const c of d.columns.slice(listed.length)) byType.set(c.type, (byType.get(c.type) ?? 0) + 1);
+    const counts = [...byType].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([t, k]) => `${k.toLocaleString('en-US')} ${t}`);
+    lines.push(`  … and ${(d.columns.length - listed.length).toLocaleString('en-US')} more columns (${counts.join(', ')}): \`bfly dataset show ${datasetLabel(d)}\` lists them all`);
+  }
+  return `imported ${datasetLabel(d)}: ${d.rows.toLocaleString('en-US')} rows × ${d.columns.length.toLocaleString('en-US')} columns, ${fmtBytes(d.bytes)} ${d.format}\n  hash ${d.hash}\n${lines.join('\n')}\n`;
 }

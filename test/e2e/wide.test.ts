@@ -211,4 +211,34 @@ describe('wide tables (format 3 column groups)', () => {
       else process.env.BFLY_IMPORT_PASS_BYTES = env;
     }
   }, 120_000);
+
+  it('the import lists the first 40 columns of a table wider than 50 and counts the rest by type; 50 columns are all listed', async () => {
+    const c = await makeCliWorkspace();
+    try {
+      const table = (name: string, cols: number): string => {
+        const file = join(dir, `${name}.csv`);
+        const header = Array.from({ length: cols }, (_, j) => `col${j}`);
+        const lines = [header.join(',')];
+        for (let i = 0; i < 6; i++) lines.push(header.map((_, j) => (j % 3 === 2 ? ['a', 'b'][i % 2] : j % 3 === 1 ? String(i * j) : (i + j / 7).toFixed(2))).join(','));
+        writeFileSync(file, lines.join('\n') + '\n');
+        return file;
+      };
+      const wide = await bfly(['-C', c.ws, 'dataset', 'import', table('sixty', 60)]);
+      expect(wide.exitCode, wide.stderr).toBe(0);
+      const lines = wide.stdout.trimEnd().split('\n');
+      expect(lines[0]).toBe('imported sixty: 6 rows × 60 columns, ' + lines[0].split('columns, ')[1]);
+      const listed = lines.filter((l) => /^ {2}col\d+ /.test(l));
+      expect(listed.map((l) => l.trim().split(/\s+/)[0])).toEqual(Array.from({ length: 40 }, (_, j) => `col${j}`));
+      // columns 40..59: 7 categories (j % 3 = 2: 41, ..., 59), 7 integers (40, ..., 58), 6 numbers (42, ..., 57); most first, ties by name
+      expect(lines.at(-1)).toBe('  … and 20 more columns (7 category, 7 integer, 6 number): `bfly dataset show sixty` lists them all');
+      const show = await bfly(['-C', c.ws, 'dataset', 'show', 'sixty']);
+      expect(show.exitCode).toBe(0);
+      for (const j of [0, 40, 59]) expect(show.stdout).toContain(`col${j}`);
+      const fifty = await bfly(['-C', c.ws, 'dataset', 'import', table('fifty', 50)]);
+      expect(fifty.stdout.trimEnd().split('\n').filter((l) => /^ {2}col\d+ /.test(l))).toHaveLength(50);
+      expect(fifty.stdout).not.toContain('more columns');
+    } finally {
+      c.cleanup();
+    }
+  }, 60_000);
 });
