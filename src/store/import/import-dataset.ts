@@ -109,21 +109,21 @@ function threadCount(format: DatasetFormat, size: number, requested?: number): n
   return size >= PARALLEL_MIN_BYTES ? Math.min(2, availableParallelism()) : 1;
 }
 
-/**
- * Relative parsing cost of each column of a CSV/TSV file (the source: the copy is not made
- * yet), guessed from its first rows ({@link sampleRows}) and measured on the import benchmark: numbers 1 (read by
- * the tokenizer), dates 1.6, whole numbers with few distinct values 1.1 (counted exactly all
- * the way), short repeated strings 1 (looked up in the tokenizer's dictionary), long or
- * varied strings (free text) 1.9.
- */
 /** Fields the cost estimate samples at most: its rows shrink as the table widens (a 20,000-column table's 500 rows are ten million strings). */
 const SAMPLE_FIELDS = 200_000;
 
 /** Rows {@link estimateColumnCosts} samples of a `width`-column table: 500, down to 8 for the widest. */
-export function sampleRows(width: number): number {
+function sampleRows(width: number): number {
   return Math.max(8, Math.min(500, Math.floor(SAMPLE_FIELDS / Math.max(1, width))));
 }
 
+/**
+ * Relative parsing cost of each column of a CSV/TSV file (the source: the copy is not made
+ * yet), guessed from its first rows ({@link sampleRows}) and measured on the import
+ * benchmark: numbers 1 (read by the tokenizer), dates 1.6, whole numbers with few distinct values 1.1 (counted exactly all
+ * the way), short repeated strings 1 (looked up in the tokenizer's dictionary), long or
+ * varied strings (free text) 1.9.
+ */
 function estimateColumnCosts(path: string, format: DatasetFormat, label: string): number[] {
   const samples: string[][] = [];
   const stop = new Error('sampled');
