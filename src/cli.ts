@@ -133,7 +133,7 @@ export function buildProgram(): Command {
       .requiredOption('--target <column>', 'the column to predict')
       .addOption(new Option('--task <task>', 'auto decides from the target column').choices(['auto', 'classification', 'regression']).default('auto'))
       .option('--metric <metric>', 'metric to optimise, or auto (the default: rmse; accuracy, or balanced_accuracy when the largest class has 3x the rows of the smallest)', 'auto')
-      .option('--template <template>', 'pipeline template name or YAML file (default: the task)'),
+      .option('--template <template>', 'pipeline template: classification, regression, auto (every model family searched by TPE within a time budget) or a YAML file (default: the task)'),
   ).action(async (name: string, _o, cmd: Command) => {
     const { experimentCreateCommand } = await import('./commands/experiment-create.js');
     await experimentCreateCommand(name, opts(cmd));
@@ -225,6 +225,7 @@ export function buildProgram(): Command {
       .option('--no-cache', 'execute every block; do not reuse or store block outputs')
       .option('--dry-run', 'print which blocks would run or come from cache, and why; run nothing')
       .option('--no-wait', 'when an identical run (same execution key) is executing, fail naming it instead of waiting for its result')
+      .option('--time-budget <duration>', 'bound the model search (model_selection) to this wall time, e.g. 60s, 5m: no trial starts after it, a running one is stopped')
       .option('--timeout <duration>', 'stop the run (status timed_out, exit 124) when it takes longer, e.g. 90s, 10m, 1h30m')
       .option('-q, --quiet', 'print only the run id and status')
       .option('--grid <path=v1,v2>', 'run every value (repeatable: the cartesian product), e.g. blocks.model_selection.config.cv=3,5', collect, [])
@@ -244,7 +245,8 @@ export function buildProgram(): Command {
       .description("apply a run's model (with its preprocessing) to a CSV/TSV/JSON/JSONL file")
       .option('--out <file>', 'write the predictions here (.csv, or .jsonl) instead of stdout')
       .option('--proba', 'add one probability column per class')
-      .option('--id <column>', 'copy this input column to the output'),
+      .option('--id <column>', 'copy this input column to the output')
+      .option('--model <candidate>', "predict with another candidate's model the run kept (train's keep_models), e.g. knn-1"),
   ).action(async (ref: string, file: string, _o, cmd: Command) => {
     const { predictCommand } = await import('./commands/predict.js');
     await predictCommand(ref, file, opts(cmd));
@@ -344,6 +346,20 @@ export function buildProgram(): Command {
   ).action(async (_o, cmd: Command) => {
     const { serveCommand } = await import('./commands/serve.js');
     await serveCommand(opts(cmd));
+  });
+  common(
+    program
+      .command('ui')
+      .description('start the local service and its web UI (runs, plots, compare, the draft editor), and open it in the browser')
+      .option('--port <n>', 'port to listen on (default 0: a free one)')
+      .option('--host <host>', 'address to bind (default 127.0.0.1; anything else is reachable by others)')
+      .option('--jobs <n>', 'runs executed at once (default: the number of cores)')
+      .option('--no-open', 'print the address only; do not open a browser')
+      .option('--queue <redis-url>', 'dispatch jobs to `bfly worker`s through this Redis instead of running them here (see "Scaling out")')
+      .option('--max-upload <size>', 'the largest upload (dataset import, predict), e.g. 500MB (default 2GiB)'),
+  ).action(async (_o, cmd: Command) => {
+    const { serveCommand } = await import('./commands/serve.js');
+    await serveCommand({ ...opts(cmd), ui: true });
   });
   common(
     program

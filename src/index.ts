@@ -159,7 +159,7 @@ export type { RunOptions, RunResult, RunPreview, PlanStep } from './runner/run-e
 export type { RunManifest, RunBlock, RunArtifact, RunError, RunBinding } from './core/run.js';
 export type { RunEvent, RunStatus } from './core/events.js';
 export { RUN_STATUSES, parseRunEvent } from './core/events.js';
-export { loadModel, type LoadedModel, type ModelArtifact } from './runner/model-artifact.js';
+export { loadModel, loadRunModel, runModelFile, type LoadedModel, type ModelArtifact } from './runner/model-artifact.js';
 export { exportOnnx } from './runner/onnx-export.js';
 
 /**
@@ -215,6 +215,17 @@ export async function* runExperimentEvents(ws: Workspace | string, experiment: s
 export async function previewRun(ws: Workspace | string, experiment: string, options: Pick<import('./runner/run-experiment.js').RunOptions, 'seed' | 'sets' | 'noCache' | 'force'> = {}): Promise<import('./runner/run-experiment.js').RunPreview> {
   const { previewRun: preview } = await import('./runner/run-experiment.js');
   return preview(await rootOf(ws), experiment, options);
+}
+
+/**
+ * The `sets` that bound every `model_selection` block of the experiment's draft to a time
+ * budget in seconds (what `bfly run --time-budget` adds); pass them to runExperiment or runBatch.
+ *
+ * @example
+ * await runExperiment(ws, 'penguins', { sets: await timeBudgetSets(ws, 'penguins', 60) });
+ */
+export async function timeBudgetSets(ws: Workspace | string, experiment: string, seconds: number): Promise<string[]> {
+  return experiments.timeBudgetSets(await rootOf(ws), experiment, seconds);
 }
 
 /**

@@ -146,8 +146,9 @@ export interface Served {
 }
 
 /** Starts `bfly -C ws serve --port 0 --json …` and waits for its line. */
-export async function startServe(ws: string, args: string[] = [], env: Record<string, string> = {}): Promise<Served> {
-  const proc = execa(process.execPath, ['--no-node-snapshot', BFLY, '-C', ws, 'serve', '--port', '0', '--json', ...args], { reject: false, buffer: { stdout: false }, env: { NO_COLOR: '1', ...env } });
+/** Starts `bfly serve` (or `bfly ui --no-open`, the same service) on a free loopback port. */
+export async function startServe(ws: string, args: string[] = [], env: Record<string, string> = {}, command: 'serve' | 'ui' = 'serve'): Promise<Served> {
+  const proc = execa(process.execPath, ['--no-node-snapshot', BFLY, '-C', ws, command, ...(command === 'ui' ? ['--no-open'] : []), '--port', '0', '--json', ...args], { reject: false, buffer: { stdout: false }, env: { NO_COLOR: '1', ...env } });
   const line = await new Promise<string>((resolve, reject) => {
     let buf = '';
     proc.stdout!.on('data', (d: Buffer) => {

@@ -7,6 +7,7 @@ import type { RunEvent } from '../core/events.js';
 import { type BatchEvent, type BatchResult, runBatch } from '../runner/batch.js';
 import { previewRun, runExperiment } from '../runner/run-experiment.js';
 import { FINAL_BATCH_RUN_STATUSES } from '../store/batches.js';
+import { timeBudgetSets } from '../store/experiments.js';
 import { openWorkspace } from '../store/workspace.js';
 import { type BatchView, plainBatchLine, reduceBatchView, renderBatchSummary } from '../ui/batch.js';
 import { plainEventLine, renderPreview, renderRunResult } from '../ui/run.js';
@@ -25,6 +26,7 @@ export interface RunCommandOptions extends GlobalOptions {
   jobs?: string;
   wait?: boolean;
   timeout?: string;
+  timeBudget?: string;
   queue?: string;
   detach?: boolean;
   attempts?: string;
@@ -107,6 +109,12 @@ export async function runCommand(experiment: string, o: RunCommandOptions): Prom
   const timeoutMs = o.timeout === undefined ? undefined : parseDuration(o.timeout);
   if (timeoutMs === null) throw new ValidationError('BAD_TIMEOUT', `--timeout must be a duration such as 90s, 10m or 1h30m, not ${JSON.stringify(o.timeout)}`, { hint: 'e.g. --timeout 10m' });
   const ws = await openWorkspace(o.C ?? process.cwd());
+  if (o.timeBudget !== undefined) {
+    const ms = parseDuration(o.timeBudget);
+    if (ms === null) throw new ValidationError('BAD_TIME_BUDGET', `--time-budget must be a duration such as 60s, 5m or 1h, not ${JSON.stringify(o.timeBudget)}`, { hint: 'e.g. --time-budget 60s' });
+    // after the user's --set values: the flag wins over a budget set there
+    o = { ...o, set: [...(o.set ?? []), ...timeBudgetSets(ws.root, experiment, ms / 1000)] };
+  }
   if (o.queue === undefined && (o.detach || o.attempts !== undefined)) throw new ValidationError('QUEUE_ONLY', `${o.detach ? '--detach' : '--attempts'} applies to a batch sent to workers with --queue`, { hint: 'add --queue redis://HOST:PORT (see "Scaling out" in the README)' });
   if ((o.grid?.length ?? 0) > 0 || o.seeds !== undefined || o.queue !== undefined) {
     return runBatchCommand(ws.root, experiment, o);

@@ -1,3 +1,4 @@
+import { spawn, spawnSync } from 'node:child_process';
 import type { GlobalOptions } from '../cli.js';
 import { parseByteSize } from '../core/byte-size.js';
 import { ValidationError } from '../core/errors.js';
@@ -11,6 +12,17 @@ export interface ServeCommandOptions extends GlobalOptions {
   jobs?: string;
   queue?: string;
   maxUpload?: string;
+  /** `bfly ui`: say so, and open the browser (unless `--no-open`). */
+  ui?: boolean;
+  /** false with `--no-open`. */
+  open?: boolean;
+}
+
+/** A terminal on a desktop with a system opener: `xdg-open` (with a display) or macOS `open`. */
+function desktopOpener(): string | null {
+  if (!process.stdout.isTTY) return null;
+  const opener = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? null : process.env.DISPLAY || process.env.WAYLAND_DISPLAY ? 'xdg-open' : null;
+  return opener !== null && spawnSync('sh', ['-c', `command -v ${opener}`], { stdio: 'ignore' }).status === 0 ? opener : null;
 }
 
 function wholeNumber(value: string | undefined, flag: string, min: number, max: number, example: string): number | undefined {
@@ -21,6 +33,7 @@ function wholeNumber(value: string | undefined, flag: string, min: number, max: 
 }
 
 /**
+ * `bfly serve` and `bfly ui` (the same service; `ui` opens the browser on a desktop terminal).
  * `bfly serve [--port N] [--host H] [--jobs N] [--max-upload S] [--json]`: the local service
  * until SIGINT/SIGTERM (then: running jobs cancelled cleanly, serve.json removed, exit 0).
  */
@@ -42,7 +55,9 @@ export async function serveCommand(o: ServeCommandOptions): Promise<void> {
   const server = await createServer(o.C ?? process.cwd(), { port, host: o.host, jobs, maxUpload, queue });
   const entry = `${server.url}/?token=${server.token}`;
   if (o.json) process.stdout.write(JSON.stringify({ url: server.url, port: server.port, token: server.token, pid: process.pid, apiVersion: API_VERSION }) + '\n');
-  else process.stdout.write(`bfly serve: ${server.root}\n  open ${entry}\n  API  ${server.url}/api/v1 (Authorization: Bearer ${server.token})\n  ${queue !== undefined ? `  jobs go to the workers of ${queue.display} (bfly worker --queue ${queue.display})\n` : ''}  Ctrl-C stops (running jobs are cancelled cleanly${queue !== undefined ? '; queued batches go on with the workers' : ''})\n`);
+  else process.stdout.write(`bfly ${o.ui ? 'ui' : 'serve'}: ${server.root}\n  ${o.ui ? 'UI  ' : 'open'} ${entry}\n  API  ${server.url}/api/v1 (Authorization: Bearer ${server.token})\n  ${queue !== undefined ? `  jobs go to the workers of ${queue.display} (bfly worker --queue ${queue.display})\n` : ''}  Ctrl-C stops (running jobs are cancelled cleanly${queue !== undefined ? '; queued batches go on with the workers' : ''})\n`);
+  const opener = o.ui && o.open !== false && !o.json ? desktopOpener() : null;
+  if (opener !== null) spawn(opener, [entry], { detached: true, stdio: 'ignore' }).unref();
   if (o.host !== undefined && !['127.0.0.1', 'localhost', '::1'].includes(o.host)) {
     process.stderr.write(`warning: listening on ${o.host}, not only this machine's loopback: anyone who can reach it and has the token controls this workspace\n`);
   }

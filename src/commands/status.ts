@@ -7,6 +7,6 @@ import { renderStatus } from '../ui/history.js';
 /** `bfly status [--json]`: the workspace, and per experiment what `bfly run` would do now. */
 export async function statusCommand(o: GlobalOptions): Promise<void> {
   const ws = await openWorkspace(o.C ?? process.cwd());
-  const summary = workspaceStatus(ws.root, ws.config);
+  const summary = await workspaceStatus(ws.root, ws.config);
   process.stdout.write(o.json ? jsonLine(summary) : renderStatus(summary));
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { type Task } from './metrics-info.js';
+import type { SearchSpace } from './search-space.js';
 
 export { TASKS, type Task, type MetricInfo, METRICS, DEFAULT_METRIC, metricsFor } from './metrics-info.js';
 export { type AdapterModel, ADAPTER_FORMS, adapterModel } from './adapter-model.js';
@@ -16,12 +17,15 @@ export interface ModelInfo {
   doc: string;
   /** Defaults that depend on the task (they replace the schema's default for that task). */
   taskDefaults?: Partial<Record<Task, Record<string, unknown>>>;
+  /** The space `search: default` explores (ranges around the defaults, as FLAML and optuna's examples do). */
+  space: SearchSpace;
 }
 
 /** Every model type a pipeline can name. */
 export const MODELS: Record<string, ModelInfo> = {
   logistic_regression: {
     tasks: ['classification'],
+    space: { C: { type: 'float', low: 1e-3, high: 1e3, log: true } },
     doc: 'L2-regularised logistic regression (binary and multinomial)',
     params: z.strictObject({
       C: z.number().positive().default(1).describe('inverse regularisation strength (smaller: stronger L2 penalty)'),
@@ -32,11 +36,13 @@ export const MODELS: Record<string, ModelInfo> = {
   },
   linear_regression: {
     tasks: ['regression'],
+    space: { alpha: { type: 'float', low: 1e-4, high: 1e3, log: true } },
     doc: 'ridge regression, closed form',
     params: z.strictObject({ alpha: z.number().nonnegative().default(1).describe('L2 penalty (0: ordinary least squares)'), fit_intercept: z.boolean().default(true).describe('learn an intercept (not penalised)') }),
   },
   decision_tree: {
     tasks: ['classification', 'regression'],
+    space: { max_depth: { type: 'int', low: 2, high: 30, log: true }, min_samples_leaf: { type: 'int', low: 1, high: 50, log: true } },
     doc: 'CART decision tree',
     params: z.strictObject({
       criterion: z.enum(['gini', 'entropy', 'mse']).optional().describe('split quality (default: gini for classification, mse for regression)'),
@@ -47,6 +53,7 @@ export const MODELS: Record<string, ModelInfo> = {
   },
   random_forest: {
     tasks: ['classification', 'regression'],
+    space: { n_estimators: { type: 'int', low: 50, high: 400, log: true }, max_features: { type: 'choice', values: ['sqrt', 'log2', 0.5, 'all'] }, min_samples_leaf: { type: 'int', low: 1, high: 20, log: true } },
     doc: 'random forest: bootstrap samples, feature subsampling, histogram splits',
     // As scikit-learn: classifiers try sqrt(features) per split, regressors every feature.
     taskDefaults: { regression: { max_features: 'all' } },
@@ -61,6 +68,13 @@ export const MODELS: Record<string, ModelInfo> = {
   },
   gradient_boosting: {
     tasks: ['classification', 'regression'],
+    space: {
+      learning_rate: { type: 'float', low: 0.01, high: 0.3, log: true },
+      max_iter: { type: 'int', low: 50, high: 500, log: true },
+      max_leaf_nodes: { type: 'int', low: 4, high: 128, log: true },
+      min_samples_leaf: { type: 'int', low: 2, high: 100, log: true },
+      l2_regularization: { type: 'float', low: 1e-3, high: 10, log: true },
+    },
     doc: 'histogram gradient boosting (as scikit-learn HistGradientBoosting)',
     params: z.strictObject({
       learning_rate: z.number().positive().default(0.1).describe('shrinkage of each tree'),
@@ -78,11 +92,18 @@ export const MODELS: Record<string, ModelInfo> = {
   },
   knn: {
     tasks: ['classification', 'regression'],
+    space: { n_neighbors: { type: 'int', low: 1, high: 50, log: true }, weights: { type: 'choice', values: ['uniform', 'distance'] } },
     doc: 'k-nearest neighbours',
     params: z.strictObject({ n_neighbors: positiveInt.default(5).describe('neighbours that vote'), weights: z.enum(['uniform', 'distance']).default('uniform').describe('equal votes, or weighted by inverse distance') }),
   },
   mlp: {
     tasks: ['classification', 'regression'],
+    space: {
+      hidden_layer_sizes: { type: 'choice', values: [[32], [64], [64, 64], [128, 64]] },
+      learning_rate: { type: 'float', low: 1e-4, high: 1e-2, log: true },
+      alpha: { type: 'float', low: 1e-6, high: 1e-2, log: true },
+      epochs: { type: 'int', low: 10, high: 100, log: true },
+    },
     doc: 'multi-layer perceptron (tfjs adapter)',
     params: z.strictObject({
       hidden_layer_sizes: z.array(positiveInt).min(1).default([64, 64]).describe('units of each hidden layer (ReLU)'),

@@ -53,7 +53,7 @@ export function describeBlocks(): BlockDoc[] {
   });
 }
 
-/** Every model type with its hyper-parameters and defaults. */
+/** Every model type with its hyper-parameters, defaults and default search space. */
 export function describeModels(): ModelDoc[] {
   return Object.entries(MODELS).map(([model, info]): ModelDoc => {
     const byTask = Object.fromEntries(info.tasks.map((t) => [t, resolveModelParams(model, {}, t)]));
@@ -62,7 +62,7 @@ export function describeModels(): ModelDoc[] {
       if (values.every((v) => JSON.stringify(v) === JSON.stringify(values[0]))) return f;
       return { ...f, default: values[0], defaultByTask: Object.fromEntries(info.tasks.map((t, i) => [t, values[i]])) };
     });
-    return { model, tasks: [...info.tasks], doc: info.doc, fields: fs, defaults: byTask[info.tasks[0]], defaultsByTask: byTask };
+    return { model, tasks: [...info.tasks], doc: info.doc, fields: fs, defaults: byTask[info.tasks[0]], defaultsByTask: byTask, space: info.space };
   }).concat(ADAPTER_DOCS);
 }
 

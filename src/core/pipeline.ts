@@ -84,6 +84,20 @@ export const preprocessConfig = z.strictObject({
   drop: z.array(z.string().min(1)).default([]).describe('columns to leave out'),
 });
 
+const rangeDim = <T extends 'float' | 'int'>(type: T) =>
+  z
+    .strictObject({
+      type: z.literal(type),
+      low: type === 'int' ? z.number().int() : z.number(),
+      high: type === 'int' ? z.number().int() : z.number(),
+      log: z.boolean().optional().describe('search on a log scale (low must be above 0)'),
+    })
+    .refine((d) => d.low < d.high, { message: 'low must be below high', path: ['high'] })
+    .refine((d) => !d.log || d.low > 0, { message: 'a log scale needs low above 0', path: ['low'] });
+
+/** One searched param of a candidate (see src/ml/search.ts). */
+export const searchDim = z.discriminatedUnion('type', [rangeDim('float'), rangeDim('int'), z.strictObject({ type: z.literal('choice'), values: z.array(z.unknown()).min(1) })]);
+
 const candidate = z.strictObject({
   id: z
     .string()
@@ -93,6 +107,11 @@ const candidate = z.strictObject({
     .describe('a stable name for the candidate (default `<model>-<n>`: knn-1, knn-2, …); used in the leaderboard, plots and `selection`'),
   model: z.string().describe(`one of: ${Object.keys(MODELS).join(', ')}`),
   params: z.record(z.string(), z.unknown()).default({}).describe("the model's hyper-parameters (see `bfly blocks`)"),
+  search: z
+    .union([z.literal('default'), z.record(z.string(), searchDim)])
+    .optional()
+    .describe("params to search: `default` (the model's space, see `bfly blocks`) or `{param: {type: float|int, low, high, log?} | {type: choice, values: [...]}}`"),
+  trials: z.number().int().positive().optional().describe('the most trials of this candidate (random and tpe; default: as the budget allows, else 20)'),
 });
 
 /** Config of `model_selection`: k-fold cross-validation over candidate models. */
@@ -100,12 +119,34 @@ export const modelSelectionConfig = z.strictObject({
   cv: z.number().int().min(2).max(50).default(5).describe('number of folds (stratified for classification)'),
   metric: metricName.optional().describe("metric to pick the best candidate by (default: the experiment's)"),
   candidates: z.array(candidate).min(1).default([{ model: 'random_forest', params: {} }]).describe('models to compare'),
+  // Optional, without defaults: a pipeline written before they existed resolves as it did.
+  strategy: z
+    .enum(['grid', 'random', 'tpe', 'successive_halving'])
+    .optional()
+    .describe('how `search` spaces are explored: grid (each candidate once, or every combination of choices; the default without ranges), random, tpe (a tree-structured Parzen estimator; the default with ranges), or successive_halving (random values on a third of the resource, the best third promoted, asynchronously)'),
+  resource: z.enum(['auto', 'rows', 'iterations']).optional().describe('what successive_halving gives in rungs: boosting rounds, trees or epochs (`iterations`, for the models that have them), training `rows`, or `auto` (iterations where a model has them, else rows)'),
+  budget: z
+    .strictObject({
+      time_s: z.number().positive().optional().describe('wall seconds for the whole block: no trial starts after, a running one is stopped'),
+      trials: z.number().int().positive().optional().describe('the most trials in all'),
+    })
+    .optional()
+    .describe('bounds on the search (`bfly run --time-budget 60s` sets time_s)'),
+  ensemble: z
+    .strictObject({
+      method: z.literal('greedy').default('greedy').describe("greedy: Caruana's ensemble selection from the candidates' out-of-fold predictions"),
+      size: z.number().int().min(1).max(100).default(10).describe('picks, with replacement: a candidate picked twice weighs twice'),
+    })
+    .optional()
+    .describe('also build an ensemble of the candidates (at their best trials) from their out-of-fold predictions; it joins the leaderboard as `ensemble` and is trained, evaluated and saved like any model when it scores best'),
 });
 
 /** Config of `train`: fit the chosen model on the whole training split. */
 export const trainConfig = z.strictObject({
   model: z.string().default('best').describe('`best` (the model_selection winner) or a model name'),
   params: z.record(z.string(), z.unknown()).default({}).describe('hyper-parameters when a model is named'),
+  // Optional, without a default in the schema (3 applies): pipelines written before keep their hash.
+  keep_models: z.number().int().min(1).max(20).optional().describe('with model: best, the top k candidates of the leaderboard are trained and kept (`model.json` is the best, `model-<candidate>.json` the others; `bfly predict --model <candidate>`); default 3'),
 });
 
 /** Config of `evaluate`: metrics on the test split. */
@@ -145,7 +186,7 @@ export const BLOCKS: Record<BlockType, BlockTypeInfo> = {
   features: { type: 'features', doc: 'feature engineering: polynomial terms, date parts, log1p, drop columns, text tokens (TF-IDF)', config: featuresConfig, reads: ['train', 'test'], writes: ['train', 'test'], single: false },
   preprocess: { type: 'preprocess', doc: 'impute, encode categories, scale; fitted on the training split only', config: preprocessConfig, reads: ['train', 'test'], writes: ['train', 'test', 'transform'], single: false },
   model_selection: { type: 'model_selection', doc: 'k-fold cross-validation over candidate models; picks the best', config: modelSelectionConfig, reads: ['train'], writes: ['leaderboard', 'selection'], single: true },
-  train: { type: 'train', doc: 'fit the chosen model on the whole training split', config: trainConfig, reads: ['train', 'selection'], writes: ['model'], single: true },
+  train: { type: 'train', doc: 'fit the chosen model on the whole training split', config: trainConfig, reads: ['train', 'selection', 'leaderboard'], writes: ['model'], single: true },
   evaluate: { type: 'evaluate', doc: "compute the task's metrics on the test split", config: evaluateConfig, reads: ['test', 'model'], writes: ['predictions', 'metrics'], single: true },
   explain: { type: 'explain', doc: 'permutation importance and partial dependence on the test split', config: explainConfig, reads: ['test', 'model'], writes: ['explanation'], single: true },
   report: { type: 'report', doc: 'plots (Vega-Lite specs and SVG) and the run report: a Jupyter notebook and an HTML page', config: reportConfig, reads: ['metrics', 'predictions', 'leaderboard', 'selection', 'explanation'], writes: ['report'], single: true },

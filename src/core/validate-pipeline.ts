@@ -326,6 +326,32 @@ export function validatePipelineText(text: string, ctx: ValidationContext = {}):
     const cw = (params as Record<string, unknown> | null | undefined)?.class_weight;
     if (ctx.task === 'regression' && cw !== undefined && cw !== null) add([...path, 'params', 'class_weight'], 'class_weight is for classification, but this experiment is regression', 'remove it: every row of a regression weighs the same');
   };
+  // A candidate's search space: its params are the model's, each bound and choice a valid value.
+  const checkSearch = (path: Seg[], model: string, search: unknown, strategy: unknown): void => {
+    if (search === undefined) return;
+    const info = MODELS[model];
+    if (search === 'default') {
+      if (info === undefined && adapterModel(model) !== null) add([...path, 'search'], `${model} has no default search space`, 'write its space: search: {param: {type: int, low: 1, high: 10}}');
+      return;
+    }
+    const space = obj(search);
+    for (const [name, raw] of Object.entries(space)) {
+      const d = obj(raw);
+      if (info !== undefined) {
+        const field = (info.params.shape as Record<string, z.ZodType>)[name];
+        if (field === undefined) {
+          add([...path, 'search', name], `${model} has no param \`${name}\``, hintFor(name, Object.keys(info.params.shape)) ?? `its params: ${Object.keys(info.params.shape).join(', ')}`);
+          continue;
+        }
+        const values: Array<[Seg[], unknown]> = d.type === 'choice' ? arr(d.values).map((v, j) => [['values', j], v]) : (['low', 'high'] as const).filter((b) => typeof d[b] === 'number').map((b) => [[b], d[b]]);
+        for (const [at, v] of values) {
+          const r = field.safeParse(v);
+          if (!r.success) add([...path, 'search', name, ...at], `${JSON.stringify(v)} is not a valid ${name} for ${model}: ${r.error.issues[0]?.message ?? 'invalid'}`, 'keep the space within the values the param takes (see `bfly blocks`)');
+        }
+      }
+      if (strategy === 'grid' && (d.type === 'float' || d.type === 'int')) add([...path, 'search', name, 'type'], `the grid strategy tries lists of values, but ${name} is ${d.type === 'int' ? 'an' : 'a'} ${d.type} range`, `use strategy: tpe or random, or list the values: {type: choice, values: [...]}`);
+    }
+  };
   const checkMetric = (path: Seg[], metric: string): void => {
     if (ctx.task !== undefined && METRICS[metric]?.task !== ctx.task) add(path, `metric ${metric} is for ${METRICS[metric]?.task}, but this experiment is ${ctx.task}`, `metrics for ${ctx.task}: ${metricsFor(ctx.task).join(', ')}`);
   };
@@ -338,6 +364,7 @@ export function validatePipelineText(text: string, ctx: ValidationContext = {}):
     if (type === 'model_selection') {
       arr(c.candidates).forEach((cand, k) => {
         if (typeof obj(cand).model === 'string') checkModel(['blocks', i, 'config', 'candidates', k], obj(cand).model as string, obj(cand).params);
+        if (typeof obj(cand).model === 'string') checkSearch(['blocks', i, 'config', 'candidates', k], obj(cand).model as string, obj(cand).search, c.strategy);
       });
       const cands = arr(c.candidates).map((x) => obj(x));
       if (cands.every((x) => typeof x.model === 'string' && (x.id === undefined || typeof x.id === 'string'))) {
@@ -348,6 +375,14 @@ export function validatePipelineText(text: string, ctx: ValidationContext = {}):
         }
       }
       if (typeof c.metric === 'string' && c.metric in METRICS) checkMetric(['blocks', i, 'config', 'metric'], c.metric);
+      if (c.ensemble !== undefined) {
+        // members are the candidates bfly predicts itself (an adapter's model lives in its framework)
+        const native = cands.filter((x) => typeof x.model === 'string' && adapterModel(x.model) === null);
+        if (native.length < 2) add(['blocks', i, 'config', 'ensemble'], `an ensemble needs two candidates or more, but this block has ${native.length === 0 ? 'none' : 'one'}${cands.length > native.length ? ' bfly predicts itself (adapter models cannot be members)' : ''}`, 'list more candidates (e.g. logistic_regression, random_forest, gradient_boosting, knn), or remove `ensemble`');
+        cands.forEach((x, k) => {
+          if (x.id === 'ensemble') add(['blocks', i, 'config', 'candidates', k, 'id'], 'the id `ensemble` is the ensemble\'s own', 'give this candidate another id');
+        });
+      }
     } else if (type === 'train' && typeof c.model === 'string' && c.model !== 'best') {
       checkModel(['blocks', i, 'config'], c.model, c.params);
     } else if (type === 'evaluate') {

@@ -1,6 +1,6 @@
 import { balancedRowWeights } from './class-weight.js';
 import { BinMapper } from './binning.js';
-import type { Matrix } from './matrix.js';
+import { type Matrix, subsetRows } from './matrix.js';
 import { rngStream } from './random.js';
 import { trainTestSplit } from './split.js';
 import { EnsembleWalk, PARTNER_ROWS, Tree, type TreeJson } from './tree.js';
@@ -617,10 +617,4 @@ export class GradientBoosting {
     m.validationLoss = j.validationLoss;
     return m;
   }
-}
-
-function subsetRows(X: Matrix, rows: Int32Array): Matrix {
-  const data = new Float64Array(rows.length * X.cols);
-  for (let t = 0; t < rows.length; t++) data.set(X.data.subarray(rows[t] * X.cols, (rows[t] + 1) * X.cols), t * X.cols);
-  return { rows: rows.length, cols: X.cols, data };
 }

@@ -107,3 +107,10 @@ function scoreBlocks(X: Matrix, coef: Float64Array, intercept: ArrayLike<number>
     done(km, at.s, start, rows);
   }
 }
+
+/** The given rows of a matrix, in that order (a copy). */
+export function subsetRows(X: Matrix, rows: Int32Array): Matrix {
+  const data = new Float64Array(rows.length * X.cols);
+  for (let t = 0; t < rows.length; t++) data.set(X.data.subarray(rows[t] * X.cols, (rows[t] + 1) * X.cols), t * X.cols);
+  return { rows: rows.length, cols: X.cols, data };
+}

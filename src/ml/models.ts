@@ -8,9 +8,10 @@ import type { Matrix } from './matrix.js';
 import { type MlpJson, mlpForward } from './mlp.js';
 import { predictedClasses } from './metrics.js';
 import type { PartnerFactory } from './wasm/kernels.js';
+import type { EnsembleJson } from './ensemble.js';
 
 /** A fitted model's JSON (the model part of a run's model artifact). */
-export type ModelJson = RidgeJson | LogisticJson | ForestJson | BoostingJson | KnnJson | MlpJson | ExternalModelJson;
+export type ModelJson = RidgeJson | LogisticJson | ForestJson | BoostingJson | KnnJson | MlpJson | EnsembleJson | ExternalModelJson;
 
 /** A model fitted by a framework adapter (see src/runner/adapters): predicted there, not here. */
 export interface ExternalModelJson {
@@ -103,6 +104,8 @@ export function modelFromJSON(j: ModelJson, partners?: PartnerFactory): FittedMo
       return wrapModel(j.task, KNearestNeighbors.fromJSON(j));
     case 'mlp':
       return mlpModel(j);
+    case 'ensemble':
+      return ensembleOf(j.task, j.classes, j.members.map((m) => ({ ...m, model: modelFromJSON(m.fitted, partners) })));
     case 'python':
       throw new BflyError('framework', 'NEEDS_ADAPTER', `the ${j.spec} model predicts through the Python framework adapter`, { hint: 'load it with loadModel() or modelFromArtifact() from src/runner/model-artifact.ts, which start the adapter' });
   }
@@ -118,5 +121,31 @@ export function mlpModel(j: MlpJson): FittedModel {
       return mlpForward(j, X);
     },
     toJSON: () => j,
+  };
+}
+
+/**
+ * An ensemble of fitted models: the weighted mean of their probabilities (classification; the
+ * class predicted is the mean's argmax) or of their values (regression). Weights sum to 1.
+ */
+export function ensembleOf(task: 'classification' | 'regression', classes: number, members: ReadonlyArray<{ candidate: string; name: string; params: Record<string, unknown>; weight: number; model: FittedModel }>): FittedModel {
+  const mean = (X: Matrix, one: (m: FittedModel) => Float64Array): Float64Array => {
+    let out: Float64Array | null = null;
+    for (const m of members) {
+      const p = one(m.model);
+      out ??= new Float64Array(p.length);
+      for (let i = 0; i < p.length; i++) out[i] += m.weight * p[i];
+    }
+    return out ?? new Float64Array(X.rows * Math.max(1, classes));
+  };
+  const proba = (X: Matrix): Float64Array => {
+    if (task !== 'classification') throw new Error('predictProba is for classification');
+    return mean(X, (m) => m.predictProba(X));
+  };
+  return {
+    task,
+    predict: (X) => (task === 'classification' ? Float64Array.from(predictedClasses(proba(X), classes)) : mean(X, (m) => m.predict(X))),
+    predictProba: proba,
+    toJSON: (): EnsembleJson => ({ kind: 'ensemble', method: 'greedy', task, classes, members: members.map((m) => ({ candidate: m.candidate, name: m.name, params: m.params, weight: m.weight, fitted: m.model.toJSON() })) }),
   };
 }

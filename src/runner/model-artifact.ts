@@ -36,7 +36,8 @@ export interface ModelArtifact {
   classes: string[];
   inputs: InputColumn[];
   stages: FittedStage[];
-  model: { name: string; params: Record<string, unknown>; fitted: ModelJson };
+  /** `candidate`: the leaderboard candidate it is (absent for a model named in train, and in files written before). */
+  model: { name: string; params: Record<string, unknown>; fitted: ModelJson; candidate?: string };
   /** Where it came from. */
   lineage: { experiment: string; dataset: string; executionKey: string; seed: number };
   /**
@@ -153,6 +154,29 @@ export function modelFromBytes(bytes: Uint8Array, label: string, files: ModelFil
 /** A workspace's interpreter and policy for adapter models (its config read only when one is loaded). */
 function workspaceAdapter(root: string): Pick<ModelFiles, 'python' | 'allow'> {
   return { python: () => readConfigSync(root).frameworks?.python, allow: (spec) => assertFrameworksAllowed(readConfigSync(root), [spec]) };
+}
+
+/**
+ * The file of a run's model for a candidate: `model.json` for the one trained as the run's model,
+ * `model-<candidate>.json` for a runner-up the train block kept (`keep_models`). Throws, listing
+ * the run's models, for any other.
+ *
+ * @example
+ * loadRunModel(root, id, runModelFile(root, id, 'knn-1'))
+ */
+export function runModelFile(root: string, id: string, candidate: string): string {
+  const run = readVerifiedRun(root, id);
+  const names = run.manifest.artifacts.map((a) => a.name);
+  if (names.includes(`model-${candidate}.json`)) return `model-${candidate}.json`;
+  let main: string | undefined;
+  try {
+    main = (JSON.parse(Buffer.from(readRunFile(run, run.manifest.artifacts.find((a) => a.name === 'model.json')?.path ?? '')).toString('utf8')) as ModelArtifact).model.candidate;
+  } catch {
+    main = undefined;
+  }
+  if (main === candidate) return 'model.json';
+  const kept = [main, ...names.filter((n) => /^model-.+\.json$/.test(n)).map((n) => n.slice(6, -5))].filter((x): x is string => x !== undefined);
+  throw new NotFoundError('NO_SUCH_MODEL', `run ${id} has no model of candidate ${JSON.stringify(candidate)}`, { hint: kept.length > 0 ? `its models: ${kept.join(', ')} (the first is model.json)` : 'this run kept one model: predict without --model', data: { run: id, models: kept } });
 }
 
 /**

@@ -329,10 +329,24 @@ function modelNodes(g: Graph, X: string, artifact: ModelArtifact, onnx: OnnxModu
       }
       return embedModel(g, X, bytes, m.task, onnx);
     }
+    case 'ensemble': {
+      // the weighted sum of the members' probabilities (or values): a member is a model like the others
+      const parts = m.members.map((member) => {
+        let nodes: string;
+        try {
+          nodes = modelNodes(g, X, { ...artifact, model: { name: member.name, params: member.params, fitted: member.fitted } }, onnx);
+        } catch (err) {
+          if (err instanceof BflyError && err.code === 'ONNX_UNSUPPORTED') throw unsupported(`the ensemble's member ${member.candidate} (${member.name})`, `${err.hint ?? ''}; an ensemble exports when all its members do: leave that model out of the candidates`.replace(/^; /, ''));
+          throw err;
+        }
+        return g.op('Mul', [nodes, g.doubles([member.weight], [1])]);
+      });
+      return parts.length === 1 ? parts[0] : g.op('Sum', parts);
+    }
     default:
       throw unsupported(
         `the ${artifact.model.name} model`,
-        artifact.model.name === 'knn' ? 'kNN in ONNX needs a rows × training-rows distance matrix (memory grows with both) and breaks neighbour ties otherwise than bfly; export a run of another model' : 'export a run whose model is linear or logistic regression, a decision tree, a random forest, gradient boosting or the MLP',
+        artifact.model.name === 'knn' ? 'kNN in ONNX needs a rows × training-rows distance matrix (memory grows with both) and breaks neighbour ties otherwise than bfly; export a run of another model' : `export a run whose model is linear or logistic regression, a decision tree, a random forest, gradient boosting, the MLP${artifact.model.name === 'ensemble' ? '' : ' or an ensemble of them'}`,
       );
   }
 }

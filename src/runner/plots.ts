@@ -49,7 +49,7 @@ const fmt = (v: number): string => (Math.abs(v) >= 100 ? v.toFixed(1) : v.toFixe
  * The plots of a run, as Vega-Lite specs with their data inline: confusion matrix, ROC and
  * precision-recall curves (classification); residuals and predicted vs actual (regression);
  * permutation importance with error bars; partial dependence of the top features; the CV score
- * of each candidate per fold.
+ * of each candidate per fold; a search's trials against time with the best so far.
  */
 export function runPlots(m: MetricsSlot, p: PredictionsSlot | undefined, board: LeaderboardSlot | undefined, ex: ExplanationSlot | undefined, target: string): PlotSpec[] {
   const plots: PlotSpec[] = [];
@@ -179,6 +179,33 @@ export function runPlots(m: MetricsSlot, p: PredictionsSlot | undefined, board: 
         layer: [
           { mark: { type: 'boxplot', extent: 'min-max', opacity: 0.4 }, encoding: { x: { field: 'score', type: 'quantitative', title: `${board.metric} (${board.folds} folds)`, scale: { zero: false } } } },
           { mark: { type: 'point', filled: true }, encoding: { x: { field: 'score', type: 'quantitative' } } },
+        ],
+      },
+    });
+  }
+  const trials = board?.trials?.filter((t) => t.status === 'complete' && t.score !== null) ?? [];
+  if (board !== undefined && trials.length > board.candidates.length) {
+    // the search: each finished trial's score when it ended, and the best so far as a step line
+    const values = trials.map((t) => ({ trial: t.n, candidate: t.candidate, time: +(t.startS + t.seconds).toFixed(3), score: t.score, best: t.bestSoFar, params: JSON.stringify(t.searched) }));
+    const s = board.search;
+    const title = `Search: ${board.metric} of each trial against time${s ? ` (${s.strategy}, ${s.trials} trials in ${s.seconds.toFixed(1)} s)` : ''}`;
+    plots.push({
+      name: 'trials',
+      title,
+      spec: {
+        ...base(title, 480, 280),
+        data: { values },
+        layer: [
+          {
+            mark: { type: 'point', filled: true, opacity: 0.7 },
+            encoding: {
+              x: { field: 'time', type: 'quantitative', title: 'seconds since the search started' },
+              y: { field: 'score', type: 'quantitative', title: `${board.metric} (mean over ${board.folds} folds)`, scale: { zero: false } },
+              color: { field: 'candidate', type: 'nominal', title: 'Candidate' },
+              tooltip: [{ field: 'trial' }, { field: 'candidate' }, { field: 'score', format: '.4f' }, { field: 'params' }],
+            },
+          },
+          { mark: { type: 'line', interpolate: 'step-after', color: '#333' }, encoding: { x: { field: 'time', type: 'quantitative' }, y: { field: 'best', type: 'quantitative', title: 'best so far' } } },
         ],
       },
     });

@@ -4,7 +4,6 @@ import type { RunEvent } from '../core/events.js';
 import { type PreviousBlock, type RunManifest, blockChangeReason } from '../core/run.js';
 import { readCacheEntry } from '../store/block-cache.js';
 import { listExperiments } from '../store/experiments.js';
-import { listRuns } from '../store/run-artifacts.js';
 import { checkHookPolicy } from '../store/hooks.js';
 import { listRunIds } from '../store/runs.js';
 import { readRunManifest } from '../store/run-state.js';
@@ -21,6 +20,9 @@ import { listDatasets } from '../store/datasets.js';
 import type { WorkspaceConfig } from '../core/config.js';
 import type { PlanStep, RunPreview } from '../core/contracts/run.js';
 import type { ExperimentStatus, WorkspaceStatus } from '../core/contracts/workspace.js';
+import type { RunSummary } from '../core/contracts/run.js';
+import type { RunSelection } from '../core/run-summary.js';
+import { listRunSummaries } from '../store/run-index.js';
 
 /** Options of {@link runExperiment}. */
 export interface RunOptions {
@@ -183,14 +185,22 @@ async function holdExecutionKey(root: string, experiment: string, key: string, o
 
 export type { ExperimentStatus } from '../core/contracts/workspace.js';
 
+/** The run listing {@link experimentStatuses} reads latest runs from (the index, or the service's cached copy). */
+export interface RunsLookup {
+  summary(id: string): RunSummary;
+  select(s: RunSelection): string[];
+}
+
 /**
  * Per experiment: its latest run, and what `bfly run` would do now (the same answer as
  * `--dry-run`).
  */
-export function experimentStatuses(root: string): ExperimentStatus[] {
-  const runs = listRuns(root);
+export async function experimentStatuses(root: string, runs?: RunsLookup): Promise<ExperimentStatus[]> {
+  // each experiment's newest run from the run index (reading every run.json took ~0.8 s at 10,000 runs)
+  const listing = runs ?? (await listRunSummaries(root));
   return listExperiments(root).map((e) => {
-    const latest = runs.find((r) => r.experiment === e.name) ?? null;
+    const id = listing.select({ experiment: e.name, limit: 1 })[0];
+    const latest = id === undefined ? null : listing.summary(id);
     const base = { name: e.name, latest: latest?.id ?? null, latestStatus: latest?.status ?? null };
     try {
       const p = previewRun(root, e.name);
@@ -202,6 +212,6 @@ export function experimentStatuses(root: string): ExperimentStatus[] {
 }
 
 /** The workspace, and per experiment what `bfly run` would do now (`bfly status --json`). */
-export function workspaceStatus(root: string, config: Pick<WorkspaceConfig, 'name' | 'profile'>): WorkspaceStatus {
-  return { workspace: config.name, root, profile: config.profile, datasets: listDatasets(root).length, runs: listRunIds(root).length, experiments: experimentStatuses(root) };
+export async function workspaceStatus(root: string, config: Pick<WorkspaceConfig, 'name' | 'profile'>, runs?: RunsLookup): Promise<WorkspaceStatus> {
+  return { workspace: config.name, root, profile: config.profile, datasets: listDatasets(root).length, runs: listRunIds(root).length, experiments: await experimentStatuses(root, runs) };
 }

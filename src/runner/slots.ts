@@ -1,5 +1,5 @@
 import type { FittedStage } from '../ml/chain.js';
-import type { LeaderboardEntry } from '../ml/cv.js';
+import type { LeaderboardEntry, SearchSummary, Trial } from '../ml/cv.js';
 import type { Frame } from '../ml/frame.js';
 import type { InputColumn } from './frames.js';
 
@@ -23,6 +23,10 @@ export interface LeaderboardSlot {
   higherIsBetter: boolean;
   folds: number;
   candidates: LeaderboardEntry[];
+  /** What the search did (absent in leaderboards written before searches existed). */
+  search?: SearchSummary;
+  /** Every trial (in the slot, for the report's plot; the artifact trials.jsonl has them, leaderboard.json not). */
+  trials?: Trial[];
 }
 
 /** The `selection` slot: the model the train block fits by default. */

@@ -610,7 +610,7 @@ export const ROUTES: Route[] = [
     tag: 'service',
     summary: 'The workspace, and per experiment what a run would do now (`bfly status --json`)',
     responses: { 200: { description: 'the status', schema: c.versioned(c.workspaceStatus) } },
-    handle: (r) => json(r, workspaceStatus(r.svc.root, readConfigSync(r.svc.root))),
+    handle: async (r) => json(r, await workspaceStatus(r.svc.root, readConfigSync(r.svc.root), await r.svc.runListing())),
   },
   {
     method: 'GET',

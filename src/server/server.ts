@@ -23,6 +23,7 @@ import { JobManager } from './jobs.js';
 import { ROUTES, type RouteRequest, errorResponse, noRoute, parseRequest } from './routes.js';
 import { HttpError } from './errors.js';
 import { type Service, cachedRunListing } from './service-state.js';
+import { isViewPath, uiAsset, uiPage } from './web.js';
 
 /** Options of {@link createServer}. */
 export interface ServerOptions {
@@ -84,6 +85,11 @@ function plainError(status: number, code: string, message: string): Response {
   return new Response(JSON.stringify({ schemaVersion: 1, error: { code, category: 'policy', message, hint: null } }), { status, headers: { 'content-type': 'application/json', ...(status === 401 ? { 'www-authenticate': 'Bearer' } : {}) } });
 }
 
+/** A browser without the token (or with a wrong one): what to open instead. */
+function signInPage(): Response {
+  return new Response('<!doctype html><meta charset="utf-8"><title>bfly: sign in</title><h1>This bfly service needs its token</h1><p>Open the address that <code>bfly ui</code> (or <code>bfly serve</code>) printed: it carries the token, which the browser then keeps as a cookie for this service. <code>cat .butterfly/serve.json</code> in the workspace shows it too.</p>', { status: 401, headers: { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': "default-src 'none'", ...SECURITY_HEADERS } });
+}
+
 /**
  * Starts the service over the workspace containing `root`. Refuses (InfraError SERVE_RUNNING)
  * when another service holds it.
@@ -132,12 +138,15 @@ export async function createServer(start: string, o: ServerOptions = {}): Promis
     const url = new URL(c.req.url);
     const bearer = /^Bearer (.+)$/i.exec(c.req.header('authorization') ?? '')?.[1];
     const cookie = cookieValue(c.req.header('cookie'), cookieName());
-    if (c.req.method === 'GET' && url.pathname === '/' && url.searchParams.has('token')) {
-      // a browser opening the printed URL: the token becomes an HttpOnly cookie, and leaves the address bar
-      if (!tokenMatches(url.searchParams.get('token') ?? undefined, tokenDigest)) return plainError(401, 'UNAUTHORIZED', 'unauthorized');
-      return new Response(null, { status: 303, headers: { location: '/', 'set-cookie': `${cookieName()}=${token}; HttpOnly; SameSite=Strict; Path=/`, ...SECURITY_HEADERS } });
+    const view = c.req.method === 'GET' && isViewPath(url.pathname);
+    if (view && url.searchParams.has('token')) {
+      // a browser opening the printed URL (or a deep link with the token): the token becomes an
+      // HttpOnly cookie, and leaves the address bar
+      if (!tokenMatches(url.searchParams.get('token') ?? undefined, tokenDigest)) return signInPage();
+      url.searchParams.delete('token');
+      return new Response(null, { status: 303, headers: { location: `${url.pathname}${url.search}`, 'set-cookie': `${cookieName()}=${token}; HttpOnly; SameSite=Strict; Path=/`, ...SECURITY_HEADERS } });
     }
-    if (!tokenMatches(bearer ?? cookie, tokenDigest)) return plainError(401, 'UNAUTHORIZED', 'unauthorized');
+    if (!tokenMatches(bearer ?? cookie, tokenDigest)) return view && /text\/html/.test(c.req.header('accept') ?? '') ? signInPage() : plainError(401, 'UNAUTHORIZED', 'unauthorized');
     const method = c.req.method;
     if (method !== 'GET' && method !== 'HEAD') {
       const origin = c.req.header('origin');
@@ -147,10 +156,6 @@ export async function createServer(start: string, o: ServerOptions = {}): Promis
     await auditCommandContext.run(`api: ${method} ${url.pathname}`, next);
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) c.res.headers.set(k, v);
     if (!c.res.headers.has('cache-control')) c.res.headers.set('cache-control', 'no-store');
-  });
-  app.get('/', (c) => {
-    const config = readConfigSync(root);
-    return c.html(`<!doctype html><meta charset="utf-8"><title>bfly · ${config.name.replace(/[<>&"]/g, '')}</title><h1>bfly service</h1><p>Workspace <b>${config.name.replace(/[<>&"]/g, '')}</b>. The API is under <code>/api/v1</code>: <a href="/api/v1/openapi.json">openapi.json</a>.</p>`);
   });
   for (const route of ROUTES) {
     const path = route.path.replace(/\{(\w+)\}/g, ':$1');
@@ -164,6 +169,12 @@ export async function createServer(start: string, o: ServerOptions = {}): Promis
       }
     });
   }
+  // the web UI: its assets, and index.html at every view's address (deep links)
+  app.get('/assets/:file', (c) => uiAsset(c.req.param('file')) ?? noRoute('GET', new URL(c.req.url).pathname));
+  app.get('*', (c) => {
+    const pathname = new URL(c.req.url).pathname;
+    return isViewPath(pathname) ? uiPage(readConfigSync(root).name) : noRoute('GET', pathname);
+  });
   app.notFound((c) => noRoute(c.req.method, new URL(c.req.url).pathname));
   app.onError((err) => errorResponse(err));
 

@@ -47,7 +47,7 @@ export interface CreateExperimentOptions {
   target: string;
   task?: Task | 'auto';
   metric?: string;
-  /** A template name (`classification`, `regression`) or a path to a pipeline YAML file. */
+  /** A template name (`classification`, `regression`, `auto`) or a path to a pipeline YAML file. */
   template?: string;
 }
 
@@ -59,7 +59,12 @@ export function listTemplates(): string[] {
     .sort();
 }
 
-function templateText(template: string): string {
+function templateText(template: string, task: Task): string {
+  if (template === 'auto') {
+    // one template for both tasks: the linear family is the task's
+    const text = readFileSync(join(packageRoot(), 'templates', 'auto.yaml'), 'utf8');
+    return task === 'regression' ? text.replace('{model: logistic_regression, search: default}', '{model: linear_regression, search: default}') : text;
+  }
   if (listTemplates().includes(template)) return readFileSync(join(packageRoot(), 'templates', `${template}.yaml`), 'utf8');
   if (existsSync(template) && statSync(template).isFile()) return readFileSync(template, 'utf8');
   throw new NotFoundError('UNKNOWN_TEMPLATE', `no template named ${JSON.stringify(template)}${didYouMean(template, listTemplates())}`, { hint: `templates: ${listTemplates().join(', ')} (or the path of a pipeline YAML file)` });
@@ -132,7 +137,7 @@ export function createExperiment(root: string, options: CreateExperimentOptions)
     : { metric: chooseMetric(decision.task, options.metric), reason: 'chosen with --metric' };
   const metric = metricDecision.metric;
   const template = options.template ?? decision.task;
-  const text = withDefaultSteps(templateText(template), listTemplates().includes(template), dataset.columns, options.target);
+  const text = withDefaultSteps(templateText(template, decision.task), listTemplates().includes(template), dataset.columns, options.target);
   const check = validatePipelineText(text, { columns: dataset.columns, target: options.target, task: decision.task });
   if (!check.valid) throw invalidPipeline(`template ${template}`, check.problems);
   const exp: Experiment = {
@@ -275,6 +280,21 @@ export function resolvePipeline(root: string, name: string): Pipeline {
   const r = validateExperimentPipeline(root, name);
   if (!r.valid) throw invalidPipeline(r.file, r.problems);
   return r.pipeline!;
+}
+
+/**
+ * The `--set` assignments that give every `model_selection` block of an experiment's draft a
+ * time budget (what `bfly run --time-budget 60s` adds). Throws when the draft has none.
+ *
+ * @example
+ * timeBudgetSets(root, 'penguins', 60) // ['blocks.model_selection.config.budget.time_s=60']
+ */
+export function timeBudgetSets(root: string, name: string, seconds: number): string[] {
+  const ids = resolvePipeline(root, name)
+    .blocks.filter((b) => b.type === 'model_selection')
+    .map((b) => b.id);
+  if (ids.length === 0) throw new ValidationError('NO_MODEL_SELECTION', `--time-budget bounds the model_selection block, but ${name}'s pipeline has none`, { hint: `add one (bfly pipeline edit ${name}), or run without --time-budget` });
+  return ids.map((id) => `blocks.${id}.config.budget.time_s=${seconds}`);
 }
 
 /** Canonical YAML of a resolved pipeline. */

@@ -89,16 +89,23 @@ export function readVerifiedRun(root: string, id: string): VerifiedRun {
   const dir = join(workspacePaths(root).runs, id);
   const st = lstatOrNull(dir);
   if (st !== null && st.isSymbolicLink()) throw changedError(id, 'its folder is a symbolic link', dir);
+  // The seal first: a run ending now writes its final run.json, then the seal, so a run.json
+  // read after a seal is the one sealed (read the other way round, a run ending between the two
+  // reads looked changed).
+  let seal = readSeal(dir);
   const raw = readFileSync(join(dir, 'run.json'));
-  const seal = readSeal(dir);
-  if (seal !== null && `sha256:${sha256Hex(raw)}` !== seal) throw changedError(id, 'its run.json no longer matches its seal', join(dir, 'run.json'));
   const manifest = JSON.parse(raw.toString('utf8')) as RunManifest;
   if (seal === null && isFinalStatus(manifest.status) && !lockHolderAlive(root, `run-${id}`)) {
-    throw new IntegrityError('RUN_UNSEALED', `run ${id} ended (${manifest.status}) but has no seal, so its files cannot be verified`, {
-      hint: 'run `bfly fsck` to see what else is wrong; a run is sealed when it ends, and a crash while sealing is completed by the next command',
-      data: { run: id },
-    });
+    // ended without a seal, or sealed (and its lock released) since the seal was read
+    seal = readSeal(dir);
+    if (seal === null) {
+      throw new IntegrityError('RUN_UNSEALED', `run ${id} ended (${manifest.status}) but has no seal, so its files cannot be verified`, {
+        hint: 'run `bfly fsck` to see what else is wrong; a run is sealed when it ends, and a crash while sealing is completed by the next command',
+        data: { run: id },
+      });
+    }
   }
+  if (seal !== null && `sha256:${sha256Hex(raw)}` !== seal) throw changedError(id, 'its run.json no longer matches its seal', join(dir, 'run.json'));
   return { manifest, dir, sealed: seal !== null };
 }
 

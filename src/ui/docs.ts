@@ -5,6 +5,7 @@
  */
 import type { BlockDoc, FieldDoc, ModelDoc } from '../core/describe-blocks.js';
 import { stringify } from 'yaml';
+import { spaceText } from './experiments.js';
 
 const cell = (s: string): string => s.replaceAll('|', '\\|').replaceAll('\n', ' ');
 const sentence = (s: string): string => `${s.charAt(0).toUpperCase()}${s.slice(1)}${/[.)]$/.test(s) ? '' : '.'}`;
@@ -42,6 +43,6 @@ export function renderPipelineDoc(blocks: readonly BlockDoc[], models: readonly 
     if (Object.keys(b.defaults).length > 0) out.push('With every default:', '', '```yaml', `- id: ${b.type}`, `  type: ${b.type}`, '  config:', ...stringify(b.defaults, { lineWidth: 0 }).trimEnd().split('\n').map((l) => `    ${l}`), '```', '');
   }
   out.push('## Models', '', 'Candidates of `model_selection` (`{model: <name>, params: {...}}`) and the `model` of `train` (or `best`: the one model selection picked).', '');
-  for (const m of models) out.push(`### \`${m.model}\``, '', sentence(`${m.doc} (${m.tasks.join(', ')})`), '', fieldTable(m.fields));
+  for (const m of models) out.push(`### \`${m.model}\``, '', sentence(`${m.doc} (${m.tasks.join(', ')})`), '', fieldTable(m.fields), ...(m.space ? [`\`search: default\` explores ${spaceText(m.space)}.`, ''] : []));
   return out.join('\n').replace(/\n{3,}/g, '\n\n');
 }

@@ -75,9 +75,16 @@ function fieldRows(fields: BlockDoc['fields']): string {
   return renderTable(['  FIELD', 'TYPE', 'DEFAULT', 'DOC'], fields.map((f) => [`  ${f.path}`, f.type, defaultText(f), f.doc ?? '']));
 }
 
+/** A search space in one line: `C: float [0.001, 1000] log; weights: uniform | distance`. */
+export function spaceText(space: Record<string, Record<string, unknown>>): string {
+  return Object.entries(space)
+    .map(([k, d]) => `${k}: ${d.type === 'choice' ? (d.values as unknown[]).map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(' | ') : `${String(d.type)} [${String(d.low)}, ${String(d.high)}]${d.log ? ' log' : ''}`}`)
+    .join('; ');
+}
+
 /** `bfly blocks`. */
 export function renderBlocks(blocks: BlockDoc[], models: ModelDoc[]): string {
   const parts = blocks.map((b) => `${b.type} — ${b.doc}\n  reads ${b.reads.join(', ')}; writes ${b.writes.join(', ')}${b.single ? '; at most one per pipeline' : ''}\n${fieldRows(b.fields)}`);
-  const ms = models.map((m) => `${m.model} (${m.tasks.join(', ')}) — ${m.doc}\n${fieldRows(m.fields)}`);
+  const ms = models.map((m) => `${m.model} (${m.tasks.join(', ')}) — ${m.doc}\n${fieldRows(m.fields)}${m.space ? `  search: default — ${spaceText(m.space)}\n` : ''}`);
   return `BLOCK TYPES (pipeline order)\n\n${parts.join('\n')}\nMODELS (model_selection candidates, train.model)\n\n${ms.join('\n')}`;
 }

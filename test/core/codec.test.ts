@@ -54,7 +54,7 @@ describe('planBlocks', () => {
     const b = planBlocks(pipeline(1, 3), inputs);
     expect(a.map((x, i) => x.key === b[i].key)).toEqual([true, true, false, false, false]);
     expect(blockChangeReason(b[2], a[2], false)).toBe('its config changed');
-    expect(blockChangeReason(b[3], a[3], false)).toBe('input selection changed');
+    expect(blockChangeReason(b[3], a[3], false)).toBe('input selection, leaderboard changed');
     expect(blockChangeReason(a[0], a[0], false)).toBeNull();
     expect(blockChangeReason(a[0], undefined, false)).toBe('not run before');
   });

@@ -79,32 +79,49 @@ const CASES: Array<[string, string, string]> = [
   ['dates', 'logistic_regression', '{}'], // every date part weighs in: a wrong one changes the probabilities
 ];
 
+/** Exports run `id` with --onnx; onnxruntime predicts its held-out rows as the run did, and ONNX's checker accepts the file. */
+async function exportMatches(experiment: string, id: string, dir: string): Promise<void> {
+  const e = await run(['export', id, dir, '--onnx']);
+  expect(e.exitCode, e.stderr).toBe(0);
+  expect(e.stdout).toContain('and model.onnx');
+  const data = records(experiment === 'mpg' ? 'cars.json' : experiment === 'dates' ? 'seattle-weather.csv' : 'penguins.json');
+  const expected = predictions(id);
+  const rows = expected.map((p) => data[Number(p.row)]); // `row`: the dataset row, from 0
+  const out = await onnxPredict(join(dir, 'model.onnx'), rows);
+  if (experiment === 'mpg') {
+    const got = out.prediction.data as Float64Array;
+    expected.forEach((p, i) => expect(Math.abs(got[i] - Number(p.predicted))).toBeLessThan(1e-5 * Math.max(1, Math.abs(Number(p.predicted)))));
+  } else {
+    expect(Array.from(out.label.data as string[])).toEqual(expected.map((p) => p.predicted));
+    const classes = Object.keys(expected[0]).filter((k) => k.startsWith('proba_'));
+    const proba = out.probabilities.data as Float64Array;
+    expected.forEach((p, i) => classes.forEach((c, k) => expect(Math.abs(proba[i * classes.length + k] - Number(p[c]))).toBeLessThan(1e-5)));
+  }
+  if (checker) {
+    const check = spawnSync(PYTHON, ['-c', 'import onnx,sys; onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True)', join(dir, 'model.onnx')], { encoding: 'utf8' });
+    expect(check.status, check.stderr).toBe(0);
+  }
+}
+
 describe('bfly export --onnx', () => {
   it.each(CASES)('%s with %s: onnxruntime predicts the held-out rows as the run did', async (experiment, model, params) => {
     const r = await run(['run', experiment, '--set', `blocks.model_selection.config.candidates=[{model: ${model}, params: ${params}}]`, '--json']);
     expect(r.exitCode, r.stderr).toBe(0);
+    await exportMatches(experiment, last(r.stdout).id, join(ws, `export-${experiment}-${model}`));
+  }, 120_000);
+
+  it.each([
+    ['mpg', '[{model: linear_regression}, {model: gradient_boosting, params: {max_iter: 30}}, {model: random_forest, params: {n_estimators: 20}}]'],
+    ['dates', '[{model: logistic_regression}, {model: gradient_boosting, params: {max_iter: 30}}, {model: random_forest, params: {n_estimators: 20}}]'],
+    // (accuracy moves in steps: log loss is what a mix of probabilities improves on)
+  ])('%s with a greedy ensemble: its members weighted in one graph predict as the run did', async (experiment, candidates) => {
+    const r = await run(['run', experiment, '--set', `blocks.model_selection.config.candidates=${candidates}`, '--set', 'blocks.model_selection.config.ensemble={size: 8}', ...(experiment === 'dates' ? ['--set', 'blocks.model_selection.config.metric=log_loss'] : []), '--json']);
+    expect(r.exitCode, r.stderr).toBe(0);
     const id = last(r.stdout).id;
-    const dir = join(ws, `export-${experiment}-${model}`);
-    const e = await run(['export', id, dir, '--onnx']);
-    expect(e.exitCode, e.stderr).toBe(0);
-    expect(e.stdout).toContain('and model.onnx');
-    const data = records(experiment === 'mpg' ? 'cars.json' : experiment === 'dates' ? 'seattle-weather.csv' : 'penguins.json');
-    const expected = predictions(id);
-    const rows = expected.map((p) => data[Number(p.row)]); // `row`: the dataset row, from 0
-    const out = await onnxPredict(join(dir, 'model.onnx'), rows);
-    if (experiment === 'mpg') {
-      const got = out.prediction.data as Float64Array;
-      expected.forEach((p, i) => expect(Math.abs(got[i] - Number(p.predicted))).toBeLessThan(1e-5 * Math.max(1, Math.abs(Number(p.predicted)))));
-    } else {
-      expect(Array.from(out.label.data as string[])).toEqual(expected.map((p) => p.predicted));
-      const classes = Object.keys(expected[0]).filter((k) => k.startsWith('proba_'));
-      const proba = out.probabilities.data as Float64Array;
-      expected.forEach((p, i) => classes.forEach((c, k) => expect(Math.abs(proba[i * classes.length + k] - Number(p[c]))).toBeLessThan(1e-5)));
-    }
-    if (checker) {
-      const check = spawnSync(PYTHON, ['-c', 'import onnx,sys; onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True)', join(dir, 'model.onnx')], { encoding: 'utf8' });
-      expect(check.status, check.stderr).toBe(0);
-    }
+    const fitted = JSON.parse(readFileSync(join(ws, '.butterfly', 'runs', id, 'artifacts', 'model.json'), 'utf8')).model.fitted;
+    expect(fitted.kind).toBe('ensemble');
+    expect(fitted.members.length).toBeGreaterThan(1);
+    await exportMatches(experiment, id, join(ws, `export-${experiment}-ensemble`));
   }, 120_000);
 
   it('a model or step with no faithful ONNX form is refused, naming it, and nothing is written', async () => {
@@ -114,6 +131,15 @@ describe('bfly export --onnx', () => {
     expect(e.exitCode).toBe(4);
     expect(JSON.parse(e.stderr).error).toMatchObject({ code: 'ONNX_UNSUPPORTED', message: 'the knn model has no faithful ONNX form in this export' });
     expect(existsSync(dir)).toBe(false);
+    // an ensemble exports when all its members do: one kNN member refuses it, named
+    const mixed = await run(['run', 'mpg', '--set', 'blocks.model_selection.config.candidates=[{model: gradient_boosting, params: {max_iter: 30}}, {model: knn}]', '--set', 'blocks.model_selection.config.ensemble={size: 6}', '--json']);
+    expect(mixed.exitCode, mixed.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(ws, '.butterfly', 'runs', last(mixed.stdout).id, 'artifacts', 'model.json'), 'utf8')).model.fitted.members.map((m: { name: string }) => m.name)).toContain('knn');
+    const m = await run(['export', last(mixed.stdout).id, join(ws, 'export-mixed'), '--onnx']);
+    expect(m.exitCode).toBe(4);
+    expect(m.stderr).toContain("the ensemble's member knn-1 (knn) has no faithful ONNX form in this export");
+    expect(m.stderr).toContain('leave that model out of the candidates');
+    expect(existsSync(join(ws, 'export-mixed'))).toBe(false);
     const texted = await run(['run', 'mpg', '--set', 'blocks.features.config.steps=[{op: text, columns: [Name]}]', '--set', 'blocks.model_selection.config.candidates=[{model: linear_regression}]', '--json']);
     expect(texted.exitCode, texted.stderr).toBe(0);
     const d = await run(['export', last(texted.stdout).id, join(ws, 'export-text'), '--onnx']);

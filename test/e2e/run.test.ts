@@ -129,7 +129,7 @@ describe('bfly run', () => {
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toMatch(/split\s+split\s+use cache/);
     expect(r.stdout).toMatch(/model_selection\s+model_selection\s+run\s+its config changed/);
-    expect(r.stdout).toMatch(/train\s+train\s+run\s+input selection changed/);
+    expect(r.stdout).toMatch(/train\s+train\s+run\s+input selection, leaderboard changed/);
     const j = (await run(['run', 'fast', '--dry-run', '--json'])).json();
     expect(j.upToDate).not.toBeNull();
     expect(j.steps.map((s: { action: string }) => s.action)).toEqual(['cached', 'cached', 'cached', 'cached', 'cached', 'cached', 'cached', 'run']);

@@ -25,7 +25,7 @@ describe('createExperiment', () => {
     expect(readFileSync(c.pipelinePath, 'utf8')).toContain('model: linear_regression');
     expect(getExperiment(w.root, 'cars')).toEqual(c);
     expect(listExperiments(w.root).map((e) => e.name)).toEqual(['cars', 'penguins']);
-    expect(listTemplates()).toEqual(['classification', 'regression']);
+    expect(listTemplates()).toEqual(['auto', 'classification', 'regression']);
   });
 
   it('refuses a name in use, bad names, unknown templates, and writes nothing then', () => {

@@ -145,7 +145,7 @@ export const blockDoc = z
 /** What `bfly blocks --json` prints for a block type. */
 export type BlockDoc = z.infer<typeof blockDoc>;
 
-export const modelDoc = z.object({ model: z.string(), tasks: z.array(z.string()), doc: z.string(), fields: z.array(fieldDoc), defaults: z.record(z.string(), z.unknown()).describe("the defaults of the model's first task"), defaultsByTask: z.record(z.string(), z.record(z.string(), z.unknown())).describe('the defaults for each task the model serves') }).meta({ id: 'ModelDoc', description: 'A model type: its tasks and hyperparameters.' });
+export const modelDoc = z.object({ model: z.string(), tasks: z.array(z.string()), doc: z.string(), fields: z.array(fieldDoc), defaults: z.record(z.string(), z.unknown()).describe("the defaults of the model's first task"), defaultsByTask: z.record(z.string(), z.record(z.string(), z.unknown())).describe('the defaults for each task the model serves'), space: z.record(z.string(), z.record(z.string(), z.unknown())).optional().describe('what `search: default` explores: param → {type: float|int, low, high, log?} or {type: choice, values}') }).meta({ id: 'ModelDoc', description: 'A model type: its tasks and hyperparameters.' });
 /** What `bfly blocks --json` prints for a model type. */
 export type ModelDoc = z.infer<typeof modelDoc>;
 

@@ -53,6 +53,18 @@ export function reportContent(run: RunInfo, title: string, m: MetricsSlot, board
       { kind: 'p', text: `${board.folds}-fold cross-validation on the training rows, ranked by ${board.metric} (${board.higherIsBetter ? 'higher' : 'lower'} is better)${sel ? `; **${sel.label ?? sel.model}** was trained` : ''}.` },
       { kind: 'table', head: ['rank', 'candidate', 'id', `${board.metric} (mean ± std)`, 'fit time per fold (s)'], rows: board.candidates.map((e, i) => [String(i + 1), e.label ?? e.model, e.id ?? '', `${num(e.metrics[board.metric]?.mean)} ± ${num(e.metrics[board.metric]?.std)}`, e.fitSeconds.toFixed(3)]) },
       ...plot('cv_scores'),
+      ...(board.search !== undefined && board.search.trials > board.candidates.length
+        ? [
+            {
+              kind: 'p' as const,
+              text: `The search (${board.search.strategy}) ran ${board.search.trials} trials in ${board.search.seconds.toFixed(1)} s${board.search.budget.time_s !== undefined ? ` of a ${board.search.budget.time_s} s budget` : ''}: ${board.search.complete} complete${board.search.stopped ? `, ${board.search.stopped} stopped by the budget` : ''}${board.search.failed ? `, ${board.search.failed} failed` : ''}. Each candidate above is at its best trial: ${board.candidates
+                .filter((e) => e.searched !== undefined)
+                .map((e) => `${e.id} ${JSON.stringify(e.searched)} (best of ${e.trials})`)
+                .join('; ')}. Every trial is in trials.jsonl.`,
+            },
+            ...plot('trials'),
+          ]
+        : []),
     ]);
   }
   if (ex !== undefined) {

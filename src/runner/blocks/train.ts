@@ -2,13 +2,13 @@ import { MODELS, adapterModel, resolveModelParams } from '../../core/catalog.js'
 import { ValidationError } from '../../core/errors.js';
 import { FINAL_PREPROCESS, applyChain, chainMatrix, fitStage } from '../../ml/chain.js';
 import type { BlockContext } from '../context.js';
-import { modelArtifact, serializeModel } from '../model-artifact.js';
+import { type ModelArtifact, modelArtifact, serializeModel } from '../model-artifact.js';
 import { trainModel } from '../models.js';
-import type { PartSlot, SelectionSlot } from '../slots.js';
+import type { LeaderboardSlot, PartSlot, SelectionSlot } from '../slots.js';
 
-/** `train`: fits the chosen model (the selection's best, or a named one) on all training rows. */
+/** `train`: fits the chosen model (the selection's best, or a named one) on all training rows, and keeps the leaderboard's runners-up (`keep_models`). */
 export async function runTrain(ctx: BlockContext): Promise<void> {
-  const c = ctx.block.config as { model: string; params: Record<string, unknown> };
+  const c = ctx.block.config as { model: string; params: Record<string, unknown>; keep_models?: number };
   const train = ctx.read<PartSlot>('train');
   let name: string;
   let params: Record<string, unknown>;
@@ -28,17 +28,24 @@ export async function runTrain(ctx: BlockContext): Promise<void> {
     ctx.log('info', 'no preprocess block ends the chain: missing values imputed and categories one-hot encoded for the model');
   }
   const X = chainMatrix(stages, train.raw);
+  // the runners-up kept beside the best (model: best only): the leaderboard's next k-1 candidates
+  const board = c.model === 'best' ? ctx.readOptional<LeaderboardSlot>('leaderboard') : undefined;
+  const chosen = c.model === 'best' ? (ctx.read<SelectionSlot>('selection').candidate ?? null) : null;
+  const others = (board?.candidates ?? []).filter((e) => e.id !== chosen).slice(0, Math.max(0, (c.keep_models ?? 3) - 1));
+  const total = 1 + others.length;
   await ctx.yield();
-  const fitted = await trainModel(name, params, X, train.y, train.classes.length, ctx.run.seed, (done, total) => ctx.progress(done, total, name), ctx.run.python);
-  const artifact = modelArtifact({
-    task: ctx.run.binding.task === 'classification' ? 'classification' : 'regression',
-    target: ctx.run.binding.target,
-    classes: train.classes,
-    inputs: train.inputs,
-    stages,
-    model: { name, params, fitted: fitted.toJSON() },
-    lineage: { experiment: ctx.run.experiment, dataset: ctx.run.dataset.hash, executionKey: ctx.run.executionKey, seed: ctx.run.seed },
-  });
+  const fitted = await trainModel(name, params, X, train.y, train.classes.length, ctx.run.seed, (done, all) => ctx.progress(done, all * total, name), ctx.run.python);
+  const artifactOf = (model: string, p: Record<string, unknown>, f: { toJSON(): ModelArtifact['model']['fitted'] }, candidate: string | null) =>
+    modelArtifact({
+      task: ctx.run.binding.task === 'classification' ? 'classification' : 'regression',
+      target: ctx.run.binding.target,
+      classes: train.classes,
+      inputs: train.inputs,
+      stages,
+      model: { name: model, params: p, fitted: f.toJSON(), ...(candidate !== null ? { candidate } : {}) },
+      lineage: { experiment: ctx.run.experiment, dataset: ctx.run.dataset.hash, executionKey: ctx.run.executionKey, seed: ctx.run.seed },
+    });
+  const artifact = artifactOf(name, params, fitted, chosen);
   const fittedJson = artifact.model.fitted;
   if (fittedJson.kind === 'python') {
     // the pickle: an artifact of its own, and in the model slot for the blocks after this one
@@ -50,4 +57,19 @@ export async function runTrain(ctx: BlockContext): Promise<void> {
   } else ctx.write('model', artifact);
   ctx.artifact('model.json', 'model', serializeModel(artifact));
   ctx.log('info', `trained ${name} on ${X.rows} rows × ${X.cols} features`);
+  for (const [i, e] of others.entries()) {
+    await ctx.yield();
+    ctx.checkCancelled();
+    const f = await trainModel(e.model, e.params, X, train.y, train.classes.length, ctx.run.seed, (done, all) => ctx.progress((i + 1) * all + done, all * total, e.id), ctx.run.python);
+    const a = artifactOf(e.model, e.params, f, e.id);
+    const j = a.model.fitted;
+    // an adapter model's pickle sits beside its model file, under a name of its own
+    if (j.kind === 'python') {
+      const { pickleOf } = await import('../adapters/python.js');
+      a.model.fitted = { ...j, file: `model-${e.id}.pkl` };
+      ctx.artifact(`model-${e.id}.pkl`, 'model', pickleOf(j.sha256)!);
+    }
+    ctx.artifact(`model-${e.id}.json`, 'model', serializeModel(a));
+    ctx.log('info', `kept ${e.id} (${e.label}) as model-${e.id}.json`);
+  }
 }

@@ -1,0 +1,187 @@
+// npm run bench -- automl [--budget S] [--tables a,b]: bfly's model search (tpe over every model
+// family's default space, `--time-budget S`) against, on the same tables, training rows, number
+// of folds and budget: scikit-learn's defaults (HistGradientBoosting, RandomForest, Logistic /
+// Ridge), and xgboost tuned by optuna's TPE for S seconds (Debian's python3-xgboost and
+// python3-optuna: installed with apt when missing). Scores are the CV mean on the training rows
+// bfly held in (its test rows are left out on both sides); the folds are drawn by each side
+// (bfly's stream, scikit-learn's KFold with seed 0), so differences within the seed noise
+// (the fold std / sqrt(k)) are ties. Threads are pinned: 2 on both sides.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BFLY, ROOT, fmt, table } from './lib.js';
+
+const VEGA = join(ROOT, 'node_modules', 'vega-datasets', 'data');
+const PY = '/usr/bin/python3';
+
+// name, where it comes from, target, task
+const TABLES = [
+  ['iris', 'sklearn:load_iris', 'target', 'classification'],
+  ['wine', 'sklearn:load_wine', 'target', 'classification'],
+  ['breast_cancer', 'sklearn:load_breast_cancer', 'target', 'classification'],
+  ['digits', 'sklearn:load_digits', 'target', 'classification'],
+  ['diabetes', 'sklearn:load_diabetes', 'target', 'regression'],
+  ['penguins', 'vega:penguins.json', 'Species', 'classification'],
+  ['cars', 'vega:cars.json', 'Miles_per_Gallon', 'regression'],
+  ['seattle_weather', 'vega:seattle-weather.csv', 'weather', 'classification'],
+  ['movies', 'vega:movies.json', 'IMDB Rating', 'regression'],
+];
+
+const EXPORT = `
+import sys, json
+import pandas as pd
+src, out = sys.argv[1], sys.argv[2]
+kind, name = src.split(':', 1)
+if kind == 'sklearn':
+    import sklearn.datasets as d
+    b = getattr(d, name)(as_frame=True)
+    df = b.frame
+    if 'target' in df and b.target.dtype.kind in 'iu' and name != 'load_diabetes':
+        df['target'] = df['target'].map(lambda v: 'c%d' % v)
+else:
+    df = pd.read_json(name) if name.endswith('.json') else pd.read_csv(name)
+df.to_csv(out, index=False)
+print(json.dumps({'rows': len(df), 'columns': df.shape[1]}))
+`;
+
+const REFERENCE = `
+import sys, json, time, warnings
+warnings.filterwarnings('ignore')
+import numpy as np, pandas as pd
+csv, target, task, metric, rows_file, budget, folds = sys.argv[1:8]
+budget = float(budget); folds = int(folds)
+df = pd.read_csv(csv)
+train = json.load(open(rows_file))
+df = df.iloc[train]
+df = df[df[target].notna()]
+y = df[target]
+X = df.drop(columns=[target])
+# what a user does first: numbers as they are, categories one-hot, free text and ids dropped
+for c in list(X.columns):
+    if X[c].dtype == object:
+        if X[c].nunique() > 50: X = X.drop(columns=[c])
+X = pd.get_dummies(X, dummy_na=True).astype(float)
+from sklearn.model_selection import KFold, StratifiedKFold, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.impute import SimpleImputer
+from sklearn.preprocessing import StandardScaler, LabelEncoder
+cls = task == 'classification'
+if cls: y = LabelEncoder().fit_transform(y)
+cv = (StratifiedKFold if cls else KFold)(n_splits=folds, shuffle=True, random_state=0)
+scoring = 'accuracy' if metric == 'accuracy' else 'r2'
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor, RandomForestClassifier, RandomForestRegressor
+from sklearn.linear_model import LogisticRegression, Ridge
+defaults = {
+  'HistGradientBoosting': HistGradientBoostingClassifier(random_state=0) if cls else HistGradientBoostingRegressor(random_state=0),
+  'RandomForest': make_pipeline(SimpleImputer(), RandomForestClassifier(random_state=0, n_jobs=2) if cls else RandomForestRegressor(random_state=0, n_jobs=2)),
+  'Logistic' if cls else 'Ridge': make_pipeline(SimpleImputer(), StandardScaler(), LogisticRegression(max_iter=1000) if cls else Ridge()),
+}
+out = {'defaults': {}}
+for name, m in defaults.items():
+    s = cross_val_score(m, X, y, cv=cv, scoring=scoring)
+    out['defaults'][name] = {'mean': float(s.mean()), 'std': float(s.std())}
+import optuna, xgboost as xgb
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+def objective(trial):
+    p = dict(n_estimators=trial.suggest_int('n_estimators', 50, 1000, log=True), max_depth=trial.suggest_int('max_depth', 2, 10),
+             learning_rate=trial.suggest_float('learning_rate', 0.01, 0.3, log=True), subsample=trial.suggest_float('subsample', 0.5, 1.0),
+             colsample_bytree=trial.suggest_float('colsample_bytree', 0.5, 1.0), min_child_weight=trial.suggest_float('min_child_weight', 1, 20, log=True),
+             reg_lambda=trial.suggest_float('reg_lambda', 1e-3, 10, log=True))
+    m = (xgb.XGBClassifier if cls else xgb.XGBRegressor)(tree_method='hist', n_jobs=2, random_state=0, **p)
+    return cross_val_score(m, X, y, cv=cv, scoring=scoring).mean()
+study = optuna.create_study(direction='maximize', sampler=optuna.samplers.TPESampler(seed=0))
+t = time.perf_counter()
+study.optimize(objective, timeout=budget)
+out['optuna'] = {'best': float(study.best_value), 'trials': len(study.trials), 'seconds': time.perf_counter() - t}
+print(json.dumps(out).replace('NaN', 'null'))
+`;
+
+function sh(cmd, args, env = {}) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 28, env: { ...process.env, OMP_NUM_THREADS: '2', ...env } });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ').slice(0, 300)} exited ${r.status}: ${r.stderr}`);
+  return r.stdout;
+}
+const bfly = (dir, args) => sh(process.execPath, ['--no-node-snapshot', BFLY, '-C', dir, ...args]);
+
+function ensurePython() {
+  const ok = () => spawnSync(PY, ['-c', 'import optuna, xgboost, sklearn, pandas'], { stdio: 'ignore' }).status === 0;
+  if (ok()) return true;
+  console.log('automl: installing python3-optuna python3-xgboost python3-sklearn python3-pandas with apt…');
+  spawnSync('sh', ['-c', 'apt-get update -qq && apt-get install -y -qq python3-optuna python3-xgboost python3-sklearn python3-pandas'], { stdio: 'ignore' });
+  return ok();
+}
+
+export async function benchAutoml(args) {
+  const budgetArg = args.find((a) => a.startsWith('--budget='));
+  const budget = budgetArg ? Number(budgetArg.split('=')[1]) : args.includes('--quick') ? 10 : 60;
+  const only = args.find((a) => a.startsWith('--tables='))?.split('=')[1].split(',');
+  const folds = 5;
+  if (!ensurePython()) {
+    console.log('automl: skipped — no Python with optuna, xgboost, scikit-learn and pandas (apt-get install python3-optuna python3-xgboost python3-sklearn python3-pandas)');
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'bfly-bench-automl-'));
+  const rows = [];
+  const checks = [];
+  try {
+    bfly(dir, ['init']);
+    for (const [name, src, target, task] of TABLES) {
+      if (only && !only.includes(name)) continue;
+      const csv = join(dir, `${name}.csv`);
+      sh(PY, ['-c', EXPORT, src.startsWith('vega:') ? `vega:${join(VEGA, src.slice(5))}` : src, csv]);
+      const metric = task === 'classification' ? 'accuracy' : 'r2';
+      bfly(dir, ['dataset', 'import', csv, '--name', name]);
+      bfly(dir, ['experiment', 'create', name, '--dataset', name, '--target', target, '--metric', metric]);
+      const linear = task === 'classification' ? 'logistic_regression' : 'linear_regression';
+      bfly(dir, ['pipeline', 'set', name, `blocks.model_selection.config.cv=${folds}`, 'blocks.model_selection.config.strategy=tpe', `blocks.model_selection.config.candidates=[{model: ${linear}, search: default}, {model: knn, search: default}, {model: gradient_boosting, search: default}, {model: random_forest, search: default}]`]);
+      const t0 = performance.now();
+      const run = JSON.parse(bfly(dir, ['run', name, '--json', '--time-budget', `${budget}s`]).trim().split('\n').at(-1));
+      const wall = (performance.now() - t0) / 1000;
+      if (run.status !== 'succeeded') throw new Error(`${name}: run ${run.status}: ${run.error?.message}`);
+      const art = (f) => readFileSync(join(dir, '.butterfly', 'runs', run.id, 'artifacts', f), 'utf8');
+      const board = JSON.parse(art('leaderboard.json'));
+      const events = readFileSync(join(dir, '.butterfly', 'runs', run.id, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      const blockS = events.find((e) => e.type === 'block_finished' && e.block === 'model_selection').durationMs / 1000;
+      const best = board.candidates[0];
+      const score = best.metrics[metric].mean;
+      const noise = best.metrics[metric].std / Math.sqrt(folds);
+      // the reference gets the rows bfly trained on (all but its test rows)
+      const test = new Set(art('predictions.csv').trim().split('\n').slice(1).map((l) => Number(l.split(',')[0])));
+      const n = Number(JSON.parse(sh(PY, ['-c', 'import pandas as pd, sys, json; print(json.dumps(len(pd.read_csv(sys.argv[1]))))', csv])));
+      const trainRows = Array.from({ length: n }, (_, i) => i).filter((i) => !test.has(i));
+      writeFileSync(join(dir, `${name}.rows.json`), JSON.stringify(trainRows));
+      const ref = JSON.parse(sh(PY, ['-c', REFERENCE, csv, target, task, metric, join(dir, `${name}.rows.json`), String(budget), String(folds)]).trim().split('\n').at(-1));
+      const [bestDefaultName, bestDefault] = Object.entries(ref.defaults)
+        .filter(([, v]) => v.mean !== null)
+        .sort((a, b) => b[1].mean - a[1].mean)[0];
+      const vsOptuna = score - ref.optuna.best;
+      const vsDefault = score - bestDefault.mean;
+      const tie = Math.max(noise, bestDefault.std / Math.sqrt(folds));
+      checks.push({ name, beatsOptuna: vsOptuna >= -noise, withinDefault: vsDefault >= -tie, budgetMet: blockS <= budget * 1.1 });
+      rows.push([
+        name,
+        `${metric}`,
+        `${fmt(score, 4)} ± ${fmt(noise, 4)}`,
+        `${best.id} (${board.search.trials} trials)`,
+        fmt(ref.optuna.best, 4),
+        `${ref.optuna.trials}`,
+        `${fmt(bestDefault.mean, 4)} ${bestDefaultName}`,
+        `${vsOptuna >= 0 ? '+' : ''}${fmt(vsOptuna, 4)}`,
+        `${fmt(blockS, 1)} s (${fmt(blockS / budget, 3)}x)`,
+        `${fmt(wall, 1)} s`,
+      ]);
+      console.log(`automl: ${rows.at(-1).join(' | ')}`); // as it goes: a table takes about 2 budgets
+    }
+    console.log(`\nautoml: ${budget} s budget per table, ${folds}-fold CV on bfly's training rows (2 threads each side)`);
+    table(['table', 'metric', 'bfly CV ± noise', 'bfly best (trials)', 'optuna+xgboost', 'its trials', 'sklearn best default', 'bfly − optuna', 'model_selection / budget', 'bfly run wall'], rows);
+    const won = checks.filter((c) => c.beatsOptuna).length;
+    console.log(`bfly >= optuna+xgboost (within noise) on ${won} of ${checks.length} tables (goal: ${Math.ceil((2 * checks.length) / 3)}): ${won * 3 >= 2 * checks.length ? 'met' : 'NOT MET'}`);
+    const under = checks.filter((c) => !c.withinDefault).map((c) => c.name);
+    console.log(`never below scikit-learn's best default by more than seed noise: ${under.length === 0 ? 'met' : `NOT MET (${under.join(', ')})`}`);
+    const over = checks.filter((c) => !c.budgetMet).map((c) => c.name);
+    console.log(`the budget met within 10% on every table: ${over.length === 0 ? 'met' : `NOT MET (${over.join(', ')})`}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
