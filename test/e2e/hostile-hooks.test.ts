@@ -69,6 +69,8 @@ describe('hostile hooks through the CLI', () => {
 
   it('a memory bomb V8 cannot recover from fails the run as user_code (exit 7) with the limit named; bfly itself survives, every time', async () => {
     await experiment('bomb', [['before_train', 'export default () => { const m = new Map(); for (let i = 0; ; i++) m.set(i, String(i)); }']]);
+    // the memory limit, not the time limit, must be what stops it, even on a loaded machine
+    expect((await run(['pipeline', 'set', 'bomb', 'blocks.train.hooks.0.timeoutMs=60000'])).exitCode).toBe(0);
     for (let i = 0; i < 3; i++) {
       const r = await run(['run', 'bomb', '--force', '--json']);
       expect(r.exitCode).toBe(7);
