@@ -1,4 +1,4 @@
-// npm run bench -- automl [--budget S] [--tables a,b]: bfly's model search (tpe over every model
+// npm run bench -- automl [--budget S] [--tables a,b] [--workers] [--memory[=S]]: bfly's model search (tpe over every model
 // family's default space, `--time-budget S`) against, on the same tables, training rows, number
 // of folds and budget: scikit-learn's defaults (HistGradientBoosting, RandomForest, Logistic /
 // Ridge), and xgboost tuned by optuna's TPE for S seconds (Debian's python3-xgboost and
@@ -112,6 +112,79 @@ function ensurePython() {
   return ok();
 }
 
+/** Peak RSS (MB) and wall seconds of a command: run under Python, which reads its child's max RSS from getrusage. */
+function peakRss(cmd, args) {
+  const wrap = 'import resource, subprocess, sys, time, json\nt = time.time()\nr = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE)\nprint(json.dumps({"rc": r.returncode, "seconds": time.time() - t, "maxrss_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, "out": r.stdout.decode()[-4000:]}))';
+  const j = JSON.parse(sh(PY, ['-c', wrap, cmd, ...args]).trim().split('\n').at(-1));
+  if (j.rc !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${j.rc}`);
+  return { mb: j.maxrss_kb / 1024, seconds: j.seconds, out: j.out };
+}
+
+/** The search's memory on 1M rows x 20 columns (16 numbers, 3 categories, a class) with a time budget: the process's peak RSS. */
+function benchMemory(dir, budget) {
+  const csv = join(dir, 'big.csv');
+  const n = 1_000_000;
+  let seed = 7;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const lines = [`${Array.from({ length: 16 }, (_, j) => `x${j}`).join(',')},c0,c1,c2,label`];
+  for (let i = 0; i < n; i++) {
+    const x = Array.from({ length: 16 }, () => rnd() * 2 - 1);
+    const c = [Math.floor(rnd() * 5), Math.floor(rnd() * 12), Math.floor(rnd() * 40)];
+    const z = x[0] * x[1] + 0.5 * x[2] - 0.3 * x[3] + (c[0] === 2 ? 0.4 : 0) + 0.3 * (rnd() - 0.5);
+    lines.push(`${x.map((v) => v.toFixed(4)).join(',')},a${c[0]},b${c[1]},k${c[2]},${z > 0 ? 'yes' : 'no'}`);
+  }
+  writeFileSync(csv, lines.join('\n') + '\n');
+  lines.length = 0;
+  bfly(dir, ['dataset', 'import', csv, '--name', 'big']);
+  bfly(dir, ['experiment', 'create', 'big', '--dataset', 'big', '--target', 'label']);
+  bfly(dir, ['pipeline', 'set', 'big', 'blocks.model_selection.config.cv=5', 'blocks.model_selection.config.strategy=tpe', 'blocks.model_selection.config.candidates=[{model: logistic_regression, search: default}, {model: knn, search: default}, {model: gradient_boosting, search: default}, {model: random_forest, search: default}]']);
+  const r = peakRss(process.execPath, ['--no-node-snapshot', BFLY, '-C', dir, 'run', 'big', '--json', '--time-budget', `${budget}s`]);
+  const run = JSON.parse(r.out.trim().split('\n').at(-1));
+  if (run.status !== 'succeeded') throw new Error(`big: run ${run.status}: ${run.error?.message}`);
+  const events = readFileSync(join(dir, '.butterfly', 'runs', run.id, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const blockS = events.find((e) => e.type === 'block_finished' && e.block === 'model_selection').durationMs / 1000;
+  const board = JSON.parse(readFileSync(join(dir, '.butterfly', 'runs', run.id, 'artifacts', 'leaderboard.json'), 'utf8'));
+  console.log(`\nautoml memory: 1,000,000 rows x 20 columns, ${budget} s budget`);
+  table(
+    ['measure', 'bfly', 'target'],
+    [
+      ['peak RSS of bfly run', `${fmt(r.mb, 0)} MB`, '<= 1024 MB'],
+      ['model_selection / budget', `${fmt(blockS, 1)} s (${fmt(blockS / budget, 3)}x)`, '<= 1.1x'],
+      ['trials', `${board.search.trials} (${board.search.complete} complete, ended: ${board.search.ended})`, ''],
+      ['best', `${board.candidates[0].id} accuracy ${fmt(board.candidates[0].metrics.accuracy.mean, 4)}`, ''],
+      ['bfly run wall', `${fmt(r.seconds, 1)} s`, ''],
+    ],
+  );
+  console.log(`peak RSS <= 1 GB: ${r.mb <= 1024 ? 'met' : 'NOT MET'}; budget within 10%: ${blockS <= budget * 1.1 ? 'met' : 'NOT MET'}`);
+}
+
+/** The same search (a trials budget) on one worker and on two: the same trials, in how long. */
+function benchWorkers(dir) {
+  const csv = join(dir, 'digits.csv');
+  sh(PY, ['-c', EXPORT, 'sklearn:load_digits', csv]);
+  bfly(dir, ['dataset', 'import', csv, '--name', 'digits']);
+  bfly(dir, ['experiment', 'create', 'digits', '--dataset', 'digits', '--target', 'target']);
+  bfly(dir, ['pipeline', 'set', 'digits', 'blocks.model_selection.config.cv=5', 'blocks.model_selection.config.strategy=tpe', 'blocks.model_selection.config.budget={trials: 40}', 'blocks.model_selection.config.candidates=[{model: logistic_regression, search: default}, {model: knn, search: default}, {model: gradient_boosting, search: default}, {model: random_forest, search: default}]']);
+  const out = {};
+  // round-robin, three times each: the machine's load changes slowly
+  for (let rep = 0; rep < 3; rep++) {
+    for (const w of [1, 2]) {
+      const run = JSON.parse(bfly(dir, ['run', 'digits', '--json', '--workers', String(w), '--no-cache', '--force']).trim().split('\n').at(-1));
+      const events = readFileSync(join(dir, '.butterfly', 'runs', run.id, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      const s = events.find((e) => e.type === 'block_finished' && e.block === 'model_selection').durationMs / 1000;
+      const trials = readFileSync(join(dir, '.butterfly', 'runs', run.id, 'artifacts', 'trials.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).map((t) => [t.candidate, t.searched, t.score]);
+      (out[w] ??= { s: [], trials: null }).s.push(s);
+      if (out[w].trials === null) out[w].trials = JSON.stringify(trials);
+    }
+  }
+  const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  console.log('\nautoml workers: digits, tpe, 40 trials of 4 model families, 5-fold CV (median of 3, round-robin)');
+  table(
+    ['workers', 'model_selection', 'vs 1 worker', 'trials'],
+    [1, 2].map((w) => [String(w), `${fmt(med(out[w].s), 2)} s`, `${fmt(med(out[1].s) / med(out[w].s), 2)}x faster`, out[w].trials === out[1].trials ? 'the same as 1 worker' : 'DIFFERENT']),
+  );
+}
+
 export async function benchAutoml(args) {
   const budgetArg = args.find((a) => a.startsWith('--budget='));
   const budget = budgetArg ? Number(budgetArg.split('=')[1]) : args.includes('--quick') ? 10 : 60;
@@ -126,6 +199,10 @@ export async function benchAutoml(args) {
   const checks = [];
   try {
     bfly(dir, ['init']);
+    // --workers: one worker against two; --memory[=S]: 1M x 20 with an S s budget (default 300)
+    if (args.includes('--workers')) return benchWorkers(dir);
+    const mem = args.find((a) => a === '--memory' || a.startsWith('--memory='));
+    if (mem !== undefined) return benchMemory(dir, mem.includes('=') ? Number(mem.split('=')[1]) : 300);
     for (const [name, src, target, task] of TABLES) {
       if (only && !only.includes(name)) continue;
       const csv = join(dir, `${name}.csv`);

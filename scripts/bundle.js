@@ -120,6 +120,6 @@ await build({ ...common, packages: 'external', entryPoints: Object.fromEntries(c
 await build({ ...common, minify: !process.env.BFLY_NO_MINIFY, mainFields: ['module', 'main'], entryPoints: Object.fromEntries(selfContained.map((c) => [c, `src/commands/${c}.ts`])), outdir: 'dist/cli/commands', outExtension: { '.js': '.cjs' }, plugins: [inkView] });
 // The import and forest workers run in their own threads, the hook host in its own process:
 // one self-contained file each.
-await build({ ...common, entryPoints: { 'import-worker': 'src/store/import/worker.ts', 'forest-worker': 'src/runner/forest-worker.ts', 'hook-host': 'src/runner/hooks/host.ts', 'python-host': 'src/runner/adapters/python-host.ts' }, outdir: 'dist/cli', outExtension: { '.js': '.cjs' } });
+await build({ ...common, entryPoints: { 'import-worker': 'src/store/import/worker.ts', 'forest-worker': 'src/runner/forest-worker.ts', 'trial-worker': 'src/runner/trial-worker.ts', 'hook-host': 'src/runner/hooks/host.ts', 'python-host': 'src/runner/adapters/python-host.ts' }, outdir: 'dist/cli', outExtension: { '.js': '.cjs' } });
 // The big run bundle gets a V8 code cache (see LOADER).
 for (const c of selfContained) writeCodeCache(`dist/cli/commands/${c}.cjs`);

@@ -227,6 +227,7 @@ export function buildProgram(): Command {
       .option('--no-wait', 'when an identical run (same execution key) is executing, fail naming it instead of waiting for its result')
       .option('--time-budget <duration>', 'bound the model search (model_selection) to this wall time, e.g. 60s, 5m: no trial starts after it, a running one is stopped')
       .option('--timeout <duration>', 'stop the run (status timed_out, exit 124) when it takes longer, e.g. 90s, 10m, 1h30m')
+      .option('--workers <n>', "threads the model search fits folds on (default: BFLY_WORKERS, else the cores up to 4); the results are the same with any number")
       .option('-q, --quiet', 'print only the run id and status')
       .option('--grid <path=v1,v2>', 'run every value (repeatable: the cartesian product), e.g. blocks.model_selection.config.cv=3,5', collect, [])
       .option('--seeds <list>', 'run each grid point once per seed, e.g. 1-5 or 1,2,7')

@@ -27,6 +27,7 @@ export interface RunCommandOptions extends GlobalOptions {
   wait?: boolean;
   timeout?: string;
   timeBudget?: string;
+  workers?: string;
   queue?: string;
   detach?: boolean;
   attempts?: string;
@@ -108,6 +109,8 @@ async function runBatchCommand(root: string, experiment: string, o: RunCommandOp
 export async function runCommand(experiment: string, o: RunCommandOptions): Promise<ErrorCategory | 'cancelled' | 'timed_out' | undefined> {
   const timeoutMs = o.timeout === undefined ? undefined : parseDuration(o.timeout);
   if (timeoutMs === null) throw new ValidationError('BAD_TIMEOUT', `--timeout must be a duration such as 90s, 10m or 1h30m, not ${JSON.stringify(o.timeout)}`, { hint: 'e.g. --timeout 10m' });
+  const workers = o.workers === undefined ? undefined : Number(o.workers);
+  if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1 && workers <= 64)) throw new ValidationError('BAD_WORKERS', `--workers must be a whole number from 1 to 64, not ${JSON.stringify(o.workers)}`, { hint: 'e.g. --workers 2 (one per core)' });
   const ws = await openWorkspace(o.C ?? process.cwd());
   if (o.timeBudget !== undefined) {
     const ms = parseDuration(o.timeBudget);
@@ -117,6 +120,7 @@ export async function runCommand(experiment: string, o: RunCommandOptions): Prom
   }
   if (o.queue === undefined && (o.detach || o.attempts !== undefined)) throw new ValidationError('QUEUE_ONLY', `${o.detach ? '--detach' : '--attempts'} applies to a batch sent to workers with --queue`, { hint: 'add --queue redis://HOST:PORT (see "Scaling out" in the README)' });
   if ((o.grid?.length ?? 0) > 0 || o.seeds !== undefined || o.queue !== undefined) {
+    if (workers !== undefined) throw new ValidationError('WORKERS_SINGLE_RUN', '--workers applies to one run; a batch runs its runs in parallel instead (--jobs)', { hint: 'drop --workers, or set BFLY_WORKERS for every run of the batch' });
     return runBatchCommand(ws.root, experiment, o);
   }
   const options = { seed: o.seed, sets: o.set ?? [], force: o.force === true, noCache: o.cache === false, batch: o.batchId };
@@ -161,7 +165,7 @@ export async function runCommand(experiment: string, o: RunCommandOptions): Prom
     const onWait = (f: { purpose: string; pid: number }): void => {
       if (!o.json) process.stderr.write(`waiting: an identical run (same execution key) is executing, ${f.purpose}, pid ${f.pid}; its result will be returned (Ctrl-C stops waiting)\n`);
     };
-    const { run } = await runExperiment(ws.root, experiment, { ...options, wait: o.wait !== false, onWait, timeoutMs, signal: controller.signal, onEvent });
+    const { run } = await runExperiment(ws.root, experiment, { ...options, wait: o.wait !== false, onWait, timeoutMs, ...(workers !== undefined ? { workers } : {}), signal: controller.signal, onEvent });
     await finish();
     if (o.json) process.stdout.write(jsonLine(run));
     else if (o.quiet) process.stdout.write(`${run.id} ${run.status}\n`);

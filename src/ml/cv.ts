@@ -84,6 +84,14 @@ export interface CvOptions {
   onFit?: FitProgress;
   /** Keep each candidate's out-of-fold predictions at its best trial (for an ensemble). */
   oof?: boolean;
+  /** Threads for the folds' fits (opened once the search has run a while, or at once with a time budget): the same results as without, sooner. */
+  pool?: FoldPool;
+  /** Milliseconds of search before the pool opens (default 400: a thread's start costs more than a short search saves; 0 opens it at once). */
+  poolAfterMs?: number;
+  /** Called between fits, and at least every 100 ms while fits run on the pool (the caller's cancellation: it throws to end the search). */
+  checkpoint?: () => Promise<void>;
+  /** Finished trials kept under the caller's key (the block cache): a search run again after a kill takes them instead of fitting them again. */
+  trialCache?: { get(id: string): Uint8Array | null; put(id: string, data: Uint8Array): void };
   /** The trainer (default: the native models of src/ml); the runner passes one that also trains the MLP. */
   fit?: (name: string, params: Record<string, unknown>, X: Matrix, y: Int32Array | Float64Array, classes: number, seed: number, onFit?: FitProgress) => FittedModel | Promise<FittedModel>;
 }
@@ -139,6 +147,8 @@ export interface Trial {
   resource?: { kind: 'rows' | 'iterations'; value: number; fraction: number };
   /** successive_halving: its values never reached the full resource. */
   pruned?: boolean;
+  /** Taken from the trial cache (a run resumed after it was killed): `seconds` are those of the run that fitted it. */
+  cached?: boolean;
 }
 
 /** What the search did: how it ended and how many trials ran. */
@@ -207,13 +217,137 @@ interface RungEntry {
 }
 
 /** Thrown inside a fit when the time budget ends: the trial is stopped, not waited for. */
-class BudgetEnded extends Error {}
+export class BudgetEnded extends Error {
+  constructor() {
+    super('the time budget ended');
+    this.name = 'BudgetEnded';
+  }
+}
 
 /** Trials a searched candidate gets under random or tpe without a trials budget or its own `trials`. */
 export const DEFAULT_TRIALS = 20;
 
 /** Below this many cells over all folds, the folds' prepared matrices are kept for every trial. */
 const FOLD_CACHE_CELLS = 40_000_000;
+
+/** A search opens its pool of threads once it has run this long (a thread's start costs more than a short search), or at once with a time budget. */
+const POOL_AFTER_MS = 400;
+
+/** While fits run elsewhere, `checkpoint` (cancellation) is called at least this often. */
+const CHECKPOINT_MS = 100;
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A fold's prepared matrices (its data chain fitted on its training rows). */
+export interface FoldMatrices {
+  Xtr: Matrix;
+  Xte: Matrix;
+  ytr: Int32Array | Float64Array;
+}
+
+/** One fit of a trial: a model at params on a fold's training rows (`rows` of them only, when given), predicting its test rows. */
+export interface FoldJob {
+  model: string;
+  params: Record<string, unknown>;
+  classes: number;
+  seed: number;
+  fold: number;
+  rows?: Int32Array;
+}
+
+/**
+ * Threads that fit folds (src/runner/trial-pool.ts). A fit gives the same predictions there as
+ * on the calling thread (same code, data and seed), so where a fold is fitted never changes a result.
+ */
+export interface FoldPool {
+  /** Fits that run at once. */
+  readonly size: number;
+  /** True for the models it fits (others are fitted by `fit` on the calling thread). */
+  accepts(model: string): boolean;
+  /** Hands the folds' matrices over, once, before the first `run`; returns them as it holds them (in shared memory), for the caller to keep instead of its own. */
+  open(folds: ReadonlyArray<FoldMatrices>): FoldMatrices[];
+  /** The held-out predictions (probabilities or values) and the fit's seconds; rejects with {@link BudgetEnded} when still fitting at `deadline` (a `performance.now()` time). */
+  run(job: FoldJob, deadline: number): Promise<{ out: Float64Array; fitSeconds: number }>;
+}
+
+/** A trial chosen for a round. */
+interface Proposal {
+  r: {
+    c: { id: string; model: string; label: string; params: Record<string, unknown> };
+    ci: number;
+    input: Candidate;
+    searched: boolean;
+    sh: { K: number; kind: 'rows' | 'iterations'; param: string | undefined; rungs: RungEntry[][] };
+    max: number;
+    ran: number;
+    lastFoldSeconds: number;
+    history: Observation[];
+    complete: number;
+    best: LeaderboardEntry | null;
+    bestScore: number;
+    bestOof: Float64Array | null;
+  };
+  /** The candidate's trial index (0 = its first). */
+  t: number;
+  searched: Record<string, unknown>;
+  rung: number;
+}
+
+/** A proposal's state while its round runs, then its result. */
+interface Outcome {
+  status: 'pending' | 'running' | 'complete' | 'stopped' | 'failed' | 'skipped';
+  params: Record<string, unknown>;
+  fraction: number;
+  resource?: Trial['resource'];
+  /** Per fold: metrics, fit seconds, wall seconds (fit and predict). */
+  perFold: Array<Record<string, number>>;
+  foldSeconds: number[];
+  foldWall: number[];
+  foldsDone: number;
+  oof: Float64Array | null;
+  start?: number;
+  end?: number;
+  /** A cached trial's own seconds (when it ran). */
+  seconds?: number;
+  error?: string;
+  cacheId?: string;
+  cached?: boolean;
+}
+
+/** What the trial cache keeps of a finished trial. */
+interface CachedTrial {
+  seconds: number;
+  perFold: Array<Record<string, number>>;
+  foldSeconds: number[];
+  foldWall: number[];
+  oof: Float64Array | null;
+}
+
+/** A finished trial as the trial cache keeps it: JSON, its out-of-fold predictions as the bytes of their doubles (exact). */
+function writeTrial(t: CachedTrial): Uint8Array {
+  const oof = t.oof === null ? null : Buffer.from(t.oof.buffer, t.oof.byteOffset, t.oof.byteLength).toString('base64');
+  return Buffer.from(JSON.stringify({ v: 1, seconds: t.seconds, perFold: t.perFold, foldSeconds: t.foldSeconds, foldWall: t.foldWall, oof }), 'utf8');
+}
+
+/** A cached trial, or null when there is none or it is not one of `folds` folds (with `oofLength` predictions when wanted). */
+function readTrial(bytes: Uint8Array | null, folds: number, oofLength: number | undefined): CachedTrial | null {
+  if (bytes === null) return null;
+  try {
+    const j = JSON.parse(Buffer.from(bytes).toString('utf8')) as { v?: number; seconds?: number; perFold?: Array<Record<string, number>>; foldSeconds?: number[]; foldWall?: number[]; oof?: string | null };
+    if (j.v !== 1 || typeof j.seconds !== 'number' || !Array.isArray(j.perFold) || j.perFold.length !== folds || !Array.isArray(j.foldSeconds) || !Array.isArray(j.foldWall)) return null;
+    let oof: Float64Array | null = null;
+    if (oofLength !== undefined) {
+      if (typeof j.oof !== 'string') return null;
+      const b = Buffer.from(j.oof, 'base64');
+      if (b.length !== oofLength * 8) return null;
+      oof = new Float64Array(oofLength);
+      new Uint8Array(oof.buffer).set(b);
+    }
+    return { seconds: j.seconds, perFold: j.perFold, foldSeconds: j.foldSeconds, foldWall: j.foldWall, oof };
+  } catch {
+    return null;
+  }
+}
 
 /**
  * k-fold cross-validation of each candidate, searching the candidates' spaces. Within every fold
@@ -229,6 +363,12 @@ const FOLD_CACHE_CELLS = 40_000_000;
  * estimator of its finished trials (`tpe`); a point already tried is not tried again. Trial order, seeds and samples depend only on the seed and the scores, so a search
  * replays exactly; the time budget only decides where it stops. A trial whose previous time
  * would overrun what is left is not started; one running when the budget ends is stopped.
+ *
+ * The search runs in rounds (each candidate's next trial; every grid point), chosen from earlier
+ * rounds only; a round's folds are fitted `pool.size` at a time on the pool's threads (once
+ * opened), and its trials recorded in the round's order, so the pool changes only the times.
+ * With a `trialCache`, each finished trial is kept as it ends, and a trial found there is taken
+ * instead of fitted (marked `cached`).
  *
  * @example
  * const cv = await crossValidate(train, labels, [{ model: 'random_forest', params: {} }], { folds: 5, seed: 42, classes: 3, metric: 'accuracy', preprocess });
@@ -282,7 +422,7 @@ export async function crossValidate(frame: Frame, y: Int32Array | Float64Array, 
     const full = kind === 'iterations' ? (c.params[param!] as number) : folds[0].train.length / Math.max(30, 10 * Math.max(1, o.classes));
     const K = strategy === 'successive_halving' && searched ? Math.max(0, Math.min(3, Math.floor(Math.log(full) / Math.log(ETA) + 1e-9))) : 0;
     const sh = { K, kind, param, rungs: Array.from({ length: K + 1 }, () => [] as RungEntry[]) };
-    return { c, ci, input, space: space ?? {}, searched, grid, sh, max: Math.min(max, points * (K + 1)), tried: new Set<string>(), rng: rngStream(o.seed, `model_selection/search/${c.id}`), history: [] as Observation[], ran: 0, lastSeconds: 0, best: null as LeaderboardEntry | null, bestScore: -Infinity, bestOof: null as Float64Array | null, complete: 0 };
+    return { c, ci, input, space: space ?? {}, searched, grid, sh, max: Math.min(max, points * (K + 1)), tried: new Set<string>(), rng: rngStream(o.seed, `model_selection/search/${c.id}`), history: [] as Observation[], ran: 0, lastFoldSeconds: 0, best: null as LeaderboardEntry | null, bestScore: -Infinity, bestOof: null as Float64Array | null, complete: 0 };
   });
 
   const trialCap = o.budget?.trials ?? Infinity;
@@ -294,23 +434,34 @@ export async function crossValidate(frame: Frame, y: Int32Array | Float64Array, 
   let fitsDone = 0;
   let ended: SearchSummary['ended'] = 'exhausted';
   let cutForTime = false;
-  search: for (;;) {
-    let ranThisRound = 0;
-    for (const r of rounds) {
+  let poolOpen = false;
+  /** Fits that may run at once: the pool's threads once it is open (its folds handed over), else one. */
+  const width = (): number => (poolOpen ? o.pool!.size : 1);
+  /** How long a candidate's next trial should take at the current width (0 before its first). */
+  const estimateMs = (r: Proposal['r']): number => r.lastFoldSeconds * 1000 * Math.ceil(folds.length / Math.max(1, width()));
+  // Rounds: the trials of a round are chosen from the results of the rounds before it only (each
+  // candidate's next trial; every grid point), in a fixed order, so the same trials with the same
+  // seeds run whether their folds are fitted one after another or on many threads.
+  for (;;) {
+    const round: Proposal[] = [];
+    let stop = false;
+    propose: for (const r of rounds) {
       // grid: a candidate's trials one after another (as before searches); others: in turn
       for (let again = true; again; again = strategy === 'grid') {
         if (r.ran >= r.max) break;
-        if (trials.length >= trialCap) {
+        if (trials.length + round.length >= trialCap) {
           ended = 'trials';
-          break search;
+          stop = true;
+          break propose;
         }
         const now = performance.now();
         if (now >= deadline) {
           ended = 'time';
-          break search;
+          stop = true;
+          break propose;
         }
         // a trial that would overrun what is left (by this candidate's last trial) is not started
-        if (r.ran > 0 && now + r.lastSeconds * 1000 > deadline) {
+        if (r.ran > 0 && now + estimateMs(r) > deadline) {
           r.max = r.ran;
           cutForTime = true;
           break;
@@ -339,89 +490,195 @@ export async function crossValidate(frame: Frame, y: Int32Array | Float64Array, 
           r.tried.add(JSON.stringify(searchedValues));
         }
         r.ran++;
-        ranThisRound++;
-        const trial = await runTrial(r, t, searchedValues, rung);
-        trials.push(trial);
-        o.onTrial?.(trial);
+        round.push({ r, t, searched: searchedValues, rung });
       }
     }
-    if (ranThisRound === 0) break;
+    if (round.length === 0) break;
+    const outcomes = await runRound(round);
+    // trials numbered and recorded in the round's order (not the order their folds finished)
+    for (const [i, p] of round.entries()) {
+      if (outcomes[i].status === 'skipped') continue;
+      const trial = record(p, outcomes[i]);
+      trials.push(trial);
+      o.onTrial?.(trial);
+    }
+    if (stop) break;
   }
 
-  async function runTrial(r: (typeof rounds)[number], t: number, searchedValues: Record<string, unknown>, rung: number): Promise<Trial> {
-    const start = performance.now();
-    const fraction = ETA ** (rung - r.sh.K);
-    const halving = strategy === 'successive_halving' && r.searched;
-    const base = { n: trials.length + 1, candidate: r.c.id, model: r.c.model, searched: searchedValues, startS: (start - t0) / 1000, ...(halving ? { rung } : {}) };
-    let params: Record<string, unknown>;
-    let resource: Trial['resource'];
-    try {
-      params = r.searched ? resolveModelParams(r.c.model, { ...r.input.params, ...searchedValues }, task) : r.c.params;
-      if (halving && r.sh.kind === 'iterations') {
-        const value = Math.max(1, Math.round((params[r.sh.param!] as number) * fraction));
-        params = { ...params, [r.sh.param!]: value };
-        resource = { kind: 'iterations', value, fraction };
-      } else if (halving) resource = { kind: 'rows', value: Math.ceil(folds[0].train.length * fraction), fraction };
-    } catch (err) {
-      return { ...base, params: { ...r.input.params, ...searchedValues }, status: 'failed', score: null, std: null, foldScores: [], seconds: 0, bestSoFar, error: errorText(err) };
-    }
-    const partial = fraction < 1;
-    const perFold: Array<Record<string, number>> = [];
-    const width = Math.max(1, o.classes);
-    const oof = o.oof && !partial ? new Float64Array(frame.rows * width) : null;
-    let fitSeconds = 0;
-    const onFit: FitProgress = (done, total) => {
-      if (performance.now() >= deadline) throw new BudgetEnded();
-      o.onFit?.(done, total);
-    };
-    try {
-      for (const fi of folds.keys()) {
-        if (performance.now() >= deadline) throw new BudgetEnded();
-        const d = resource?.kind === 'rows' && partial ? rowsShare(fi, fraction) : foldData(fi);
-        const f0 = performance.now();
-        // the first trial of each candidate keeps the seeds of a plain cross-validation
-        const model = await fit(r.c.model, params, d.Xtr, d.ytr, o.classes, o.seed + r.ci * 1000 + fi + t * 100_003, onFit);
-        fitSeconds += (performance.now() - f0) / 1000;
-        const out = o.classes > 0 ? model.predictProba(d.Xte) : model.predict(d.Xte);
-        if (oof !== null) folds[fi].test.forEach((row, i) => oof.set(out.subarray(i * width, i * width + width), row * width));
-        perFold.push(flatMetrics(d.yte, out, o.classes));
-        o.onProgress?.(++fitsDone, plannedFits, r.c.label);
+  /** A round's trials as outcomes (in its order): from the trial cache, or their folds fitted `width()` at a time. */
+  async function runRound(round: Proposal[]): Promise<Outcome[]> {
+    const out: Outcome[] = round.map((p) => prepare(p));
+    const queue: Array<{ i: number; fi: number }> = [];
+    for (const [i, x] of out.entries()) if (x.status === 'pending') for (const fi of folds.keys()) queue.push({ i, fi });
+    const running = new Set<Promise<void>>();
+    let local = 0;
+    let fatal: unknown = null;
+    while (queue.length > 0 || running.size > 0) {
+      if (fatal !== null) throw fatal;
+      // the pool opens once the search has run a while (threads cost a start) or has a time budget
+      if (!poolOpen && o.pool !== undefined && keep && (deadline < Infinity || performance.now() - t0 >= (o.poolAfterMs ?? POOL_AFTER_MS))) {
+        // the folds' matrices in shared memory from now on, in place of this thread's copies
+        o.pool.open(folds.map((_, fi) => foldData(fi))).forEach((d, fi) => cache.set(fi, { ...cache.get(fi)!, ...d }));
+        poolOpen = true;
       }
-    } catch (err) {
-      const seconds = (performance.now() - start) / 1000;
-      r.lastSeconds = seconds;
-      const foldScores = perFold.map((f) => f[o.metric]);
-      if (err instanceof BudgetEnded) return { ...base, params, status: 'stopped', score: null, std: null, foldScores, seconds, bestSoFar };
-      if (!r.searched) throw err;
-      return { ...base, params, status: 'failed', score: null, std: null, foldScores, seconds, bestSoFar, error: errorText(err) };
+      while (running.size < width() && queue.length > 0) {
+        const u = queue[0];
+        const x = out[u.i];
+        const p = round[u.i];
+        if (x.status !== 'pending' && x.status !== 'running') {
+          queue.shift(); // failed, stopped or not started: its other folds are not fitted
+          continue;
+        }
+        const pooled = poolOpen && o.pool!.accepts(p.r.c.model);
+        if (!pooled && local > 0) break; // a fit on this thread holds it: one at a time
+        queue.shift();
+        if (x.status === 'pending') {
+          const now = performance.now();
+          if (now >= deadline || (p.r.lastFoldSeconds > 0 && now + estimateMs(p.r) > deadline)) {
+            x.status = 'skipped';
+            p.r.max = Math.min(p.r.max, p.r.ran);
+            cutForTime = true;
+            continue;
+          }
+          x.status = 'running';
+          x.start = now;
+        }
+        if (!pooled) local++;
+        const job = fitFold(p, x, u.fi, pooled)
+          .catch((err: unknown) => {
+            if (x.status !== 'running') return;
+            if (err instanceof BudgetEnded) x.status = 'stopped';
+            else if (!p.r.searched) fatal = err;
+            else {
+              x.status = 'failed';
+              x.error = errorText(err);
+            }
+            x.end = performance.now();
+          })
+          .finally(() => {
+            if (!pooled) local--;
+            running.delete(job);
+          });
+        running.add(job);
+        // a fit on this thread starts at once and holds it until done: let the others be sent first
+        if (!pooled) break;
+      }
+      if (running.size > 0) await Promise.race(o.checkpoint === undefined ? [...running] : [...running, sleep(CHECKPOINT_MS)]);
+      await o.checkpoint?.();
     }
-    const seconds = (performance.now() - start) / 1000;
-    r.lastSeconds = seconds;
-    const metrics = summarizeFolds(perFold);
+    if (fatal !== null) throw fatal;
+    return out;
+  }
+
+  /** A proposal's params and resource, or its outcome already: failed (params refused) or from the trial cache. */
+  function prepare(p: Proposal): Outcome {
+    const fraction = ETA ** (p.rung - p.r.sh.K);
+    const halving = strategy === 'successive_halving' && p.r.searched;
+    const x: Outcome = { status: 'pending', params: {}, fraction, perFold: new Array(folds.length), foldSeconds: new Array(folds.length).fill(0), foldWall: new Array(folds.length).fill(0), oof: null, foldsDone: 0 };
+    try {
+      x.params = p.r.searched ? resolveModelParams(p.r.c.model, { ...p.r.input.params, ...p.searched }, task) : p.r.c.params;
+      if (halving && p.r.sh.kind === 'iterations') {
+        const value = Math.max(1, Math.round((x.params[p.r.sh.param!] as number) * fraction));
+        x.params = { ...x.params, [p.r.sh.param!]: value };
+        x.resource = { kind: 'iterations', value, fraction };
+      } else if (halving) x.resource = { kind: 'rows', value: Math.ceil(folds[0].train.length * fraction), fraction };
+    } catch (err) {
+      const now = performance.now();
+      return { ...x, params: { ...p.r.input.params, ...p.searched }, status: 'failed', error: errorText(err), start: now, end: now };
+    }
+    x.oof = o.oof && fraction === 1 ? new Float64Array(frame.rows * Math.max(1, o.classes)) : null;
+    x.cacheId = o.trialCache === undefined ? undefined : JSON.stringify({ v: 1, candidate: p.r.c.id, model: p.r.c.model, params: x.params, seed: seedOf(p, 0), fraction, folds: folds.length, oof: x.oof !== null });
+    const hit = x.cacheId === undefined ? null : readTrial(o.trialCache!.get(x.cacheId), folds.length, x.oof?.length);
+    if (hit === null) return x;
+    fitsDone += folds.length;
+    o.onProgress?.(fitsDone, plannedFits, p.r.c.label);
+    p.r.lastFoldSeconds = hit.foldWall.reduce((a, b) => a + b, 0) / folds.length;
+    const now = performance.now();
+    return { ...x, ...hit, status: 'complete', foldsDone: folds.length, cached: true, start: now, end: now };
+  }
+
+  /** The seed of a trial's fold: the first trial of each candidate keeps the seeds of a plain cross-validation. */
+  function seedOf(p: Proposal, fi: number): number {
+    return o.seed + p.r.ci * 1000 + fi + p.t * 100_003;
+  }
+
+  /** Fits a trial's fold (on the pool, or on this thread by `fit`), scores it, and keeps the trial once its last fold is in. */
+  async function fitFold(p: Proposal, x: Outcome, fi: number, pooled: boolean): Promise<void> {
+    const w0 = performance.now();
+    const rows = x.resource?.kind === 'rows' && x.fraction < 1 ? shareRows(fi, x.fraction) : null;
+    const seed = seedOf(p, fi);
+    let out: Float64Array;
+    let fitSeconds: number;
+    if (pooled) ({ out, fitSeconds } = await o.pool!.run({ model: p.r.c.model, params: x.params, classes: o.classes, seed, fold: fi, ...(rows !== null ? { rows } : {}) }, deadline));
+    else {
+      if (performance.now() >= deadline) throw new BudgetEnded();
+      const d = foldData(fi);
+      const Xtr = rows === null ? d.Xtr : subsetRows(d.Xtr, rows);
+      const ytr = rows === null ? d.ytr : d.ytr instanceof Int32Array ? Int32Array.from(rows, (i) => d.ytr[i]) : Float64Array.from(rows, (i) => d.ytr[i]);
+      const onFit: FitProgress = (done, total) => {
+        if (performance.now() >= deadline) throw new BudgetEnded();
+        o.onFit?.(done, total);
+      };
+      const f0 = performance.now();
+      const model = await fit(p.r.c.model, x.params, Xtr, ytr, o.classes, seed, onFit);
+      fitSeconds = (performance.now() - f0) / 1000;
+      out = predictBefore(model, d.Xte, o.classes, deadline);
+    }
+    if (x.status !== 'running') return; // the trial failed or was stopped meanwhile
+    const w = Math.max(1, o.classes);
+    if (x.oof !== null) folds[fi].test.forEach((row, i) => x.oof!.set(out.subarray(i * w, i * w + w), row * w));
+    x.perFold[fi] = flatMetrics(foldTargets(fi), out, o.classes);
+    x.foldSeconds[fi] = fitSeconds;
+    x.foldWall[fi] = (performance.now() - w0) / 1000;
+    o.onProgress?.(++fitsDone, plannedFits, p.r.c.label);
+    if (++x.foldsDone < folds.length) return;
+    x.status = 'complete';
+    x.end = performance.now();
+    p.r.lastFoldSeconds = x.foldWall.reduce((a, b) => a + b, 0) / folds.length;
+    if (x.cacheId !== undefined) o.trialCache!.put(x.cacheId, writeTrial({ seconds: (x.end - x.start!) / 1000, perFold: x.perFold, foldSeconds: x.foldSeconds, foldWall: x.foldWall, oof: x.oof }));
+  }
+
+  /** A finished trial's line, and what it teaches the search (its candidate's history, rungs and best). */
+  function record(p: Proposal, x: Outcome): Trial {
+    const r = p.r;
+    const halving = strategy === 'successive_halving' && r.searched;
+    const n = trials.length + 1;
+    const seconds = x.seconds ?? ((x.end ?? 0) - (x.start ?? 0)) / 1000;
+    const base = { n, candidate: r.c.id, model: r.c.model, searched: p.searched, startS: ((x.start ?? t0) - t0) / 1000, ...(halving ? { rung: p.rung } : {}), ...(x.cached ? { cached: true } : {}) };
+    const done = x.perFold.filter((f) => f !== undefined);
+    const foldScores = done.map((f) => f[o.metric]);
+    if (x.status === 'failed') return { ...base, params: x.params, status: 'failed', score: null, std: null, foldScores, seconds, bestSoFar, error: x.error };
+    if (x.status !== 'complete') return { ...base, params: x.params, status: 'stopped', score: null, std: null, foldScores, seconds, bestSoFar };
+    const metrics = summarizeFolds(x.perFold);
     const score = metrics[o.metric]?.mean ?? NaN;
     const oriented = Number.isFinite(score) ? sign * score : -Infinity;
-    const extra = resource !== undefined ? { resource } : {};
-    if (halving) r.sh.rungs[rung].push({ values: searchedValues, score: oriented, promoted: false });
+    const extra = x.resource !== undefined ? { resource: x.resource } : {};
+    if (halving) r.sh.rungs[p.rung].push({ values: p.searched, score: oriented, promoted: false });
     // a score on part of the resource is not comparable with full ones: it ranks within its rung only
-    if (partial) return { ...base, ...extra, params, status: 'complete', score, std: metrics[o.metric]?.std ?? null, foldScores: perFold.map((f) => f[o.metric]), seconds, bestSoFar };
-    r.history.push({ values: searchedValues, score: oriented });
+    if (x.fraction < 1) return { ...base, ...extra, params: x.params, status: 'complete', score, std: metrics[o.metric]?.std ?? null, foldScores, seconds, bestSoFar };
+    r.history.push({ values: p.searched, score: oriented });
     r.complete++;
     if (oriented > r.bestScore || r.best === null) {
       r.bestScore = oriented;
-      r.bestOof = oof;
-      r.best = { id: r.c.id, label: r.c.label, model: r.c.model, params, metrics, folds: perFold, fitSeconds: fitSeconds / folds.length, ...(r.searched ? { trial: base.n, searched: searchedValues } : {}) };
+      r.bestOof = x.oof;
+      r.best = { id: r.c.id, label: r.c.label, model: r.c.model, params: x.params, metrics, folds: x.perFold, fitSeconds: x.foldSeconds.reduce((a, b) => a + b, 0) / folds.length, ...(r.searched ? { trial: n, searched: p.searched } : {}) };
     }
     if (Number.isFinite(score) && (bestSoFar === null || sign * score > sign * bestSoFar)) bestSoFar = score;
-    return { ...base, ...extra, params, status: 'complete', score, std: metrics[o.metric]?.std ?? null, foldScores: perFold.map((f) => f[o.metric]), seconds, bestSoFar };
+    return { ...base, ...extra, params: x.params, status: 'complete', score, std: metrics[o.metric]?.std ?? null, foldScores, seconds, bestSoFar };
   }
 
-  /** A fold with a seeded share of its training rows (the same rows for every trial of a rung). */
-  function rowsShare(fi: number, fraction: number): ReturnType<typeof foldData> {
-    const d = foldData(fi);
-    const m = Math.max(2, Math.ceil(d.Xtr.rows * fraction));
-    const order = rngStream(o.seed, `model_selection/rows/${fi}`).shuffle(Int32Array.from({ length: d.Xtr.rows }, (_, i) => i));
-    const rows = order.subarray(0, m).sort();
-    return { ...d, Xtr: subsetRows(d.Xtr, rows), ytr: d.ytr instanceof Int32Array ? Int32Array.from(rows, (i) => d.ytr[i]) : Float64Array.from(rows, (i) => d.ytr[i]) };
+  /** A fold's held-out targets. */
+  function foldTargets(fi: number): Int32Array | Float64Array {
+    const test = folds[fi].test;
+    return o.classes > 0 ? Int32Array.from(test, (i) => y[i]) : Float64Array.from(test, (i) => y[i]);
+  }
+
+  /** A seeded share of a fold's training rows (the same rows for every trial of a rung), as positions in its training matrix. */
+  function shareRows(fi: number, fraction: number): Int32Array {
+    const n = folds[fi].train.length;
+    const m = Math.max(2, Math.ceil(n * fraction));
+    const order = rngStream(o.seed, `model_selection/rows/${fi}`).shuffle(Int32Array.from({ length: n }, (_, i) => i));
+    return order.subarray(0, m).sort();
   }
 
   // successive_halving: values that never reached the full resource were pruned
@@ -445,6 +702,33 @@ export async function crossValidate(frame: Frame, y: Int32Array | Float64Array, 
   const oof: Record<string, Float64Array> = {};
   for (const r of rounds) if (r.best !== null && r.bestOof !== null) oof[r.c.id] = r.bestOof;
   return { leaderboard: order.map((i) => entries[i]), metric: o.metric, higherIsBetter: info.higherIsBetter, trials, search, folds, oof };
+}
+
+/** Under a time budget, predictions come in chunks of rows taking about this long (the clock is checked between them). */
+const PREDICT_CHUNK_MS = 100;
+
+/**
+ * The held-out predictions (probabilities, or values), in chunks of rows under a time budget so
+ * that a slow predictor (kNN over many rows: ~0.7 ms a row at 20,000 × 20) is stopped when it
+ * ends. The first chunk is 256 rows, the next sized to take ~100 ms at the rate measured. Each
+ * row's prediction does not depend on the others, so the chunks give the numbers of one call.
+ */
+function predictBefore(model: FittedModel, X: Matrix, classes: number, deadline: number): Float64Array {
+  const one = (m: Matrix): Float64Array => (classes > 0 ? model.predictProba(m) : model.predict(m));
+  if (deadline === Infinity || X.rows <= 256) return one(X);
+  const w = Math.max(1, classes);
+  const out = new Float64Array(X.rows * w);
+  let chunk = 256;
+  for (let start = 0; start < X.rows; ) {
+    if (performance.now() >= deadline) throw new BudgetEnded();
+    const rows = Math.min(chunk, X.rows - start);
+    const t = performance.now();
+    out.set(one({ rows, cols: X.cols, data: X.data.subarray(start * X.cols, (start + rows) * X.cols) }), start * w);
+    const perRow = (performance.now() - t) / rows;
+    chunk = Math.max(256, Math.min(65_536, Math.floor(PREDICT_CHUNK_MS / Math.max(perRow, 1e-6))));
+    start += rows;
+  }
+  return out;
 }
 
 /** No candidate finished a trial (the budget ended first, or every trial failed). */

@@ -92,6 +92,8 @@ export interface RunInfo {
   backend: string;
   /** The Python interpreter of adapter models (run.json `env.frameworks`), when the pipeline has any. */
   python?: string;
+  /** Threads model_selection fits folds on (`bfly run --workers`; default BFLY_WORKERS, else the CPUs up to 4); never changes a result. */
+  workers?: number;
   /** Why the experiment's task was chosen, and the dataset's row count (for the report). */
   taskReason: string;
   datasetRows: number;
@@ -118,6 +120,12 @@ export interface BlockContext {
   checkCancelled(): void;
   /** Lets timers and signal handlers run (long blocks call it between units of work). */
   yield(): Promise<void>;
+  /**
+   * Parts of the block's work kept in the block cache under its key as they finish, by a name of
+   * the block's choosing (model_selection's trials), so that a run killed before the block ended
+   * does not do them again. Absent with --no-cache.
+   */
+  partial?: { get(id: string): Uint8Array | null; put(id: string, data: Uint8Array): void };
 }
 
 /** Guarded access for one block: reads and writes outside its declaration throw. */

@@ -1,6 +1,7 @@
 import type { PartSlot, SelectionSlot } from './slots.js';
 import type { TrainedModel } from '../core/contracts/run.js';
 import { decodeValue, encodeValue } from '../core/codec.js';
+import { formatHash, sha256Hex } from '../core/hash.js';
 import { BflyError, isBflyError } from '../core/errors.js';
 import type { RunEvent } from '../core/events.js';
 import type { BlockSpec } from '../core/pipeline.js';
@@ -35,6 +36,8 @@ export interface ExecuteOptions {
   signal?: AbortSignal;
   /** A time limit for this execution (`bfly run --timeout`), over the pipeline's own. */
   timeoutMs?: number;
+  /** Threads model_selection fits folds on (never changes a result). */
+  workers?: number;
   onEvent?: (e: RunEvent) => void;
 }
 
@@ -146,6 +149,7 @@ export async function executeRun(o: ExecuteOptions): Promise<RunManifest> {
       hooks: manifest.hooks,
       backend: manifest.env.backend,
       ...(manifest.env.frameworks ? { python: manifest.env.frameworks.interpreter } : {}),
+      ...(o.workers !== undefined ? { workers: o.workers } : {}),
       taskReason: getExperiment(root, manifest.experiment).taskReason,
       datasetRows: getDataset(root, plan.dataset.id).rows,
       data: manifest.data,
@@ -219,6 +223,7 @@ export async function executeRun(o: ExecuteOptions): Promise<RunManifest> {
           },
           checkCancelled,
           yield: () => new Promise((resolve) => setImmediate(resolve)),
+          ...(cacheable && o.noCache !== true ? { partial: partialCache(root, planned.key, block, manifest.id) } : {}),
         };
         const hooks = runnableHooks(plan, block);
         if (hooks.length === 0) await BLOCK_EXECUTORS[block.type](bctx);
@@ -307,4 +312,27 @@ export async function executeRun(o: ExecuteOptions): Promise<RunManifest> {
     created.lock.release();
   }
   return manifest;
+}
+
+/**
+ * A block's partial results in the block cache: each under a key of its own made from the
+ * block's key and the part's name, as an entry of one slot (checked like every entry: a damaged
+ * one is a miss and the part is done again).
+ */
+function partialCache(root: string, blockKey: string, block: BlockSpec, run: string): NonNullable<BlockContext['partial']> {
+  const keyOf = (id: string): string => formatHash(sha256Hex(`${blockKey}\0partial\0${id}`));
+  return {
+    get: (id) => {
+      const entry = readCacheEntry(root, keyOf(id), { verify: true });
+      return entry === null ? null : readCachedBlob(root, entry, { slot: 'part' });
+    },
+    put: (id, data) => {
+      // best effort: a part not kept is only done again by a resumed run
+      try {
+        retryTransient(() => writeCacheEntry(root, { key: keyOf(id), block: block.id, type: `${block.type}/part`, slots: { part: data }, artifacts: [], durationMs: 0, run }));
+      } catch {
+        /* the run goes on without it */
+      }
+    },
+  };
 }

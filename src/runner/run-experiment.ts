@@ -47,6 +47,8 @@ export interface RunOptions {
   wait?: boolean;
   /** A time limit for this execution, in ms (over the pipeline's `timeout`; not part of the execution key). */
   timeoutMs?: number;
+  /** Threads model_selection fits folds on (default BFLY_WORKERS, else the CPUs up to 4); the results are the same with any number, so it is not part of the execution key. */
+  workers?: number;
   /** Told once when this call waits for an identical run in flight. */
   onWait?: (inFlight: { purpose: string; pid: number; since: string }) => void;
 }
@@ -148,7 +150,7 @@ export async function runExperiment(root: string, experiment: string, o: RunOpti
     const created = snapshotRun(root, { ...plan, batch: o.batch ?? null, draftRevision });
     keyLock?.relabel(`running ${experiment} (run ${created.id})`);
     const pipelineYaml = readFileSync(join(created.dir, 'pipeline.yaml'), 'utf8');
-    const run = await executeRun({ root, plan, created, pipelineYaml, noCache: o.noCache, signal: o.signal, onEvent: o.onEvent, timeoutMs: o.timeoutMs });
+    const run = await executeRun({ root, plan, created, pipelineYaml, noCache: o.noCache, signal: o.signal, onEvent: o.onEvent, timeoutMs: o.timeoutMs, workers: o.workers });
     return { run, reused: false };
   } finally {
     keyLock?.release();

@@ -8,6 +8,7 @@ import { adapterModel } from '../../core/adapter-model.js';
 import type { SearchSpace } from '../../ml/search.js';
 import type { BlockContext } from '../context.js';
 import { trainModel } from '../models.js';
+import { TrialPool, defaultWorkers } from '../trial-pool.js';
 import type { LeaderboardSlot, PartSlot, SelectionSlot } from '../slots.js';
 
 const fmt = (v: number): string => (Math.abs(v) >= 100 ? v.toFixed(1) : v.toFixed(4));
@@ -42,6 +43,9 @@ export async function runModelSelection(ctx: BlockContext): Promise<void> {
   const timeMs = c.budget?.time_s === undefined ? undefined : c.budget.time_s * 1000;
   const started = performance.now();
   const lines: string[] = [];
+  const workers = ctx.run.workers ?? defaultWorkers();
+  const pool = workers > 1 ? new TrialPool(workers) : undefined;
+  let resumed = 0;
   let cv;
   try {
     cv = await crossValidate(train.raw, train.y, candidates, {
@@ -60,6 +64,7 @@ export async function runModelSelection(ctx: BlockContext): Promise<void> {
       },
       onTrial: (t) => {
         lines.push(JSON.stringify(t));
+        if (t.cached) resumed++;
         if (t.status !== 'complete') ctx.log(t.status === 'failed' ? 'warn' : 'info', `trial ${t.n} (${t.candidate}) ${t.status}${t.error ? `: ${t.error}` : ''}`);
       },
       fit: async (name, params, X, y, k, seed, onFit) => {
@@ -67,6 +72,12 @@ export async function runModelSelection(ctx: BlockContext): Promise<void> {
         ctx.checkCancelled();
         return trainModel(name, params, X, y, k, seed, onFit, ctx.run.python);
       },
+      ...(pool !== undefined ? { pool } : {}),
+      checkpoint: async () => {
+        await ctx.yield();
+        ctx.checkCancelled();
+      },
+      ...(ctx.partial !== undefined ? { trialCache: ctx.partial } : {}),
     });
   } catch (err) {
     if (err instanceof SearchEmpty) {
@@ -76,7 +87,10 @@ export async function runModelSelection(ctx: BlockContext): Promise<void> {
       });
     }
     throw err;
+  } finally {
+    await pool?.close();
   }
+  if (resumed > 0) ctx.log('info', `${resumed} finished trial${resumed === 1 ? '' : 's'} taken from the cache (an earlier run of this block stopped before it finished)`);
   if (c.ensemble !== undefined) {
     await ctx.yield();
     const entry = ensembleEntry(cv, train.y, classes, metric, c.ensemble.size);
