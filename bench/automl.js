@@ -114,7 +114,7 @@ function ensurePython() {
 
 /** Peak RSS (MB) and wall seconds of a command: run under Python, which reads its child's max RSS from getrusage. */
 function peakRss(cmd, args) {
-  const wrap = 'import resource, subprocess, sys, time, json\nt = time.time()\nr = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE)\nprint(json.dumps({"rc": r.returncode, "seconds": time.time() - t, "maxrss_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, "out": r.stdout.decode()[-4000:]}))';
+  const wrap = 'import resource, subprocess, sys, time, json\nt = time.time()\nr = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE)\nprint(json.dumps({"rc": r.returncode, "seconds": time.time() - t, "maxrss_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, "out": (r.stdout.decode().strip().split("\\n") or [""])[-1]}))';
   const j = JSON.parse(sh(PY, ['-c', wrap, cmd, ...args]).trim().split('\n').at(-1));
   if (j.rc !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${j.rc}`);
   return { mb: j.maxrss_kb / 1024, seconds: j.seconds, out: j.out };

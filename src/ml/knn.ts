@@ -37,7 +37,9 @@ export class KNearestNeighbors {
   fit(X: Matrix, y: Int32Array | Float64Array, classes: number): this {
     this.task = classes > 0 ? 'classification' : 'regression';
     this.classes = classes;
-    this.X = { rows: X.rows, cols: X.cols, data: Float64Array.from(X.data) };
+    // the caller's matrix, not a copy (matrices are never changed once made): a search's folds
+    // hold hundreds of MB on large tables
+    this.X = X;
     this.y = Float64Array.from(y);
     return this;
   }

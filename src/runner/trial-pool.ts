@@ -28,7 +28,7 @@ export interface TrialWorkerJob {
   /** Milliseconds until the time budget ends (Infinity without one). */
   remainingMs: number;
 }
-export type TrialWorkerReply = { id: number; out: Float64Array; fitSeconds: number } | { id: number; error: string; budget: boolean };
+export type TrialWorkerReply = { id: number; out: Float64Array; fitSeconds: number } | { id: number; error: string; budget: boolean; projectedMs?: number };
 
 function workerScript(): string {
   const bundled = join(packageRoot(), 'dist', 'cli', 'trial-worker.cjs');
@@ -69,6 +69,8 @@ export class TrialPool implements FoldPool {
   private closed = false;
   /** Fits sent to the workers so far. */
   jobs = 0;
+  /** Workers ended because their fit was still running when the budget ended. */
+  ended = 0;
 
   constructor(readonly size: number) {}
 
@@ -98,6 +100,7 @@ export class TrialPool implements FoldPool {
         ? setTimeout(() => {
             if (s.current === null) return;
             s.current = null;
+            this.ended++;
             this.drop(s);
             reject(new BudgetEnded());
           }, remainingMs + GRACE_MS)
@@ -131,7 +134,7 @@ export class TrialPool implements FoldPool {
       if (c.timer) clearTimeout(c.timer);
       fn(c);
     };
-    worker.on('message', (m: TrialWorkerReply) => settle((c) => ('error' in m ? c.reject(m.budget ? new BudgetEnded() : new Error(m.error)) : c.resolve({ out: m.out, fitSeconds: m.fitSeconds }))));
+    worker.on('message', (m: TrialWorkerReply) => settle((c) => ('error' in m ? c.reject(m.budget ? new BudgetEnded(m.projectedMs) : new Error(m.error)) : c.resolve({ out: m.out, fitSeconds: m.fitSeconds }))));
     const died = (why: string): void => {
       this.drop(s);
       settle((c) => c.reject(new Error(`a trial worker stopped (${why})`)));

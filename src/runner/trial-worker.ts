@@ -1,6 +1,6 @@
 // A worker thread fitting model_selection's folds (see trial-pool.ts).
 import { parentPort, workerData } from 'node:worker_threads';
-import { BudgetEnded } from '../ml/cv.js';
+import { BudgetEnded, predictBefore } from '../ml/cv.js';
 import { subsetRows } from '../ml/matrix.js';
 import { trainModel } from './models.js';
 import type { TrialWorkerData, TrialWorkerJob, TrialWorkerReply } from './trial-pool.js';
@@ -23,11 +23,11 @@ async function fitOne({ id, job, remainingMs }: TrialWorkerJob): Promise<TrialWo
       if (performance.now() >= deadline) throw new BudgetEnded();
     });
     const fitSeconds = (performance.now() - f0) / 1000;
-    const pred = job.classes > 0 ? model.predictProba(d.Xte) : model.predict(d.Xte);
+    const pred = predictBefore(model, d.Xte, job.classes, deadline);
     // a copy of its own when the predictions are a view: the buffer is moved, not copied, to the run's thread
     const out = pred.byteOffset === 0 && pred.byteLength === pred.buffer.byteLength && !(pred.buffer instanceof SharedArrayBuffer) ? pred : Float64Array.from(pred);
     return { id, out, fitSeconds };
   } catch (err) {
-    return { id, error: err instanceof Error ? err.message : String(err), budget: err instanceof BudgetEnded };
+    return { id, error: err instanceof Error ? err.message : String(err), budget: err instanceof BudgetEnded, ...(err instanceof BudgetEnded && err.projectedMs !== undefined ? { projectedMs: err.projectedMs } : {}) };
   }
 }

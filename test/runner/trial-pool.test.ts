@@ -4,7 +4,7 @@
 // cache are taken instead of fitted when the search runs again, with the same results.
 // The workers load dist/cli/trial-worker.cjs: `npm test` builds first.
 import { describe, expect, it } from 'vitest';
-import { type Candidate, type CvOptions, type CvResult, type Trial, SearchEmpty, crossValidate } from '../../src/ml/cv.js';
+import { BudgetEnded, type Candidate, type CvOptions, type CvResult, type Trial, SearchEmpty, crossValidate } from '../../src/ml/cv.js';
 import { makeFrame, type NumericColumn } from '../../src/ml/frame.js';
 import type { PreprocessOptions } from '../../src/ml/preprocess.js';
 import { rngStream } from '../../src/ml/random.js';
@@ -85,7 +85,7 @@ describe('a search on worker threads', () => {
     expect(b.cv.trials.map(timeless)).toEqual(a.trials.map(timeless));
   }, 120_000);
 
-  it('a fit that cannot notice the time budget is stopped when it ends: its worker is ended, not waited for', async () => {
+  it('under a time budget a slow kNN is stopped by its pace, on a worker and on the thread; a fit still running when it ends is stopped by ending its worker', async () => {
     // kNN predicting 20,000 held-out rows from 20,000: many seconds per fold, no iterations to check the clock between
     const big = table(40_000, 8, 20);
     const pool = new TrialPool(2);
@@ -101,12 +101,34 @@ describe('a search on worker threads', () => {
     } finally {
       await pool.close();
     }
-    // on this thread the predictions come in chunks of rows, the clock checked between them
+    // on this thread the predictions come in chunks of rows, the clock checked between them, and
+    // their pace stops them early: ~15 s of kNN would not fit in 3 s, so the time is not spent on it
     const t1 = performance.now();
     const err = await crossValidate(big.frame, big.y, [{ model: 'knn', params: { n_neighbors: 5 } }], { folds: 2, seed: 1, classes: 2, metric: 'accuracy', preprocess: PRE, budget: { timeMs: 3000 } }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SearchEmpty);
     expect((err as SearchEmpty).search.stopped).toBe(1);
+    expect((err as SearchEmpty).trials[0].seconds).toBeLessThan(2);
     expect(performance.now() - t1).toBeLessThan(4500);
+    // a piece of work longer than what is left (256 query rows against 40,000): the worker is ended
+    const one = new TrialPool(1);
+    try {
+      const n = 40_000;
+      const r = rngStream(2, 'slow');
+      const Xtr = { rows: n, cols: 20, data: Float64Array.from({ length: n * 20 }, () => r.next()) };
+      const Xte = { rows: 2000, cols: 20, data: Float64Array.from({ length: 2000 * 20 }, () => r.next()) };
+      one.open([{ Xtr, Xte, ytr: Int32Array.from({ length: n }, (_, i) => i % 2) }]);
+      const job = { model: 'knn', params: { n_neighbors: 5 }, classes: 2, seed: 1, fold: 0 };
+      await one.run({ ...job, model: 'logistic_regression', params: {} }, Infinity); // the worker started
+      const t2 = performance.now();
+      const stop = await one.run(job, performance.now() + 50).catch((e: unknown) => e);
+      expect(stop).toBeInstanceOf(BudgetEnded);
+      expect(one.ended).toBe(1);
+      expect(performance.now() - t2).toBeLessThan(1000);
+      // and the pool goes on with a new worker
+      expect((await one.run({ ...job, model: 'logistic_regression', params: {} }, Infinity)).out.length).toBe(4000);
+    } finally {
+      await one.close();
+    }
   }, 60_000);
 });
 
