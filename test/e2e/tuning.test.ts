@@ -195,15 +195,18 @@ describe('tuning through the CLI', () => {
       if (!existsSync(root)) return 0;
       return readdirSync(root, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.json') && JSON.parse(readFileSync(join(root, f), 'utf8')).type === 'model_selection/part').length;
     };
+    // (earlier tests' searches left parts of their own: only this run's count)
+    const before = parts();
     const child = spawn(process.execPath, [BFLY, '-C', ws, 'run', 'resume', '--seed', '7', '--workers', '2', '--force', '-q'], { stdio: 'ignore', detached: true });
     const exited = new Promise((resolve) => child.once('exit', resolve));
     let kept = 0;
-    for (let i = 0; i < 600 && (kept = parts()) < 3; i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 600 && (kept = parts() - before) < 3; i++) await new Promise((r) => setTimeout(r, 50));
     process.kill(-child.pid!, 'SIGKILL');
     await exited;
     expect(kept).toBeGreaterThanOrEqual(3);
     // killed in the search, not after it: the block never finished (else the next run would take it whole)
     const killed = readdirSync(join(ws, '.butterfly', 'runs')).sort().at(-1)!;
+    expect(killed).not.toBe(two);
     expect(readFileSync(join(ws, '.butterfly', 'runs', killed, 'events.jsonl'), 'utf8')).not.toMatch(/"type":"block_finished","block":"model_selection"/);
     const resumed = await runOk(['resume', '--seed', '7', '--force']);
     const t = trials(resumed) as Array<ReturnType<typeof trials>[number] & { cached?: boolean }>;

@@ -117,7 +117,7 @@ describe.skipIf(CHROMIUM === null)('bfly ui in Chromium', () => {
 
   it('every view loads with no console errors; links, the back button and reloads work; screenshots', async () => {
     const { page, problems } = await open('/');
-    await expect.poll(() => page.locator('main table').first().isVisible()).toBe(true);
+    await expect.poll(() => page.locator('main table').first().isVisible(), { timeout: 15_000 }).toBe(true);
     await page.getByRole('link', { name: runIds.p2 }).waitFor();
     await shot(page, 'home');
     // the keyboard: the first Tab reaches the skip link, Enter moves to the content; focus is visible
@@ -151,7 +151,7 @@ describe.skipIf(CHROMIUM === null)('bfly ui in Chromium', () => {
     expect(await page.locator('.blocks tbody tr').count()).toBe(8);
     expect(await page.locator('svg.lineage .node-artifact').count()).toBeGreaterThan(5);
     expect(await page.locator('tr.winner .badge').innerText()).toBe('chosen');
-    await expect.poll(() => page.locator('.logs li').count()).toBeGreaterThan(0);
+    await expect.poll(() => page.locator('.logs li').count(), { timeout: 15_000 }).toBeGreaterThan(0);
     // tooltips: hovering a mark of a plot shows vega-tooltip's box with the datum
     const mark = page.locator('.plot-canvas[data-drawn=true] svg .mark-rect path, .plot-canvas[data-drawn=true] svg .mark-symbol path').first();
     await mark.hover({ force: true });
@@ -185,9 +185,9 @@ describe.skipIf(CHROMIUM === null)('bfly ui in Chromium', () => {
     await page.getByLabel('Filter').fill('experiment == "penguins" and seed == 2');
     await page.getByLabel('Filter').press('Enter');
     await page.waitForURL(/where=/);
-    await expect.poll(() => page.locator('.runs-body [data-run]').count()).toBe(1);
+    await expect.poll(() => page.locator('.runs-body [data-run]').count(), { timeout: 15_000 }).toBe(1);
     expect(await page.locator('.runs-body [data-run]').getAttribute('data-run')).toBe(runIds.p2);
-    await expect.poll(() => page.locator('.count').innerText()).toMatch(/^1 run match/);
+    await expect.poll(() => page.locator('.count').innerText(), { timeout: 15_000 }).toMatch(/^1 run match/);
     // a bad expression: the service's message, caret under the position
     await page.getByLabel('Filter').fill('metrics.accuracy >> 0.9');
     await page.getByLabel('Filter').press('Enter');
@@ -201,19 +201,19 @@ describe.skipIf(CHROMIUM === null)('bfly ui in Chromium', () => {
     // sorting: by seed ascending, then descending (the service sorts, as --sort)
     await page.getByLabel('Filter').fill('experiment == "penguins"');
     await page.getByLabel('Filter').press('Enter');
-    await expect.poll(() => page.locator('.runs-body [data-run]').count()).toBe(2);
+    await expect.poll(() => page.locator('.runs-body [data-run]').count(), { timeout: 15_000 }).toBe(2);
     await page.getByRole('button', { name: 'Seed' }).click();
     await page.waitForURL(/sort=-seed/);
-    await expect.poll(() => page.locator('.runs-body [data-run]').first().getAttribute('data-run')).toBe(runIds.p2);
+    await expect.poll(() => page.locator('.runs-body [data-run]').first().getAttribute('data-run'), { timeout: 15_000 }).toBe(runIds.p2);
     expect(await page.getByRole('columnheader', { name: /Seed/ }).getAttribute('aria-sort')).toBe('descending');
     await page.getByRole('button', { name: /Seed/ }).click();
     await page.waitForURL(/sort=seed/);
-    await expect.poll(() => page.locator('.runs-body [data-run]').first().getAttribute('data-run')).toBe(runIds.p1);
+    await expect.poll(() => page.locator('.runs-body [data-run]').first().getAttribute('data-run'), { timeout: 15_000 }).toBe(runIds.p1);
     // the back button restores the earlier filter (a new filter is a history entry; sorting and columns change the current one)
     await page.goBack();
-    await expect.poll(() => page.getByLabel('Filter').inputValue()).toBe('metrics.accuracy >> 0.9');
+    await expect.poll(() => page.getByLabel('Filter').inputValue(), { timeout: 15_000 }).toBe('metrics.accuracy >> 0.9');
     await page.goForward();
-    await expect.poll(() => page.locator('.runs-body [data-run]').count()).toBe(2);
+    await expect.poll(() => page.locator('.runs-body [data-run]').count(), { timeout: 15_000 }).toBe(2);
     // pick a params column
     await page.getByRole('button', { name: 'Columns' }).click();
     await page.getByRole('checkbox', { name: 'params.model_selection.cv' }).check();
@@ -274,12 +274,12 @@ describe.skipIf(CHROMIUM === null)('bfly ui in Chromium', () => {
     await shot(page, 'experiment-problem');
     // fixed (a real change: 4 folds), saved as a new revision
     await editor.fill(good.replace(/cv: 3\n/, 'cv: 4\n'));
-    await expect.poll(() => page.locator('.editor-status').innerText()).toContain('valid');
+    await expect.poll(() => page.locator('.editor-status').innerText(), { timeout: 15_000 }).toContain('valid');
     expect(await page.locator('.backdrop .line.bad').count()).toBe(0);
     await page.getByRole('button', { name: 'Save draft' }).click();
-    await expect.poll(() => page.locator('.editor-status').innerText()).toContain('saved as revision 2');
+    await expect.poll(() => page.locator('.editor-status').innerText(), { timeout: 15_000 }).toContain('saved as revision 2');
     expect(readFileSync(join(ws, '.butterfly', 'experiments', 'penguins', 'pipeline.yaml'), 'utf8')).toContain('cv: 4');
-    await expect.poll(() => page.locator('table.plan').innerText()).toMatch(/model_selection\s+run/);
+    await expect.poll(() => page.locator('table.plan').innerText(), { timeout: 15_000 }).toMatch(/model_selection\s+run/);
     // the Run form: a bad seed is refused here; then seed 11 is submitted and followed live
     await page.getByLabel('Seed', { exact: true }).fill('eleven');
     await page.getByRole('button', { name: 'Run', exact: true }).click();
@@ -366,11 +366,11 @@ describe.skipIf(CHROMIUM === null)('bfly ui in Chromium', () => {
       await page.locator('main h1').waitFor();
       await page.waitForLoadState('networkidle');
       if (v.startsWith('/datasets')) {
-        await expect.poll(() => page.locator('.schema th.name').allInnerTexts()).toEqual(['id', XSS_IMG, XSS_SCRIPT, 'label']);
+        await expect.poll(() => page.locator('.schema th.name').allInnerTexts(), { timeout: 15_000 }).toEqual(['id', XSS_IMG, XSS_SCRIPT, 'label']);
         expect(await page.locator('.top-values').first().innerText()).toContain(XSS_SCRIPT);
       }
-      if (v === `/runs/${runIds.xss}`) await expect.poll(() => page.locator('.logs').innerText()).toContain(XSS_IMG);
-      if (v === `/runs/${runIds.xssfail}`) await expect.poll(() => page.getByRole('alert').first().innerText()).toContain(`${XSS_IMG} ${XSS_SCRIPT}`);
+      if (v === `/runs/${runIds.xss}`) await expect.poll(() => page.locator('.logs').innerText(), { timeout: 15_000 }).toContain(XSS_IMG);
+      if (v === `/runs/${runIds.xssfail}`) await expect.poll(() => page.getByRole('alert').first().innerText(), { timeout: 15_000 }).toContain(`${XSS_IMG} ${XSS_SCRIPT}`);
       expect(await page.evaluate(() => (globalThis as { __xss?: number }).__xss)).toBeUndefined();
       expect(await page.locator('main img, main script').count()).toBe(0);
       if (v.startsWith('/datasets')) await shot(page, 'xss-dataset');
