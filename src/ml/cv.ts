@@ -391,7 +391,8 @@ export async function crossValidate(frame: Frame, y: Int32Array | Float64Array, 
   // the folds' matrices: the chain does not depend on the model, so it is fitted once per fold
   // (kept for every trial when they fit in memory)
   const keep = frame.rows * Math.max(1, frame.columns.length) * o.folds <= FOLD_CACHE_CELLS;
-  const cache = new Map<number, { Xtr: Matrix; Xte: Matrix; ytr: Int32Array | Float64Array; yte: Int32Array | Float64Array }>();
+  const cache = new Map<number, { Xtr: Matrix; Xte: Matrix; ytr: Int32Array | Float64Array }>();
+  const targets: Array<Int32Array | Float64Array> = [];
   const foldData = (fi: number) => {
     const hit = cache.get(fi);
     if (hit) return hit;
@@ -401,7 +402,6 @@ export async function crossValidate(frame: Frame, y: Int32Array | Float64Array, 
       Xtr: frameMatrix(out),
       Xte: chainMatrix(stages, takeRows(frame, fold.test)),
       ytr: o.classes > 0 ? Int32Array.from(fold.train, (i) => y[i]) : Float64Array.from(fold.train, (i) => y[i]),
-      yte: o.classes > 0 ? Int32Array.from(fold.test, (i) => y[i]) : Float64Array.from(fold.test, (i) => y[i]),
     };
     if (keep) cache.set(fi, d);
     return d;
@@ -672,11 +672,12 @@ export async function crossValidate(frame: Frame, y: Int32Array | Float64Array, 
     return { ...base, ...extra, params: x.params, status: 'complete', score, std: metrics[o.metric]?.std ?? null, foldScores, seconds, bestSoFar };
   }
 
-  /** A fold's held-out targets. */
+  /** A fold's held-out targets (made once per fold). */
   function foldTargets(fi: number): Int32Array | Float64Array {
     const test = folds[fi].test;
-    return o.classes > 0 ? Int32Array.from(test, (i) => y[i]) : Float64Array.from(test, (i) => y[i]);
+    return (targets[fi] ??= o.classes > 0 ? Int32Array.from(test, (i) => y[i]) : Float64Array.from(test, (i) => y[i]));
   }
+
 
   /** A seeded share of a fold's training rows (the same rows for every trial of a rung), as positions in its training matrix. */
   function shareRows(fi: number, fraction: number): Int32Array {
