@@ -88,6 +88,10 @@ export const MODELS: Record<string, ModelInfo> = {
       validation_fraction: fraction.default(0.1).describe('training rows held out for early stopping'),
       n_iter_no_change: positiveInt.default(10).describe('rounds without improvement before stopping'),
       class_weight: classWeight,
+      categorical: z
+        .enum(['native', 'encoded'])
+        .default('native')
+        .describe("category columns: `native` splits on sets of a column's levels (sorted by gradient statistics, as LightGBM; up to 254 levels, the preprocessing's cap); `encoded` splits its one-hot or ordinal columns as numbers"),
     }),
   },
   knn: {

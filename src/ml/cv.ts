@@ -398,9 +398,12 @@ export async function crossValidate(frame: Frame, y: Int32Array | Float64Array, 
     if (hit) return hit;
     const fold = folds[fi];
     const { stages, out } = fitChain(specs, takeRows(frame, fold.train));
+    const Xte = chainMatrix(stages, takeRows(frame, fold.test));
+    // the same columns (categories among them) as the held-out rows'
+    const Xtr: Matrix = Xte.categories === undefined ? frameMatrix(out) : { ...frameMatrix(out), categories: Xte.categories };
     const d = {
-      Xtr: frameMatrix(out),
-      Xte: chainMatrix(stages, takeRows(frame, fold.test)),
+      Xtr,
+      Xte,
       ytr: o.classes > 0 ? Int32Array.from(fold.train, (i) => y[i]) : Float64Array.from(fold.train, (i) => y[i]),
     };
     if (keep) cache.set(fi, d);

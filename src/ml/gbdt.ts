@@ -1,9 +1,9 @@
 import { balancedRowWeights } from './class-weight.js';
 import { BinMapper } from './binning.js';
-import { type Matrix, subsetRows } from './matrix.js';
+import { type CategoryColumns, type Matrix, categoryCodes, subsetRows } from './matrix.js';
 import { rngStream } from './random.js';
 import { trainTestSplit } from './split.js';
-import { EnsembleWalk, PARTNER_ROWS, Tree, type TreeJson } from './tree.js';
+import { EnsembleWalk, PARTNER_ROWS, Tree, type TreeJson, categoryMap } from './tree.js';
 import { type KernelPartner, Kernels, type PartnerFactory } from './wasm/kernels.js';
 import { scoresToProba, softmax } from './link.js';
 import { predictedClasses } from './metrics.js';
@@ -22,6 +22,12 @@ export interface BoostingParams {
   n_iter_no_change: number;
   /** `balanced`: gradients and hessians weighted by n / (classes × the row's class count). */
   class_weight?: 'balanced' | null;
+  /**
+   * Category columns (a preprocessing's one-hot groups and ordinal codes, see Matrix.categories):
+   * `native` (absent: the same) splits on sets of their levels; `encoded` splits their encoded
+   * columns as numbers.
+   */
+  categorical?: 'native' | 'encoded';
 }
 
 /** A fitted booster as JSON. */
@@ -38,6 +44,11 @@ export interface BoostingJson {
   iterations: number;
   /** Validation loss per iteration (early stopping), if used. */
   validationLoss: number[];
+  /**
+   * With native categorical splits: the input's column count and its category columns; the
+   * trees' features are then the columns with each of those made one column of level codes.
+   */
+  categorical?: { cols: number; categories: CategoryColumns[] };
 }
 
 const MIN_HESSIAN = 1e-3;
@@ -77,6 +88,69 @@ interface Split {
   feature: number;
   bin: number;
   missingLeft: boolean;
+  /** A split on categories: the codes (bins) that go left. */
+  codes?: number[];
+}
+
+/**
+ * Levels a category column may have for native splits (its codes are its bins, 255 being
+ * missing); a column with more is split as numbers.
+ */
+export const MAX_CATEGORY_LEVELS = 254;
+
+/**
+ * Fewest rows (or hessian, with squared error) a level needs in a node to be placed by a split
+ * on categories, and the smoothing of its gradient ratio (scikit-learn's MIN_CAT_SUPPORT);
+ * levels with fewer go right.
+ */
+const MIN_CATEGORY_SUPPORT = 10;
+
+/**
+ * The best split on the levels of a category feature from its histogram `h` (256 bins of
+ * [g, h, count, unused]; bin 255 holds missing values, a level of its own here): the levels
+ * with support sorted by g / (h + MIN_CATEGORY_SUPPORT), and the best of the first up to half
+ * of them, from either end, going left (as scikit-learn's and LightGBM's categorical splits).
+ * `countAt`: the index of a bin's count (1: the hessian sums, when every hessian is 1).
+ */
+export function categorySplit(h: Float64Array, levels: number, count: number, G: number, H: number, lambda: number, minLeaf: number, countAt: number): { gain: number; codes: number[]; missingLeft: boolean } | null {
+  const used: Array<{ bin: number; g: number; h: number; c: number; ratio: number }> = [];
+  for (let b = 0; b <= levels; b++) {
+    const bin = b === levels ? 255 : b;
+    const c = h[bin * 4 + countAt];
+    if (c >= MIN_CATEGORY_SUPPORT) used.push({ bin, g: h[bin * 4], h: h[bin * 4 + 1], c, ratio: h[bin * 4] / (h[bin * 4 + 1] + MIN_CATEGORY_SUPPORT) });
+  }
+  if (used.length <= 1) return null;
+  used.sort((a, b) => a.ratio - b.ratio || a.bin - b.bin);
+  const parent = (G * G) / (H + lambda);
+  const middle = (used.length + 1) >> 1;
+  let best = -Infinity;
+  let take = 0;
+  let fromEnd = false;
+  for (const reverse of [false, true]) {
+    let lG = 0;
+    let lH = 0;
+    let lC = 0;
+    for (let i = 0; i < middle; i++) {
+      const u = used[reverse ? used.length - 1 - i : i];
+      lG += u.g;
+      lH += u.h;
+      lC += u.c;
+      if (lC < minLeaf) continue;
+      if (count - lC < minLeaf) break;
+      const rG = G - lG;
+      const rH = H - lH;
+      if (lH < MIN_HESSIAN || rH < MIN_HESSIAN) continue;
+      const gain = (lG * lG) / (lH + lambda) + (rG * rG) / (rH + lambda) - parent;
+      if (gain > 1e-12 && gain > best) {
+        best = gain;
+        take = i + 1;
+        fromEnd = reverse;
+      }
+    }
+  }
+  if (take === 0) return null;
+  const left = (fromEnd ? used.slice(used.length - take) : used.slice(0, take)).map((u) => u.bin);
+  return { gain: best, codes: left.filter((b) => b !== 255).sort((a, b) => a - b), missingLeft: left.includes(255) };
 }
 
 /**
@@ -88,7 +162,9 @@ interface Split {
  */
 class NodeWork {
   private readonly k = new Kernels(true);
-  private readonly at: { bins: number; cols: number; gh: number; rows: number; scratch: number; nBins: number; out: number; out2: number; raw: number; y: number; probs: number; bins0: number; ident: number; scratchBins: number; scratchGh: number };
+  private readonly at: { bins: number; cols: number; gh: number; rows: number; scratch: number; nBins: number; out: number; out2: number; raw: number; y: number; probs: number; bins0: number; ident: number; scratchBins: number; scratchGh: number; table: number };
+  /** Per feature: its levels when it is a category feature (split on sets of levels), else 0. */
+  private levels: Int32Array;
   /**
    * Rows kept in node order (tables larger than the caches: see ORDERED_BYTES): the
    * partitions move each row's bins (`stride` bytes, padded to 4) and gradients with it, so
@@ -132,11 +208,17 @@ class NodeWork {
       raw: k.alloc((n * outputs + 1) * 8),
       y: k.alloc((n + 1) * 8),
       probs: outputs > 1 ? k.alloc((n * outputs + 1) * 8) : 0,
+      table: k.alloc(256),
     };
+    this.levels = new Int32Array(d);
   }
 
-  /** The training rows' bins (feature-major, n per feature) and each feature's bin count. */
-  setBins(bins: Uint8Array, nBins: Int32Array): void {
+  /**
+   * The training rows' bins (feature-major, n per feature), each feature's bin count and, for
+   * category features, their levels (0 for the others): those are left out of the thresholds
+   * `bestSplit` tries and split on sets of levels instead.
+   */
+  setBins(bins: Uint8Array, nBins: Int32Array, levels: Int32Array): void {
     const { n, d, k, stride } = this;
     if (!this.ordered) k.u8(this.at.cols, n * d).set(bins);
     const byRow = k.u8(this.ordered ? this.at.bins0 : this.at.bins, n * stride);
@@ -145,7 +227,9 @@ class NodeWork {
       const ident = k.i32(this.at.ident, n);
       for (let i = 0; i < n; i++) ident[i] = i;
     }
-    k.i32(this.at.nBins, d).set(nBins);
+    // a category feature has one bin for the threshold kernel: no threshold of it is tried
+    k.i32(this.at.nBins, d).set(nBins.map((b, j) => (levels[j] > 0 ? 1 : b)));
+    this.levels = levels;
   }
 
   /** Before each tree (rows in table order again): the rows' bins in table order (half the bytes copied by the partner). */
@@ -284,18 +368,24 @@ class NodeWork {
   }
 
   /**
-   * Partitions rows[start..end) on bin <= `bin` of `feature`, stably: the first right row and
-   * the left sums. A large node's halves are partitioned apart (the second by the partner) and
-   * the first half's right rows swapped with the second half's left ones.
+   * Partitions rows[start..end) on split `s` of its feature (bin <= s.bin, missing values as
+   * s.missingLeft says; or the bins s.codes), stably: the first right row and the left sums. A
+   * large node's halves are partitioned apart (the second by the partner) and the first half's
+   * right rows swapped with the second half's left ones.
    */
-  partition(start: number, end: number, feature: number, bin: number, missingLeft: boolean): { l: number; g: number; h: number } {
-    const { rows, scratch, gh, out, out2, bins, scratchBins, scratchGh } = this.at;
+  partition(start: number, end: number, s: Split): { l: number; g: number; h: number } {
+    const { rows, scratch, gh, out, out2, bins, scratchBins, scratchGh, table } = this.at;
+    const feature = s.feature;
     const col = this.at.cols + feature * this.n;
-    const ml = missingLeft ? 1 : 0;
     const stride = this.stride;
+    // the bins that go left, for the kernels
+    const left = this.k.u8(table, 256);
+    if (s.codes !== undefined) left.set(categoryMap(s.codes));
+    else for (let b = 0; b < 255; b++) left[b] = b <= s.bin ? 1 : 0;
+    left[255] = s.missingLeft ? 1 : 0;
     // a half [from, to) to `sums`: the right rows through the scratch from `s` on
     const args = (from: number, to: number, s: number, sums: number): number[] =>
-      this.ordered ? [from, to, rows, bins, stride, feature, bin, ml, gh, scratch + s * 4, scratchBins + s * stride, scratchGh + s * 16, sums] : [rows, from, to, col, bin, ml, scratch + s * 4, gh, sums];
+      this.ordered ? [from, to, rows, bins, stride, feature, table, gh, scratch + s * 4, scratchBins + s * stride, scratchGh + s * 16, sums] : [rows, from, to, col, table, scratch + s * 4, gh, sums];
     const kernel = this.ordered ? 'partitionMoving' : 'partition';
     const run = (a: number[]): number => (this.k.fn[kernel] as (...a: number[]) => number)(...a);
     if (end - start < HALVED_ROWS) {
@@ -335,10 +425,19 @@ class NodeWork {
     if (f < d) this.partner.start('bestSplit', [hist + f * HIST_FEATURE * 8, d - f, nBins + f * 4, count, G, H, lambda, minLeaf, MIN_HESSIAN, countAt, out2]);
     const a = this.k.fn.bestSplit(hist, f, nBins, count, G, H, lambda, minLeaf, MIN_HESSIAN, countAt, out);
     const b = f < d ? this.partner.join() : 0;
-    if (a === 0 && b === 0) return null;
-    const at = b !== 0 && (a === 0 || this.k.f64(out2, 1)[0] > this.k.f64(out, 1)[0]) ? out2 : out;
-    const ints = this.k.i32(at + 8, 3);
-    return { gain: this.k.f64(at, 1)[0], feature: ints[0] + (at === out2 ? f : 0), bin: ints[1], missingLeft: ints[2] === 1 };
+    let best: Split | null = null;
+    if (a !== 0 || b !== 0) {
+      const at = b !== 0 && (a === 0 || this.k.f64(out2, 1)[0] > this.k.f64(out, 1)[0]) ? out2 : out;
+      const ints = this.k.i32(at + 8, 3);
+      best = { gain: this.k.f64(at, 1)[0], feature: ints[0] + (at === out2 ? f : 0), bin: ints[1], missingLeft: ints[2] === 1 };
+    }
+    // category features (after the thresholds; one wins only with a larger gain)
+    for (let j = 0; j < d; j++) {
+      if (this.levels[j] === 0) continue;
+      const c = categorySplit(this.k.f64(hist + j * HIST_FEATURE * 8, HIST_FEATURE), this.levels[j], count, G, H, lambda, minLeaf, this.constantHessian ? 1 : 2);
+      if (c !== null && (best === null || c.gain > best.gain)) best = { gain: c.gain, feature: j, bin: 0, missingLeft: c.missingLeft, codes: c.codes };
+    }
+    return best;
   }
 }
 
@@ -379,6 +478,8 @@ export class GradientBoosting {
   private readonly walk = new EnsembleWalk();
   iterations = 0;
   validationLoss: number[] = [];
+  /** Native categorical splits: see {@link BoostingJson.categorical}. */
+  categorical: { cols: number; categories: CategoryColumns[] } | null = null;
 
   constructor(
     readonly params: BoostingParams,
@@ -391,6 +492,19 @@ export class GradientBoosting {
    */
   fit(X: Matrix, y: Int32Array | Float64Array, classes: number, onIteration?: (done: number, total: number) => void, partners?: PartnerFactory): this {
     const p = this.params;
+    // category columns as one column of level codes each, split on sets of levels
+    const categories = p.categorical === 'encoded' ? [] : (X.categories ?? []).filter((g) => g.levels >= 2 && g.levels <= MAX_CATEGORY_LEVELS);
+    this.categorical = categories.length === 0 ? null : { cols: X.cols, categories };
+    const levels = new Int32Array(categories.length === 0 ? X.cols : X.cols - categories.reduce((a, g) => a + g.width - 1, 0));
+    if (this.categorical !== null) {
+      const starts = new Map(categories.map((g) => [g.start, g]));
+      for (let j = 0, c = 0; j < X.cols; c++) {
+        const g = starts.get(j);
+        if (g !== undefined) levels[c] = g.levels;
+        j += g === undefined ? 1 : g.width;
+      }
+      X = categoryCodes(X, categories);
+    }
     this.task = classes > 0 ? 'classification' : 'regression';
     this.classes = classes;
     const K = classes > 2 ? classes : 1;
@@ -413,7 +527,9 @@ export class GradientBoosting {
       const Xt = valRows === null ? X : subsetRows(X, trainRows);
       const yt = valRows === null ? y : classes > 0 ? Int32Array.from(trainRows, (i) => (y as Int32Array)[i]) : Float64Array.from(trainRows, (i) => (y as Float64Array)[i]);
       const mapper = new BinMapper(p.max_bins).fit(Xt);
-      work.setBins(mapper.transform(Xt), Int32Array.from({ length: d }, (_, j) => mapper.bins(j)));
+      // a category feature's bins are its codes
+      levels.forEach((l, j) => l > 0 && (mapper.upper[j] = Float64Array.from({ length: l - 1 }, (_, c) => c + 0.5)));
+      work.setBins(mapper.transform(Xt), Int32Array.from({ length: d }, (_, j) => mapper.bins(j)), levels);
       this.grow(work, yt, classes, K, mapper, X, y, valRows, onIteration);
       GradientBoosting.onTrainScores?.(work.raw().slice());
     } finally {
@@ -550,14 +666,15 @@ export class GradientBoosting {
       for (let t = 1; t < open.length; t++) if (open[t].split!.gain > open[k].split!.gain) k = t;
       const node = open.splice(k, 1)[0];
       const s = node.split!;
-      const { l, g: lG, h: lH } = work.partition(node.start, node.end, s.feature, s.bin, s.missingLeft);
+      const { l, g: lG, h: lH } = work.partition(node.start, node.end, s);
       const leftSmaller = l - node.start <= node.end - l;
       const small = leftSmaller ? work.histogram(node.start, l) : work.histogram(l, node.end);
       const large = node.hist; // parent minus the smaller child: the sibling-subtraction trick
       work.subtract(large, small);
       const leftId = tree.addLeaf([leafValue(lG, lH)]);
       const rightId = tree.addLeaf([leafValue(node.g - lG, node.h - lH)]);
-      tree.split(node.id, s.feature, threshold(s.feature, s.bin), s.missingLeft, leftId, rightId);
+      if (s.codes !== undefined) tree.splitCategories(node.id, s.feature, s.codes, s.missingLeft, leftId, rightId);
+      else tree.split(node.id, s.feature, threshold(s.feature, s.bin), s.missingLeft, leftId, rightId);
       count++;
       place({ id: leftId, start: node.start, end: l, depth: node.depth + 1, hist: leftSmaller ? small : large, g: lG, h: lH, split: null });
       place({ id: rightId, start: l, end: node.end, depth: node.depth + 1, hist: leftSmaller ? large : small, g: node.g - lG, h: node.h - lH, split: null });
@@ -571,6 +688,10 @@ export class GradientBoosting {
 
   /** Raw scores (n × outputs). */
   private rawScores(X: Matrix): Float64Array {
+    if (this.categorical !== null) {
+      if (X.cols !== this.categorical.cols) throw new RangeError(`the model takes ${this.categorical.cols} columns, not ${X.cols}`);
+      X = categoryCodes(X, this.categorical.categories);
+    }
     const K = this.outputs;
     const out = new Float64Array(X.rows * K);
     for (let i = 0; i < X.rows; i++) for (let c = 0; c < K; c++) out[i * K + c] = this.baseline[c];
@@ -603,7 +724,7 @@ export class GradientBoosting {
   }
 
   toJSON(): BoostingJson {
-    return { kind: 'gradient_boosting', params: this.params, task: this.task, classes: this.classes, seed: this.seed, baseline: Array.from(this.baseline), trees: this.trees.map((t) => t.toJSON()), outputs: this.outputs, iterations: this.iterations, validationLoss: this.validationLoss };
+    return { kind: 'gradient_boosting', params: this.params, task: this.task, classes: this.classes, seed: this.seed, baseline: Array.from(this.baseline), trees: this.trees.map((t) => t.toJSON()), outputs: this.outputs, iterations: this.iterations, validationLoss: this.validationLoss, ...(this.categorical === null ? {} : { categorical: this.categorical }) };
   }
 
   static fromJSON(j: BoostingJson): GradientBoosting {
@@ -615,6 +736,7 @@ export class GradientBoosting {
     m.trees = j.trees.map((t) => Tree.fromJSON(t));
     m.iterations = j.iterations;
     m.validationLoss = j.validationLoss;
+    m.categorical = j.categorical ?? null;
     return m;
   }
 }

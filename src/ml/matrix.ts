@@ -5,6 +5,55 @@ export interface Matrix {
   rows: number;
   cols: number;
   data: Float64Array;
+  /** The category columns among the columns, when a preprocessing made them (see {@link CategoryColumns}). */
+  categories?: CategoryColumns[];
+}
+
+/**
+ * Where a category column of the table is among a matrix's columns: `width` columns from
+ * `start`, either one holding level codes 0..levels-1 (an ordinal encoding: negative or NaN
+ * when missing or never seen) or one 0/1 column per level (one-hot: none hot when missing).
+ */
+export interface CategoryColumns {
+  name: string;
+  start: number;
+  width: number;
+  levels: number;
+}
+
+/**
+ * X with each of `groups`' columns made one column of level codes (0..levels-1; NaN when
+ * missing or never seen), in place of the group's first column; the others as they are.
+ */
+export function categoryCodes(X: Matrix, groups: readonly CategoryColumns[]): Matrix {
+  const starts = new Map(groups.map((g) => [g.start, g]));
+  // per output column: its first source column and width (0: a number copied)
+  const src: number[] = [];
+  const width: number[] = [];
+  for (let j = 0; j < X.cols; ) {
+    const g = starts.get(j);
+    src.push(j);
+    width.push(g === undefined ? 0 : g.width);
+    j += g === undefined ? 1 : g.width;
+  }
+  const cols = src.length;
+  const { rows, data } = X;
+  const out = new Float64Array(rows * cols);
+  for (let i = 0; i < rows; i++) {
+    const o = i * X.cols;
+    for (let c = 0; c < cols; c++) {
+      const w = width[c];
+      const v = data[o + src[c]];
+      if (w === 0) out[i * cols + c] = v;
+      else if (w === 1) out[i * cols + c] = v >= 0 ? v : NaN;
+      else {
+        let code = NaN;
+        for (let k = 0; k < w; k++) if (data[o + src[c] + k] > 0.5) code = k;
+        out[i * cols + c] = code;
+      }
+    }
+  }
+  return { rows, cols, data: out };
 }
 
 /** A matrix from an array of rows (for tests and small inputs). */
@@ -112,5 +161,5 @@ function scoreBlocks(X: Matrix, coef: Float64Array, intercept: ArrayLike<number>
 export function subsetRows(X: Matrix, rows: Int32Array): Matrix {
   const data = new Float64Array(rows.length * X.cols);
   for (let t = 0; t < rows.length; t++) data.set(X.data.subarray(rows[t] * X.cols, (rows[t] + 1) * X.cols), t * X.cols);
-  return { rows: rows.length, cols: X.cols, data };
+  return X.categories === undefined ? { rows: rows.length, cols: X.cols, data } : { rows: rows.length, cols: X.cols, data, categories: X.categories };
 }

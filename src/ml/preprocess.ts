@@ -1,5 +1,5 @@
 import { type Frame, rowOf } from './frame.js';
-import type { Matrix } from './matrix.js';
+import type { CategoryColumns, Matrix } from './matrix.js';
 
 /** Options of the preprocessing (the `preprocess` block's config). */
 export interface PreprocessOptions {
@@ -208,7 +208,21 @@ function encode(f: FittedPreprocess, frame: Frame): { X: Matrix; unknown: Record
     }
     if (unseen > 0) unknown[c.name] = unseen;
   }
-  return { X: { rows: n, cols, data }, unknown };
+  const categories = preprocessCategories(f);
+  return { X: categories.length === 0 ? { rows: n, cols, data } : { rows: n, cols, data, categories }, unknown };
+}
+
+/** Where the fitted preprocessing puts each category column among its output columns (one-hot groups of two or more, ordinal codes). */
+export function preprocessCategories(f: FittedPreprocess): CategoryColumns[] {
+  const out: CategoryColumns[] = [];
+  let j = 0;
+  for (const c of f.columns) {
+    const width = c.kind === 'onehot' ? c.levels.length + (c.other ? 1 : 0) : 1;
+    if (c.kind === 'ordinal') out.push({ name: c.name, start: j, width: 1, levels: c.levels.length });
+    else if (c.kind === 'onehot' && width >= 2) out.push({ name: c.name, start: j, width, levels: width });
+    j += width;
+  }
+  return out;
 }
 
 /**

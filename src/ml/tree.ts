@@ -13,6 +13,28 @@ export interface TreeJson {
   /** `outputs` values per node (class probabilities, or one value). */
   values: number[];
   outputs: number;
+  /**
+   * Splits on categories (gradient boosting's native categorical splits), when the tree has
+   * any: per node, the category codes that go left (null for a leaf or a split on a threshold).
+   */
+  categories?: Array<number[] | null>;
+}
+
+/**
+ * Whether value `v` goes left at a split on categories with left codes `left` (a 256-byte map):
+ * a missing value (NaN, or a negative code: a level never seen) goes as `missingLeft` says, a
+ * code in the map left, any other value right (as the `leaves` kernel's $categoryLeft).
+ */
+function categoryLeft(left: Uint8Array, missingLeft: number, v: number): boolean {
+  if (v !== v || v < 0) return missingLeft === 1;
+  return v < 255 && left[Math.trunc(v)] === 1;
+}
+
+/** The 256-byte map of category codes `codes` (each < 255). */
+export function categoryMap(codes: readonly number[]): Uint8Array {
+  const m = new Uint8Array(256);
+  for (const c of codes) m[c] = 1;
+  return m;
 }
 
 /** A growable flat tree. */
@@ -23,9 +45,11 @@ export class Tree {
   left: number[] = [];
   right: number[] = [];
   values: number[] = [];
+  /** Per node, the category codes that go left at a split on categories, else null; null while the tree has no such split. */
+  categories: Array<number[] | null> | null = null;
 
   /** Typed-array copies for fast prediction, made on first use (a change drops them). */
-  private compiled: { feature: Int32Array; threshold: Float64Array; missingLeft: Uint8Array; left: Int32Array; right: Int32Array } | null = null;
+  private compiled: { feature: Int32Array; threshold: Float64Array; missingLeft: Uint8Array; left: Int32Array; right: Int32Array; maps: Array<Uint8Array | null> | null } | null = null;
 
   constructor(readonly outputs: number) {}
 
@@ -38,6 +62,7 @@ export class Tree {
     this.missingLeft.push(0);
     this.left.push(-1);
     this.right.push(-1);
+    this.categories?.push(null);
     for (let k = 0; k < this.outputs; k++) this.values.push(value[k]);
     return id;
   }
@@ -50,6 +75,17 @@ export class Tree {
     this.missingLeft[id] = missingLeft ? 1 : 0;
     this.left[id] = left;
     this.right[id] = right;
+    if (this.categories !== null) this.categories[id] = null;
+  }
+
+  /**
+   * Turns leaf `id` into a split on categories: rows whose code of `feature` is in `codes`
+   * (each < 255) go left, missing values as `missingLeft` says, the others right.
+   */
+  splitCategories(id: number, feature: number, codes: readonly number[], missingLeft: boolean, left: number, right: number): void {
+    this.split(id, feature, 0, missingLeft, left, right);
+    this.categories ??= this.feature.map(() => null);
+    this.categories[id] = [...codes].sort((a, b) => a - b);
   }
 
   /** Sets the value of node `id`. */
@@ -63,7 +99,9 @@ export class Tree {
     const o = i * X.cols;
     while (this.feature[node] !== -1) {
       const v = X.data[o + this.feature[node]];
-      node = v !== v ? (this.missingLeft[node] ? this.left[node] : this.right[node]) : v <= this.threshold[node] ? this.left[node] : this.right[node];
+      const codes = this.categories?.[node];
+      if (codes != null) node = categoryLeft(categoryMap(codes), this.missingLeft[node], v) ? this.left[node] : this.right[node];
+      else node = v !== v ? (this.missingLeft[node] ? this.left[node] : this.right[node]) : v <= this.threshold[node] ? this.left[node] : this.right[node];
     }
     return node;
   }
@@ -79,8 +117,9 @@ export class Tree {
       missingLeft: Uint8Array.from(this.missingLeft),
       left: Int32Array.from(this.left),
       right: Int32Array.from(this.right),
+      maps: this.categories === null ? null : this.categories.map((codes) => (codes === null ? null : categoryMap(codes))),
     });
-    const { feature, threshold, missingLeft, left, right } = c;
+    const { feature, threshold, missingLeft, left, right, maps } = c;
     const data = X.data;
     const d = X.cols;
     for (let i = 0; i < X.rows; i++) {
@@ -89,7 +128,9 @@ export class Tree {
       let f = feature[0];
       while (f !== -1) {
         const v = data[o + f];
-        node = v !== v ? (missingLeft[node] === 1 ? left[node] : right[node]) : v <= threshold[node] ? left[node] : right[node];
+        const map = maps === null ? null : maps[node];
+        if (map !== null) node = categoryLeft(map, missingLeft[node], v) ? left[node] : right[node];
+        else node = v !== v ? (missingLeft[node] === 1 ? left[node] : right[node]) : v <= threshold[node] ? left[node] : right[node];
         f = feature[node];
       }
       out[i] = node;
@@ -102,7 +143,9 @@ export class Tree {
   }
 
   toJSON(): TreeJson {
-    return { feature: this.feature, threshold: this.threshold.map((t) => (t === Infinity ? 1e308 : t)), missingLeft: this.missingLeft, left: this.left, right: this.right, values: this.values, outputs: this.outputs };
+    const j: TreeJson = { feature: this.feature, threshold: this.threshold.map((t) => (t === Infinity ? 1e308 : t)), missingLeft: this.missingLeft, left: this.left, right: this.right, values: this.values, outputs: this.outputs };
+    if (this.categories !== null) j.categories = this.categories;
+    return j;
   }
 
   static fromJSON(j: TreeJson): Tree {
@@ -113,6 +156,7 @@ export class Tree {
     t.left = j.left;
     t.right = j.right;
     t.values = j.values;
+    t.categories = j.categories ?? null;
     return t;
   }
 }
@@ -241,6 +285,10 @@ export class CompiledTrees implements LeafWalker {
     this.k = new Kernels(partners !== undefined);
     this.count = trees.length;
     for (const t of trees) this.at.push(this.k.alloc(t.size * 16));
+    // a split on categories: the address of its 256-byte map where the threshold would be (all
+    // made before the nodes' views: growing the memory may detach them)
+    const mapsAt = trees.map((t) => (t.categories ?? []).map((codes) => (codes === null ? 0 : this.k.alloc(256))));
+    trees.forEach((t, ti) => (t.categories ?? []).forEach((codes, id) => codes !== null && this.k.u8(mapsAt[ti][id], 256).set(categoryMap(codes))));
     trees.forEach((t, ti) => {
       const f = this.k.f64(this.at[ti], t.size * 2);
       const w = this.k.i32(this.at[ti], t.size * 4);
@@ -253,8 +301,10 @@ export class CompiledTrees implements LeafWalker {
           w[c * 4 + 2] = 1;
           w[c * 4 + 3] = c;
         } else {
-          f[c * 2] = t.threshold[id];
-          w[c * 4 + 2] = t.feature[id] * 2 + (t.missingLeft[id] ? 1 : 0);
+          const codes = t.categories?.[id] ?? null;
+          if (codes === null) f[c * 2] = t.threshold[id];
+          else w[c * 4] = mapsAt[ti][id];
+          w[c * 4 + 2] = t.feature[id] * 4 + (codes === null ? 0 : 2) + (t.missingLeft[id] ? 1 : 0);
           w[c * 4 + 3] = next;
           ids[next++] = t.left[id];
           ids[next++] = t.right[id];

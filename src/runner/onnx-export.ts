@@ -181,6 +181,31 @@ function applyPreprocess(g: Graph, cols: Map<string, Col>, stage: Extract<Fitted
   return out;
 }
 
+/**
+ * X with each category column's matrix columns made one column of level codes, NaN when
+ * missing (as categoryCodes in src/ml/matrix.ts): an ordinal code as it is (negative: NaN), a
+ * one-hot group's hot column's index (none hot: NaN).
+ */
+function categoryCodeNodes(g: Graph, X: string, c: NonNullable<BoostingJson['categorical']>): string {
+  const starts = new Map(c.categories.map((group) => [group.start, group]));
+  const nan = g.doubles([NaN], [1]);
+  const parts: string[] = [];
+  for (let j = 0; j < c.cols; ) {
+    const group = starts.get(j);
+    const width = group === undefined ? 1 : group.width;
+    const cols = g.op('Gather', [X, g.ints(Array.from({ length: width }, (_, k) => j + k), [width])], [A.int('axis', 1)]);
+    if (group === undefined) parts.push(cols);
+    else if (width === 1) parts.push(g.op('Where', [g.op('Less', [cols, g.doubles([0], [1])]), nan, cols]));
+    else {
+      const code = g.op('MatMul', [cols, g.doubles(Array.from({ length: width }, (_, k) => k), [width, 1])]);
+      const none = g.op('Less', [g.op('ReduceSum', [cols, g.ints([1], [1])], [A.int('keepdims', 1)]), g.doubles([0.5], [1])]);
+      parts.push(g.op('Where', [none, nan, code]));
+    }
+    j += width;
+  }
+  return parts.length === 1 ? parts[0] : g.op('Concat', parts, [A.int('axis', 1)]);
+}
+
 /** Trees as one TreeEnsembleRegressor (double thresholds): `target(t, k)` is the output that tree t's k-th leaf value adds to. */
 function treeEnsemble(g: Graph, X: string, trees: TreeJson[], targets: number, target: (t: number, k: number) => number, base: number[], aggregate: 'SUM' | 'AVERAGE'): string {
   const treeIds: number[] = [];
@@ -196,7 +221,27 @@ function treeEnsemble(g: Graph, X: string, trees: TreeJson[], targets: number, t
   const tId: number[] = [];
   const tWeight: number[] = [];
   trees.forEach((tree, t) => {
+    let extra = tree.feature.length;
     tree.feature.forEach((f, node) => {
+      const codes = tree.categories?.[node] ?? null;
+      if (codes !== null) {
+        // a split on categories: a chain of BRANCH_EQ nodes, one per code that goes left, each
+        // true to the left child (onnxruntime reads such a chain as a set membership), the last
+        // false to the right child; missing values left from the first when they go left. No
+        // code: only missing values go left (codes are >= 0).
+        const chain = codes.length === 0 ? [-1] : codes;
+        chain.forEach((code, i) => {
+          treeIds.push(t);
+          nodeIds.push(i === 0 ? node : extra++);
+          featureIds.push(f);
+          modes.push(codes.length === 0 ? 'BRANCH_LEQ' : 'BRANCH_EQ');
+          thresholds.push(code);
+          trueIds.push(tree.left[node]);
+          falseIds.push(i === chain.length - 1 ? tree.right[node] : extra);
+          missingTrue.push(i === 0 ? tree.missingLeft[node] : 0);
+        });
+        return;
+      }
       treeIds.push(t);
       nodeIds.push(node);
       const leaf = f === -1;
@@ -304,7 +349,7 @@ function modelNodes(g: Graph, X: string, artifact: ModelArtifact, onnx: OnnxModu
     }
     case 'gradient_boosting': {
       const b = m as BoostingJson;
-      const raw = treeEnsemble(g, X, b.trees, b.outputs, (t) => t % b.outputs, b.baseline, 'SUM');
+      const raw = treeEnsemble(g, b.categorical === undefined ? X : categoryCodeNodes(g, X, b.categorical), b.trees, b.outputs, (t) => t % b.outputs, b.baseline, 'SUM');
       return b.task === 'classification' ? scoresToProba(g, raw, b.classes) : raw;
     }
     case 'mlp': {

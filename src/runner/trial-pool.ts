@@ -47,7 +47,7 @@ function shared<T extends Float64Array | Int32Array>(a: T): T {
   copy.set(a as never);
   return copy;
 }
-const sharedMatrix = (m: Matrix): Matrix => ({ rows: m.rows, cols: m.cols, data: shared(m.data) });
+const sharedMatrix = (m: Matrix): Matrix => ({ ...m, data: shared(m.data) });
 
 interface Slot {
   worker: Worker;

@@ -36,6 +36,13 @@ function setup(n: number, d: number, seed: number) {
   return { k, at, n, d, m, byRow, cols, g, h, rows, nBins };
 }
 
+/** Which bins go left in the partition kernels' tests: thresholds (missing values, bin 255, either side) and a set of categories. */
+const SIDES: Array<[string, (b: number) => boolean]> = [
+  ['bins <= 90, missing values right', (b) => b !== 255 && b <= 90],
+  ['bins <= 40, missing values left', (b) => b === 255 || b <= 40],
+  ['a set of bins (categories), missing values left', (b) => b === 255 || b % 3 === 1 || b === 12],
+];
+
 describe('WebAssembly kernels (gradient boosting, linear models)', () => {
   it('histogram: the same sums as the scalar loop, bit for bit, and zeroes the slot first', () => {
     const s = setup(3000, 7, 1);
@@ -137,15 +144,12 @@ describe('WebAssembly kernels (gradient boosting, linear models)', () => {
     }
   });
 
-  it.each([
-    [false, 'missing values right'],
-    [true, 'missing values left'],
-  ])('partitionMoving: rows, their bins (a padded stride) and gradients move together, stably, left first, with the left sums (%s: %s)', (missingLeft) => {
+  it.each(SIDES)('partitionMoving: rows, their bins (a padded stride) and gradients move together, stably, left first, with the left sums (%s)', (_what, goesLeft) => {
     const n = 1500;
     const d = 18;
     const stride = 20; // 16 bytes and then 4 a row
     const k = new Kernels();
-    const at = { rows: k.alloc(n * 4), bins: k.alloc(n * stride), gh: k.alloc(n * 16), sRows: k.alloc(n * 4), sBins: k.alloc(n * stride), sGh: k.alloc(n * 16), sums: k.alloc(16) };
+    const at = { rows: k.alloc(n * 4), bins: k.alloc(n * stride), gh: k.alloc(n * 16), sRows: k.alloc(n * 4), sBins: k.alloc(n * stride), sGh: k.alloc(n * 16), sums: k.alloc(16), table: k.alloc(256) };
     const r = rngStream(12, 'moving');
     const rows = k.i32(at.rows, n);
     const bins = k.u8(at.bins, n * stride);
@@ -157,9 +161,10 @@ describe('WebAssembly kernels (gradient boosting, linear models)', () => {
       gh[2 * t + 1] = r.next();
     }
     const before = Array.from({ length: n }, (_, t) => ({ row: rows[t], bins: Array.from(bins.subarray(t * stride, (t + 1) * stride)), g: gh[2 * t], h: gh[2 * t + 1] }));
-    const [from, to, feature, bin] = [100, 1400, 13, 90];
-    const isLeft = (x: { bins: number[] }) => (x.bins[feature] === 255 ? missingLeft : x.bins[feature] <= bin);
-    const l = k.fn.partitionMoving(from, to, at.rows, at.bins, stride, feature, bin, missingLeft ? 1 : 0, at.gh, at.sRows, at.sBins, at.sGh, at.sums);
+    const [from, to, feature] = [100, 1400, 13];
+    k.u8(at.table, 256).set(Uint8Array.from({ length: 256 }, (_, b) => (goesLeft(b) ? 1 : 0)));
+    const isLeft = (x: { bins: number[] }) => goesLeft(x.bins[feature]);
+    const l = k.fn.partitionMoving(from, to, at.rows, at.bins, stride, feature, at.table, at.gh, at.sRows, at.sBins, at.sGh, at.sums);
     const node = before.slice(from, to);
     const want = [...before.slice(0, from), ...node.filter(isLeft), ...node.filter((x) => !isLeft(x)), ...before.slice(to)];
     expect(l).toBe(from + node.filter(isLeft).length);
@@ -170,16 +175,14 @@ describe('WebAssembly kernels (gradient boosting, linear models)', () => {
     expect(Array.from(k.f64(at.sums, 2))).toEqual([G, H]);
   });
 
-  it.each([
-    [false, 'missing values right'],
-    [true, 'missing values left'],
-  ])('partition: stable, left rows first, with the left sums (%s: %s)', (missingLeft) => {
+  it.each(SIDES)('partition: stable, left rows first, with the left sums (%s)', (_what, goesLeft) => {
     const s = setup(2000, 5, 2);
     const before = Array.from(s.rows.subarray(0, s.m));
     const feature = 3;
-    const bin = 40;
-    const isLeft = (i: number) => (s.cols[feature * s.n + i] === 255 ? missingLeft : s.cols[feature * s.n + i] <= bin);
-    const l = s.k.fn.partition(s.at.rows, 0, s.m, s.at.cols + feature * s.n, bin, missingLeft ? 1 : 0, s.at.scratch, s.at.gh, s.at.out);
+    const table = s.k.alloc(256);
+    s.k.u8(table, 256).set(Uint8Array.from({ length: 256 }, (_, b) => (goesLeft(b) ? 1 : 0)));
+    const isLeft = (i: number) => goesLeft(s.cols[feature * s.n + i]);
+    const l = s.k.fn.partition(s.at.rows, 0, s.m, s.at.cols + feature * s.n, table, s.at.scratch, s.at.gh, s.at.out);
     const left = before.filter(isLeft);
     const right = before.filter((i) => !isLeft(i));
     expect(l).toBe(left.length);

@@ -5,8 +5,8 @@ import { type WasmMemory, sharedMemory, wasmInstance, wasmInstanceOver, wasmModu
 export interface KernelFunctions {
   dense(x: number, rows: number, inputs: number, w: number, b: number, outputs: number, out: number, relu: number): void;
   histogram(rows: number, start: number, end: number, bins: number, d: number, f0: number, f1: number, gh: number, hist: number, counted: number): void;
-  partition(rows: number, start: number, end: number, col: number, bin: number, missingLeft: number, scratch: number, gh: number, sums: number): number;
-  partitionMoving(start: number, end: number, rows: number, bins: number, stride: number, feature: number, bin: number, missingLeft: number, gh: number, sRows: number, sBins: number, sGh: number, sums: number): number;
+  partition(rows: number, start: number, end: number, col: number, table: number, scratch: number, gh: number, sums: number): number;
+  partitionMoving(start: number, end: number, rows: number, bins: number, stride: number, feature: number, table: number, gh: number, sRows: number, sBins: number, sGh: number, sums: number): number;
   swapBlocks(from: number, mid: number, to: number, tmp: number): void;
   copyBytes(dst: number, src: number, n: number): void;
   startRows(rows: number, gh: number, n: number, out: number): void;

@@ -178,13 +178,14 @@
         (br $rowLoop))))
 
   ;; Splits the rows rows[start..end) of a node in place, stably: rows whose bin in `col` (the
-  ;; split feature's bins, u8 by row index) is <= $bin go first (missing values, bin 255, go
-  ;; first when $missingLeft), the others after them (through `scratch`, an i32 array). Returns
+  ;; split feature's bins, u8 by row index) goes left (table[b] = 1; `table` holds 256 bytes,
+  ;; made by gbdt.ts for a threshold, bin <= t with missing values, bin 255, on the side chosen,
+  ;; or for a set of categories) go first, the others after them (through `scratch`, an i32 array). Returns
   ;; the index of the first right row; writes [sum of g, sum of h] over the left rows (gh as in
   ;; `histogram`), summed in order, to `sums`. Branch-free: each row is written to both sides and one cursor advances.
   (func (export "partition")
-    (param $rows i32) (param $start i32) (param $end i32) (param $col i32) (param $bin i32)
-    (param $missingLeft i32) (param $scratch i32) (param $pairs i32) (param $sums i32)
+    (param $rows i32) (param $start i32) (param $end i32) (param $col i32) (param $table i32)
+    (param $scratch i32) (param $pairs i32) (param $sums i32)
     (result i32)
     (local $t i32) (local $l i32) (local $r i32) (local $i i32) (local $b i32) (local $left i32)
     (local $gh v128) (local $e i32)
@@ -197,11 +198,7 @@
         (br_if $done (i32.ge_u (local.get $t) (local.get $e)))
         (local.set $i (i32.load (local.get $t)))
         (local.set $b (i32.load8_u (i32.add (local.get $col) (local.get $i))))
-        (local.set $left
-          (select
-            (local.get $missingLeft)
-            (i32.le_u (local.get $b) (local.get $bin))
-            (i32.eq (local.get $b) (i32.const 255))))
+        (local.set $left (i32.load8_u (i32.add (local.get $table) (local.get $b))))
         (i32.store (local.get $l) (local.get $i))
         (i32.store (local.get $r) (local.get $i))
         (local.set $gh
@@ -221,8 +218,8 @@
   ;; [start, end) of three parallel arrays move together, stably, left rows first: `rows` (i32
   ;; row numbers), `bins` (each row's bins, `stride` bytes, a multiple of 4) and `gh` (16 bytes
   ;; a row). Left rows are moved down in place, right rows through the scratch arrays (each
-  ;; from its start) and copied back after them. A row is left when its bin of `feature` is
-  ;; <= $bin (missing values, 255, when $missingLeft). Writes the left rows' [sum of g, sum of
+  ;; from its start) and copied back after them. A row is left when table[its bin of `feature`]
+  ;; is 1 (as in `partition`). Writes the left rows' [sum of g, sum of
   ;; h], summed in order, to `sums`; returns the position of the first right row. Histograms of
   ;; a node then read its rows' bins and gradients in one stream (not a load from far away
   ;; per row). Branch-free: each row goes to the side's address chosen by a select, and that
@@ -230,7 +227,7 @@
   ;; stride: a left row moved down never writes over one not yet read).
   (func (export "partitionMoving")
     (param $start i32) (param $end i32) (param $rows i32) (param $bins i32) (param $stride i32) (param $feature i32)
-    (param $bin i32) (param $missingLeft i32) (param $gh i32) (param $sRows i32) (param $sBins i32) (param $sGh i32) (param $sums i32)
+    (param $table i32) (param $gh i32) (param $sRows i32) (param $sBins i32) (param $sGh i32) (param $sums i32)
     (result i32)
     (local $t i32) (local $l i32) (local $r i32) (local $b i32) (local $left i32) (local $sum v128) (local $pair v128)
     (local $src i32) (local $dst i32) (local $q i32) (local $wide i32)
@@ -242,11 +239,7 @@
         (br_if $done (i32.ge_u (local.get $t) (local.get $end)))
         (local.set $src (i32.add (local.get $bins) (i32.mul (local.get $t) (local.get $stride))))
         (local.set $b (i32.load8_u (i32.add (local.get $src) (local.get $feature))))
-        (local.set $left
-          (select
-            (local.get $missingLeft)
-            (i32.le_u (local.get $b) (local.get $bin))
-            (i32.eq (local.get $b) (i32.const 255))))
+        (local.set $left (i32.load8_u (i32.add (local.get $table) (local.get $b))))
         ;; the row's bins to its side
         (local.set $dst (select
           (i32.add (local.get $bins) (i32.mul (local.get $l) (local.get $stride)))
@@ -416,13 +409,27 @@
     (i32.store offset=16 (local.get $out) (local.get $bestM))
     (local.get $found))
 
+  ;; Whether value v goes left at a split on categories (node p, as in `leaves`): a missing value
+  ;; (NaN, or a negative code: a level never seen) as the code says; category code c < 255 when
+  ;; byte c of the node's 256 is 1; any other value right.
+  (func $categoryLeft (param $p i32) (param $code i32) (param $v f64) (result i32)
+    (local $c i32)
+    (if (i32.or (f64.ne (local.get $v) (local.get $v)) (f64.lt (local.get $v) (f64.const 0)))
+      (then (return (i32.and (local.get $code) (i32.const 1)))))
+    (local.set $c (i32.trunc_sat_f64_u (local.get $v)))
+    (if (i32.ge_u (local.get $c) (i32.const 255)) (then (return (i32.const 0))))
+    (i32.load8_u (i32.add (i32.load (local.get $p)) (local.get $c))))
+
   ;; The leaf each row reaches in one tree. A node is 16 bytes: [threshold f64, code i32, child i32]
-  ;; with code = feature * 2 + (1 when missing values go left); a split's children are nodes
-  ;; `child` (left: value <= threshold, or missing when the code says so) and `child` + 1 (right).
+  ;; with code = feature * 4 + (2 for a split on categories) + (1 when missing values go left); a
+  ;; split's children are nodes `child` (left: value <= threshold, or missing when the code says
+  ;; so) and `child` + 1 (right). A split on categories holds, instead of the threshold, the i32
+  ;; address of 256 bytes: 1 for the category codes that go left (see $categoryLeft).
   ;; A leaf is encoded as a split that always goes left to itself (code 1, threshold +inf, child
-  ;; its own index), so a step is the same for every node and has no branch. Four rows walk down
-  ;; together (their memory loads overlap) until a step moves none of them. (Refilling a lane as
-  ;; soon as its row is done wastes no steps but was slower: its branch mispredicts.)
+  ;; its own index), so a step is the same for every node and, without categories, has no
+  ;; branch. Four rows walk down together (their memory loads overlap) until a step moves none
+  ;; of them. (Refilling a lane as soon as its row is done wastes no steps but was slower: its
+  ;; branch mispredicts.)
   ;; x: rows x d (row-major, rows a multiple of 4); out: i32 per row, the index reached.
   (func $leaves (export "leaves")
     (param $nodes i32) (param $x i32) (param $rows i32) (param $d i32) (param $out i32)
@@ -446,40 +453,52 @@
         (loop $step
         (local.set $p (i32.add (local.get $nodes) (i32.shl (local.get $n0) (i32.const 4))))
         (local.set $code (i32.load offset=8 (local.get $p)))
-        (local.set $v (f64.load (i32.add (local.get $x0) (i32.shl (i32.shr_u (local.get $code) (i32.const 1)) (i32.const 3)))))
+        (local.set $v (f64.load (i32.add (local.get $x0) (i32.shl (i32.shr_u (local.get $code) (i32.const 2)) (i32.const 3)))))
         (local.set $m0
           (i32.sub
             (i32.add (i32.load offset=12 (local.get $p)) (i32.const 1))
-            (i32.or
-              (f64.le (local.get $v) (f64.load (local.get $p)))
-              (i32.and (f64.ne (local.get $v) (local.get $v)) (i32.and (local.get $code) (i32.const 1))))))
+            (if (result i32) (i32.and (local.get $code) (i32.const 2))
+              (then (call $categoryLeft (local.get $p) (local.get $code) (local.get $v)))
+              (else
+                (i32.or
+                  (f64.le (local.get $v) (f64.load (local.get $p)))
+                  (i32.and (f64.ne (local.get $v) (local.get $v)) (i32.and (local.get $code) (i32.const 1))))))))
         (local.set $p (i32.add (local.get $nodes) (i32.shl (local.get $n1) (i32.const 4))))
         (local.set $code (i32.load offset=8 (local.get $p)))
-        (local.set $v (f64.load (i32.add (local.get $x1) (i32.shl (i32.shr_u (local.get $code) (i32.const 1)) (i32.const 3)))))
+        (local.set $v (f64.load (i32.add (local.get $x1) (i32.shl (i32.shr_u (local.get $code) (i32.const 2)) (i32.const 3)))))
         (local.set $m1
           (i32.sub
             (i32.add (i32.load offset=12 (local.get $p)) (i32.const 1))
-            (i32.or
-              (f64.le (local.get $v) (f64.load (local.get $p)))
-              (i32.and (f64.ne (local.get $v) (local.get $v)) (i32.and (local.get $code) (i32.const 1))))))
+            (if (result i32) (i32.and (local.get $code) (i32.const 2))
+              (then (call $categoryLeft (local.get $p) (local.get $code) (local.get $v)))
+              (else
+                (i32.or
+                  (f64.le (local.get $v) (f64.load (local.get $p)))
+                  (i32.and (f64.ne (local.get $v) (local.get $v)) (i32.and (local.get $code) (i32.const 1))))))))
         (local.set $p (i32.add (local.get $nodes) (i32.shl (local.get $n2) (i32.const 4))))
         (local.set $code (i32.load offset=8 (local.get $p)))
-        (local.set $v (f64.load (i32.add (local.get $x2) (i32.shl (i32.shr_u (local.get $code) (i32.const 1)) (i32.const 3)))))
+        (local.set $v (f64.load (i32.add (local.get $x2) (i32.shl (i32.shr_u (local.get $code) (i32.const 2)) (i32.const 3)))))
         (local.set $m2
           (i32.sub
             (i32.add (i32.load offset=12 (local.get $p)) (i32.const 1))
-            (i32.or
-              (f64.le (local.get $v) (f64.load (local.get $p)))
-              (i32.and (f64.ne (local.get $v) (local.get $v)) (i32.and (local.get $code) (i32.const 1))))))
+            (if (result i32) (i32.and (local.get $code) (i32.const 2))
+              (then (call $categoryLeft (local.get $p) (local.get $code) (local.get $v)))
+              (else
+                (i32.or
+                  (f64.le (local.get $v) (f64.load (local.get $p)))
+                  (i32.and (f64.ne (local.get $v) (local.get $v)) (i32.and (local.get $code) (i32.const 1))))))))
         (local.set $p (i32.add (local.get $nodes) (i32.shl (local.get $n3) (i32.const 4))))
         (local.set $code (i32.load offset=8 (local.get $p)))
-        (local.set $v (f64.load (i32.add (local.get $x3) (i32.shl (i32.shr_u (local.get $code) (i32.const 1)) (i32.const 3)))))
+        (local.set $v (f64.load (i32.add (local.get $x3) (i32.shl (i32.shr_u (local.get $code) (i32.const 2)) (i32.const 3)))))
         (local.set $m3
           (i32.sub
             (i32.add (i32.load offset=12 (local.get $p)) (i32.const 1))
-            (i32.or
-              (f64.le (local.get $v) (f64.load (local.get $p)))
-              (i32.and (f64.ne (local.get $v) (local.get $v)) (i32.and (local.get $code) (i32.const 1))))))
+            (if (result i32) (i32.and (local.get $code) (i32.const 2))
+              (then (call $categoryLeft (local.get $p) (local.get $code) (local.get $v)))
+              (else
+                (i32.or
+                  (f64.le (local.get $v) (f64.load (local.get $p)))
+                  (i32.and (f64.ne (local.get $v) (local.get $v)) (i32.and (local.get $code) (i32.const 1))))))))
         (local.set $p
           (i32.or
             (i32.or (i32.ne (local.get $m0) (local.get $n0)) (i32.ne (local.get $m1) (local.get $n1)))
