@@ -21,6 +21,14 @@ export interface ModelInfo {
   space: SearchSpace;
 }
 
+/** The models whose fits take row weights (a split's `sample_weight` column). */
+const WEIGHTED_MODELS = new Set(['linear_regression', 'logistic_regression', 'decision_tree', 'random_forest', 'gradient_boosting']);
+
+/** Whether model `name` takes row weights (kNN, the MLP and framework adapters do not). */
+export function takesSampleWeight(name: string): boolean {
+  return WEIGHTED_MODELS.has(name);
+}
+
 /** Every model type a pipeline can name. */
 export const MODELS: Record<string, ModelInfo> = {
   logistic_regression: {

@@ -26,6 +26,13 @@ export const splitConfig = z.strictObject({
   shuffle: z.boolean().default(true).describe('shuffle rows (seeded) before splitting'),
   // Optional without a default (absent means drop), so that pipelines written before it existed keep their hash.
   missing_target: z.enum(['drop', 'error']).optional().describe('rows without a target value: `drop` (the default: left out, their count recorded and shown) or `error`'),
+  sample_weight: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "a numeric column whose values (>= 0, none missing) weigh each row in every fit (the folds of model_selection and train; scaled to a mean of 1 over the training rows): left out of the features and of the model's inputs. Models that take weights: linear and logistic regression, decision tree, random forest, gradient boosting. Metrics stay unweighted",
+    ),
 });
 
 const featureStep = z.discriminatedUnion('op', [

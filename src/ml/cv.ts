@@ -70,6 +70,8 @@ export interface CvOptions {
   stages?: StageSpec[];
   /** Shorthand for `stages: [{ kind: 'preprocess', options }]`. */
   preprocess?: PreprocessOptions;
+  /** Row weights (a split's sample_weight column): each fold's fits get its training rows' (held-out scores stay unweighted). */
+  weights?: Float64Array;
   /** `grid` (default): each candidate once, or every combination of its `choice` space; `random` and `tpe` sample the spaces. */
   strategy?: Strategy;
   /** successive_halving's resource: boosting rounds / trees / epochs (`iterations`), training `rows`, or `auto` (iterations where the model has them). */
@@ -401,6 +403,7 @@ export async function crossValidate(frame: Frame, y: Int32Array | Float64Array, 
     const Xte = chainMatrix(stages, takeRows(frame, fold.test));
     // the same columns (categories among them) as the held-out rows'
     const Xtr: Matrix = Xte.categories === undefined ? frameMatrix(out) : { ...frameMatrix(out), categories: Xte.categories };
+    if (o.weights !== undefined) Xtr.weights = Float64Array.from(fold.train, (i) => o.weights![i]);
     const d = {
       Xtr,
       Xte,

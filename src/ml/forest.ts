@@ -67,7 +67,7 @@ export class RandomForest {
     const data = this.prepare(X, classes);
     this.trees = [];
     for (let t = 0; t < this.params.n_estimators; t++) {
-      this.trees.push(growForestTree({ data, y, classes, params: this.params, seed: this.seed, kind: this.kind }, t));
+      this.trees.push(growForestTree({ data, y, classes, params: this.params, seed: this.seed, kind: this.kind, ...(X.weights !== undefined ? { sampleWeight: X.weights } : {}) }, t));
       onTree?.(t + 1, this.params.n_estimators);
     }
     return this;
@@ -139,6 +139,8 @@ export interface ForestTreeInput {
   params: ForestParams;
   seed: number;
   kind: 'random_forest' | 'decision_tree';
+  /** Row weights (a sample_weight column): each row's bootstrap count is multiplied by its weight. */
+  sampleWeight?: Float64Array;
 }
 
 /**
@@ -153,6 +155,8 @@ export function growForestTree(f: ForestTreeInput, t: number): Tree {
   const weights = new Float64Array(n);
   if (f.params.bootstrap) for (let s = 0; s < n; s++) weights[rng.int(n)]++;
   else weights.fill(1);
+  const sw = f.sampleWeight;
+  if (sw !== undefined) for (let i = 0; i < n; i++) weights[i] *= sw[i];
   if (f.params.class_weight === 'balanced' && task === 'classification') {
     // As scikit-learn's "balanced" (from the rows the tree sees, with bootstrap), scaled so the
     // largest class weighs 1 a row: a weight never drops below a row's count, so

@@ -492,6 +492,7 @@ export class GradientBoosting {
    */
   fit(X: Matrix, y: Int32Array | Float64Array, classes: number, onIteration?: (done: number, total: number) => void, partners?: PartnerFactory): this {
     const p = this.params;
+    const sampleWeight = X.weights ?? null;
     // category columns as one column of level codes each, split on sets of levels
     const categories = p.categorical === 'encoded' ? [] : (X.categories ?? []).filter((g) => g.levels >= 2 && g.levels <= MAX_CATEGORY_LEVELS);
     this.categorical = categories.length === 0 ? null : { cols: X.cols, categories };
@@ -521,7 +522,8 @@ export class GradientBoosting {
     } else trainRows = Int32Array.from({ length: n }, (_, i) => i);
     const nt = trainRows.length;
     const d = X.cols;
-    const work = new NodeWork(nt, d, this.task === 'regression', K, partners, GradientBoosting.orderedBytes);
+    // weighted rows have hessians other than 1: histograms count rows then
+    const work = new NodeWork(nt, d, this.task === 'regression' && sampleWeight === null, K, partners, GradientBoosting.orderedBytes);
     try {
       // without early stopping every row trains: no copy (of 160 MB at 1M x 20)
       const Xt = valRows === null ? X : subsetRows(X, trainRows);
@@ -530,7 +532,8 @@ export class GradientBoosting {
       // a category feature's bins are its codes
       levels.forEach((l, j) => l > 0 && (mapper.upper[j] = Float64Array.from({ length: l - 1 }, (_, c) => c + 0.5)));
       work.setBins(mapper.transform(Xt), Int32Array.from({ length: d }, (_, j) => mapper.bins(j)), levels);
-      this.grow(work, yt, classes, K, mapper, X, y, valRows, onIteration);
+      const wt = sampleWeight === null ? null : valRows === null ? sampleWeight : Float64Array.from(trainRows, (i) => sampleWeight[i]);
+      this.grow(work, yt, wt, classes, K, mapper, X, y, valRows, onIteration);
       GradientBoosting.onTrainScores?.(work.raw().slice());
     } finally {
       work.close();
@@ -538,19 +541,25 @@ export class GradientBoosting {
     return this;
   }
 
-  /** The trees of a fit, on `work` (the training rows `yt`, binned by `mapper`); `valRows` of X for early stopping. */
-  private grow(work: NodeWork, yt: Int32Array | Float64Array, classes: number, K: number, mapper: BinMapper, X: Matrix, y: Int32Array | Float64Array, valRows: Int32Array | null, onIteration?: (done: number, total: number) => void): void {
+  /** The trees of a fit, on `work` (the training rows `yt`, weighted by `wt` when given, binned by `mapper`); `valRows` of X for early stopping. */
+  private grow(work: NodeWork, yt: Int32Array | Float64Array, wt: Float64Array | null, classes: number, K: number, mapper: BinMapper, X: Matrix, y: Int32Array | Float64Array, valRows: Int32Array | null, onIteration?: (done: number, total: number) => void): void {
     const p = this.params;
     const nt = work.n;
-    // class_weight balanced: each training row's gradient and hessian are scaled by its class's weight
-    const rowWeight = classes > 0 && p.class_weight === 'balanced' ? balancedRowWeights(yt as Int32Array, classes) : null;
+    // class_weight balanced and sample weights: each training row's gradient and hessian are scaled by its weight
+    let rowWeight = classes > 0 && p.class_weight === 'balanced' ? balancedRowWeights(yt as Int32Array, classes) : null;
+    if (wt !== null) rowWeight = rowWeight === null ? wt : rowWeight.map((w, i) => w * wt[i]);
 
     // Baseline (raw score before any tree).
     this.baseline = new Float64Array(K);
     if (this.task === 'regression') {
       let s = 0;
-      for (let i = 0; i < nt; i++) s += yt[i];
-      this.baseline[0] = s / nt;
+      let total = 0;
+      for (let i = 0; i < nt; i++) {
+        const w = rowWeight === null ? 1 : rowWeight[i];
+        s += w * yt[i];
+        total += w;
+      }
+      this.baseline[0] = s / total;
     } else {
       const counts = new Float64Array(classes);
       for (let i = 0; i < nt; i++) counts[yt[i]] += rowWeight === null ? 1 : rowWeight[i];

@@ -29,30 +29,37 @@ export class RidgeRegression {
 
   constructor(readonly params: RidgeParams) {}
 
+  /** Fits on X's rows, weighted by X.weights when it has them (the weighted least squares). */
   fit(X: Matrix, y: Float64Array): this {
     const { rows: n, cols: d, data } = X;
     if (y.length !== n) throw new RangeError(`X has ${n} rows but y has ${y.length} values`);
+    const sw = X.weights ?? null;
     const xMean = new Float64Array(d);
     let yMean = 0;
     if (this.params.fit_intercept) {
+      let total = 0;
       for (let i = 0; i < n; i++) {
-        for (let j = 0; j < d; j++) xMean[j] += data[i * d + j];
-        yMean += y[i];
+        const w = sw === null ? 1 : sw[i];
+        for (let j = 0; j < d; j++) xMean[j] += w * data[i * d + j];
+        yMean += w * y[i];
+        total += w;
       }
-      for (let j = 0; j < d; j++) xMean[j] /= n;
-      yMean /= n;
+      for (let j = 0; j < d; j++) xMean[j] /= total;
+      yMean /= total;
     }
     const a = new Float64Array(d * d);
     const b = new Float64Array(d);
     const row = new Float64Array(d);
     for (let i = 0; i < n; i++) {
+      const w = sw === null ? 1 : sw[i];
       for (let j = 0; j < d; j++) row[j] = data[i * d + j] - xMean[j];
-      const yi = y[i] - yMean;
+      const yi = (y[i] - yMean) * w;
       for (let j = 0; j < d; j++) {
         const rj = row[j];
         if (rj === 0) continue;
         b[j] += rj * yi;
-        for (let k = 0; k <= j; k++) a[j * d + k] += rj * row[k];
+        const wr = w * rj;
+        for (let k = 0; k <= j; k++) a[j * d + k] += wr * row[k];
       }
     }
     for (let j = 0; j < d; j++) {

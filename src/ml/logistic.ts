@@ -91,10 +91,10 @@ class LinearWork {
 }
 
 /**
- * The binary log loss at x = [w (d), b] with row weights by class (`cw`), summed, without the
+ * The binary log loss at x = [w (d), b] with row weights `rw`, summed, without the
  * penalty; its gradient into `grad` (d weights, then the intercept).
  */
-function weightedBinaryLoss(work: LinearWork, x: Float64Array, y: Int32Array, cw: Float64Array, n: number, d: number, grad: Float64Array): number {
+function weightedBinaryLoss(work: LinearWork, x: Float64Array, y: Int32Array, rw: Float64Array, n: number, d: number, grad: Float64Array): number {
   const s = work.scores(x, n, d);
   const res = work.residuals(n);
   const b = x[d];
@@ -102,7 +102,7 @@ function weightedBinaryLoss(work: LinearWork, x: Float64Array, y: Int32Array, cw
   let gb = 0;
   for (let i = 0; i < n; i++) {
     const z = s[i] + b;
-    const w = cw[y[i]];
+    const w = rw[i];
     f += w * ((z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z))) - y[i] * z);
     const r = w * (1 / (1 + Math.exp(-z)) - y[i]);
     res[i] = r;
@@ -119,7 +119,7 @@ function weightedBinaryLoss(work: LinearWork, x: Float64Array, y: Int32Array, cw
  * values. A module-level function, not a closure in fit: V8 keeps its optimised code from one
  * fit to the next (a fresh closure per fit started cold each time).
  */
-function multinomialLoss(scores: Float64Array, x: Float64Array, bAt: number, y: Int32Array, res: Float64Array, n: number, k: number, p: Float64Array, grad: Float64Array, cw: Float64Array | null): number {
+function multinomialLoss(scores: Float64Array, x: Float64Array, bAt: number, y: Int32Array, res: Float64Array, n: number, k: number, p: Float64Array, grad: Float64Array, rw: Float64Array | null): number {
   let f = 0;
   for (let c = 0; c < k; c++) grad[bAt + c] = 0;
   for (let i = 0; i < n; i++) {
@@ -136,7 +136,7 @@ function multinomialLoss(scores: Float64Array, x: Float64Array, bAt: number, y: 
       sum += p[c];
     }
     const yi = y[i];
-    const w = cw === null ? 1 : cw[yi];
+    const w = rw === null ? 1 : rw[i];
     f -= w * Math.log(p[yi] / sum);
     for (let c = 0; c < k; c++) {
       const r = w * (p[c] / sum - (c === yi ? 1 : 0));
@@ -174,13 +174,16 @@ export class LogisticRegression {
     this.classes = classes;
     this.features = d;
     const invC = 1 / this.params.C;
+    // row weights: by class (class_weight balanced) times the rows' sample weights, or none
     const cw = this.params.class_weight === 'balanced' ? balancedClassWeights(y, classes) : null;
+    const sw = X.weights ?? null;
+    const rw = cw === null && sw === null ? null : Float64Array.from(y, (c, i) => (cw === null ? 1 : cw[c]) * (sw === null ? 1 : sw[i]));
     if (classes === 2) {
       // x = [w (d), b]; unweighted: the fused binary kernel; weighted rows: the loss in JS over
       // the kernel's scores
-      const work = cw === null ? new LinearWork(X, 1, y) : new LinearWork(X, 1);
+      const work = rw === null ? new LinearWork(X, 1, y) : new LinearWork(X, 1);
       const objective = (x: Float64Array, grad: Float64Array): number => {
-        let f = cw === null ? work.binary(x, n, d, grad) : weightedBinaryLoss(work, x, y, cw, n, d, grad);
+        let f = rw === null ? work.binary(x, n, d, grad) : weightedBinaryLoss(work, x, y, rw, n, d, grad);
         for (let j = 0; j < d; j++) {
           f += 0.5 * invC * x[j] * x[j];
           grad[j] += invC * x[j];
@@ -201,7 +204,7 @@ export class LogisticRegression {
       // x = [W (k×d), b (k)]
       const scores = work.scores(x, n, d);
       const res = work.residuals(n);
-      let f = multinomialLoss(scores, x, k * d, y, res, n, k, p, grad, cw);
+      let f = multinomialLoss(scores, x, k * d, y, res, n, k, p, grad, rw);
       work.gradient(n, d, grad);
       for (let j = 0; j < k * d; j++) {
         f += 0.5 * invC * x[j] * x[j];

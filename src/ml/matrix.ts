@@ -7,6 +7,8 @@ export interface Matrix {
   data: Float64Array;
   /** The category columns among the columns, when a preprocessing made them (see {@link CategoryColumns}). */
   categories?: CategoryColumns[];
+  /** Row weights (a `sample_weight` column) for the models that take them (see takesSampleWeight in src/core/catalog.ts). */
+  weights?: Float64Array;
 }
 
 /**
@@ -161,5 +163,8 @@ function scoreBlocks(X: Matrix, coef: Float64Array, intercept: ArrayLike<number>
 export function subsetRows(X: Matrix, rows: Int32Array): Matrix {
   const data = new Float64Array(rows.length * X.cols);
   for (let t = 0; t < rows.length; t++) data.set(X.data.subarray(rows[t] * X.cols, (rows[t] + 1) * X.cols), t * X.cols);
-  return X.categories === undefined ? { rows: rows.length, cols: X.cols, data } : { rows: rows.length, cols: X.cols, data, categories: X.categories };
+  const out: Matrix = { rows: rows.length, cols: X.cols, data };
+  if (X.categories !== undefined) out.categories = X.categories;
+  if (X.weights !== undefined) out.weights = Float64Array.from(rows, (i) => X.weights![i]);
+  return out;
 }

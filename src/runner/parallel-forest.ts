@@ -21,6 +21,8 @@ export interface ForestJob {
   kind: 'random_forest' | 'decision_tree';
   mapper: BinMapperJson;
   trees: number[];
+  /** Row weights (X.weights), copied to each worker. */
+  weights?: Float64Array;
 }
 
 /** Below this much work (rows × trees) threads cost more than they save. */
@@ -51,7 +53,7 @@ export async function fitForestParallel(params: ForestParams, X: Matrix, y: Int3
   const shares = Array.from({ length: threads }, (_, w) => Array.from({ length: params.n_estimators }, (_, t) => t).filter((t) => t % threads === w));
   const trees: Tree[] = new Array(params.n_estimators);
   let done = 0;
-  const workers = shares.map((share) => new Worker(workerScript(), { workerData: { bins, rows: X.rows, cols: X.cols, y: ys, yKind: y instanceof Int32Array ? 'int' : 'float', classes, params, seed, kind: 'random_forest', mapper: forest.mapper.toJSON(), trees: share } satisfies ForestJob }));
+  const workers = shares.map((share) => new Worker(workerScript(), { workerData: { bins, rows: X.rows, cols: X.cols, y: ys, yKind: y instanceof Int32Array ? 'int' : 'float', classes, params, seed, kind: 'random_forest', mapper: forest.mapper.toJSON(), trees: share, ...(X.weights !== undefined ? { weights: X.weights } : {}) } satisfies ForestJob }));
   try {
     await Promise.all(
       workers.map(

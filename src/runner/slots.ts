@@ -15,6 +15,8 @@ export interface PartSlot {
   stages: FittedStage[];
   classes: string[];
   inputs: InputColumn[];
+  /** Row weights from the split's `sample_weight` column (mean 1 over the training rows), when it names one. */
+  weights?: Float64Array;
 }
 
 /** The `leaderboard` slot: cross-validation results, best first. */

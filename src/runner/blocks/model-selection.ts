@@ -1,6 +1,6 @@
-import { METRICS, MODELS } from '../../core/catalog.js';
+import { METRICS, MODELS, takesSampleWeight } from '../../core/catalog.js';
 import { candidateName } from '../../core/candidates.js';
-import { BflyError } from '../../core/errors.js';
+import { BflyError, ValidationError } from '../../core/errors.js';
 import { chainSpecs } from '../../ml/chain.js';
 import { type Candidate, type CvResult, type LeaderboardEntry, SearchEmpty, type Strategy, crossValidate, oofFoldMetrics, summarizeFolds } from '../../ml/cv.js';
 import { greedyEnsemble } from '../../ml/ensemble.js';
@@ -36,7 +36,21 @@ export async function runModelSelection(ctx: BlockContext): Promise<void> {
   const train = ctx.read<PartSlot>('train');
   const metric = c.metric ?? ctx.run.binding.metric;
   const classes = train.classes.length;
-  const candidates: Candidate[] = c.candidates.map((x) => (x.search === 'default' ? { ...x, search: MODELS[x.model]?.space ?? {} } : (x as Candidate)));
+  let candidates: Candidate[] = c.candidates.map((x) => (x.search === 'default' ? { ...x, search: MODELS[x.model]?.space ?? {} } : (x as Candidate)));
+  if (train.weights !== undefined) {
+    // weighted rows: the candidates whose models cannot take weights are left out (all of them: refused)
+    const unweighted = candidates.filter((x) => !takesSampleWeight(x.model));
+    const names = [...new Set(unweighted.map((x) => x.model))].join(', ');
+    if (unweighted.length === candidates.length) {
+      throw new ValidationError('WEIGHTS_UNSUPPORTED', `the rows are weighted (split.config.sample_weight) and no candidate's model takes weights (${names})`, {
+        hint: 'add a candidate that does (linear or logistic regression, decision_tree, random_forest, gradient_boosting), or remove blocks.split.config.sample_weight',
+      });
+    }
+    if (unweighted.length > 0) {
+      ctx.log('warn', `left out ${unweighted.map((x) => x.id ?? x.model).join(', ')}: ${names} take${unweighted.length === 1 ? 's' : ''} no sample weights`);
+      candidates = candidates.filter((x) => takesSampleWeight(x.model));
+    }
+  }
   // ranges cannot be a grid: a space with one searches by tpe unless a strategy is named
   const ranges = candidates.some((x) => Object.values(x.search ?? {}).some((d) => d.type !== 'choice'));
   const strategy: Strategy = c.strategy ?? (ranges ? 'tpe' : 'grid');
@@ -54,6 +68,7 @@ export async function runModelSelection(ctx: BlockContext): Promise<void> {
       classes,
       metric,
       stages: chainSpecs(train.stages),
+      ...(train.weights !== undefined ? { weights: train.weights } : {}),
       strategy,
       ...(c.resource !== undefined ? { resource: c.resource } : {}),
       budget: { ...(timeMs !== undefined ? { timeMs } : {}), ...(c.budget?.trials !== undefined ? { trials: c.budget.trials } : {}) },

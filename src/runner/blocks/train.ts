@@ -1,4 +1,4 @@
-import { MODELS, adapterModel, resolveModelParams } from '../../core/catalog.js';
+import { MODELS, adapterModel, resolveModelParams, takesSampleWeight } from '../../core/catalog.js';
 import { ValidationError } from '../../core/errors.js';
 import { FINAL_PREPROCESS, applyChain, chainMatrix, fitStage } from '../../ml/chain.js';
 import type { BlockContext } from '../context.js';
@@ -28,6 +28,10 @@ export async function runTrain(ctx: BlockContext): Promise<void> {
     ctx.log('info', 'no preprocess block ends the chain: missing values imputed and categories one-hot encoded for the model');
   }
   const X = chainMatrix(stages, train.raw);
+  if (train.weights !== undefined) {
+    if (name !== 'ensemble' && !takesSampleWeight(name)) throw new ValidationError('WEIGHTS_UNSUPPORTED', `the rows are weighted (split.config.sample_weight) and ${name} takes no weights`, { hint: 'train linear or logistic regression, decision_tree, random_forest or gradient_boosting, or remove blocks.split.config.sample_weight' });
+    X.weights = train.weights;
+  }
   // the runners-up kept beside the best (model: best only): the leaderboard's next k-1 candidates
   const board = c.model === 'best' ? ctx.readOptional<LeaderboardSlot>('leaderboard') : undefined;
   const chosen = c.model === 'best' ? (ctx.read<SelectionSlot>('selection').candidate ?? null) : null;
