@@ -1,4 +1,4 @@
-// npm run bench -- automl [--budget S] [--tables a,b] [--workers] [--memory[=S]]: bfly's model search (tpe over every model
+// npm run bench -- automl [--budget S] [--tables a,b] [--workers] [--memory[=S]] [--categorical]: bfly's model search (tpe over every model
 // family's default space, `--time-budget S`) against, on the same tables, training rows, number
 // of folds and budget: scikit-learn's defaults (HistGradientBoosting, RandomForest, Logistic /
 // Ridge), and xgboost tuned by optuna's TPE for S seconds (Debian's python3-xgboost and
@@ -96,6 +96,109 @@ study.optimize(objective, timeout=budget)
 out['optuna'] = {'best': float(study.best_value), 'trials': len(study.trials), 'seconds': time.perf_counter() - t}
 print(json.dumps(out).replace('NaN', 'null'))
 `;
+
+// --categorical: scikit-learn's HistGradientBoosting with its native categorical support (category
+// columns as ordinal codes, `categorical_features`) and on one-hot columns, on bfly's training rows
+const CATEGORICAL_REFERENCE = `
+import sys, json, time, warnings
+warnings.filterwarnings('ignore')
+import numpy as np, pandas as pd
+csv, target, task, rows_file, folds = sys.argv[1:6]
+folds = int(folds)
+df = pd.read_csv(csv).iloc[json.load(open(rows_file))]
+df = df[df[target].notna()]
+y = df[target]
+X = df.drop(columns=[target])
+for c in list(X.columns):
+    if X[c].dtype == object and X[c].nunique() > 250: X = X.drop(columns=[c])
+cats = [c for c in X.columns if X[c].dtype == object]
+from sklearn.model_selection import KFold, StratifiedKFold, cross_val_score
+from sklearn.preprocessing import LabelEncoder
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+cls = task == 'classification'
+if cls: y = LabelEncoder().fit_transform(y)
+cv = (StratifiedKFold if cls else KFold)(n_splits=folds, shuffle=True, random_state=0)
+scoring = 'accuracy' if cls else 'r2'
+make = lambda **kw: HistGradientBoostingClassifier(random_state=0, **kw) if cls else HistGradientBoostingRegressor(random_state=0, **kw)
+native = X.copy()
+for c in cats: native[c] = native[c].astype('category').cat.codes.replace(-1, np.nan).astype(float)
+onehot = pd.get_dummies(X, columns=cats, dummy_na=True).astype(float)
+out = {}
+for name, data, kw in [('native', native, {'categorical_features': [c in cats for c in native.columns]}), ('onehot', onehot, {})]:
+    t = time.perf_counter()
+    s = cross_val_score(make(**kw), data, y, cv=cv, scoring=scoring)
+    out[name] = {'mean': float(s.mean()), 'std': float(s.std()), 'seconds': time.perf_counter() - t, 'columns': data.shape[1]}
+print(json.dumps(out))
+`;
+
+/**
+ * Gradient boosting's native categorical splits against the same trees on one-hot columns, on
+ * the tables with category columns and a generated one with a 25-level category of random
+ * effects: 5-fold CV score and model_selection time, beside scikit-learn's HistGradientBoosting
+ * both ways (threads pinned to 2 on both sides).
+ */
+function benchCategorical(dir) {
+  const folds = 5;
+  const synth = join(dir, 'stores.csv');
+  let seed = 11;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const effect = Array.from({ length: 25 }, () => rnd() * 4 - 2);
+  const slope = Array.from({ length: 8 }, () => rnd() * 2 - 1);
+  const lines = ['x0,x1,x2,x3,store,region,sales'];
+  for (let i = 0; i < 20_000; i++) {
+    const x = Array.from({ length: 4 }, () => rnd() * 2 - 1);
+    const a = Math.floor(rnd() * 25);
+    const b = Math.floor(rnd() * 8);
+    lines.push(`${x.map((v) => v.toFixed(4)).join(',')},s${a},r${b},${(effect[a] + slope[b] * x[0] * 2 + x[1] + (rnd() - 0.5)).toFixed(4)}`);
+  }
+  writeFileSync(synth, lines.join('\n') + '\n');
+  const tables = [
+    ['penguins', `vega:${join(VEGA, 'penguins.json')}`, 'Species', 'classification'],
+    ['cars', `vega:${join(VEGA, 'cars.json')}`, 'Miles_per_Gallon', 'regression'],
+    ['movies', `vega:${join(VEGA, 'movies.json')}`, 'IMDB Rating', 'regression'],
+    ['stores (generated)', null, 'sales', 'regression'],
+  ];
+  const rows = [];
+  for (const [name, src, target, task] of tables) {
+    const id = name.split(' ')[0];
+    const csv = src === null ? synth : join(dir, `${id}.csv`);
+    if (src !== null) sh(PY, ['-c', EXPORT, src, csv]);
+    const metric = task === 'classification' ? 'accuracy' : 'r2';
+    bfly(dir, ['dataset', 'import', csv, '--name', id]);
+    bfly(dir, ['experiment', 'create', id, '--dataset', id, '--target', target, '--metric', metric]);
+    const side = {};
+    for (const mode of ['native', 'encoded']) {
+      const run = JSON.parse(bfly(dir, ['run', id, '--json', '--no-cache', '--workers', '1', '--set', `blocks.model_selection.config.cv=${folds}`, '--set', `blocks.model_selection.config.candidates=[{model: gradient_boosting, params: {categorical: ${mode}}}]`]).trim().split('\n').at(-1));
+      if (run.status !== 'succeeded') throw new Error(`${id}: run ${run.status}: ${run.error?.message}`);
+      const art = (f) => readFileSync(join(dir, '.butterfly', 'runs', run.id, 'artifacts', f), 'utf8');
+      const events = readFileSync(join(dir, '.butterfly', 'runs', run.id, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      const m = JSON.parse(art('leaderboard.json')).candidates[0].metrics[metric];
+      side[mode] = { mean: m.mean, noise: m.std / Math.sqrt(folds), s: events.find((e) => e.type === 'block_finished' && e.block === 'model_selection').durationMs / 1000 };
+      if (mode === 'native') {
+        const fitted = JSON.parse(art('model.json')).model.fitted;
+        side.categories = (fitted.categorical?.categories ?? []).map((c) => `${c.name} (${c.levels})`).join(', ');
+        const test = new Set(art('predictions.csv').trim().split('\n').slice(1).map((l) => Number(l.split(',')[0])));
+        const n = Number(JSON.parse(sh(PY, ['-c', 'import pandas as pd, sys, json; print(json.dumps(len(pd.read_csv(sys.argv[1]))))', csv])));
+        writeFileSync(join(dir, `${id}.rows.json`), JSON.stringify(Array.from({ length: n }, (_, i) => i).filter((i) => !test.has(i))));
+      }
+    }
+    const ref = JSON.parse(sh(PY, ['-c', CATEGORICAL_REFERENCE, csv, target, task, join(dir, `${id}.rows.json`), String(folds)]).trim().split('\n').at(-1));
+    rows.push([
+      name,
+      metric,
+      side.categories || '-',
+      `${fmt(side.native.mean, 4)} ± ${fmt(side.native.noise, 4)}`,
+      `${fmt(side.encoded.mean, 4)} ± ${fmt(side.encoded.noise, 4)}`,
+      `${side.native.mean - side.encoded.mean >= 0 ? '+' : ''}${fmt(side.native.mean - side.encoded.mean, 4)}`,
+      `${fmt(ref.native.mean, 4)} / ${fmt(ref.onehot.mean, 4)}`,
+      `${fmt(side.native.s, 2)} / ${fmt(side.encoded.s, 2)} s`,
+      `${fmt(ref.native.seconds, 2)} / ${fmt(ref.onehot.seconds, 2)} s`,
+    ]);
+    console.log(`automl categorical: ${rows.at(-1).join(' | ')}`);
+  }
+  console.log(`\nautoml categorical: gradient boosting with default params, ${folds}-fold CV on bfly's training rows (2 threads each side)`);
+  table(['table', 'metric', 'category columns (levels)', 'bfly native', 'bfly one-hot', 'native − one-hot', 'sklearn HGB native / one-hot', 'bfly CV time native / one-hot', 'sklearn CV time native / one-hot'], rows);
+}
 
 function sh(cmd, args, env = {}) {
   const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 28, env: { ...process.env, OMP_NUM_THREADS: '2', ...env } });
@@ -201,6 +304,7 @@ export async function benchAutoml(args) {
     bfly(dir, ['init']);
     // --workers: one worker against two; --memory[=S]: 1M x 20 with an S s budget (default 300)
     if (args.includes('--workers')) return benchWorkers(dir);
+    if (args.includes('--categorical')) return benchCategorical(dir);
     const mem = args.find((a) => a === '--memory' || a.startsWith('--memory='));
     if (mem !== undefined) return benchMemory(dir, mem.includes('=') ? Number(mem.split('=')[1]) : 300);
     for (const [name, src, target, task] of TABLES) {

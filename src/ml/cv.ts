@@ -7,7 +7,7 @@ import { flatMetrics } from './metrics.js';
 import { type FitProgress, type FittedModel, fitModel } from './models.js';
 import { type Matrix, subsetRows } from './matrix.js';
 import type { PreprocessOptions } from './preprocess.js';
-import { type StageSpec, chainMatrix, fitChain, frameMatrix, withFinalPreprocess } from './chain.js';
+import { type StageSpec, chainMatrix, fitChainStages, withFinalPreprocess } from './chain.js';
 import { type Rng, rngStream } from './random.js';
 
 /** One fold: positions of its training and test rows. */
@@ -399,10 +399,11 @@ export async function crossValidate(frame: Frame, y: Int32Array | Float64Array, 
     const hit = cache.get(fi);
     if (hit) return hit;
     const fold = folds[fi];
-    const { stages, out } = fitChain(specs, takeRows(frame, fold.train));
+    // the model's matrices written directly by the last stage (no frame of them on the way)
+    const trainFrame = takeRows(frame, fold.train);
+    const stages = fitChainStages(specs, trainFrame);
     const Xte = chainMatrix(stages, takeRows(frame, fold.test));
-    // the same columns (categories among them) as the held-out rows'
-    const Xtr: Matrix = Xte.categories === undefined ? frameMatrix(out) : { ...frameMatrix(out), categories: Xte.categories };
+    const Xtr = chainMatrix(stages, trainFrame);
     if (o.weights !== undefined) Xtr.weights = Float64Array.from(fold.train, (i) => o.weights![i]);
     const d = {
       Xtr,

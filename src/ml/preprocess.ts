@@ -1,4 +1,4 @@
-import { type Frame, rowOf } from './frame.js';
+import { type CategoricalColumn, type Frame, rowOf } from './frame.js';
 import type { CategoryColumns, Matrix } from './matrix.js';
 
 /** Options of the preprocessing (the `preprocess` block's config). */
@@ -160,6 +160,33 @@ function featureNames(f: FittedPreprocess): string[] {
   return f.columns.flatMap((c) => (c.kind === 'onehot' ? [...c.levels.map((l) => `${c.name}=${l}`), ...(c.other ? [`${c.name}=${OTHER_LEVEL}`] : [])] : [c.name]));
 }
 
+/** For a fitted category column and the frame's column: each frame level's position among the kept levels (-1: none), and the fill's. */
+function levelPositions(c: Extract<FittedColumn, { levels: string[] }>, src: CategoricalColumn): { map: Int32Array; fillPos: number } {
+  const pos = new Map(c.levels.map((l, k) => [l, k]));
+  return { map: Int32Array.from(src.levels, (l) => pos.get(l) ?? -1), fillPos: c.fill === null ? -1 : (pos.get(c.fill) ?? -1) };
+}
+
+/**
+ * Per category column, how many rows of `frame` hold a level the fitted preprocessing never
+ * saw (the unknownLevels of {@link transformPreprocess}; ordinal codes: also missing values
+ * without a fill), without encoding the frame.
+ */
+export function unknownLevels(f: FittedPreprocess, frame: Frame): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const c of f.columns) {
+    const src = frame.columns.find((x) => x.name === c.name);
+    if (c.kind === 'numeric' || src?.kind !== 'categorical') continue;
+    const { map, fillPos } = levelPositions(c, src);
+    let unseen = 0;
+    for (let i = 0; i < frame.rows; i++) {
+      const code = src.codes[rowOf(frame, i)];
+      if (c.kind === 'ordinal' ? (code < 0 ? fillPos : map[code]) < 0 : code >= 0 && map[code] < 0) unseen++;
+    }
+    if (unseen > 0) out[c.name] = unseen;
+  }
+  return out;
+}
+
 /** Encodes a frame by the fitted state. */
 function encode(f: FittedPreprocess, frame: Frame): { X: Matrix; unknown: Record<string, number> } {
   const n = frame.rows;
@@ -180,19 +207,14 @@ function encode(f: FittedPreprocess, frame: Frame): { X: Matrix; unknown: Record
       continue;
     }
     if (src.kind !== 'categorical') throw new RangeError(`column ${c.name} must be categorical`);
-    const pos = new Map(c.levels.map((l, k) => [l, k]));
-    const map = Int32Array.from(src.levels, (l) => pos.get(l) ?? -1);
-    const fillPos = c.fill === null ? -1 : (pos.get(c.fill) ?? -1);
+    const { map, fillPos } = levelPositions(c, src);
     let unseen = 0;
     if (c.kind === 'ordinal') {
       for (let i = 0; i < n; i++) {
         const code = src.codes[rowOf(frame, i)];
-        let k = code < 0 ? fillPos : map[code];
-        if (k < 0) {
-          unseen++;
-          k = -1;
-        }
-        data[i * cols + j] = k;
+        const k = code < 0 ? fillPos : map[code];
+        if (k < 0) unseen++;
+        data[i * cols + j] = k < 0 ? -1 : k;
       }
       j++;
     } else {
@@ -202,7 +224,7 @@ function encode(f: FittedPreprocess, frame: Frame): { X: Matrix; unknown: Record
         const k = code < 0 ? fillPos : map[code];
         if (k >= 0) data[i * cols + j + k] = 1;
         else if (c.other) data[i * cols + j + c.levels.length] = 1;
-        if (k < 0 && code >= 0 && !c.levels.includes(src.levels[code])) unseen++;
+        if (code >= 0 && map[code] < 0) unseen++;
       }
       j += width;
     }

@@ -1,6 +1,6 @@
 import { MODELS, adapterModel, resolveModelParams, takesSampleWeight } from '../../core/catalog.js';
 import { ValidationError } from '../../core/errors.js';
-import { FINAL_PREPROCESS, applyChain, chainMatrix, fitStage } from '../../ml/chain.js';
+import { FINAL_PREPROCESS, applyChain, chainMatrix, fitStageOnly } from '../../ml/chain.js';
 import type { BlockContext } from '../context.js';
 import { type ModelArtifact, modelArtifact, serializeModel } from '../model-artifact.js';
 import { trainModel } from '../models.js';
@@ -24,7 +24,7 @@ export async function runTrain(ctx: BlockContext): Promise<void> {
   }
   let stages = train.stages;
   if (stages.at(-1)?.kind !== 'preprocess') {
-    stages = [...stages, fitStage({ kind: 'preprocess', options: FINAL_PREPROCESS }, applyChain(stages, train.raw)).stage];
+    stages = [...stages, fitStageOnly({ kind: 'preprocess', options: FINAL_PREPROCESS }, applyChain(stages, train.raw))];
     ctx.log('info', 'no preprocess block ends the chain: missing values imputed and categories one-hot encoded for the model');
   }
   const X = chainMatrix(stages, train.raw);
