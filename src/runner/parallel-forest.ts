@@ -62,7 +62,14 @@ export async function fitForestParallel(params: ForestParams, X: Matrix, y: Int3
             let got = 0;
             w.on('message', (m: { t: number; tree: TreeJson }) => {
               trees[m.t] = Tree.fromJSON(m.tree);
-              onTree?.(++done, params.n_estimators);
+              // the caller's progress may throw (a time budget ended, a cancel): the fit ends with it
+              // (thrown in this listener it would end the process)
+              try {
+                onTree?.(++done, params.n_estimators);
+              } catch (err) {
+                reject(err);
+                return;
+              }
               if (++got === shares[i].length) resolve();
             });
             w.once('error', reject);

@@ -23,4 +23,24 @@ describe('random forest on worker threads', () => {
     expect(seen).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
     expect(two.predictProba(X)).toEqual(one.predictProba(X));
   });
+
+  it("a progress callback that throws (a time budget's end) ends the fit with its error, not the process", async () => {
+    const r = rngStream(6, 'rf-par-stop');
+    const n = 6000;
+    const d = 8;
+    const X = { rows: n, cols: d, data: Float64Array.from({ length: n * d }, () => r.next()) };
+    const y = Int32Array.from({ length: n }, (_, i) => (X.data[i * d] > 0.5 ? 1 : 0));
+    const params = { n_estimators: 60, max_depth: 8, max_features: 'sqrt' as const, min_samples_leaf: 2, bootstrap: true };
+    const stop = new Error('the time budget ended');
+    let calls = 0;
+    await expect(
+      fitForestParallel(params, X, y, 2, 42, (done) => {
+        calls++;
+        if (done >= 3) throw stop;
+      }, 2),
+    ).rejects.toBe(stop);
+    expect(calls).toBeGreaterThanOrEqual(3);
+    // the process goes on: another fit on the threads works
+    expect((await fitForestParallel({ ...params, n_estimators: 40 }, X, y, 2, 42, undefined, 2)).trees).toHaveLength(40);
+  });
 });
