@@ -7,7 +7,7 @@ import { flatMetrics } from './metrics.js';
 import { type FitProgress, type FittedModel, fitModel } from './models.js';
 import { type Matrix, subsetRows } from './matrix.js';
 import type { PreprocessOptions } from './preprocess.js';
-import { type StageSpec, chainMatrix, fitChainStages, withFinalPreprocess } from './chain.js';
+import { type FittedStage, type StageSpec, chainMatrix, fitChainStages, withFinalPreprocess } from './chain.js';
 import { type Rng, rngStream } from './random.js';
 
 /** One fold: positions of its training and test rows. */
@@ -395,21 +395,25 @@ export async function crossValidate(frame: Frame, y: Int32Array | Float64Array, 
   const keep = frame.rows * Math.max(1, frame.columns.length) * o.folds <= FOLD_CACHE_CELLS;
   const cache = new Map<number, { Xtr: Matrix; Xte: Matrix; ytr: Int32Array | Float64Array }>();
   const targets: Array<Int32Array | Float64Array> = [];
+  // each fold's fitted chain (small: what the preprocessing learnt), made once
+  const stagesOf = new Map<number, FittedStage[]>();
+  const foldStages = (fi: number): FittedStage[] => {
+    let s = stagesOf.get(fi);
+    if (s === undefined) stagesOf.set(fi, (s = fitChainStages(specs, takeRows(frame, folds[fi].train))));
+    return s;
+  };
+  // the model's matrices, written directly by the last stage (no frame of them on the way)
+  const foldTrain = (fi: number): Matrix => {
+    const Xtr = chainMatrix(foldStages(fi), takeRows(frame, folds[fi].train));
+    if (o.weights !== undefined) Xtr.weights = Float64Array.from(folds[fi].train, (i) => o.weights![i]);
+    return Xtr;
+  };
+  const foldTest = (fi: number): Matrix => chainMatrix(foldStages(fi), takeRows(frame, folds[fi].test));
+  const foldY = (fi: number): Int32Array | Float64Array => (o.classes > 0 ? Int32Array.from(folds[fi].train, (i) => y[i]) : Float64Array.from(folds[fi].train, (i) => y[i]));
   const foldData = (fi: number) => {
     const hit = cache.get(fi);
     if (hit) return hit;
-    const fold = folds[fi];
-    // the model's matrices written directly by the last stage (no frame of them on the way)
-    const trainFrame = takeRows(frame, fold.train);
-    const stages = fitChainStages(specs, trainFrame);
-    const Xte = chainMatrix(stages, takeRows(frame, fold.test));
-    const Xtr = chainMatrix(stages, trainFrame);
-    if (o.weights !== undefined) Xtr.weights = Float64Array.from(fold.train, (i) => o.weights![i]);
-    const d = {
-      Xtr,
-      Xte,
-      ytr: o.classes > 0 ? Int32Array.from(fold.train, (i) => y[i]) : Float64Array.from(fold.train, (i) => y[i]),
-    };
+    const d = { Xtr: foldTrain(fi), Xte: foldTest(fi), ytr: foldY(fi) };
     if (keep) cache.set(fi, d);
     return d;
   };
@@ -624,17 +628,23 @@ export async function crossValidate(frame: Frame, y: Int32Array | Float64Array, 
     if (pooled) ({ out, fitSeconds } = await o.pool!.run({ model: p.r.c.model, params: x.params, classes: o.classes, seed, fold: fi, ...(rows !== null ? { rows } : {}) }, deadline));
     else {
       if (performance.now() >= deadline) throw new BudgetEnded();
-      const d = foldData(fi);
-      const Xtr = rows === null ? d.Xtr : subsetRows(d.Xtr, rows);
-      const ytr = rows === null ? d.ytr : d.ytr instanceof Int32Array ? Int32Array.from(rows, (i) => d.ytr[i]) : Float64Array.from(rows, (i) => d.ytr[i]);
+      // folds not kept in memory: the held-out matrix is made after the fit, the training one let
+      // go first (a fit's own copy of it, e.g. the linear models' in WebAssembly memory, and both
+      // matrices are never held at once)
+      const kept = keep ? foldData(fi) : null;
+      let full: Matrix | null = kept?.Xtr ?? foldTrain(fi);
+      let Xtr: Matrix | null = rows === null ? full : subsetRows(full, rows);
+      const ytrFull = kept?.ytr ?? foldY(fi);
+      const ytr = rows === null ? ytrFull : ytrFull instanceof Int32Array ? Int32Array.from(rows, (i) => ytrFull[i]) : Float64Array.from(rows, (i) => ytrFull[i]);
       const onFit: FitProgress = (done, total) => {
         if (performance.now() >= deadline) throw new BudgetEnded();
         o.onFit?.(done, total);
       };
       const f0 = performance.now();
       const model = await fit(p.r.c.model, x.params, Xtr, ytr, o.classes, seed, onFit);
+      Xtr = full = null;
       fitSeconds = (performance.now() - f0) / 1000;
-      out = predictBefore(model, d.Xte, o.classes, deadline);
+      out = predictBefore(model, kept?.Xte ?? foldTest(fi), o.classes, deadline);
     }
     if (x.status !== 'running') return; // the trial failed or was stopped meanwhile
     const w = Math.max(1, o.classes);

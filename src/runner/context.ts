@@ -8,6 +8,8 @@ interface Slot {
   hash: string;
   value?: unknown;
   load?: () => unknown;
+  /** Let go by {@link ExecutionContext.release}. */
+  released?: boolean;
 }
 
 /**
@@ -32,10 +34,23 @@ export class ExecutionContext {
     return this.slots.has(name);
   }
 
+  /**
+   * Lets a slot's value go (its hash stays): the run calls it once no later block reads the
+   * slot, so a 1M-row dataset's frame is not held through the search. Reading it after is a bug.
+   */
+  release(name: string): void {
+    const s = this.slots.get(name);
+    if (s === undefined) return;
+    s.value = undefined;
+    s.load = undefined;
+    s.released = true;
+  }
+
   /** The slot's value (loading it if needed). */
   get(name: string): unknown {
     const s = this.slots.get(name);
     if (s === undefined) return undefined;
+    if (s.released === true) throw new Error(`slot ${name} was let go after its last reader`);
     if (s.value === undefined && s.load !== undefined) {
       s.value = s.load();
       s.load = undefined;

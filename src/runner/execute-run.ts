@@ -4,7 +4,7 @@ import { decodeValue, encodeValue } from '../core/codec.js';
 import { formatHash, sha256Hex } from '../core/hash.js';
 import { BflyError, isBflyError } from '../core/errors.js';
 import type { RunEvent } from '../core/events.js';
-import type { BlockSpec } from '../core/pipeline.js';
+import { BLOCKS, type BlockSpec } from '../core/pipeline.js';
 import { type RunError, type RunManifest, datasetSlotHash, slotHash } from '../core/run.js';
 import { readCacheEntry, readCachedBlob, writeCacheEntry } from '../store/block-cache.js';
 import { loadDatasetColumns } from '../store/dataset-columns.js';
@@ -257,6 +257,9 @@ export async function executeRun(o: ExecuteOptions): Promise<RunManifest> {
         manifest.data.testRows = (ctx.get('test') as PartSlot).y.length;
       }
       if (block.type === 'model_selection' || block.type === 'train') manifest.selection = runSelectionOf(block, ctx);
+      // slots no later block reads are let go (the run's end reads only metrics)
+      const later = new Set(['metrics', ...plan.pipeline.blocks.slice(i + 1).flatMap((b) => BLOCKS[b.type].reads)]);
+      for (const slot of ['dataset', ...BLOCKS[block.type].reads, ...BLOCKS[block.type].writes]) if (!later.has(slot)) ctx.release(slot);
       const durationMs = Math.round((performance.now() - started) * 1000) / 1000;
       Object.assign(entry, { status: 'succeeded', durationMs, cached });
       sink.emit({ type: 'block_finished', block: block.id, durationMs, cached, status: 'succeeded' });
