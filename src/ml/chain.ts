@@ -1,7 +1,7 @@
 import { type FeatureFits, type FeatureStep, applyFeatures, fitFeatures } from './features.js';
 import { type Frame, type NumericColumn, makeFrame, rowOf } from './frame.js';
 import type { Matrix } from './matrix.js';
-import { type FittedPreprocess, type PreprocessOptions, fitPreprocess, transformPreprocess } from './preprocess.js';
+import { type FittedPreprocess, type PreprocessOptions, fitPreprocess, preprocessMatrix, transformPreprocess } from './preprocess.js';
 
 /** A step of the data chain as configured: feature steps or a preprocessing. */
 export type StageSpec = { kind: 'features'; steps: FeatureStep[] } | { kind: 'preprocess'; options: PreprocessOptions };
@@ -101,6 +101,16 @@ export function frameMatrix(frame: Frame): Matrix {
     for (let i = 0; i < frame.rows; i++) data[i * cols + j] = c.values[rowOf(frame, i)];
   });
   return { rows: frame.rows, cols, data };
+}
+
+/**
+ * {@link chainMatrix} made when first read (a lazy matrix: a linear model's fit writes it into its
+ * own memory instead, and the rows are never held twice), for a chain that ends with a preprocessing.
+ */
+export function chainMatrixLazy(stages: readonly FittedStage[], frame: Frame): Matrix {
+  const last = stages.at(-1);
+  if (last?.kind !== 'preprocess') return chainMatrix(stages, frame);
+  return preprocessMatrix(last.fitted, applyChain(stages.slice(0, -1), frame));
 }
 
 /**

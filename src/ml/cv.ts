@@ -7,7 +7,7 @@ import { flatMetrics } from './metrics.js';
 import { type FitProgress, type FittedModel, fitModel } from './models.js';
 import { type Matrix, subsetRows } from './matrix.js';
 import type { PreprocessOptions } from './preprocess.js';
-import { type FittedStage, type StageSpec, chainMatrix, fitChainStages, withFinalPreprocess } from './chain.js';
+import { type FittedStage, type StageSpec, chainMatrix, chainMatrixLazy, fitChainStages, withFinalPreprocess } from './chain.js';
 import { type Rng, rngStream } from './random.js';
 
 /** One fold: positions of its training and test rows. */
@@ -404,7 +404,7 @@ export async function crossValidate(frame: Frame, y: Int32Array | Float64Array, 
   };
   // the model's matrices, written directly by the last stage (no frame of them on the way)
   const foldTrain = (fi: number): Matrix => {
-    const Xtr = chainMatrix(foldStages(fi), takeRows(frame, folds[fi].train));
+    const Xtr = chainMatrixLazy(foldStages(fi), takeRows(frame, folds[fi].train));
     if (o.weights !== undefined) Xtr.weights = Float64Array.from(folds[fi].train, (i) => o.weights![i]);
     return Xtr;
   };

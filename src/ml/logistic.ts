@@ -53,7 +53,9 @@ class LinearWork {
     // (b: zero intercepts; the objective adds its own)
     const perRow = labels ? 0 : n * outputs * 8;
     this.at = { x: k.alloc(n4 * dp * 8), w: k.alloc(outputs * dp * 8), b: k.alloc(outputs * 8), s: k.alloc(perRow), r: k.alloc(perRow), g: k.alloc(outputs * dp * 8), y: k.alloc(labels ? n4 * 8 : 0), sums: k.alloc(8) };
-    copyRowsPadded(k.f64(this.at.x, n * dp), X.data, 0, n, d, dp);
+    // (a lazy matrix writes its rows here directly: no copy of them in JavaScript)
+    if (X.writeRows !== undefined) X.writeRows(k.f64(this.at.x, n * dp), dp);
+    else copyRowsPadded(k.f64(this.at.x, n * dp), X.data, 0, n, d, dp);
     if (labels) k.f64(this.at.y, n).set(labels);
   }
 

@@ -9,6 +9,34 @@ export interface Matrix {
   categories?: CategoryColumns[];
   /** Row weights (a `sample_weight` column) for the models that take them (see takesSampleWeight in src/core/catalog.ts). */
   weights?: Float64Array;
+  /**
+   * Writes the rows into `out` with rows `stride` values apart, without making `data` (a
+   * {@link lazyMatrix}: a fit that copies the rows into its own memory, as the linear models'
+   * WebAssembly memory, then never holds two copies of them).
+   */
+  writeRows?: (out: Float64Array, stride: number) => void;
+}
+
+/**
+ * A rows × cols matrix whose `data` is made by `write` (into an array of its size, stride cols)
+ * on first read and kept; `writeRows` writes it elsewhere without keeping it.
+ */
+export function lazyMatrix(rows: number, cols: number, write: (out: Float64Array, stride: number) => void, extra: Pick<Matrix, 'categories'> = {}): Matrix {
+  let data: Float64Array | null = null;
+  const m: Matrix = {
+    rows,
+    cols,
+    get data(): Float64Array {
+      if (data === null) {
+        data = new Float64Array(rows * cols);
+        write(data, cols);
+      }
+      return data;
+    },
+    writeRows: (out, stride) => (data !== null ? copyRowsPadded(out, data, 0, rows, cols, stride) : write(out, stride)),
+    ...extra,
+  };
+  return m;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { type CategoricalColumn, type Frame, rowOf } from './frame.js';
-import type { CategoryColumns, Matrix } from './matrix.js';
+import { type CategoryColumns, type Matrix, lazyMatrix } from './matrix.js';
 
 /** Options of the preprocessing (the `preprocess` block's config). */
 export interface PreprocessOptions {
@@ -192,6 +192,23 @@ function encode(f: FittedPreprocess, frame: Frame): { X: Matrix; unknown: Record
   const n = frame.rows;
   const cols = f.features.length;
   const data = new Float64Array(n * cols);
+  const unknown = encodeInto(f, frame, data, cols);
+  const categories = preprocessCategories(f);
+  return { X: categories.length === 0 ? { rows: n, cols, data } : { rows: n, cols, data, categories }, unknown };
+}
+
+/**
+ * The model's matrix of `frame` by the fitted preprocessing, made when first read (see
+ * lazyMatrix: a linear model's fit writes it straight into its own memory instead).
+ */
+export function preprocessMatrix(f: FittedPreprocess, frame: Frame): Matrix {
+  const categories = preprocessCategories(f);
+  return lazyMatrix(frame.rows, f.features.length, (out, stride) => encodeInto(f, frame, out, stride), categories.length === 0 ? {} : { categories });
+}
+
+/** Encodes `frame` into `data` (zeros, rows `cols` values apart) by the fitted state; returns the unknown levels per column. */
+function encodeInto(f: FittedPreprocess, frame: Frame, data: Float64Array, cols: number): Record<string, number> {
+  const n = frame.rows;
   const unknown: Record<string, number> = {};
   let j = 0;
   for (const c of f.columns) {
@@ -230,8 +247,7 @@ function encode(f: FittedPreprocess, frame: Frame): { X: Matrix; unknown: Record
     }
     if (unseen > 0) unknown[c.name] = unseen;
   }
-  const categories = preprocessCategories(f);
-  return { X: categories.length === 0 ? { rows: n, cols, data } : { rows: n, cols, data, categories }, unknown };
+  return unknown;
 }
 
 /** Where the fitted preprocessing puts each category column among its output columns (one-hot groups of two or more, ordinal codes). */

@@ -47,7 +47,8 @@ function shared<T extends Float64Array | Int32Array>(a: T): T {
   copy.set(a as never);
   return copy;
 }
-const sharedMatrix = (m: Matrix): Matrix => ({ ...m, data: shared(m.data) });
+// (the fields a worker needs: no function of a lazy matrix, which cannot be posted)
+const sharedMatrix = (m: Matrix): Matrix => ({ rows: m.rows, cols: m.cols, data: shared(m.data), ...(m.categories !== undefined ? { categories: m.categories } : {}), ...(m.weights !== undefined ? { weights: m.weights } : {}) });
 
 interface Slot {
   worker: Worker;

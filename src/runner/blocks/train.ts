@@ -1,6 +1,6 @@
 import { MODELS, adapterModel, resolveModelParams, takesSampleWeight } from '../../core/catalog.js';
 import { ValidationError } from '../../core/errors.js';
-import { FINAL_PREPROCESS, applyChain, chainMatrix, fitStageOnly } from '../../ml/chain.js';
+import { FINAL_PREPROCESS, applyChain, chainMatrixLazy, fitStageOnly } from '../../ml/chain.js';
 import type { BlockContext } from '../context.js';
 import { type ModelArtifact, modelArtifact, serializeModel } from '../model-artifact.js';
 import { trainModel } from '../models.js';
@@ -27,7 +27,8 @@ export async function runTrain(ctx: BlockContext): Promise<void> {
     stages = [...stages, fitStageOnly({ kind: 'preprocess', options: FINAL_PREPROCESS }, applyChain(stages, train.raw))];
     ctx.log('info', 'no preprocess block ends the chain: missing values imputed and categories one-hot encoded for the model');
   }
-  const X = chainMatrix(stages, train.raw);
+  // made when a model first reads it (a linear model writes the rows into its own memory instead)
+  const X = chainMatrixLazy(stages, train.raw);
   if (train.weights !== undefined) {
     if (name !== 'ensemble' && !takesSampleWeight(name)) throw new ValidationError('WEIGHTS_UNSUPPORTED', `the rows are weighted (split.config.sample_weight) and ${name} takes no weights`, { hint: 'train linear or logistic regression, decision_tree, random_forest or gradient_boosting, or remove blocks.split.config.sample_weight' });
     X.weights = train.weights;
