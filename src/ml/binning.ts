@@ -93,9 +93,13 @@ export class BinMapper {
     return this.upper[j].length + 1;
   }
 
-  /** The binned matrix, feature-major: bins of feature j for all rows at [j * rows, (j + 1) * rows). */
-  transform(X: Matrix): Uint8Array {
-    const { rows: n, cols: d, data } = X;
+  /**
+   * The binned matrix of X's rows (or of `rows` of X, in that order: no copy of them is made),
+   * feature-major: bins of feature j for all rows at [j * n, (j + 1) * n).
+   */
+  transform(X: Matrix, rowsOf: Int32Array | null = null): Uint8Array {
+    const { cols: d, data } = X;
+    const n = rowsOf === null ? X.rows : rowsOf.length;
     const out = new Uint8Array(n * d);
     if (n === 0 || d === 0) return out;
     // binOf for every value, in the binValues kernel (a branch-free binary search), a block of rows at a time
@@ -108,7 +112,8 @@ export class BinMapper {
     const bins = k.u8(at.out, block * d);
     for (let start = 0; start < n; start += block) {
       const rows = Math.min(block, n - start);
-      x.set(data.subarray(start * d, (start + rows) * d));
+      if (rowsOf === null) x.set(data.subarray(start * d, (start + rows) * d));
+      else for (let t = 0; t < rows; t++) x.set(data.subarray(rowsOf[start + t] * d, (rowsOf[start + t] + 1) * d), t * d);
       for (let j = 0; j < d; j++) {
         k.fn.binValues(at.x + j * 8, rows, d, at.edges + j * EDGES * 8, at.out + j * block);
         out.set(bins.subarray(j * block, j * block + rows), j * n + start);

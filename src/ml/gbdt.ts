@@ -525,13 +525,13 @@ export class GradientBoosting {
     // weighted rows have hessians other than 1: histograms count rows then
     const work = new NodeWork(nt, d, this.task === 'regression' && sampleWeight === null, K, partners, GradientBoosting.orderedBytes);
     try {
-      // without early stopping every row trains: no copy (of 160 MB at 1M x 20)
-      const Xt = valRows === null ? X : subsetRows(X, trainRows);
+      // the training rows are binned straight from X (no copy of them: 145 MB at 900k x 20)
+      const fitRows = valRows === null ? null : trainRows;
       const yt = valRows === null ? y : classes > 0 ? Int32Array.from(trainRows, (i) => (y as Int32Array)[i]) : Float64Array.from(trainRows, (i) => (y as Float64Array)[i]);
-      const mapper = new BinMapper(p.max_bins).fit(Xt);
+      const mapper = new BinMapper(p.max_bins).fit(X, fitRows);
       // a category feature's bins are its codes
       levels.forEach((l, j) => l > 0 && (mapper.upper[j] = Float64Array.from({ length: l - 1 }, (_, c) => c + 0.5)));
-      work.setBins(mapper.transform(Xt), Int32Array.from({ length: d }, (_, j) => mapper.bins(j)), levels);
+      work.setBins(mapper.transform(X, fitRows), Int32Array.from({ length: d }, (_, j) => mapper.bins(j)), levels);
       const wt = sampleWeight === null ? null : valRows === null ? sampleWeight : Float64Array.from(trainRows, (i) => sampleWeight[i]);
       this.grow(work, yt, wt, classes, K, mapper, X, y, valRows, onIteration);
       GradientBoosting.onTrainScores?.(work.raw().slice());

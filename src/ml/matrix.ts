@@ -15,13 +15,19 @@ export interface Matrix {
    * WebAssembly memory, then never holds two copies of them).
    */
   writeRows?: (out: Float64Array, stride: number) => void;
+  /**
+   * The same rows with `groups` as code columns (what {@link categoryCodes} returns), written
+   * from the source without making `data` (a preprocessing's lazy matrix: gradient boosting on
+   * a table's categories then never holds their one-hot columns).
+   */
+  codes?: (groups: readonly CategoryColumns[]) => Matrix;
 }
 
 /**
  * A rows × cols matrix whose `data` is made by `write` (into an array of its size, stride cols)
  * on first read and kept; `writeRows` writes it elsewhere without keeping it.
  */
-export function lazyMatrix(rows: number, cols: number, write: (out: Float64Array, stride: number) => void, extra: Pick<Matrix, 'categories'> = {}): Matrix {
+export function lazyMatrix(rows: number, cols: number, write: (out: Float64Array, stride: number) => void, extra: Pick<Matrix, 'categories' | 'codes'> = {}): Matrix {
   let data: Float64Array | null = null;
   const m: Matrix = {
     rows,
@@ -56,6 +62,7 @@ export interface CategoryColumns {
  * missing or never seen), in place of the group's first column; the others as they are.
  */
 export function categoryCodes(X: Matrix, groups: readonly CategoryColumns[]): Matrix {
+  if (X.codes !== undefined) return X.codes(groups);
   const starts = new Map(groups.map((g) => [g.start, g]));
   // per output column: its first source column and width (0: a number copied)
   const src: number[] = [];

@@ -180,7 +180,7 @@ export function unknownLevels(f: FittedPreprocess, frame: Frame): Record<string,
     let unseen = 0;
     for (let i = 0; i < frame.rows; i++) {
       const code = src.codes[rowOf(frame, i)];
-      if (c.kind === 'ordinal' ? (code < 0 ? fillPos : map[code]) < 0 : code >= 0 && map[code] < 0) unseen++;
+      if (unseenLevel(c, code, map, fillPos)) unseen++;
     }
     if (unseen > 0) out[c.name] = unseen;
   }
@@ -203,11 +203,29 @@ function encode(f: FittedPreprocess, frame: Frame): { X: Matrix; unknown: Record
  */
 export function preprocessMatrix(f: FittedPreprocess, frame: Frame): Matrix {
   const categories = preprocessCategories(f);
-  return lazyMatrix(frame.rows, f.features.length, (out, stride) => encodeInto(f, frame, out, stride), categories.length === 0 ? {} : { categories });
+  if (categories.length === 0) return lazyMatrix(frame.rows, f.features.length, (out, stride) => encodeInto(f, frame, out, stride));
+  // categoryCodes of it, written from the frame (the one-hot columns are never made)
+  const codes = (groups: readonly CategoryColumns[]): Matrix => {
+    const collapse = new Set(groups.map((g) => g.name));
+    const cols = f.features.length - categories.reduce((a, g) => a + (collapse.has(g.name) ? g.width - 1 : 0), 0);
+    const data = new Float64Array(frame.rows * cols);
+    encodeInto(f, frame, data, cols, collapse);
+    return { rows: frame.rows, cols, data };
+  };
+  return lazyMatrix(frame.rows, f.features.length, (out, stride) => encodeInto(f, frame, out, stride), { categories, codes });
 }
 
-/** Encodes `frame` into `data` (zeros, rows `cols` values apart) by the fitted state; returns the unknown levels per column. */
-function encodeInto(f: FittedPreprocess, frame: Frame, data: Float64Array, cols: number): Record<string, number> {
+/** Whether a row's level (`code` in the frame's column; -1 missing) is one the fitted column never saw (ordinal: also a missing value without a fill). */
+function unseenLevel(c: Extract<FittedColumn, { levels: string[] }>, code: number, map: Int32Array, fillPos: number): boolean {
+  return c.kind === 'ordinal' ? (code < 0 ? fillPos : map[code]) < 0 : code >= 0 && map[code] < 0;
+}
+
+/**
+ * Encodes `frame` into `data` (zeros, rows `cols` values apart) by the fitted state; returns the
+ * unknown levels per column. The category columns named in `codes` become one column of level
+ * codes each, as categoryCodes makes them from the encoded columns (NaN: none).
+ */
+function encodeInto(f: FittedPreprocess, frame: Frame, data: Float64Array, cols: number, codes: ReadonlySet<string> = new Set()): Record<string, number> {
   const n = frame.rows;
   const unknown: Record<string, number> = {};
   let j = 0;
@@ -226,24 +244,28 @@ function encodeInto(f: FittedPreprocess, frame: Frame, data: Float64Array, cols:
     if (src.kind !== 'categorical') throw new RangeError(`column ${c.name} must be categorical`);
     const { map, fillPos } = levelPositions(c, src);
     let unseen = 0;
+    const asCode = codes.has(c.name);
     if (c.kind === 'ordinal') {
+      const none = asCode ? NaN : -1;
       for (let i = 0; i < n; i++) {
         const code = src.codes[rowOf(frame, i)];
         const k = code < 0 ? fillPos : map[code];
-        if (k < 0) unseen++;
-        data[i * cols + j] = k < 0 ? -1 : k;
+        if (unseenLevel(c, code, map, fillPos)) unseen++;
+        data[i * cols + j] = k < 0 ? none : k;
       }
       j++;
     } else {
-      const width = c.levels.length + (c.other ? 1 : 0);
+      // a row's column among the group's (the `__other__` one last), -1 none
+      const other = c.other ? c.levels.length : -1;
       for (let i = 0; i < n; i++) {
         const code = src.codes[rowOf(frame, i)];
         const k = code < 0 ? fillPos : map[code];
-        if (k >= 0) data[i * cols + j + k] = 1;
-        else if (c.other) data[i * cols + j + c.levels.length] = 1;
-        if (code >= 0 && map[code] < 0) unseen++;
+        const at = k >= 0 ? k : other;
+        if (asCode) data[i * cols + j] = at >= 0 ? at : NaN;
+        else if (at >= 0) data[i * cols + j + at] = 1;
+        if (unseenLevel(c, code, map, fillPos)) unseen++;
       }
-      j += width;
+      j += asCode ? 1 : c.levels.length + (c.other ? 1 : 0);
     }
     if (unseen > 0) unknown[c.name] = unseen;
   }

@@ -3,8 +3,9 @@
 import { describe, expect, it } from 'vitest';
 import { type BoostingParams, GradientBoosting, categorySplit } from '../../src/ml/gbdt.js';
 import { type Frame, makeFrame } from '../../src/ml/frame.js';
-import { type Matrix, categoryCodes } from '../../src/ml/matrix.js';
-import { fitPreprocess, transformPreprocess } from '../../src/ml/preprocess.js';
+import { BinMapper } from '../../src/ml/binning.js';
+import { type Matrix, categoryCodes, subsetRows } from '../../src/ml/matrix.js';
+import { type PreprocessOptions, fitPreprocess, preprocessMatrix, transformPreprocess } from '../../src/ml/preprocess.js';
 import { FINAL_PREPROCESS } from '../../src/ml/chain.js';
 import { rngStream } from '../../src/ml/random.js';
 import type { PartnerFactory } from '../../src/ml/wasm/kernels.js';
@@ -91,6 +92,37 @@ describe('gradient boosting: native categorical splits', () => {
     // a code the model never saw (-1, or past its levels) walks as missing / right, never throws
     const odd: Matrix = { rows: 2, cols: 2, data: Float64Array.from([0, -1, 0, 400]) };
     expect(m.predict(odd)).toHaveLength(2);
+  });
+
+  it('a lazy preprocessing matrix writes the code columns itself (its one-hot columns never made): the same codes, the same model', () => {
+    // new rows where city05 became a level the training never saw, and some cities missing
+    const city = test.frame.columns[1];
+    if (city.kind !== 'categorical') throw new Error('city is categorical');
+    const renamed = makeFrame([test.frame.columns[0], { ...city, levels: city.levels.map((l) => (l === 'city05' ? 'city99' : l)) }]);
+    const encodings: Array<PreprocessOptions['encode']> = [
+      { categorical: 'onehot', min_frequency: 0, max_levels: 30 }, // unseen: no column hot
+      { categorical: 'onehot', min_frequency: 0, max_levels: 10 }, // rare and unseen: __other__
+      { categorical: 'ordinal', min_frequency: 0, max_levels: 30 },
+    ];
+    for (const encode of encodings) {
+      const f = fitPreprocess(train.frame, { ...FINAL_PREPROCESS, impute: { numeric: 'median', categorical: 'constant', fill_value: 'none' }, encode });
+      for (const frame of [train.frame, renamed]) {
+        const eager = transformPreprocess(f, frame).X;
+        const groups = eager.categories!;
+        const codes = categoryCodes(preprocessMatrix(f, frame), groups);
+        expect(codes.cols).toBe(2);
+        expect(codes.data).toEqual(categoryCodes({ rows: eager.rows, cols: eager.cols, data: eager.data }, groups).data);
+        if (frame === renamed) expect(codes.data.some((v) => Number.isNaN(v))).toBe(encode.max_levels === 30);
+      }
+      // with early stopping (the training rows binned from the matrix as they are)
+      const params = { ...P, early_stopping: true };
+      const a = JSON.stringify(new GradientBoosting(params, 4).fit(preprocessMatrix(f, train.frame), train.y, 2).toJSON());
+      expect(JSON.stringify(new GradientBoosting(params, 4).fit(transformPreprocess(f, train.frame).X, train.y, 2).toJSON())).toBe(a);
+    }
+    // binning some rows of a matrix in place: as binning a copy of them
+    const rows = Int32Array.from({ length: 1000 }, (_, i) => (i * 7919) % Xtr.rows);
+    const mapper = new BinMapper(32).fit(Xtr, rows);
+    expect(mapper.transform(Xtr, rows)).toEqual(new BinMapper(32).fit(subsetRows(Xtr, rows)).transform(subsetRows(Xtr, rows)));
   });
 
   it('with a partner thread and with rows kept in node order: the same model', async () => {
