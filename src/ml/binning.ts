@@ -49,8 +49,14 @@ export class BinMapper {
   }
 
   fit(X: Matrix, rows: Int32Array | null = null, maxSamples = 200_000): this {
-    this.upper = [];
     const n = rows === null ? X.rows : rows.length;
+    if (X.take !== undefined) {
+      // a lazy matrix: the sampled rows (as sortedPresent picks them) made on their own
+      const pick: number[] = [];
+      for (let t = 0; t < n; t += n > maxSamples ? n / maxSamples : 1) pick.push(rows === null ? Math.floor(t) : rows[Math.floor(t)]);
+      return this.fit(X.take(Int32Array.from(pick)), null, Infinity);
+    }
+    this.upper = [];
     const capacity = Math.min(n, Math.ceil(n / (n > maxSamples ? n / maxSamples : 1)) + 1);
     const k = new Kernels();
     const at = { v: k.alloc(capacity * 8), tmp: k.alloc(capacity * 8), counts: k.alloc(2048 * 4) };
@@ -98,7 +104,7 @@ export class BinMapper {
    * feature-major: bins of feature j for all rows at [j * n, (j + 1) * n).
    */
   transform(X: Matrix, rowsOf: Int32Array | null = null): Uint8Array {
-    const { cols: d, data } = X;
+    const d = X.cols;
     const n = rowsOf === null ? X.rows : rowsOf.length;
     const out = new Uint8Array(n * d);
     if (n === 0 || d === 0) return out;
@@ -112,8 +118,10 @@ export class BinMapper {
     const bins = k.u8(at.out, block * d);
     for (let start = 0; start < n; start += block) {
       const rows = Math.min(block, n - start);
-      if (rowsOf === null) x.set(data.subarray(start * d, (start + rows) * d));
-      else for (let t = 0; t < rows; t++) x.set(data.subarray(rowsOf[start + t] * d, (rowsOf[start + t] + 1) * d), t * d);
+      // a lazy matrix: each block's rows made on their own (the whole matrix never is)
+      if (X.take !== undefined) x.set(X.take(rowsOf === null ? Int32Array.from({ length: rows }, (_, t) => start + t) : rowsOf.subarray(start, start + rows)).data);
+      else if (rowsOf === null) x.set(X.data.subarray(start * d, (start + rows) * d));
+      else for (let t = 0; t < rows; t++) x.set(X.data.subarray(rowsOf[start + t] * d, (rowsOf[start + t] + 1) * d), t * d);
       for (let j = 0; j < d; j++) {
         k.fn.binValues(at.x + j * 8, rows, d, at.edges + j * EDGES * 8, at.out + j * block);
         out.set(bins.subarray(j * block, j * block + rows), j * n + start);

@@ -5,7 +5,7 @@ import { type Observation, type SearchSpace, gridPoints, inSpace, sampleRandom, 
 import { type Frame, takeRows } from './frame.js';
 import { flatMetrics } from './metrics.js';
 import { type FitProgress, type FittedModel, fitModel } from './models.js';
-import { type Matrix, subsetRows } from './matrix.js';
+import { type Matrix, subsetRows, takeValues } from './matrix.js';
 import type { PreprocessOptions } from './preprocess.js';
 import { type FittedStage, type StageSpec, chainMatrix, chainMatrixLazy, fitChainStages, withFinalPreprocess } from './chain.js';
 import { type Rng, rngStream } from './random.js';
@@ -201,7 +201,7 @@ export function oofFoldMetrics(oof: Float64Array, y: Int32Array | Float64Array, 
   return folds.map((f) => {
     const out = new Float64Array(f.test.length * w);
     f.test.forEach((row, i) => out.set(oof.subarray(row * w, row * w + w), i * w));
-    return flatMetrics(classes > 0 ? Int32Array.from(f.test, (i) => y[i]) : Float64Array.from(f.test, (i) => y[i]), out, classes);
+    return flatMetrics(takeValues(y, f.test), out, classes);
   });
 }
 
@@ -409,7 +409,7 @@ export async function crossValidate(frame: Frame, y: Int32Array | Float64Array, 
     return Xtr;
   };
   const foldTest = (fi: number): Matrix => chainMatrix(foldStages(fi), takeRows(frame, folds[fi].test));
-  const foldY = (fi: number): Int32Array | Float64Array => (o.classes > 0 ? Int32Array.from(folds[fi].train, (i) => y[i]) : Float64Array.from(folds[fi].train, (i) => y[i]));
+  const foldY = (fi: number): Int32Array | Float64Array => takeValues(y, folds[fi].train);
   const foldData = (fi: number) => {
     const hit = cache.get(fi);
     if (hit) return hit;
@@ -635,7 +635,7 @@ export async function crossValidate(frame: Frame, y: Int32Array | Float64Array, 
       let full: Matrix | null = kept?.Xtr ?? foldTrain(fi);
       let Xtr: Matrix | null = rows === null ? full : subsetRows(full, rows);
       const ytrFull = kept?.ytr ?? foldY(fi);
-      const ytr = rows === null ? ytrFull : ytrFull instanceof Int32Array ? Int32Array.from(rows, (i) => ytrFull[i]) : Float64Array.from(rows, (i) => ytrFull[i]);
+      const ytr = rows === null ? ytrFull : takeValues(ytrFull, rows);
       const onFit: FitProgress = (done, total) => {
         if (performance.now() >= deadline) throw new BudgetEnded();
         o.onFit?.(done, total);
@@ -692,7 +692,7 @@ export async function crossValidate(frame: Frame, y: Int32Array | Float64Array, 
   /** A fold's held-out targets (made once per fold). */
   function foldTargets(fi: number): Int32Array | Float64Array {
     const test = folds[fi].test;
-    return (targets[fi] ??= o.classes > 0 ? Int32Array.from(test, (i) => y[i]) : Float64Array.from(test, (i) => y[i]));
+    return (targets[fi] ??= takeValues(y, test));
   }
 
 

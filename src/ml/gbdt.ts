@@ -1,6 +1,6 @@
 import { balancedRowWeights } from './class-weight.js';
 import { BinMapper } from './binning.js';
-import { type CategoryColumns, type Matrix, categoryCodes, subsetRows } from './matrix.js';
+import { type CategoryColumns, type Matrix, categoryCodes, subsetRows, takeValues } from './matrix.js';
 import { rngStream } from './random.js';
 import { trainTestSplit } from './split.js';
 import { EnsembleWalk, PARTNER_ROWS, Tree, type TreeJson, categoryMap } from './tree.js';
@@ -527,7 +527,7 @@ export class GradientBoosting {
     try {
       // the training rows are binned straight from X (no copy of them: 145 MB at 900k x 20)
       const fitRows = valRows === null ? null : trainRows;
-      const yt = valRows === null ? y : classes > 0 ? Int32Array.from(trainRows, (i) => (y as Int32Array)[i]) : Float64Array.from(trainRows, (i) => (y as Float64Array)[i]);
+      const yt = valRows === null ? y : takeValues(y, trainRows);
       const mapper = new BinMapper(p.max_bins).fit(X, fitRows);
       // a category feature's bins are its codes
       levels.forEach((l, j) => l > 0 && (mapper.upper[j] = Float64Array.from({ length: l - 1 }, (_, c) => c + 0.5)));
@@ -576,7 +576,7 @@ export class GradientBoosting {
     for (let c = 0; c < K; c++) raw.fill(this.baseline[c], c * nt, (c + 1) * nt);
     if (this.task === 'classification') work.labels().set(yt);
     const Xv = valRows === null ? null : subsetRows(X, valRows);
-    const yv = valRows === null ? null : classes > 0 ? Int32Array.from(valRows, (i) => (y as Int32Array)[i]) : Float64Array.from(valRows, (i) => (y as Float64Array)[i]);
+    const yv = valRows === null ? null : takeValues(y, valRows);
     const rawVal = Xv === null ? null : new Float64Array(Xv.rows * K);
     if (rawVal !== null) for (let i = 0; i < Xv!.rows; i++) for (let c = 0; c < K; c++) rawVal[i * K + c] = this.baseline[c];
 

@@ -21,13 +21,20 @@ export interface Matrix {
    * a table's categories then never holds their one-hot columns).
    */
   codes?: (groups: readonly CategoryColumns[]) => Matrix;
+  /**
+   * The given rows, in that order, as a matrix of their own, written from the source when `data`
+   * is not made yet (a lazy matrix: {@link subsetRows} and the binning of the tree models read a
+   * few rows at a time through it, and the whole matrix is never made).
+   */
+  take?: (rows: Int32Array) => Matrix;
 }
 
 /**
- * A rows × cols matrix whose `data` is made by `write` (into an array of its size, stride cols)
- * on first read and kept; `writeRows` writes it elsewhere without keeping it.
+ * A rows × cols matrix whose `data` is made by `write` (into an array of its size, stride cols:
+ * every row, or the rows `only` in that order) on first read and kept; `writeRows` writes it
+ * elsewhere without keeping it, `take` some of its rows.
  */
-export function lazyMatrix(rows: number, cols: number, write: (out: Float64Array, stride: number) => void, extra: Pick<Matrix, 'categories' | 'codes'> = {}): Matrix {
+export function lazyMatrix(rows: number, cols: number, write: (out: Float64Array, stride: number, only?: Int32Array) => void, extra: Pick<Matrix, 'categories' | 'codes'> = {}): Matrix {
   let data: Float64Array | null = null;
   const m: Matrix = {
     rows,
@@ -40,9 +47,22 @@ export function lazyMatrix(rows: number, cols: number, write: (out: Float64Array
       return data;
     },
     writeRows: (out, stride) => (data !== null ? copyRowsPadded(out, data, 0, rows, cols, stride) : write(out, stride)),
+    take: (only) => {
+      if (data !== null) return { rows: only.length, cols, data: gatherRows(data, cols, only) };
+      const out = new Float64Array(only.length * cols);
+      write(out, cols, only);
+      return { rows: only.length, cols, data: out };
+    },
     ...extra,
   };
   return m;
+}
+
+/** Rows `rows` (in that order) of a row-major array of width `cols`, as a new array. */
+function gatherRows(data: Float64Array, cols: number, rows: Int32Array): Float64Array {
+  const out = new Float64Array(rows.length * cols);
+  for (let t = 0; t < rows.length; t++) out.set(data.subarray(rows[t] * cols, (rows[t] + 1) * cols), t * cols);
+  return out;
 }
 
 /**
@@ -194,10 +214,14 @@ function scoreBlocks(X: Matrix, coef: Float64Array, intercept: ArrayLike<number>
   }
 }
 
+/** The values of `y` at `rows`, in that order (a copy of the same kind: class codes stay an Int32Array). */
+export function takeValues<T extends Int32Array | Float64Array>(y: T, rows: ArrayLike<number>): T {
+  return (y instanceof Int32Array ? Int32Array.from(rows, (i) => y[i]) : Float64Array.from(rows, (i) => y[i])) as T;
+}
+
 /** The given rows of a matrix, in that order (a copy). */
 export function subsetRows(X: Matrix, rows: Int32Array): Matrix {
-  const data = new Float64Array(rows.length * X.cols);
-  for (let t = 0; t < rows.length; t++) data.set(X.data.subarray(rows[t] * X.cols, (rows[t] + 1) * X.cols), t * X.cols);
+  const data = X.take !== undefined ? X.take(rows).data : gatherRows(X.data, X.cols, rows);
   const out: Matrix = { rows: rows.length, cols: X.cols, data };
   if (X.categories !== undefined) out.categories = X.categories;
   if (X.weights !== undefined) out.weights = Float64Array.from(rows, (i) => X.weights![i]);

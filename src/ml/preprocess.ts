@@ -1,4 +1,4 @@
-import { type CategoricalColumn, type Frame, rowOf } from './frame.js';
+import { type CategoricalColumn, type Frame, rowOf, takeRows } from './frame.js';
 import { type CategoryColumns, type Matrix, lazyMatrix } from './matrix.js';
 
 /** Options of the preprocessing (the `preprocess` block's config). */
@@ -203,16 +203,15 @@ function encode(f: FittedPreprocess, frame: Frame): { X: Matrix; unknown: Record
  */
 export function preprocessMatrix(f: FittedPreprocess, frame: Frame): Matrix {
   const categories = preprocessCategories(f);
-  if (categories.length === 0) return lazyMatrix(frame.rows, f.features.length, (out, stride) => encodeInto(f, frame, out, stride));
-  // categoryCodes of it, written from the frame (the one-hot columns are never made)
+  const rowsOf = (only?: Int32Array): Frame => (only === undefined ? frame : takeRows(frame, only));
+  if (categories.length === 0) return lazyMatrix(frame.rows, f.features.length, (out, stride, only) => encodeInto(f, rowsOf(only), out, stride));
+  // categoryCodes of it, written from the frame (lazy too: the one-hot columns are never made)
   const codes = (groups: readonly CategoryColumns[]): Matrix => {
     const collapse = new Set(groups.map((g) => g.name));
     const cols = f.features.length - categories.reduce((a, g) => a + (collapse.has(g.name) ? g.width - 1 : 0), 0);
-    const data = new Float64Array(frame.rows * cols);
-    encodeInto(f, frame, data, cols, collapse);
-    return { rows: frame.rows, cols, data };
+    return lazyMatrix(frame.rows, cols, (out, stride, only) => encodeInto(f, rowsOf(only), out, stride, collapse));
   };
-  return lazyMatrix(frame.rows, f.features.length, (out, stride) => encodeInto(f, frame, out, stride), { categories, codes });
+  return lazyMatrix(frame.rows, f.features.length, (out, stride, only) => encodeInto(f, rowsOf(only), out, stride), { categories, codes });
 }
 
 /** Whether a row's level (`code` in the frame's column; -1 missing) is one the fitted column never saw (ordinal: also a missing value without a fill). */

@@ -1,7 +1,7 @@
 // A worker thread fitting model_selection's folds (see trial-pool.ts).
 import { parentPort, workerData } from 'node:worker_threads';
 import { BudgetEnded, predictBefore } from '../ml/cv.js';
-import { subsetRows } from '../ml/matrix.js';
+import { subsetRows, takeValues } from '../ml/matrix.js';
 import { trainModel } from './models.js';
 import type { TrialWorkerData, TrialWorkerJob, TrialWorkerReply } from './trial-pool.js';
 
@@ -17,7 +17,7 @@ async function fitOne({ id, job, remainingMs }: TrialWorkerJob): Promise<TrialWo
     const d = folds[job.fold];
     const rows = job.rows;
     const X = rows === undefined ? d.Xtr : subsetRows(d.Xtr, rows);
-    const y = rows === undefined ? d.ytr : d.ytr instanceof Int32Array ? Int32Array.from(rows, (i) => d.ytr[i]) : Float64Array.from(rows, (i) => d.ytr[i]);
+    const y = rows === undefined ? d.ytr : takeValues(d.ytr, rows);
     const f0 = performance.now();
     const model = await trainModel(job.model, job.params, X, y, job.classes, job.seed, () => {
       if (performance.now() >= deadline) throw new BudgetEnded();

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { type BoostingParams, GradientBoosting, categorySplit } from '../../src/ml/gbdt.js';
 import { type Frame, makeFrame } from '../../src/ml/frame.js';
 import { BinMapper } from '../../src/ml/binning.js';
+import { RandomForest } from '../../src/ml/forest.js';
 import { type Matrix, categoryCodes, subsetRows } from '../../src/ml/matrix.js';
 import { type PreprocessOptions, fitPreprocess, preprocessMatrix, transformPreprocess } from '../../src/ml/preprocess.js';
 import { FINAL_PREPROCESS } from '../../src/ml/chain.js';
@@ -119,10 +120,19 @@ describe('gradient boosting: native categorical splits', () => {
       const a = JSON.stringify(new GradientBoosting(params, 4).fit(preprocessMatrix(f, train.frame), train.y, 2).toJSON());
       expect(JSON.stringify(new GradientBoosting(params, 4).fit(transformPreprocess(f, train.frame).X, train.y, 2).toJSON())).toBe(a);
     }
-    // binning some rows of a matrix in place: as binning a copy of them
+    // binning some rows of a matrix in place: as binning a copy of them; a lazy matrix (its rows
+    // made a block at a time, or the sampled ones) bins as the matrix made whole
     const rows = Int32Array.from({ length: 1000 }, (_, i) => (i * 7919) % Xtr.rows);
     const mapper = new BinMapper(32).fit(Xtr, rows);
-    expect(mapper.transform(Xtr, rows)).toEqual(new BinMapper(32).fit(subsetRows(Xtr, rows)).transform(subsetRows(Xtr, rows)));
+    const copy = subsetRows(Xtr, rows);
+    expect(mapper.transform(Xtr, rows)).toEqual(new BinMapper(32).fit(copy).transform(copy));
+    const lazy = preprocessMatrix(pre, train.frame);
+    expect(new BinMapper(32).fit(lazy, rows, 300).transform(lazy, rows)).toEqual(new BinMapper(32).fit(Xtr, rows, 300).transform(Xtr, rows));
+    expect(new BinMapper().fit(lazy).transform(lazy)).toEqual(new BinMapper().fit(Xtr).transform(Xtr));
+    expect(subsetRows(lazy, rows)).toEqual(copy);
+    // a random forest on it (binned the same way): the same trees
+    const forest = (X: Matrix) => JSON.stringify(new RandomForest({ n_estimators: 3, max_depth: null, max_features: 'sqrt', min_samples_leaf: 1, bootstrap: true }, 5).fit(X, train.y, 2).toJSON());
+    expect(forest(preprocessMatrix(pre, train.frame))).toBe(forest(Xtr));
   });
 
   it('with a partner thread and with rows kept in node order: the same model', async () => {

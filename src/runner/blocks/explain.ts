@@ -1,5 +1,6 @@
 import { METRICS } from '../../core/catalog.js';
 import { type Frame, type FrameColumn, compactFrame, pickRows, takeRows } from '../../ml/frame.js';
+import { takeValues } from '../../ml/matrix.js';
 import { flatMetrics } from '../../ml/metrics.js';
 import { rngStream } from '../../ml/random.js';
 import type { BlockContext } from '../context.js';
@@ -33,7 +34,7 @@ export async function runExplain(ctx: BlockContext): Promise<void> {
   if (frame.rows > c.max_rows) {
     const pick = rng.shuffle(Int32Array.from({ length: frame.rows }, (_, i) => i)).subarray(0, c.max_rows).sort();
     frame = compactFrame(takeRows(frame, pick));
-    y = test.classes.length > 0 ? Int32Array.from(pick, (i) => test.y[i]) : Float64Array.from(pick, (i) => test.y[i]);
+    y = takeValues(test.y, pick);
   }
   const k = test.classes.length;
   const metric = ctx.run.binding.metric;

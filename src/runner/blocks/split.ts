@@ -1,5 +1,6 @@
 import { ValidationError } from '../../core/errors.js';
 import { compactFrame, rowOf, takeRows } from '../../ml/frame.js';
+import { takeValues } from '../../ml/matrix.js';
 import { rngStream } from '../../ml/random.js';
 import { trainTestSplit } from '../../ml/split.js';
 import type { BlockContext } from '../context.js';
@@ -36,7 +37,7 @@ export function runSplit(ctx: BlockContext): void {
   }
   const part = (rows: Int32Array): PartSlot => ({
     raw: compactFrame(takeRows(ds.frame, rows)),
-    y: classification ? Int32Array.from(rows, (i) => ds.y[i]) : Float64Array.from(rows, (i) => ds.y[i]),
+    y: takeValues(ds.y, rows),
     rows: Int32Array.from(rows, (i) => ds.rows[i]),
     stages: [],
     classes: ds.classes,
