@@ -67,6 +67,11 @@ export function fitStageOnly(spec: StageSpec, frame: Frame): FittedStage {
  * is {@link chainMatrix}'s to write.
  */
 export function fitChainStages(specs: readonly StageSpec[], train: Frame): FittedStage[] {
+  return fitChainOn(specs, train).stages;
+}
+
+/** {@link fitChainStages}, and the frame its last stage was fitted on (the output of the stages before it). */
+function fitChainOn(specs: readonly StageSpec[], train: Frame): { stages: FittedStage[]; last: Frame } {
   const stages: FittedStage[] = [];
   let out = train;
   specs.forEach((spec, i) => {
@@ -77,7 +82,18 @@ export function fitChainStages(specs: readonly StageSpec[], train: Frame): Fitte
       out = r.out;
     }
   });
-  return stages;
+  return { stages, last: out };
+}
+
+/**
+ * Fits the chain on the training rows ({@link fitChainStages}) and gives with it their model
+ * matrix, lazy ({@link chainMatrixLazy}), made from the output of the feature steps that the
+ * fit made anyway: they are not applied to the training rows a second time.
+ */
+export function fitChainLazy(specs: readonly StageSpec[], train: Frame): { stages: FittedStage[]; X: Matrix } {
+  const { stages, last } = fitChainOn(specs, train);
+  const fitted = stages.at(-1);
+  return { stages, X: fitted?.kind === 'preprocess' ? preprocessMatrix(fitted.fitted, last) : chainMatrixLazy(stages, train) };
 }
 
 /** Applies fitted stages in order to any frame (test rows, new data). */

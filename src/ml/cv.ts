@@ -7,7 +7,7 @@ import { flatMetrics } from './metrics.js';
 import { type FitProgress, type FittedModel, fitModel } from './models.js';
 import { type Matrix, subsetRows, takeValues } from './matrix.js';
 import type { PreprocessOptions } from './preprocess.js';
-import { type FittedStage, type StageSpec, chainMatrix, chainMatrixLazy, fitChainStages, withFinalPreprocess } from './chain.js';
+import { type FittedStage, type StageSpec, chainMatrix, chainMatrixLazy, fitChainLazy, fitChainStages, withFinalPreprocess } from './chain.js';
 import { type Rng, rngStream } from './random.js';
 
 /** One fold: positions of its training and test rows. */
@@ -404,7 +404,16 @@ export async function crossValidate(frame: Frame, y: Int32Array | Float64Array, 
   };
   // the model's matrices, written directly by the last stage (no frame of them on the way)
   const foldTrain = (fi: number): Matrix => {
-    const Xtr = chainMatrixLazy(foldStages(fi), takeRows(frame, folds[fi].train));
+    const rows = takeRows(frame, folds[fi].train);
+    let Xtr: Matrix;
+    const fitted = stagesOf.get(fi);
+    if (fitted !== undefined) Xtr = chainMatrixLazy(fitted, rows);
+    else {
+      // the first time: the chain fitted, and the matrix made from what its fit made
+      const first = fitChainLazy(specs, rows);
+      stagesOf.set(fi, first.stages);
+      Xtr = first.X;
+    }
     if (o.weights !== undefined) Xtr.weights = Float64Array.from(folds[fi].train, (i) => o.weights![i]);
     return Xtr;
   };

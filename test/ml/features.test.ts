@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { chainMatrix, fitChainLazy, fitChainStages, withFinalPreprocess } from '../../src/ml/chain.js';
 import { applyFeatures } from '../../src/ml/features.js';
 import { type CategoricalColumn, makeFrame, type NumericColumn, takeRows } from '../../src/ml/frame.js';
 
@@ -44,5 +45,25 @@ describe('applyFeatures', () => {
     expect(vals(f, 'a')).toEqual([3, 1]);
     expect(vals(f, 'a^2')).toEqual([9, 1]);
     expect(Array.from((f.columns.find((c) => c.name === 'k') as CategoricalColumn).codes)).toEqual([0, 0]);
+  });
+});
+
+describe('fitChainLazy', () => {
+  it("gives the training rows' matrix from the output its fit made: the same stages and matrix as fitting, then applying the chain", () => {
+    const n = 50;
+    const frame = makeFrame([
+      num('a', Array.from({ length: n }, (_, i) => (i * 37) % 11)),
+      num('b', Array.from({ length: n }, (_, i) => (i % 7 === 0 ? NaN : i / 3))),
+      { kind: 'categorical', name: 'k', codes: Int32Array.from({ length: n }, (_, i) => (i % 5 === 0 ? -1 : i % 3)), levels: ['x', 'y', 'z'] },
+    ]);
+    const rows = takeRows(frame, Int32Array.from({ length: 40 }, (_, i) => (i * 13) % n));
+    const specs = withFinalPreprocess([{ kind: 'features', steps: [{ op: 'polynomial', columns: ['a', 'b'], degree: 2, interaction_only: false }, { op: 'log1p', columns: ['a'] }] }]);
+    const { stages, X } = fitChainLazy(specs, rows);
+    const stagesAgain = fitChainStages(specs, rows);
+    expect(JSON.stringify(stages)).toBe(JSON.stringify(stagesAgain));
+    const want = chainMatrix(stagesAgain, rows);
+    expect(X.cols).toBe(want.cols);
+    expect(X.data).toEqual(want.data);
+    expect(X.categories).toEqual(want.categories);
   });
 });
