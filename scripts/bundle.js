@@ -95,7 +95,7 @@ const common = {
   target: 'node20',
   sourcemap: true,
   // Heavy optional modules stay outside the bundles and load only where used.
-  external: ['isolated-vm', '@tensorflow/*', 'ink', 'react', 'vega', 'vega-lite', 'nedb-promises'],
+  external: ['isolated-vm', 'koffi', '@tensorflow/*', 'ink', 'react', 'vega', 'vega-lite', 'nedb-promises'],
   logLevel: 'warning',
   // CommonJS has no import.meta: give modules that locate files a file URL of their own bundle.
   define: { 'import.meta.url': '__bflyModuleUrl' },

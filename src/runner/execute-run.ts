@@ -19,6 +19,7 @@ import { BLOCK_EXECUTORS, UNCACHED_BLOCKS } from './blocks/index.js';
 import { type BlockContext, ExecutionContext, type RunInfo, RunCancelledError, RunTimedOutError, blockAccess } from './context.js';
 import { formatDuration, parseDuration } from '../core/duration.js';
 import { EventSink } from './event-sink.js';
+import { LARGE_RUN_ROWS, fixMallocThreshold } from './malloc.js';
 import { datasetSlot } from './frames.js';
 import { retryTransient } from './retry.js';
 import { HOOK_DEFAULTS, LogBudget, type RunnableHook, runBlockWithHooks } from './hooks/run-hooks.js';
@@ -108,6 +109,8 @@ function runSelectionOf(block: BlockSpec, ctx: ExecutionContext): TrainedModel |
 export async function executeRun(o: ExecuteOptions): Promise<RunManifest> {
   const { root, plan, created } = o;
   const manifest = created.manifest;
+  // a large table's buffers mapped on their own, and given back when freed (see fixMallocThreshold)
+  if ((manifest.data?.rows ?? 0) >= LARGE_RUN_ROWS) fixMallocThreshold();
   const folder = new RunFolder(root, manifest);
   const sink = new EventSink(manifest.id, folder, o.onEvent);
   const t0 = Date.now();
