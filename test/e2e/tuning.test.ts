@@ -229,10 +229,19 @@ describe('tuning through the CLI', () => {
     const id = await runOk(['slow', '--time-budget', '4s']);
     const ms = blockMs(id, 'model_selection');
     expect(ms).toBeLessThan(4000 * 1.25);
-    expect(ms).toBeGreaterThan(4000 * 0.75); // it used its budget: the space has more than it can try
     const board = JSON.parse(art(id, 'leaderboard.json'));
     expect(board.search).toMatchObject({ ended: 'time', budget: { time_s: 4 } });
-    expect(board.search.trials).toBe(trials(id).length);
+    const t = trials(id);
+    expect(board.search.trials).toBe(t.length);
+    // it used its budget (the space has more than it can try): it ended at the budget, or when
+    // what was left could not hold the next trial. That is judged by its candidate's last trial,
+    // whose folds' times include waiting in the pool behind another trial's (two at most here),
+    // or by what a fit stopped for the budget projected (the trial is then "stopped"). On a
+    // loaded machine one trial can take a second or more.
+    const longest = Math.max(...t.map((x: { seconds: number }) => x.seconds)) * 1000;
+    const stopped = t.some((x: { status: string }) => x.status === 'stopped');
+    const seen = `model_selection ${ms} ms; trials ${JSON.stringify(t.map((x: { status: string; seconds: number }) => [x.status, x.seconds]))}`;
+    expect(ms + 2 * longest > 4000 * 0.95 || stopped, seen).toBe(true);
     expect(readFileSync(join(ws, '.butterfly', 'runs', id, 'pipeline.yaml'), 'utf8')).toMatch(/time_s: 4/);
   }, 120_000);
 
