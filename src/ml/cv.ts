@@ -414,7 +414,7 @@ export async function crossValidate(frame: Frame, y: Int32Array | Float64Array, 
       stagesOf.set(fi, first.stages);
       Xtr = first.X;
     }
-    if (o.weights !== undefined) Xtr.weights = Float64Array.from(folds[fi].train, (i) => o.weights![i]);
+    if (o.weights !== undefined) Xtr.weights = takeValues(o.weights, folds[fi].train);
     return Xtr;
   };
   const foldTest = (fi: number): Matrix => chainMatrix(foldStages(fi), takeRows(frame, folds[fi].test));

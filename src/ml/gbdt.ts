@@ -532,7 +532,7 @@ export class GradientBoosting {
       // a category feature's bins are its codes
       levels.forEach((l, j) => l > 0 && (mapper.upper[j] = Float64Array.from({ length: l - 1 }, (_, c) => c + 0.5)));
       work.setBins(mapper.transform(X, fitRows), Int32Array.from({ length: d }, (_, j) => mapper.bins(j)), levels);
-      const wt = sampleWeight === null ? null : valRows === null ? sampleWeight : Float64Array.from(trainRows, (i) => sampleWeight[i]);
+      const wt = sampleWeight === null ? null : valRows === null ? sampleWeight : takeValues(sampleWeight, trainRows);
       this.grow(work, yt, wt, classes, K, mapper, X, y, valRows, onIteration);
       GradientBoosting.onTrainScores?.(work.raw().slice());
     } finally {

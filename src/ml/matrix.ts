@@ -224,6 +224,6 @@ export function subsetRows(X: Matrix, rows: Int32Array): Matrix {
   const data = X.take !== undefined ? X.take(rows).data : gatherRows(X.data, X.cols, rows);
   const out: Matrix = { rows: rows.length, cols: X.cols, data };
   if (X.categories !== undefined) out.categories = X.categories;
-  if (X.weights !== undefined) out.weights = Float64Array.from(rows, (i) => X.weights![i]);
+  if (X.weights !== undefined) out.weights = takeValues(X.weights, rows);
   return out;
 }
